@@ -1,0 +1,100 @@
+import type { TopologyReply } from '../rewrite/index.js';
+
+/** Subscribe-family commands: their confirmations carry the command name as their first element. */
+export type SubFamily = 'subscribe' | 'psubscribe' | 'ssubscribe' | 'unsubscribe' | 'punsubscribe' | 'sunsubscribe';
+
+export type CommandKind =
+  | 'plain'
+  | 'topology'
+  | 'multi'
+  | 'exec'
+  | 'discard'
+  | 'watch'
+  | 'hello'
+  | 'reset'
+  | 'quit'
+  | 'monitor'
+  | 'sync'
+  | 'client-reply'
+  | 'subscribe';
+
+/** What reply tracking needs to know about one request. */
+export interface Command {
+  kind: CommandKind;
+  /** For `topology`: which reply rewriter applies. */
+  topology?: TopologyReply;
+  /** For `subscribe`: the family, and how many channels were named (0 = all current ones). */
+  family?: SubFamily;
+  channels?: number;
+  /** For `hello`: the protocol asked for (0 when HELLO names none). */
+  version?: number;
+  /** For `client-reply`: on | off | skip, or undefined for a malformed call (answered by an error). */
+  replyMode?: 'on' | 'off' | 'skip';
+}
+
+const PLAIN: Command = Object.freeze({ kind: 'plain' });
+const simple = (kind: CommandKind): Command => Object.freeze({ kind });
+const MULTI = simple('multi');
+const EXEC = simple('exec');
+const DISCARD = simple('discard');
+const WATCH = simple('watch');
+const RESET = simple('reset');
+const QUIT = simple('quit');
+const MONITOR = simple('monitor');
+const SYNC = simple('sync');
+const topology = (t: TopologyReply): Command => Object.freeze({ kind: 'topology', topology: t });
+const CLUSTER: Record<string, Command> = {
+  slots: topology('slots'),
+  nodes: topology('nodes'),
+  shards: topology('shards'),
+  replicas: topology('replicas'),
+  slaves: topology('replicas'),
+};
+
+const SUB_FAMILY = new Set<string>(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
+export function isSubFamily(name: string): name is SubFamily {
+  return SUB_FAMILY.has(name);
+}
+
+/** Classifies a request from its argument count and first (captured) arguments. */
+export function classify(argc: number, args: ReadonlyArray<string | null>): Command {
+  const a0 = args[0];
+  if (a0 === null || a0 === undefined || a0.length > 12) return PLAIN;
+  const name = a0.toLowerCase();
+  switch (name) {
+    case 'multi':
+      return MULTI;
+    case 'exec':
+      return EXEC;
+    case 'discard':
+      return DISCARD;
+    case 'watch':
+      return WATCH;
+    case 'reset':
+      return RESET;
+    case 'quit':
+      return QUIT;
+    case 'monitor':
+      return MONITOR;
+    case 'sync':
+    case 'psync':
+      return SYNC;
+    case 'hello': {
+      const v = argc > 1 && args[1] ? Number(args[1]) : 0;
+      return { kind: 'hello', version: v === 2 || v === 3 ? v : 0 };
+    }
+    case 'cluster': {
+      const sub = args[1]?.toLowerCase();
+      return (sub !== undefined && Object.hasOwn(CLUSTER, sub) && CLUSTER[sub]) || PLAIN;
+    }
+    case 'client': {
+      if (args[1]?.toLowerCase() !== 'reply') return PLAIN;
+      const mode = argc === 3 ? args[2]?.toLowerCase() : undefined;
+      return { kind: 'client-reply', replyMode: mode === 'on' || mode === 'off' || mode === 'skip' ? mode : undefined };
+    }
+    default:
+      if (isSubFamily(name)) return { kind: 'subscribe', family: name, channels: argc - 1 };
+      return PLAIN;
+  }
+}

@@ -1,0 +1,381 @@
+import { decode, isNull, text } from '../resp/decode.js';
+import {
+  T_ARRAY,
+  T_ATTRIBUTE,
+  T_BULK_ERROR,
+  T_ERROR,
+  T_PUSH,
+  T_SIMPLE,
+} from '../resp/reply-scanner.js';
+import type { TopologyReply } from '../rewrite/index.js';
+import { type Command, type SubFamily, classify, isSubFamily } from './commands.js';
+
+/**
+ * Knows, for every reply frame, which request it answers: the request side records what each
+ * command will produce, the reply side consumes those records frame by frame. The server behaviour
+ * it follows is listed in PROTOCOL.md §7. When it cannot be sure (SUBSCRIBE inside MULTI, a reply
+ * nobody asked for...), it fails safe: it stops pairing for the rest of the connection, so topology
+ * replies are no longer rewritten there, and reports why once. MOVED/ASK need no pairing and are
+ * still rewritten by the caller.
+ */
+
+export const enum Mode {
+  /** Replies are paired with requests. */
+  Track = 0,
+  /** Pairing stopped (MONITOR, or uncertainty): frames pass unchanged except top-level MOVED/ASK. */
+  Passthrough = 1,
+  /** The stream is no longer RESP frames (SYNC/PSYNC sends an RDB payload without CRLF). */
+  Raw = 2,
+}
+
+/** What the caller must do with a reply frame beyond forwarding it. */
+export type ReplyAction = { topology: TopologyReply } | { exec: Array<TopologyReply | null> } | null;
+
+interface Pending {
+  cmd: Command;
+  /** Sent between MULTI and EXEC/DISCARD, so answered by +QUEUED or a queue-time error. */
+  inTx: boolean;
+  /** Its queue-time reply was +QUEUED, so EXEC's array holds its real reply. */
+  queued: boolean;
+  /** Subscribe family: confirmations still expected; -1 means "until that family has none left". */
+  remaining: number;
+  /** EXEC: the commands sent since MULTI. */
+  tx: Pending[] | null;
+}
+
+const PLAIN_ENTRY: Pending = Object.freeze({
+  cmd: Object.freeze({ kind: 'plain' }) as Command,
+  inTx: false,
+  queued: false,
+  remaining: 0,
+  tx: null,
+}) as Pending;
+
+/** Commands whose effect on the reply stream cannot be followed once they are queued in MULTI. */
+function unsafeInTransaction(cmd: Command): boolean {
+  return (
+    cmd.kind === 'subscribe' ||
+    cmd.kind === 'client-reply' ||
+    cmd.kind === 'hello' ||
+    cmd.kind === 'monitor' ||
+    cmd.kind === 'sync'
+  );
+}
+
+/** Commands that run at once even inside MULTI (the server never queues them). */
+function notQueued(cmd: Command): boolean {
+  return (
+    cmd.kind === 'multi' ||
+    cmd.kind === 'exec' ||
+    cmd.kind === 'discard' ||
+    cmd.kind === 'watch' ||
+    cmd.kind === 'quit' ||
+    cmd.kind === 'reset'
+  );
+}
+
+const MESSAGE_KINDS = new Set(['message', 'pmessage', 'smessage']);
+
+export class ReplyTracker {
+  mode: Mode = Mode.Track;
+  /** Protocol of the reply stream: 2 until a HELLO 3 succeeds, back to 2 on RESET. */
+  protocol = 2;
+
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  /** Request side: the open transaction's commands, from MULTI until EXEC/DISCARD/RESET. */
+  private tx: Pending[] | null = null;
+  private replyOff = false;
+  private skipNext = false;
+  private readonly channels = new Set<string>();
+  private readonly patterns = new Set<string>();
+  private readonly shardChannels = new Set<string>();
+  private readonly onUncertain: (reason: string) => void;
+
+  constructor(onUncertain: (reason: string) => void = () => {}) {
+    this.onUncertain = onUncertain;
+  }
+
+  /** Number of requests still waiting for (part of) their reply. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** True while the connection is in RESP2/RESP3 pub/sub state (at least one subscription). */
+  get subscribed(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
+
+  // ---- request side ------------------------------------------------------------------------
+
+  /** Records one complete request. `argc` 0 is a request the server answers with nothing. */
+  onRequest(argc: number, args: ReadonlyArray<string | null>): void {
+    if (this.mode !== Mode.Track || argc === 0) return;
+    const cmd = classify(argc, args);
+    if (cmd.kind === 'client-reply') return this.onClientReply(cmd);
+    if (this.replyOff || this.skipNext) {
+      this.skipNext = false;
+      if (cmd.kind === 'reset') return this.onReset(cmd);
+      // Replies are suppressed, but pushes and subscribe confirmations are not: too subtle to follow.
+      if (cmd.kind !== 'plain' && cmd.kind !== 'topology' && !notQueued(cmd)) {
+        return this.failSafe(`${cmd.kind} while CLIENT REPLY is off`);
+      }
+      this.applyTxState(cmd, null);
+      return;
+    }
+    if (cmd.kind === 'reset') return this.onReset(cmd);
+    const entry: Pending =
+      cmd.kind === 'plain' && !this.tx
+        ? PLAIN_ENTRY
+        : { cmd, inTx: false, queued: false, remaining: cmd.kind === 'subscribe' ? cmd.channels || -1 : 0, tx: null };
+    this.applyTxState(cmd, entry);
+    this.queue.push(entry);
+  }
+
+  private applyTxState(cmd: Command, entry: Pending | null): void {
+    switch (cmd.kind) {
+      case 'multi':
+        if (!this.tx) this.tx = []; // a nested MULTI is refused and the open transaction goes on
+        return;
+      case 'exec':
+        if (entry) entry.tx = this.tx ?? [];
+        this.tx = null;
+        return;
+      case 'discard':
+        this.tx = null;
+        return;
+      default:
+        if (this.tx && !notQueued(cmd) && entry) {
+          entry.inTx = true;
+          this.tx.push(entry);
+        }
+    }
+  }
+
+  private onClientReply(cmd: Command): void {
+    const inTx = this.tx !== null;
+    const silent = this.replyOff || this.skipNext;
+    this.skipNext = false;
+    if (inTx) {
+      // Queued: it would change reply suppression in the middle of EXEC.
+      const entry: Pending = { cmd, inTx: true, queued: false, remaining: 0, tx: null };
+      (this.tx as Pending[]).push(entry);
+      if (!silent) this.queue.push(entry);
+      return;
+    }
+    switch (cmd.replyMode) {
+      case 'on':
+        // ON clears OFF/SKIP first, then answers +OK.
+        this.replyOff = false;
+        this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+        return;
+      case 'off':
+        this.replyOff = true;
+        return;
+      case 'skip':
+        if (!this.replyOff) this.skipNext = true;
+        return;
+      default:
+        if (!silent) this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+    }
+  }
+
+  private onReset(cmd: Command): void {
+    // RESET leaves MULTI and CLIENT REPLY OFF on the request side at once; it always answers +RESET.
+    this.tx = null;
+    this.replyOff = false;
+    this.skipNext = false;
+    this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+  }
+
+  // ---- reply side --------------------------------------------------------------------------
+
+  /**
+   * Called when a top-level frame starts, with its type byte. Returns true when the caller must hold
+   * the whole frame and pass it to `onFrame` (it may be rewritten or decides tracking state).
+   * May switch the mode (to Raw before a SYNC payload; to Passthrough before an unsafe EXEC reply).
+   */
+  startFrame(type: number): boolean {
+    if (this.mode !== Mode.Track) return type === T_ERROR;
+    if (type === T_ERROR || type === T_SIMPLE || type === T_PUSH) return true;
+    if (type === T_ATTRIBUTE) return false;
+    const head = this.peek();
+    if (!head) return false;
+    const kind = head.cmd.kind;
+    if (kind === 'sync') {
+      this.mode = Mode.Raw;
+      return false;
+    }
+    if (kind === 'topology') return true;
+    if (kind === 'exec' && head.tx) {
+      if (head.tx.some((e) => e.queued && unsafeInTransaction(e.cmd))) {
+        this.failSafe('a queued command in MULTI changes the reply stream');
+        return false;
+      }
+      if (head.tx.some((e) => e.queued && e.cmd.kind === 'topology')) return true;
+    }
+    return this.protocol === 2 && type === T_ARRAY && (this.subscribed || kind === 'subscribe');
+  }
+
+  /**
+   * Called when a top-level frame ends. `buf[start, end)` is the frame when the caller held it
+   * (`startFrame` returned true), otherwise `buf` is null.
+   */
+  onFrame(type: number, buf: Buffer | null, start: number, end: number, nestedPush: boolean): ReplyAction {
+    if (this.mode !== Mode.Track) return null;
+    if (type === T_ATTRIBUTE) return null; // an attribute prefixes the reply that follows
+    if (nestedPush) {
+      this.failSafe('a push frame inside a reply');
+      return null;
+    }
+    if (type === T_PUSH) {
+      if (buf) this.onPush(buf, start, end);
+      return null;
+    }
+    if (buf && type === T_ARRAY && this.protocol === 2) {
+      const pubsub = this.onPubSubArray(buf, start, end);
+      if (pubsub) return null;
+    }
+    return this.consume(type, buf, start, end);
+  }
+
+  private peek(): Pending | undefined {
+    return this.head < this.queue.length ? this.queue[this.head] : undefined;
+  }
+
+  private shift(): Pending | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const e = this.queue[this.head++];
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return e;
+  }
+
+  private consume(type: number, buf: Buffer | null, start: number, end: number): ReplyAction {
+    const head = this.shift();
+    if (!head) {
+      this.failSafe('a reply with no request waiting for it');
+      return null;
+    }
+    const isError = type === T_ERROR || type === T_BULK_ERROR;
+    const kind = head.cmd.kind;
+    if (kind === 'subscribe') {
+      // A subscribe-family command answers with confirmations, or with one error (arity, CROSSSLOT, MOVED...).
+      if (!isError) this.failSafe(`unexpected reply to ${head.cmd.family}`);
+      return null;
+    }
+    if (head.inTx && buf && type === T_SIMPLE && equalsAscii(buf, start, end, '+QUEUED\r\n')) {
+      head.queued = true;
+      return null;
+    }
+    switch (kind) {
+      case 'exec':
+        return this.execAction(head, type, buf);
+      case 'hello':
+        if (!isError && head.cmd.version) this.protocol = head.cmd.version;
+        return null;
+      case 'reset':
+        if (type === T_SIMPLE) this.resetReplyState();
+        return null;
+      case 'monitor':
+        if (buf && equalsAscii(buf, start, end, '+OK\r\n')) this.mode = Mode.Passthrough;
+        return null;
+      case 'topology':
+        return isError ? null : { topology: head.cmd.topology as TopologyReply };
+      default:
+        return null;
+    }
+  }
+
+  private execAction(head: Pending, type: number, buf: Buffer | null): ReplyAction {
+    if (!buf || type !== T_ARRAY || !head.tx) return null;
+    const queued = head.tx.filter((e) => e.queued);
+    return { exec: queued.map((e) => (e.cmd.kind === 'topology' ? (e.cmd.topology as TopologyReply) : null)) };
+  }
+
+  /** RESET's reply: back to RESP2, no subscriptions (dropped without unsubscribe frames). */
+  private resetReplyState(): void {
+    this.protocol = 2;
+    this.channels.clear();
+    this.patterns.clear();
+    this.shardChannels.clear();
+  }
+
+  private onPush(buf: Buffer, start: number, end: number): void {
+    const { kind, channel } = readPubSubHead(buf, start, end);
+    if (kind !== null && isSubFamily(kind)) this.onConfirmation(kind, channel);
+    // Other pushes (message, invalidate, tracking-redir-broken...) never answer a request.
+  }
+
+  /** RESP2: an array that is pub/sub traffic rather than a reply. Returns true when it was. */
+  private onPubSubArray(buf: Buffer, start: number, end: number): boolean {
+    const head = this.peek();
+    const { kind, channel } = readPubSubHead(buf, start, end);
+    if (kind === null) return false;
+    if (this.subscribed && MESSAGE_KINDS.has(kind)) return true;
+    if (!isSubFamily(kind)) return false;
+    if (head?.cmd.kind === 'subscribe' || (kind === 'sunsubscribe' && this.shardChannels.size > 0)) {
+      this.onConfirmation(kind, channel);
+      return true;
+    }
+    return false;
+  }
+
+  private onConfirmation(kind: SubFamily, channel: string | null): void {
+    const set = this.setFor(kind);
+    if (kind.includes('unsub')) {
+      if (channel !== null) set.delete(channel);
+    } else if (channel !== null) {
+      set.add(channel);
+    }
+    const head = this.peek();
+    if (!head || head.cmd.family !== kind) {
+      // The server drops shard channels on its own when their slot moves away.
+      if (kind !== 'sunsubscribe') this.failSafe(`unexpected ${kind} confirmation`);
+      return;
+    }
+    if (head.remaining > 0) {
+      if (--head.remaining === 0) this.shift();
+    } else if (set.size === 0) {
+      this.shift();
+    }
+  }
+
+  private setFor(kind: SubFamily): Set<string> {
+    if (kind === 'subscribe' || kind === 'unsubscribe') return this.channels;
+    if (kind === 'psubscribe' || kind === 'punsubscribe') return this.patterns;
+    return this.shardChannels;
+  }
+
+  /** Stops pairing for the rest of the connection and reports why, once. */
+  failSafe(reason: string): void {
+    if (this.mode !== Mode.Track) return;
+    this.mode = Mode.Passthrough;
+    this.queue.length = 0;
+    this.head = 0;
+    this.onUncertain(reason);
+  }
+}
+
+function equalsAscii(buf: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** First element (as lower-case text) and second element (channel) of a pub/sub frame. */
+function readPubSubHead(buf: Buffer, start: number, end: number): { kind: string | null; channel: string | null } {
+  const frame = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+  const root = decode(frame);
+  const el = root.children;
+  if (!el || el.length < 2 || el[0].children || isNull(el[0])) return { kind: null, channel: null };
+  const kindText = text(frame, el[0]);
+  if (kindText.length > 16) return { kind: null, channel: null };
+  const channel = el[1].children || isNull(el[1]) ? null : text(frame, el[1]);
+  return { kind: kindText.toLowerCase(), channel };
+}

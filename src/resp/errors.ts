@@ -1,0 +1,36 @@
+/**
+ * Stable codes for everything the protocol layer refuses. Tests and callers match on `code`,
+ * never on message wording.
+ */
+export type ProtocolErrorCode =
+  /** A type byte that RESP2/RESP3 does not define (or that is not valid where it appears). */
+  | 'ERR_UNKNOWN_TYPE'
+  /** A length or count that is not a decimal integer in range. */
+  | 'ERR_BAD_LENGTH'
+  /** A line or bulk payload not terminated by CRLF where the protocol requires it. */
+  | 'ERR_BAD_TERMINATOR'
+  /** A frame larger than the configured cap. */
+  | 'ERR_FRAME_TOO_LARGE'
+  /** Aggregates nested deeper than the configured cap. */
+  | 'ERR_TOO_DEEP'
+  /** An inline request with unbalanced quotes (the server would reply an error and close). */
+  | 'ERR_UNBALANCED_QUOTES'
+  /** A multibulk request element that is not a bulk string. */
+  | 'ERR_EXPECTED_BULK';
+
+export class ProtocolError extends Error {
+  readonly code: ProtocolErrorCode;
+
+  constructor(code: ProtocolErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+}
+
+/** Default cap on one frame (request or reply): generous, above Redis' 512 MiB proto-max-bulk-len. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+/** Default cap on aggregate nesting. Real servers nest a handful of levels. */
+export const DEFAULT_MAX_DEPTH = 128;
+/** Inline requests longer than this are refused by Redis itself (PROTO_INLINE_MAX_SIZE). */
+export const MAX_INLINE_BYTES = 64 * 1024;
