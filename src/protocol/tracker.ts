@@ -197,15 +197,15 @@ export class ReplyTracker {
    */
   startFrame(type: number): boolean {
     if (this.mode !== Mode.Track) return type === T_ERROR;
-    if (type === T_ERROR || type === T_SIMPLE || type === T_PUSH) return true;
-    if (type === T_ATTRIBUTE) return false;
     const head = this.peek();
-    if (!head) return false;
-    const kind = head.cmd.kind;
-    if (kind === 'sync') {
+    if (head?.cmd.kind === 'sync' && type !== T_ERROR) {
+      // +FULLRESYNC / +CONTINUE, then an RDB payload without CRLF and a command stream.
       this.mode = Mode.Raw;
       return false;
     }
+    if (type === T_ERROR || type === T_SIMPLE || type === T_PUSH) return true;
+    if (type === T_ATTRIBUTE || !head) return false;
+    const kind = head.cmd.kind;
     if (kind === 'topology') return true;
     if (kind === 'exec' && head.tx) {
       if (head.tx.some((e) => e.queued && unsafeInTransaction(e.cmd))) {
@@ -275,7 +275,7 @@ export class ReplyTracker {
     }
     switch (kind) {
       case 'exec':
-        return this.execAction(head, type, buf);
+        return this.execAction(head, type, buf, start);
       case 'hello':
         if (!isError && head.cmd.version) this.protocol = head.cmd.version;
         return null;
@@ -292,8 +292,9 @@ export class ReplyTracker {
     }
   }
 
-  private execAction(head: Pending, type: number, buf: Buffer | null): ReplyAction {
-    if (!buf || type !== T_ARRAY || !head.tx) return null;
+  private execAction(head: Pending, type: number, buf: Buffer | null, start: number): ReplyAction {
+    // `*-1`: WATCH failed, nothing ran.
+    if (!buf || type !== T_ARRAY || !head.tx || buf[start + 1] === 0x2d) return null;
     const queued = head.tx.filter((e) => e.queued);
     return { exec: queued.map((e) => (e.cmd.kind === 'topology' ? (e.cmd.topology as TopologyReply) : null)) };
   }

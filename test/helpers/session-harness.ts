@@ -1,0 +1,65 @@
+import { Session, type SessionOptions } from '../../src/protocol/session.js';
+import type { NodeRef } from '../../src/rewrite/address.js';
+import { ID1, ID2, fakeLookup } from './fake-map.js';
+import { arr, b, bulk, int } from './resp.js';
+import { splits } from './split.js';
+
+/** A step of a conversation: bytes the client sends, or bytes the server sends. */
+export type Step = { client: string } | { server: string };
+
+export interface RunResult {
+  toServer: string;
+  toClient: string;
+  uncertain: string[];
+}
+
+/** Feeds the steps through one Session; server steps are cut into `cut(bytes)` chunks. */
+export function run(steps: Step[], cut: (data: Buffer) => Buffer[] = (d) => [d], extra: Partial<SessionOptions> = {}): RunResult {
+  let toServer = '';
+  let toClient = '';
+  const uncertain: string[] = [];
+  const session = new Session({
+    lookup: fakeLookup,
+    toServer: (buf) => (toServer += buf.toString('latin1')),
+    toClient: (buf) => (toClient += buf.toString('latin1')),
+    onUncertain: (reason) => uncertain.push(reason),
+    ...extra,
+  });
+  for (const step of steps) {
+    if ('client' in step) session.fromClient(b(step.client));
+    else for (const chunk of cut(b(step.server))) session.fromServer(Buffer.from(chunk));
+  }
+  return { toServer, toClient, uncertain };
+}
+
+/**
+ * Runs a pipelined conversation (all requests, then all replies) with the reply stream fed whole,
+ * byte by byte and split at every offset; returns every run's result for comparison.
+ */
+export function runAllSplits(requests: string, replies: string, extra: Partial<SessionOptions> = {}): Array<{ how: string } & RunResult> {
+  const out: Array<{ how: string } & RunResult> = [];
+  for (const { name, chunks } of splits(b(replies))) {
+    const r = run([{ client: requests }, { server: replies }], () => chunks, extra);
+    out.push({ how: name, ...r });
+  }
+  return out;
+}
+
+// A CLUSTER SLOTS reply as the remote cluster sends it, and the same reply pointing at the tunnel.
+export const SLOTS_REMOTE = arr(
+  arr(int(0), int(8191), arr(bulk('10.0.0.1'), int(6379), bulk(ID1), '*0\r\n')),
+  arr(int(8192), int(16383), arr(bulk('10.0.0.2'), int(6379), bulk(ID2), '*0\r\n')),
+);
+export const SLOTS_LOCAL = arr(
+  arr(int(0), int(8191), arr(bulk('127.0.0.1'), int(7001), bulk(ID1), '*0\r\n')),
+  arr(int(8192), int(16383), arr(bulk('127.0.0.1'), int(7002), bulk(ID2), '*0\r\n')),
+);
+export const NODES_TEXT_REMOTE = `${ID1} 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-8191\n${ID2} 10.0.0.2:6379@16379 master - 0 0 2 connected 8192-16383\n`;
+export const NODES_TEXT_LOCAL = `${ID1} 127.0.0.1:7001@16379 myself,master - 0 0 1 connected 0-8191\n${ID2} 127.0.0.1:7002@16379 master - 0 0 2 connected 8192-16383\n`;
+
+/** Learns nothing, but records what it was asked. */
+export function recordingLearn(seen: NodeRef[][]): (m: NodeRef[]) => void {
+  return (m) => {
+    seen.push(m);
+  };
+}
