@@ -204,7 +204,10 @@ export class ReplyTracker {
       return false;
     }
     if (type === T_ERROR || type === T_SIMPLE || type === T_PUSH) return true;
-    if (type === T_ATTRIBUTE || !head) return false;
+    if (type === T_ATTRIBUTE) return false;
+    // RESP2 pub/sub: messages arrive whether or not a request is waiting.
+    if (this.protocol === 2 && type === T_ARRAY && this.subscribed) return true;
+    if (!head) return false;
     const kind = head.cmd.kind;
     if (kind === 'topology') return true;
     if (kind === 'exec' && head.tx) {
@@ -214,7 +217,7 @@ export class ReplyTracker {
       }
       if (head.tx.some((e) => e.queued && e.cmd.kind === 'topology')) return true;
     }
-    return this.protocol === 2 && type === T_ARRAY && (this.subscribed || kind === 'subscribe');
+    return this.protocol === 2 && type === T_ARRAY && kind === 'subscribe';
   }
 
   /**

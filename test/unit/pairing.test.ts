@@ -180,6 +180,17 @@ describe('pairing: RESP2 pub/sub', () => {
     expectAll(req, rep, want);
   });
 
+  it('a message that arrives while no request is waiting is not a reply', () => {
+    const r = run([
+      { client: cmd('SUBSCRIBE', 'a') },
+      { server: arr(bulk('subscribe'), bulk('a'), int(1)) + arr(bulk('message'), bulk('a'), bulk('x')) },
+      { client: cmd('UNSUBSCRIBE', 'a') + SLOTS },
+      { server: arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_REMOTE },
+    ]);
+    expect(r.toClient).toBe(arr(bulk('subscribe'), bulk('a'), int(1)) + arr(bulk('message'), bulk('a'), bulk('x')) + arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_LOCAL);
+    expect(r.uncertain).toEqual([]);
+  });
+
   it('UNSUBSCRIBE with nothing subscribed answers one frame with a null channel', () => {
     const req = cmd('UNSUBSCRIBE') + SLOTS;
     expectAll(req, arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_REMOTE, arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_LOCAL);

@@ -1,0 +1,399 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { hashSlot } from '../../src/topology/hash-slot.js';
+import { type CertSet, issue, makeCertSet } from './certs.js';
+
+/**
+ * A real TLS-only Redis Cluster on loopback, started from the machine's `redis-server` (7.0+):
+ * every node on its own 127.0.0.x address (not 127.0.0.1, which stays free for the tunnel) and
+ * announcing it, an ACL user with a password, a throwaway CA. It stops exactly the processes it
+ * started, by PID. See LOCAL-CLUSTER.md for the pitfalls this handles.
+ */
+
+const run = promisify(execFile);
+
+export type EndpointType = 'ip' | 'hostname' | 'unknown-endpoint';
+
+export interface ClusterSpec {
+  /** Folder name under `.cluster/`. */
+  name: string;
+  /** One entry per node: its address and TLS port. The bus port is port + 10000. */
+  nodes: Array<{ ip: string; port: number }>;
+  replicasPerMaster: number;
+  endpointType: EndpointType;
+  /** Announce `node<N>.example` hostnames (always true for the hostname endpoint type). */
+  hostnames: boolean;
+  user: string;
+  password: string;
+  nodeTimeoutMs: number;
+}
+
+export const DEFAULT_USER = 'tunnel';
+export const DEFAULT_PASSWORD = 'correct-horse-battery-staple';
+
+const ips = (n: number): string[] => Array.from({ length: n }, (_, i) => `127.0.0.${11 + i}`);
+
+/** The layouts the project tests. `default` is what the demo and most tests use. */
+export const LAYOUTS: Record<string, ClusterSpec> = {
+  default: {
+    name: 'default',
+    nodes: ips(6).map((ip, i) => ({ ip, port: 7001 + i })),
+    replicasPerMaster: 1,
+    endpointType: 'ip',
+    hostnames: false,
+    user: DEFAULT_USER,
+    password: DEFAULT_PASSWORD,
+    nodeTimeoutMs: 3000,
+  },
+  'same-port': {
+    name: 'same-port',
+    nodes: ips(6).map((ip) => ({ ip, port: 6379 })),
+    replicasPerMaster: 1,
+    endpointType: 'ip',
+    hostnames: false,
+    user: DEFAULT_USER,
+    password: DEFAULT_PASSWORD,
+    nodeTimeoutMs: 3000,
+  },
+  hostname: {
+    name: 'hostname',
+    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.2'), port: 7101 + i })),
+    replicasPerMaster: 1,
+    endpointType: 'hostname',
+    hostnames: true,
+    user: DEFAULT_USER,
+    password: DEFAULT_PASSWORD,
+    nodeTimeoutMs: 3000,
+  },
+  'unknown-endpoint': {
+    name: 'unknown-endpoint',
+    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.3'), port: 7201 + i })),
+    replicasPerMaster: 1,
+    endpointType: 'unknown-endpoint',
+    hostnames: true,
+    user: DEFAULT_USER,
+    password: DEFAULT_PASSWORD,
+    nodeTimeoutMs: 3000,
+  },
+};
+
+export interface NodeInfo {
+  index: number;
+  ip: string;
+  port: number;
+  hostname: string;
+  dir: string;
+  pid: number;
+}
+
+export const ROOT = resolve(process.env.CLUSTER_ROOT ?? '.cluster');
+
+export class RunningCluster {
+  readonly spec: ClusterSpec;
+  readonly dir: string;
+  readonly certs: CertSet;
+  readonly nodes: NodeInfo[];
+
+  constructor(spec: ClusterSpec, dir: string, certs: CertSet, nodes: NodeInfo[]) {
+    this.spec = spec;
+    this.dir = dir;
+    this.certs = certs;
+    this.nodes = nodes;
+  }
+
+  /** Runs redis-cli against one node over TLS as the ACL user; returns stdout. */
+  async cli(node: { ip: string; port: number }, args: string[], timeoutMs = 15_000): Promise<string> {
+    const { stdout } = await run(
+      'redis-cli',
+      ['--tls', '--cacert', this.certs.caCert, '-h', node.ip, '-p', String(node.port), '--user', this.spec.user, ...args],
+      { env: { ...process.env, REDISCLI_AUTH: this.spec.password }, timeout: timeoutMs, maxBuffer: 64 << 20 },
+    );
+    return stdout;
+  }
+
+  /** `--tls --cacert ... --user ...` arguments for redis-cli / redis-benchmark against this cluster. */
+  tlsArgs(): string[] {
+    return ['--tls', '--cacert', this.certs.caCert, '--user', this.spec.user];
+  }
+
+  async stopNode(index: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const node = this.nodes[index];
+    await stopPid(node.pid, node.dir, signal);
+    node.pid = 0;
+    this.savePids();
+  }
+
+  /** Starts a stopped node again with its old nodes.conf: it rejoins the cluster. */
+  async restartNode(index: number): Promise<void> {
+    const node = this.nodes[index];
+    node.pid = spawnNode(node.dir);
+    this.savePids();
+    await waitFor(`node ${node.ip}:${node.port} to answer`, 20_000, async () => (await this.cli(node, ['PING']).catch(() => '')).includes('PONG'));
+  }
+
+  savePids(): void {
+    writeFileSync(join(this.dir, 'pids.json'), JSON.stringify(this.nodes.map((n) => ({ dir: n.dir, pid: n.pid }))));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => (n.pid ? stopPid(n.pid, n.dir, 'SIGTERM') : undefined)));
+    for (const n of this.nodes) n.pid = 0;
+    this.savePids();
+  }
+
+  /** Everything a test or the demo needs to reach this cluster, as plain data. */
+  describe(): ClusterDescription {
+    return {
+      name: this.spec.name,
+      dir: this.dir,
+      caCert: this.certs.caCert,
+      otherCaCert: this.certs.otherCaCert,
+      clientCert: this.certs.clientCert,
+      clientKey: this.certs.clientKey,
+      user: this.spec.user,
+      password: this.spec.password,
+      endpointType: this.spec.endpointType,
+      nodes: this.nodes.map((n) => ({ index: n.index, ip: n.ip, port: n.port, hostname: n.hostname, pid: n.pid, dir: n.dir })),
+    };
+  }
+}
+
+export interface ClusterDescription {
+  name: string;
+  dir: string;
+  caCert: string;
+  otherCaCert: string;
+  clientCert: string;
+  clientKey: string;
+  user: string;
+  password: string;
+  endpointType: EndpointType;
+  nodes: NodeInfo[];
+}
+
+function nodeConfig(spec: ClusterSpec, i: number, dir: string, cert: { cert: string; key: string }, ca: string): string {
+  const n = spec.nodes[i];
+  const lines = [
+    `bind ${n.ip}`,
+    `bind-source-addr ${n.ip}`, // else bus and replication connections come from 127.0.0.1 and the cluster never forms
+    'protected-mode no',
+    'port 0',
+    `tls-port ${n.port}`,
+    `tls-cert-file ${cert.cert}`,
+    `tls-key-file ${cert.key}`,
+    `tls-ca-cert-file ${ca}`,
+    'tls-auth-clients optional',
+    'tls-cluster yes',
+    'tls-replication yes',
+    'cluster-enabled yes',
+    'cluster-config-file nodes.conf',
+    `cluster-node-timeout ${spec.nodeTimeoutMs}`,
+    `cluster-announce-ip ${n.ip}`,
+    `replica-announce-ip ${n.ip}`,
+    `dir ${dir}`,
+    'save ""',
+    'appendonly no',
+    'daemonize no',
+    'loglevel notice',
+    'logfile ""',
+    'user default off',
+    `user ${spec.user} on >${spec.password} ~* &* +@all`,
+    `masteruser ${spec.user}`,
+    `masterauth ${spec.password}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function spawnNode(dir: string): number {
+  const log = openSync(join(dir, 'redis.log'), 'a');
+  const child: ChildProcess = spawn('redis-server', [join(dir, 'redis.conf')], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  if (!child.pid) throw new Error(`redis-server did not start in ${dir}`);
+  return child.pid;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `pid` is a process whose working directory is `dir`: ours, not a reused PID. */
+function isOurs(pid: number, dir: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === dir;
+  } catch {
+    return false;
+  }
+}
+
+async function stopPid(pid: number, dir: string, signal: NodeJS.Signals): Promise<void> {
+  if (!pid || !isOurs(pid, dir)) return;
+  process.kill(pid, signal);
+  const deadline = Date.now() + 10_000;
+  while (processAlive(pid) && isOurs(pid, dir) && Date.now() < deadline) await sleep(50);
+  if (processAlive(pid) && isOurs(pid, dir)) process.kill(pid, 'SIGKILL');
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true; bounded by `timeoutMs`. */
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Stops processes left by an earlier run of the same cluster folder (only if they are ours). */
+export async function stopLeftovers(dir: string): Promise<void> {
+  const file = join(dir, 'pids.json');
+  if (!existsSync(file)) return;
+  const entries = JSON.parse(readFileSync(file, 'utf8')) as Array<{ dir: string; pid: number }>;
+  await Promise.all(entries.map((e) => stopPid(e.pid, e.dir, 'SIGTERM')));
+}
+
+export async function redisServerVersion(): Promise<string> {
+  const { stdout } = await run('redis-server', ['--version']);
+  const m = /v=(\d+\.\d+\.\d+)/.exec(stdout);
+  if (!m) throw new Error(`cannot read redis-server version from: ${stdout}`);
+  return m[1];
+}
+
+/** Starts the cluster fresh (new data, new node ids) and waits until it is fully settled. */
+export async function startCluster(spec: ClusterSpec, log: (msg: string) => void = () => {}): Promise<RunningCluster> {
+  const version = await redisServerVersion();
+  if (Number(version.split('.')[0]) < 7) throw new Error(`redis-server ${version} is too old: 7.0 or newer is needed`);
+  const dir = join(ROOT, spec.name);
+  await stopLeftovers(dir);
+  const certs = makeCertSet(join(ROOT, 'certs'));
+  const nodes: NodeInfo[] = [];
+  for (let i = 0; i < spec.nodes.length; i++) {
+    const n = spec.nodes[i];
+    const hostname = `node${i + 1}.${spec.name}.example`;
+    const nodeDir = join(dir, `node-${i + 1}`);
+    rmSync(nodeDir, { recursive: true, force: true });
+    mkdirSync(nodeDir, { recursive: true });
+    const cert = issue(certs, `${spec.name}-node-${i + 1}`, [n.ip], [hostname]);
+    writeFileSync(join(nodeDir, 'redis.conf'), nodeConfig(spec, i, nodeDir, cert, certs.caCert));
+    nodes.push({ index: i, ip: n.ip, port: n.port, hostname, dir: nodeDir, pid: 0 });
+  }
+  const cluster = new RunningCluster(spec, dir, certs, nodes);
+  log(`starting ${nodes.length} redis-server ${version} nodes (${spec.name})`);
+  for (const node of nodes) node.pid = spawnNode(node.dir);
+  cluster.savePids();
+  try {
+    await Promise.all(
+      nodes.map((node) =>
+        waitFor(`${node.ip}:${node.port} to answer PING (see ${node.dir}/redis.log)`, 20_000, async () =>
+          (await cluster.cli(node, ['PING'])).includes('PONG'),
+        ),
+      ),
+    );
+    log('creating the cluster');
+    await run(
+      'redis-cli',
+      [
+        ...cluster.tlsArgs(),
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `${n.ip}:${n.port}`),
+        '--cluster-replicas',
+        String(spec.replicasPerMaster),
+        '--cluster-yes',
+      ],
+      { env: { ...process.env, REDISCLI_AUTH: spec.password }, timeout: 60_000 },
+    );
+    await settle(cluster);
+    if (spec.hostnames || spec.endpointType !== 'ip') {
+      // Hostnames are set after creation: 7.0 refuses them in CLUSTER MEET.
+      for (const node of nodes) {
+        if (spec.hostnames) await cluster.cli(node, ['CONFIG', 'SET', 'cluster-announce-hostname', node.hostname]);
+        await cluster.cli(node, ['CONFIG', 'SET', 'cluster-preferred-endpoint-type', spec.endpointType]);
+      }
+      await settle(cluster);
+    }
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  log(`cluster ${spec.name} is ready`);
+  return cluster;
+}
+
+/**
+ * Waits until every node agrees: state ok, all nodes known and connected, every master has its
+ * replicas listed in CLUSTER SLOTS (they are omitted until they have replicated something), no
+ * node `loading` in CLUSTER SHARDS, and every hostname gossiped.
+ */
+export async function settle(cluster: RunningCluster, timeoutMs = 60_000): Promise<void> {
+  const { nodes, spec } = cluster;
+  const total = nodes.filter((n) => n.pid).length;
+  const masters = Math.round(total / (spec.replicasPerMaster + 1));
+  await waitFor('cluster_state:ok on every node', timeoutMs, async () => {
+    for (const node of nodes.filter((n) => n.pid)) {
+      const info = await cluster.cli(node, ['CLUSTER', 'INFO']);
+      if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${total}`)) return false;
+      const lines = (await cluster.cli(node, ['CLUSTER', 'NODES'])).trim().split('\n');
+      if (lines.length !== total || lines.some((l) => /handshake|fail|noaddr|disconnected/.test(l))) return false;
+    }
+    return true;
+  });
+  // One write per master so replicas get a non-zero offset and appear in CLUSTER SLOTS.
+  const slotsReply = await cluster.cli(nodes[0], ['--json', 'CLUSTER', 'SLOTS']).catch(() => '');
+  const ranges = parseSlotsJson(slotsReply);
+  for (const r of ranges) {
+    const master = nodes.find((n) => n.ip === r.ip && n.port === r.port);
+    if (!master) continue;
+    await cluster.cli(master, ['SET', keyInRange(r.start, r.end), 'settle']);
+  }
+  await waitFor('every replica listed in CLUSTER SLOTS and online in CLUSTER SHARDS', timeoutMs, async () => {
+    for (const node of nodes.filter((n) => n.pid)) {
+      const r = parseSlotsJson(await cluster.cli(node, ['--json', 'CLUSTER', 'SLOTS']));
+      if (r.length < masters || r.some((x) => x.nodeCount < spec.replicasPerMaster + 1)) return false;
+      const shards = await cluster.cli(node, ['CLUSTER', 'SHARDS']);
+      if (shards.includes('loading') || shards.includes('fail')) return false;
+      if (spec.hostnames) {
+        const text = await cluster.cli(node, ['CLUSTER', 'NODES']);
+        for (const other of nodes.filter((n) => n.pid)) if (!text.includes(`,${other.hostname}`)) return false;
+      }
+    }
+    return true;
+  });
+}
+
+function keyInRange(start: number, end: number): string {
+  for (let i = 0; i < 1_000_000; i++) {
+    const slot = hashSlot(`settle:${i}`);
+    if (slot >= start && slot <= end) return `settle:${i}`;
+  }
+  throw new Error(`no key for slots ${start}-${end}`);
+}
+
+/** Reads `redis-cli --json CLUSTER SLOTS`: ranges with their master address and node count. */
+function parseSlotsJson(json: string): Array<{ start: number; end: number; ip: string; port: number; nodeCount: number }> {
+  if (!json.trim()) return [];
+  const data = JSON.parse(json) as Array<[number, number, ...Array<[string | null, number, string, unknown]>]>;
+  return data.map((range) => {
+    const [start, end, ...nodes] = range;
+    const master = nodes[0];
+    return { start, end, ip: master?.[0] ?? '', port: master?.[1] ?? 0, nodeCount: nodes.length };
+  });
+}

@@ -1,0 +1,85 @@
+import type { LocalAddress, NodeRef } from '../rewrite/address.js';
+
+/** What the tunnel knows of one remote node, from discovery. */
+export interface RemoteNode {
+  id: string;
+  /** The node's IP as announced (may be empty when unknown). */
+  ip: string;
+  /** The port clients use over the upstream transport (the TLS port for a TLS upstream). */
+  port: number;
+  /** Announced hostname, if any. */
+  hostname?: string;
+  /** Preferred endpoint as announced (ip, hostname, `?` or empty). */
+  endpoint?: string;
+}
+
+function key(host: string, port: number): string {
+  return `${host.toLowerCase()}|${port}`;
+}
+
+/**
+ * Remote node → local address, for the rewriters. Looks a node up by id first, then by any
+ * announced endpoint (ip, hostname, preferred endpoint) with its port; `?` and the empty endpoint
+ * resolve by port alone when exactly one known node has that port.
+ */
+export class AddressMap {
+  private readonly byId = new Map<string, { node: RemoteNode; local: LocalAddress }>();
+  private readonly byEndpoint = new Map<string, string>();
+  private readonly byPort = new Map<number, Set<string>>();
+
+  set(node: RemoteNode, local: LocalAddress): void {
+    this.delete(node.id);
+    this.byId.set(node.id, { node, local });
+    for (const host of endpointsOf(node)) this.byEndpoint.set(key(host, node.port), node.id);
+    let ids = this.byPort.get(node.port);
+    if (!ids) this.byPort.set(node.port, (ids = new Set()));
+    ids.add(node.id);
+  }
+
+  delete(id: string): void {
+    const old = this.byId.get(id);
+    if (!old) return;
+    this.byId.delete(id);
+    for (const host of endpointsOf(old.node)) {
+      if (this.byEndpoint.get(key(host, old.node.port)) === id) this.byEndpoint.delete(key(host, old.node.port));
+    }
+    this.byPort.get(old.node.port)?.delete(id);
+  }
+
+  get(id: string): { node: RemoteNode; local: LocalAddress } | undefined {
+    return this.byId.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** The node a reply names, if known. */
+  find(ref: NodeRef): { node: RemoteNode; local: LocalAddress } | undefined {
+    if (ref.id) {
+      const hit = this.byId.get(ref.id);
+      if (hit) return hit;
+    }
+    for (const host of [ref.host, ref.ip, ref.hostname]) {
+      if (!host || host === '?') continue;
+      const id = this.byEndpoint.get(key(host, ref.port));
+      if (id) return this.byId.get(id);
+    }
+    if (ref.host === '?' || ref.host === '') {
+      const ids = this.byPort.get(ref.port);
+      if (ids && ids.size === 1) return this.byId.get([...ids][0]);
+    }
+    return undefined;
+  }
+
+  /** The lookup the rewriters take. */
+  readonly lookup = (ref: NodeRef): LocalAddress | undefined => this.find(ref)?.local;
+}
+
+function endpointsOf(node: RemoteNode): string[] {
+  const out = new Set<string>();
+  if (node.ip) out.add(node.ip);
+  if (node.hostname) out.add(node.hostname);
+  if (node.endpoint && node.endpoint !== '?') out.add(node.endpoint);
+  return [...out];
+}
