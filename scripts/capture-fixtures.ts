@@ -10,7 +10,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashSlot } from '../src/topology/hash-slot.js';
-import { type ClusterSpec, LAYOUTS, type RunningCluster, redisServerVersion, settle, startCluster } from './lib/cluster.js';
+import {
+  type ClusterSpec,
+  LAYOUTS,
+  type RunningCluster,
+  redisServerVersion,
+  settle,
+  startCluster,
+} from './lib/cluster.js';
 import { splitAggregate, splitFrames } from './lib/frames.js';
 import { RawConn } from './lib/raw-conn.js';
 
@@ -28,6 +35,9 @@ interface StepSpec {
 
 interface TranscriptSpec {
   name: string;
+  /** Cluster commands run before and after the conversation (e.g. a slot migration). */
+  setup?: Array<{ node: FixtureNode; args: string[] }>;
+  teardown?: Array<{ node: FixtureNode; args: string[] }>;
   /** True when all requests may be sent at once (no step depends on timing or another connection). */
   pipelinable: boolean;
   /** How many times the tunnel should report it stopped pairing. */
@@ -102,10 +112,40 @@ function parseNodes(text: string): Array<FixtureNode & { flags: string[]; slots:
     });
 }
 
-function transcripts(ctx: { self: FixtureNode; other: FixtureNode; tag: string; otherKey: string; slotsLookalike: string }): TranscriptSpec[] {
-  const { tag, otherKey } = ctx;
+function transcripts(ctx: {
+  self: FixtureNode;
+  other: FixtureNode;
+  tag: string;
+  otherKey: string;
+  slotsLookalike: string;
+  migrating: { slot: number; key: string };
+}): TranscriptSpec[] {
+  const { tag, otherKey, self, other, migrating } = ctx;
   const k = (s: string): string => `{${tag}}${s}`;
+  const slot = String(migrating.slot);
   return [
+    {
+      name: 'slot-migration-ask',
+      pipelinable: true,
+      uncertain: 0,
+      setup: [
+        { node: other, args: ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', self.id] },
+        { node: self, args: ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', other.id] },
+      ],
+      teardown: [
+        { node: self, args: ['CLUSTER', 'SETSLOT', slot, 'STABLE'] },
+        { node: other, args: ['CLUSTER', 'SETSLOT', slot, 'STABLE'] },
+      ],
+      steps: [
+        { req: ['GET', migrating.key], kinds: ['redirect'] },
+        { req: ['CLUSTER', 'NODES'], kinds: ['nodes'] },
+        { req: ['MULTI'], kinds: ['none'] },
+        // The redirect is checked when the command is queued; EXEC then aborts.
+        { req: ['GET', migrating.key], kinds: ['redirect'] },
+        { req: ['EXEC'], kinds: ['none'] },
+        { req: ['GET', otherKey], kinds: ['redirect'] },
+      ],
+    },
     {
       name: 'topology',
       pipelinable: true,
@@ -271,19 +311,42 @@ function transcripts(ctx: { self: FixtureNode; other: FixtureNode; tag: string; 
   ];
 }
 
-async function capture(cluster: RunningCluster, spec: TranscriptSpec, protocol: 2 | 3, self: FixtureNode): Promise<Transcript> {
+async function capture(
+  cluster: RunningCluster,
+  spec: TranscriptSpec,
+  protocol: 2 | 3,
+  self: FixtureNode,
+): Promise<Transcript> {
+  for (const c of spec.setup ?? []) await cluster.cli(c.node, c.args);
+  try {
+    return await captureSteps(cluster, spec, protocol, self);
+  } finally {
+    for (const c of spec.teardown ?? []) await cluster.cli(c.node, c.args);
+  }
+}
+
+async function captureSteps(
+  cluster: RunningCluster,
+  spec: TranscriptSpec,
+  protocol: 2 | 3,
+  self: FixtureNode,
+): Promise<Transcript> {
   const { caCert } = cluster.certs;
   const { user, password } = cluster.spec;
   const conn = await RawConn.open(self.ip, self.port, caCert, user, password);
   const other = await RawConn.open(self.ip, self.port, caCert, user, password);
   const steps: Step[] = [];
   try {
-    const all = protocol === 3 ? [{ req: ['HELLO', '3'], kinds: ['none'] as Kind[] }, ...spec.steps] : spec.steps;
+    const all =
+      protocol === 3 ? [{ req: ['HELLO', '3'], kinds: ['none'] as Kind[] }, ...spec.steps] : spec.steps;
     for (const s of all) {
       if (s.other) await other.exchange(mb(s.other));
       const client = s.req === undefined ? '' : typeof s.req === 'string' ? s.req : mb(s.req);
       const bytes = await conn.exchange(client, s.waitMs ?? 120);
-      steps.push({ client, server: label(bytes, s.kinds, `${spec.name} RESP${protocol} ${client.replace(/\r\n/g, ' ')}`) });
+      steps.push({
+        client,
+        server: label(bytes, s.kinds, `${spec.name} RESP${protocol} ${client.replace(/\r\n/g, ' ')}`),
+      });
     }
   } finally {
     conn.close();
@@ -292,19 +355,40 @@ async function capture(cluster: RunningCluster, spec: TranscriptSpec, protocol: 
   return { name: spec.name, pipelinable: spec.pipelinable, uncertain: spec.uncertain, steps };
 }
 
+/** A label must agree with the bytes at least this far: redirects are -MOVED/-ASK, nothing else is. */
+function checked(segments: Segment[], what: string): Segment[] {
+  for (const seg of segments) {
+    const isRedirect = /^-(MOVED|ASK) /.test(seg.bytes);
+    if (isRedirect !== (seg.kind === 'redirect'))
+      throw new Error(`${what}: ${seg.kind} label on ${JSON.stringify(seg.bytes.slice(0, 80))}`);
+  }
+  return segments;
+}
+
 function label(bytes: Buffer, kinds: StepSpec['kinds'], what: string): Segment[] {
+  return checked(labelFrames(bytes, kinds, what), what);
+}
+
+function labelFrames(bytes: Buffer, kinds: StepSpec['kinds'], what: string): Segment[] {
   const frames = splitFrames(bytes);
-  if ((kinds as unknown) === 'RESP-dependent') return frames.map((f) => ({ kind: 'none', bytes: f.toString('latin1') }));
+  if ((kinds as unknown) === 'RESP-dependent')
+    return frames.map((f) => ({ kind: 'none', bytes: f.toString('latin1') }));
   if (Array.isArray(kinds)) {
     if (frames.length !== kinds.length) {
-      throw new Error(`${what}: expected ${kinds.length} frames, got ${frames.length}: ${JSON.stringify(bytes.toString('latin1').slice(0, 300))}`);
+      throw new Error(
+        `${what}: expected ${kinds.length} frames, got ${frames.length}: ${JSON.stringify(bytes.toString('latin1').slice(0, 300))}`,
+      );
     }
     return frames.map((f, i) => ({ kind: kinds[i], bytes: f.toString('latin1') }));
   }
   if (frames.length !== 1) throw new Error(`${what}: expected one EXEC reply, got ${frames.length}`);
   const { header, elements } = splitAggregate(frames[0]);
-  if (elements.length !== kinds.exec.length) throw new Error(`${what}: EXEC has ${elements.length} elements, not ${kinds.exec.length}`);
-  return [{ kind: 'none', bytes: header.toString('latin1') }, ...elements.map((e, i) => ({ kind: kinds.exec[i], bytes: e.toString('latin1') }))];
+  if (elements.length !== kinds.exec.length)
+    throw new Error(`${what}: EXEC has ${elements.length} elements, not ${kinds.exec.length}`);
+  return [
+    { kind: 'none', bytes: header.toString('latin1') },
+    ...elements.map((e, i) => ({ kind: kinds.exec[i], bytes: e.toString('latin1') })),
+  ];
 }
 
 const STYLES: Array<{ name: string; hostnames: boolean; endpointType: string }> = [
@@ -323,14 +407,21 @@ async function main(): Promise<void> {
     const self = initial.find((n) => n.flags.includes('myself')) as (typeof initial)[number];
     const [start, end] = self.slots[0].split('-').map(Number);
     const tag = tagFor(start, end);
-    const otherMaster = initial.find((n) => n.flags.includes('master') && n.id !== self.id) as (typeof initial)[number];
+    const otherMaster = initial.find(
+      (n) => n.flags.includes('master') && n.id !== self.id,
+    ) as (typeof initial)[number];
     const [os] = otherMaster.slots[0].split('-').map(Number);
     const otherKey = (() => {
       for (let i = 0; ; i++) if (hashSlot(`o${i}`) >= os && hashSlot(`o${i}`) <= os + 100) return `o${i}`;
     })();
     for (const style of STYLES) {
       for (const node of cluster.nodes) {
-        await cluster.cli(node, ['CONFIG', 'SET', 'cluster-announce-hostname', style.hostnames ? node.hostname : '']);
+        await cluster.cli(node, [
+          'CONFIG',
+          'SET',
+          'cluster-announce-hostname',
+          style.hostnames ? node.hostname : '',
+        ]);
         await cluster.cli(node, ['CONFIG', 'SET', 'cluster-preferred-endpoint-type', style.endpointType]);
       }
       cluster.spec.hostnames = style.hostnames;
@@ -343,6 +434,10 @@ async function main(): Promise<void> {
       const nodesText = await cluster.cli(first, ['CLUSTER', 'NODES']);
       await cluster.cli(first, ['SET', `{${tag}}nodes`, nodesText]);
       const slotsLookalike = `return {{${start},${end},{'${self.ip}',${self.port},'${self.id}',{}}}}`;
+      const migratingKey = 'ask:1';
+      const migrating = { slot: hashSlot(migratingKey), key: migratingKey };
+      if (migrating.slot < start || migrating.slot > end)
+        throw new Error(`${migratingKey} is not on ${self.ip}:${self.port}`);
       for (const protocol of [2, 3] as const) {
         const out: FixtureFile = {
           server,
@@ -352,7 +447,7 @@ async function main(): Promise<void> {
           nodes: nodes.map(({ id, ip, port, cport, hostname }) => ({ id, ip, port, cport, hostname })),
           transcripts: [],
         };
-        for (const t of transcripts({ self, other: otherMaster, tag, otherKey, slotsLookalike })) {
+        for (const t of transcripts({ self, other: otherMaster, tag, otherKey, slotsLookalike, migrating })) {
           out.transcripts.push(await capture(cluster, t, protocol, self));
         }
         const dir = join('test', 'fixtures', style.name);

@@ -27,13 +27,34 @@ function makeCa(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   if (!existsSync(cert)) {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], dir);
-    openssl(['req', '-x509', '-new', '-key', key, '-sha256', '-days', '3650', '-subj', `/CN=redis-cluster-tunnel ${name}`, '-out', cert], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        key,
+        '-sha256',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=redis-cluster-tunnel ${name}`,
+        '-out',
+        cert,
+      ],
+      dir,
+    );
   }
   return { cert, key };
 }
 
 /** Issues `name.crt`/`name.key` signed by the CA, for the given IPs and DNS names. */
-export function issue(set: CertSet, name: string, ips: string[], dnsNames: string[]): { cert: string; key: string } {
+export function issue(
+  set: CertSet,
+  name: string,
+  ips: string[],
+  dnsNames: string[],
+): { cert: string; key: string } {
   const key = join(set.dir, `${name}.key`);
   const cert = join(set.dir, `${name}.crt`);
   if (existsSync(cert)) return { cert, key };
@@ -52,7 +73,24 @@ export function issue(set: CertSet, name: string, ips: string[], dnsNames: strin
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], set.dir);
   openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', csr], set.dir);
   openssl(
-    ['x509', '-req', '-in', csr, '-CA', set.caCert, '-CAkey', set.caKey, '-CAcreateserial', '-days', '3650', '-sha256', '-extfile', ext, '-out', cert],
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      set.caCert,
+      '-CAkey',
+      set.caKey,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ],
     set.dir,
   );
   return { cert, key };
@@ -62,7 +100,14 @@ export function makeCertSet(dir: string): CertSet {
   mkdirSync(dir, { recursive: true });
   const ca = makeCa(dir, 'ca');
   const other = makeCa(dir, 'other-ca');
-  const set: CertSet = { dir, caCert: ca.cert, caKey: ca.key, otherCaCert: other.cert, clientCert: '', clientKey: '' };
+  const set: CertSet = {
+    dir,
+    caCert: ca.cert,
+    caKey: ca.key,
+    otherCaCert: other.cert,
+    clientCert: '',
+    clientKey: '',
+  };
   const client = issue(set, 'client', [], ['tunnel-client']);
   set.clientCert = client.cert;
   set.clientKey = client.key;

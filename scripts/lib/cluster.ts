@@ -1,5 +1,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { hashSlot } from '../../src/topology/hash-slot.js';
@@ -107,7 +116,18 @@ export class RunningCluster {
   async cli(node: { ip: string; port: number }, args: string[], timeoutMs = 15_000): Promise<string> {
     const { stdout } = await run(
       'redis-cli',
-      ['--tls', '--cacert', this.certs.caCert, '-h', node.ip, '-p', String(node.port), '--user', this.spec.user, ...args],
+      [
+        '--tls',
+        '--cacert',
+        this.certs.caCert,
+        '-h',
+        node.ip,
+        '-p',
+        String(node.port),
+        '--user',
+        this.spec.user,
+        ...args,
+      ],
       { env: { ...process.env, REDISCLI_AUTH: this.spec.password }, timeout: timeoutMs, maxBuffer: 64 << 20 },
     );
     return stdout;
@@ -130,11 +150,16 @@ export class RunningCluster {
     const node = this.nodes[index];
     node.pid = spawnNode(node.dir);
     this.savePids();
-    await waitFor(`node ${node.ip}:${node.port} to answer`, 20_000, async () => (await this.cli(node, ['PING']).catch(() => '')).includes('PONG'));
+    await waitFor(`node ${node.ip}:${node.port} to answer`, 20_000, async () =>
+      (await this.cli(node, ['PING']).catch(() => '')).includes('PONG'),
+    );
   }
 
   savePids(): void {
-    writeFileSync(join(this.dir, 'pids.json'), JSON.stringify(this.nodes.map((n) => ({ dir: n.dir, pid: n.pid }))));
+    writeFileSync(
+      join(this.dir, 'pids.json'),
+      JSON.stringify(this.nodes.map((n) => ({ dir: n.dir, pid: n.pid }))),
+    );
   }
 
   async stop(): Promise<void> {
@@ -155,7 +180,14 @@ export class RunningCluster {
       user: this.spec.user,
       password: this.spec.password,
       endpointType: this.spec.endpointType,
-      nodes: this.nodes.map((n) => ({ index: n.index, ip: n.ip, port: n.port, hostname: n.hostname, pid: n.pid, dir: n.dir })),
+      nodes: this.nodes.map((n) => ({
+        index: n.index,
+        ip: n.ip,
+        port: n.port,
+        hostname: n.hostname,
+        pid: n.pid,
+        dir: n.dir,
+      })),
     };
   }
 }
@@ -173,7 +205,13 @@ export interface ClusterDescription {
   nodes: NodeInfo[];
 }
 
-function nodeConfig(spec: ClusterSpec, i: number, dir: string, cert: { cert: string; key: string }, ca: string): string {
+function nodeConfig(
+  spec: ClusterSpec,
+  i: number,
+  dir: string,
+  cert: { cert: string; key: string },
+  ca: string,
+): string {
   const n = spec.nodes[i];
   const lines = [
     `bind ${n.ip}`,
@@ -278,9 +316,13 @@ export async function redisServerVersion(): Promise<string> {
 }
 
 /** Starts the cluster fresh (new data, new node ids) and waits until it is fully settled. */
-export async function startCluster(spec: ClusterSpec, log: (msg: string) => void = () => {}): Promise<RunningCluster> {
+export async function startCluster(
+  spec: ClusterSpec,
+  log: (msg: string) => void = () => {},
+): Promise<RunningCluster> {
   const version = await redisServerVersion();
-  if (Number(version.split('.')[0]) < 7) throw new Error(`redis-server ${version} is too old: 7.0 or newer is needed`);
+  if (Number(version.split('.')[0]) < 7)
+    throw new Error(`redis-server ${version} is too old: 7.0 or newer is needed`);
   const dir = join(ROOT, spec.name);
   await stopLeftovers(dir);
   const certs = makeCertSet(join(ROOT, 'certs'));
@@ -325,7 +367,8 @@ export async function startCluster(spec: ClusterSpec, log: (msg: string) => void
     if (spec.hostnames || spec.endpointType !== 'ip') {
       // Hostnames are set after creation: 7.0 refuses them in CLUSTER MEET.
       for (const node of nodes) {
-        if (spec.hostnames) await cluster.cli(node, ['CONFIG', 'SET', 'cluster-announce-hostname', node.hostname]);
+        if (spec.hostnames)
+          await cluster.cli(node, ['CONFIG', 'SET', 'cluster-announce-hostname', node.hostname]);
         await cluster.cli(node, ['CONFIG', 'SET', 'cluster-preferred-endpoint-type', spec.endpointType]);
       }
       await settle(cluster);
@@ -352,7 +395,8 @@ export async function settle(cluster: RunningCluster, timeoutMs = 60_000): Promi
       const info = await cluster.cli(node, ['CLUSTER', 'INFO']);
       if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${total}`)) return false;
       const lines = (await cluster.cli(node, ['CLUSTER', 'NODES'])).trim().split('\n');
-      if (lines.length !== total || lines.some((l) => /handshake|fail|noaddr|disconnected/.test(l))) return false;
+      if (lines.length !== total || lines.some((l) => /handshake|fail|noaddr|disconnected/.test(l)))
+        return false;
     }
     return true;
   });
@@ -372,7 +416,8 @@ export async function settle(cluster: RunningCluster, timeoutMs = 60_000): Promi
       if (shards.includes('loading') || shards.includes('fail')) return false;
       if (spec.hostnames) {
         const text = await cluster.cli(node, ['CLUSTER', 'NODES']);
-        for (const other of nodes.filter((n) => n.pid)) if (!text.includes(`,${other.hostname}`)) return false;
+        for (const other of nodes.filter((n) => n.pid))
+          if (!text.includes(`,${other.hostname}`)) return false;
       }
     }
     return true;
@@ -388,9 +433,13 @@ function keyInRange(start: number, end: number): string {
 }
 
 /** Reads `redis-cli --json CLUSTER SLOTS`: ranges with their master address and node count. */
-function parseSlotsJson(json: string): Array<{ start: number; end: number; ip: string; port: number; nodeCount: number }> {
+function parseSlotsJson(
+  json: string,
+): Array<{ start: number; end: number; ip: string; port: number; nodeCount: number }> {
   if (!json.trim()) return [];
-  const data = JSON.parse(json) as Array<[number, number, ...Array<[string | null, number, string, unknown]>]>;
+  const data = JSON.parse(json) as Array<
+    [number, number, ...Array<[string | null, number, string, unknown]>]
+  >;
   return data.map((range) => {
     const [start, end, ...nodes] = range;
     const master = nodes[0];

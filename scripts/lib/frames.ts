@@ -24,7 +24,7 @@ export function frameEnd(buf: Buffer, pos: number): number {
 /** Top-level frames of a byte stream. */
 export function splitFrames(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const e = frameEnd(buf, p);
     out.push(buf.subarray(p, e));
     p = e;
@@ -36,7 +36,7 @@ export function splitFrames(buf: Buffer): Buffer[] {
 export function splitAggregate(frame: Buffer): { header: Buffer; elements: Buffer[] } {
   const lf = frame.indexOf('\r\n', 0, 'latin1') + 2;
   const elements: Buffer[] = [];
-  for (let p = lf; p < frame.length; ) {
+  for (let p = lf; p < frame.length;) {
     const e = frameEnd(frame, p);
     elements.push(frame.subarray(p, e));
     p = e;

@@ -18,14 +18,28 @@ export class RawConn {
     });
   }
 
-  static async open(host: string, port: number, caFile: string, user: string, password: string): Promise<RawConn> {
-    const socket = tls.connect({ host, port, ca: readFileSync(caFile), servername: undefined, checkServerIdentity: () => undefined });
+  static async open(
+    host: string,
+    port: number,
+    caFile: string,
+    user: string,
+    password: string,
+  ): Promise<RawConn> {
+    const socket = tls.connect({
+      host,
+      port,
+      ca: readFileSync(caFile),
+      servername: undefined,
+      checkServerIdentity: () => undefined,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);
     });
     const conn = new RawConn(socket);
-    const auth = await conn.exchange(`*3\r\n$4\r\nAUTH\r\n$${user.length}\r\n${user}\r\n$${password.length}\r\n${password}\r\n`);
+    const auth = await conn.exchange(
+      `*3\r\n$4\r\nAUTH\r\n$${user.length}\r\n${user}\r\n$${password.length}\r\n${password}\r\n`,
+    );
     if (auth.toString() !== '+OK\r\n') throw new Error(`AUTH failed on ${host}:${port}: ${auth.toString()}`);
     return conn;
   }
@@ -34,14 +48,20 @@ export class RawConn {
   async exchange(request: string | Buffer, quietMs = 120, maxMs = 5000): Promise<Buffer> {
     // Bytes that arrived since the last exchange (e.g. a message published meanwhile) are included.
     this.lastData = Date.now();
-    if (request.length > 0) this.socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
+    if (request.length > 0)
+      this.socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
     const start = Date.now();
     // Wait for the first byte (or maxMs), then for quiet.
     while (Date.now() - start < maxMs) {
       await new Promise((r) => setTimeout(r, 10));
       if (this.received.length > 0 && Date.now() - this.lastData >= quietMs) break;
       if (this.received.length === 0 && Date.now() - start >= quietMs * 3 && request.length === 0) break;
-      if (this.received.length === 0 && Date.now() - start >= Math.max(quietMs * 3, 400) && request.length > 0) break;
+      if (
+        this.received.length === 0 &&
+        Date.now() - start >= Math.max(quietMs * 3, 400) &&
+        request.length > 0
+      )
+        break;
     }
     const out = Buffer.concat(this.received);
     this.received = [];

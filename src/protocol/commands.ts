@@ -1,7 +1,8 @@
 import type { TopologyReply } from '../rewrite/index.js';
 
 /** Subscribe-family commands: their confirmations carry the command name as their first element. */
-export type SubFamily = 'subscribe' | 'psubscribe' | 'ssubscribe' | 'unsubscribe' | 'punsubscribe' | 'sunsubscribe';
+export type SubFamily =
+  'subscribe' | 'psubscribe' | 'ssubscribe' | 'unsubscribe' | 'punsubscribe' | 'sunsubscribe';
 
 export type CommandKind =
   | 'plain'
@@ -51,17 +52,50 @@ const CLUSTER: Record<string, Command> = {
   slaves: topology('replicas'),
 };
 
-const SUB_FAMILY = new Set<string>(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+const SUB_FAMILY = new Set<string>([
+  'subscribe',
+  'psubscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'sunsubscribe',
+]);
 
 export function isSubFamily(name: string): name is SubFamily {
   return SUB_FAMILY.has(name);
 }
 
-/** Classifies a request from its argument count and first (captured) arguments. */
-export function classify(argc: number, args: ReadonlyArray<string | null>): Command {
-  const a0 = args[0];
-  if (a0 === null || a0 === undefined || a0.length > 12) return PLAIN;
-  const name = a0.toLowerCase();
+/** Every command name reply tracking acts on; all others are answered by exactly one reply. */
+export const TRACKED_COMMANDS: readonly string[] = [
+  'multi',
+  'exec',
+  'discard',
+  'watch',
+  'reset',
+  'quit',
+  'monitor',
+  'sync',
+  'psync',
+  'hello',
+  'cluster',
+  'client',
+  ...SUB_FAMILY,
+];
+
+/** Tracked commands whose second and third arguments matter (CLUSTER SLOTS, CLIENT REPLY, HELLO 3). */
+export const COMMANDS_WITH_ARGUMENTS: readonly string[] = ['cluster', 'client', 'hello'];
+
+/**
+ * Classifies a request. `name` is the lower-case name when it is one of TRACKED_COMMANDS (else
+ * null); `arg1`/`arg2` are set for COMMANDS_WITH_ARGUMENTS.
+ */
+export function classify(
+  argc: number,
+  name: string | null,
+  arg1: string | null,
+  arg2: string | null,
+): Command {
+  if (name === null) return PLAIN;
   switch (name) {
     case 'multi':
       return MULTI;
@@ -81,17 +115,20 @@ export function classify(argc: number, args: ReadonlyArray<string | null>): Comm
     case 'psync':
       return SYNC;
     case 'hello': {
-      const v = argc > 1 && args[1] ? Number(args[1]) : 0;
+      const v = argc > 1 && arg1 ? Number(arg1) : 0;
       return { kind: 'hello', version: v === 2 || v === 3 ? v : 0 };
     }
     case 'cluster': {
-      const sub = args[1]?.toLowerCase();
+      const sub = arg1?.toLowerCase();
       return (sub !== undefined && Object.hasOwn(CLUSTER, sub) && CLUSTER[sub]) || PLAIN;
     }
     case 'client': {
-      if (args[1]?.toLowerCase() !== 'reply') return PLAIN;
-      const mode = argc === 3 ? args[2]?.toLowerCase() : undefined;
-      return { kind: 'client-reply', replyMode: mode === 'on' || mode === 'off' || mode === 'skip' ? mode : undefined };
+      if (arg1?.toLowerCase() !== 'reply') return PLAIN;
+      const mode = argc === 3 ? arg2?.toLowerCase() : undefined;
+      return {
+        kind: 'client-reply',
+        replyMode: mode === 'on' || mode === 'off' || mode === 'skip' ? mode : undefined,
+      };
     }
     default:
       if (isSubFamily(name)) return { kind: 'subscribe', family: name, channels: argc - 1 };

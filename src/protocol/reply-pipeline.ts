@@ -101,9 +101,14 @@ export class ReplyPipeline {
         continue;
       }
       const spanned = this.held.length > 0;
-      const frame = spanned ? Buffer.concat([...this.held, chunk.subarray(0, end)]) : chunk.subarray(frameStart, end);
-      const action = tracker.onFrame(this.type, frame, 0, frame.length, this.scanner.nestedPush);
-      const result = this.rewrite(this.type, frame, action, true);
+      const buf = spanned ? Buffer.concat([...this.held, chunk.subarray(0, end)]) : chunk;
+      const fs = spanned ? 0 : frameStart;
+      const fe = spanned ? buf.length : end;
+      const action = tracker.onFrame(this.type, buf, fs, fe, this.scanner.nestedPush);
+      // Most inspected frames (+OK, +QUEUED, plain errors) change nothing: no view is made for them.
+      const candidate = action !== null || (this.type === T_ERROR && mayBeRedirect(buf, fs, fe));
+      const frame = candidate ? (spanned ? buf : buf.subarray(fs, fe)) : buf;
+      const result = candidate ? this.rewrite(this.type, frame, action, true) : null;
       if (result !== null && !Buffer.isBuffer(result)) {
         if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
         this.held = [];
@@ -134,7 +139,7 @@ export class ReplyPipeline {
     let missing: NodeRef[] = [];
     let out: Buffer | null = null;
     if (type === T_ERROR) {
-      if (mayBeRedirect(frame)) out = rewriteRedirect(frame, lookup, missing);
+      out = rewriteRedirect(frame, lookup, missing);
     } else if (action) {
       const outcome = newOutcome();
       const root = decode(frame);
@@ -144,7 +149,14 @@ export class ReplyPipeline {
         this.o.tracker.failSafe('EXEC reply does not match the queued commands');
       } else {
         action.exec.forEach((kind, i) => {
-          if (kind) rewriteElement(kind, frame, (root.children as NonNullable<typeof root.children>)[i], lookup, outcome);
+          if (kind)
+            rewriteElement(
+              kind,
+              frame,
+              (root.children as NonNullable<typeof root.children>)[i],
+              lookup,
+              outcome,
+            );
         });
       }
       missing = outcome.missing;

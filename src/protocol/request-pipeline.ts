@@ -1,4 +1,5 @@
 import { RequestParser } from '../resp/request-parser.js';
+import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
 import { Mode, type ReplyTracker } from './tracker.js';
 
 export interface RequestPipelineOptions {
@@ -18,7 +19,11 @@ export class RequestPipeline {
 
   constructor(options: RequestPipelineOptions) {
     this.o = options;
-    this.parser = new RequestParser(options.maxFrameBytes);
+    this.parser = new RequestParser({
+      names: TRACKED_COMMANDS,
+      withArguments: COMMANDS_WITH_ARGUMENTS,
+      maxFrameBytes: options.maxFrameBytes,
+    });
   }
 
   push(chunk: Buffer): void {
@@ -28,7 +33,8 @@ export class RequestPipeline {
       while (pos < chunk.length) {
         const end = this.parser.next(chunk, pos);
         if (end < 0) break;
-        tracker.onRequest(this.parser.argc, this.parser.args);
+        const r = this.parser;
+        tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
         pos = end;
       }
     }

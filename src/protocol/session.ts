@@ -36,7 +36,11 @@ export class Session {
   constructor(o: SessionOptions) {
     this.tracker = new ReplyTracker(o.onUncertain);
     const lookup = o.self ? withSelf(o.lookup, o.self) : o.lookup;
-    this.requests = new RequestPipeline({ tracker: this.tracker, write: o.toServer, maxFrameBytes: o.limits?.maxFrameBytes });
+    this.requests = new RequestPipeline({
+      tracker: this.tracker,
+      write: o.toServer,
+      maxFrameBytes: o.limits?.maxFrameBytes,
+    });
     this.replies = new ReplyPipeline({
       tracker: this.tracker,
       lookup,

@@ -1,12 +1,5 @@
 import { decode, isNull, text } from '../resp/decode.js';
-import {
-  T_ARRAY,
-  T_ATTRIBUTE,
-  T_BULK_ERROR,
-  T_ERROR,
-  T_PUSH,
-  T_SIMPLE,
-} from '../resp/reply-scanner.js';
+import { T_ARRAY, T_ATTRIBUTE, T_BULK_ERROR, T_ERROR, T_PUSH, T_SIMPLE } from '../resp/reply-scanner.js';
 import type { TopologyReply } from '../rewrite/index.js';
 import { type Command, type SubFamily, classify, isSubFamily } from './commands.js';
 
@@ -109,9 +102,9 @@ export class ReplyTracker {
   // ---- request side ------------------------------------------------------------------------
 
   /** Records one complete request. `argc` 0 is a request the server answers with nothing. */
-  onRequest(argc: number, args: ReadonlyArray<string | null>): void {
+  onRequest(argc: number, name: string | null, arg1: string | null = null, arg2: string | null = null): void {
     if (this.mode !== Mode.Track || argc === 0) return;
-    const cmd = classify(argc, args);
+    const cmd = classify(argc, name, arg1, arg2);
     if (cmd.kind === 'client-reply') return this.onClientReply(cmd);
     if (this.replyOff || this.skipNext) {
       this.skipNext = false;
@@ -127,7 +120,13 @@ export class ReplyTracker {
     const entry: Pending =
       cmd.kind === 'plain' && !this.tx
         ? PLAIN_ENTRY
-        : { cmd, inTx: false, queued: false, remaining: cmd.kind === 'subscribe' ? cmd.channels || -1 : 0, tx: null };
+        : {
+            cmd,
+            inTx: false,
+            queued: false,
+            remaining: cmd.kind === 'subscribe' ? cmd.channels || -1 : 0,
+            tx: null,
+          };
     this.applyTxState(cmd, entry);
     this.queue.push(entry);
   }
@@ -299,7 +298,9 @@ export class ReplyTracker {
     // `*-1`: WATCH failed, nothing ran.
     if (!buf || type !== T_ARRAY || !head.tx || buf[start + 1] === 0x2d) return null;
     const queued = head.tx.filter((e) => e.queued);
-    return { exec: queued.map((e) => (e.cmd.kind === 'topology' ? (e.cmd.topology as TopologyReply) : null)) };
+    return {
+      exec: queued.map((e) => (e.cmd.kind === 'topology' ? (e.cmd.topology as TopologyReply) : null)),
+    };
   }
 
   /** RESET's reply: back to RESP2, no subscriptions (dropped without unsubscribe frames). */
@@ -373,7 +374,11 @@ function equalsAscii(buf: Buffer, start: number, end: number, s: string): boolea
 }
 
 /** First element (as lower-case text) and second element (channel) of a pub/sub frame. */
-function readPubSubHead(buf: Buffer, start: number, end: number): { kind: string | null; channel: string | null } {
+function readPubSubHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { kind: string | null; channel: string | null } {
   const frame = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
   const root = decode(frame);
   const el = root.children;

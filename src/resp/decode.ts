@@ -49,9 +49,15 @@ function lineEnd(buf: Buffer, from: number): number {
 }
 
 function parseLength(buf: Buffer, from: number, to: number): number {
-  const text = buf.toString('latin1', from, to);
-  if (!/^(-1|\d{1,15})$/.test(text)) throw new ProtocolError('ERR_BAD_LENGTH', `bad length ${JSON.stringify(text)}`);
-  return Number(text);
+  if (to - from === 2 && buf[from] === 0x2d && buf[from + 1] === 0x31) return -1; // -1
+  if (to <= from || to - from > 15) throw new ProtocolError('ERR_BAD_LENGTH', 'bad length');
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i] - 0x30;
+    if (c < 0 || c > 9) throw new ProtocolError('ERR_BAD_LENGTH', 'bad length');
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 /**
@@ -68,7 +74,8 @@ function decodeAt(buf: Buffer, start: number, depth: number, maxDepth: number): 
   const cr = lineEnd(buf, start + 1);
   if (isBulkType(type)) {
     const n = parseLength(buf, start + 1, cr);
-    if (n < 0) return { type, start, end: cr + 2, valueStart: cr + 2, valueEnd: cr + 2, length: -1, children: null };
+    if (n < 0)
+      return { type, start, end: cr + 2, valueStart: cr + 2, valueEnd: cr + 2, length: -1, children: null };
     const valueStart = cr + 2;
     const valueEnd = valueStart + n;
     if (valueEnd + 2 > buf.length || buf[valueEnd] !== CR || buf[valueEnd + 1] !== LF) {
@@ -91,7 +98,15 @@ function decodeAt(buf: Buffer, start: number, depth: number, maxDepth: number): 
     }
     return { type, start, end: p, valueStart: cr + 2, valueEnd: p, length: n, children };
   }
-  return { type, start, end: cr + 2, valueStart: start + 1, valueEnd: cr, length: cr - start - 1, children: null };
+  return {
+    type,
+    start,
+    end: cr + 2,
+    valueStart: start + 1,
+    valueEnd: cr,
+    length: cr - start - 1,
+    children: null,
+  };
 }
 
 /** The payload of a string-like element as latin1 text (one char per byte, so lengths match). */
@@ -107,8 +122,17 @@ export function isNull(node: RespNode): boolean {
 /** The value of an integer element, or NaN when the element is not a well-formed integer. */
 export function integer(buf: Buffer, node: RespNode): number {
   if (node.type !== 0x3a) return NaN;
-  const s = text(buf, node);
-  return /^[-+]?\d{1,16}$/.test(s) ? Number(s) : NaN;
+  let i = node.valueStart;
+  const negative = buf[i] === 0x2d;
+  if (negative || buf[i] === 0x2b) i++;
+  if (i >= node.valueEnd || node.valueEnd - i > 16) return NaN;
+  let n = 0;
+  for (; i < node.valueEnd; i++) {
+    const c = buf[i] - 0x30;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return negative ? -n : n;
 }
 
 /** Reads a map element (`%` RESP3, or a RESP2 flat array of even length) as key → child pairs. */

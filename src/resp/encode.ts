@@ -7,13 +7,27 @@ export interface Edit {
   bytes: Buffer;
 }
 
+// Rewrites write the same few local hosts and ports over and over: encode each once.
+const bulkCache = new Map<string, Buffer>();
+const integerCache = new Map<number, Buffer>();
+const CACHE_LIMIT = 70_000;
+
 export function bulkString(value: string): Buffer {
-  const body = Buffer.from(value, 'latin1');
-  return Buffer.concat([Buffer.from(`$${body.length}\r\n`, 'latin1'), body, Buffer.from('\r\n', 'latin1')]);
+  let b = bulkCache.get(value);
+  if (!b) {
+    b = Buffer.from(`$${Buffer.byteLength(value, 'latin1')}\r\n${value}\r\n`, 'latin1');
+    if (bulkCache.size < CACHE_LIMIT) bulkCache.set(value, b);
+  }
+  return b;
 }
 
 export function integerReply(value: number): Buffer {
-  return Buffer.from(`:${value}\r\n`, 'latin1');
+  let b = integerCache.get(value);
+  if (!b) {
+    b = Buffer.from(`:${value}\r\n`, 'latin1');
+    if (integerCache.size < CACHE_LIMIT) integerCache.set(value, b);
+  }
+  return b;
 }
 
 export function aggregateHeader(type: number, count: number): Buffer {
@@ -30,15 +44,29 @@ export function errorReply(message: string): Buffer {
  */
 export function applyEdits(src: Buffer, edits: Edit[], from = 0, to = src.length): Buffer {
   if (edits.length === 0) return src.subarray(from, to);
-  const sorted = edits.slice().sort((a, b) => a.start - b.start);
-  const parts: Buffer[] = [];
+  let sorted = edits;
+  for (let i = 1; i < edits.length; i++) {
+    if (edits[i].start < edits[i - 1].start) {
+      sorted = edits.slice().sort((a, b) => a.start - b.start);
+      break;
+    }
+  }
+  let size = to - from;
   let pos = from;
   for (const e of sorted) {
-    if (e.start < pos || e.end < e.start || e.end > to) throw new RangeError('overlapping or out-of-range edit');
-    if (e.start > pos) parts.push(src.subarray(pos, e.start));
-    if (e.bytes.length > 0) parts.push(e.bytes);
+    if (e.start < pos || e.end < e.start || e.end > to)
+      throw new RangeError('overlapping or out-of-range edit');
+    size += e.bytes.length - (e.end - e.start);
     pos = e.end;
   }
-  if (pos < to) parts.push(src.subarray(pos, to));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  pos = from;
+  for (const e of sorted) {
+    o += src.copy(out, o, pos, e.start);
+    o += e.bytes.copy(out, o);
+    pos = e.end;
+  }
+  src.copy(out, o, pos, to);
+  return out;
 }

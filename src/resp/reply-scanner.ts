@@ -40,30 +40,11 @@ export interface ScannerLimits {
   maxDepth?: number;
 }
 
-function isLineType(t: number): boolean {
-  return (
-    t === T_SIMPLE ||
-    t === T_ERROR ||
-    t === T_INTEGER ||
-    t === T_NULL ||
-    t === T_BOOLEAN ||
-    t === T_DOUBLE ||
-    t === T_BIGNUM
-  );
-}
-
-function isLengthType(t: number): boolean {
-  return (
-    t === T_BULK ||
-    t === T_ARRAY ||
-    t === T_BULK_ERROR ||
-    t === T_VERBATIM ||
-    t === T_MAP ||
-    t === T_SET ||
-    t === T_PUSH ||
-    t === T_ATTRIBUTE
-  );
-}
+/** Type byte → 1 for types that are one line, 2 for types that start with a length, 0 otherwise. */
+const TYPE_CLASS = new Uint8Array(256);
+for (const t of [T_SIMPLE, T_ERROR, T_INTEGER, T_NULL, T_BOOLEAN, T_DOUBLE, T_BIGNUM]) TYPE_CLASS[t] = 1;
+for (const t of [T_BULK, T_ARRAY, T_BULK_ERROR, T_VERBATIM, T_MAP, T_SET, T_PUSH, T_ATTRIBUTE])
+  TYPE_CLASS[t] = 2;
 
 export class ReplyScanner {
   /** Type byte of the frame being scanned, or of the one just completed. */
@@ -116,10 +97,11 @@ export class ReplyScanner {
             this.nestedPush = true;
           }
           p++;
-          if (isLineType(t)) {
+          const cls = TYPE_CLASS[t];
+          if (cls === 1) {
             this.state = S_LINE;
             this.lineEndsWithCR = false;
-          } else if (isLengthType(t)) {
+          } else if (cls === 2) {
             this.state = S_LEN;
             this.lenType = t;
             this.lenValue = 0;
@@ -159,12 +141,14 @@ export class ReplyScanner {
           break;
         }
         case S_BODY_CR: {
-          if (buf[p++] !== CR) throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk payload not followed by CRLF');
+          if (buf[p++] !== CR)
+            throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk payload not followed by CRLF');
           this.state = S_BODY_LF;
           break;
         }
         case S_BODY_LF: {
-          if (buf[p++] !== LF) throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk payload not followed by CRLF');
+          if (buf[p++] !== LF)
+            throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk payload not followed by CRLF');
           elementDone = true;
           break;
         }
@@ -186,7 +170,8 @@ export class ReplyScanner {
     while (p < len) {
       const c = buf[p++];
       if (this.lenSawCR) {
-        if (c !== LF || this.lenDigits === 0) throw new ProtocolError('ERR_BAD_LENGTH', 'malformed length line');
+        if (c !== LF || this.lenDigits === 0)
+          throw new ProtocolError('ERR_BAD_LENGTH', 'malformed length line');
         this.state = S_TYPE;
         return p;
       }
@@ -216,15 +201,18 @@ export class ReplyScanner {
     }
     const n = this.lenValue;
     if (t === T_BULK || t === T_BULK_ERROR || t === T_VERBATIM) {
-      if (t === T_VERBATIM && n < 4) throw new ProtocolError('ERR_BAD_LENGTH', 'verbatim string shorter than its format');
-      if (n > this.maxFrameBytes) throw new ProtocolError('ERR_FRAME_TOO_LARGE', `bulk of ${n} bytes exceeds the cap`);
+      if (t === T_VERBATIM && n < 4)
+        throw new ProtocolError('ERR_BAD_LENGTH', 'verbatim string shorter than its format');
+      if (n > this.maxFrameBytes)
+        throw new ProtocolError('ERR_FRAME_TOO_LARGE', `bulk of ${n} bytes exceeds the cap`);
       this.bodyLeft = n;
       this.state = n === 0 ? S_BODY_CR : S_BODY;
       return false;
     }
     const count = t === T_MAP || t === T_ATTRIBUTE ? n * 2 : n;
     if (count === 0) return t !== T_ATTRIBUTE || this.completeEmptyAttribute();
-    if (count > this.maxFrameBytes) throw new ProtocolError('ERR_FRAME_TOO_LARGE', `aggregate of ${n} elements exceeds the cap`);
+    if (count > this.maxFrameBytes)
+      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `aggregate of ${n} elements exceeds the cap`);
     if (this.depth >= this.maxDepth) throw new ProtocolError('ERR_TOO_DEEP', 'aggregates nested too deeply');
     this.remaining[this.depth] = count;
     this.attribute[this.depth] = t === T_ATTRIBUTE;

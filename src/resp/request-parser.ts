@@ -1,11 +1,13 @@
 import { DEFAULT_MAX_FRAME_BYTES, MAX_INLINE_BYTES, ProtocolError } from './errors.js';
 import { splitInline } from './inline.js';
+import { NameMatcher } from './name-matcher.js';
 
 /**
  * Finds request boundaries in the client → server stream: multibulk arrays of bulk strings, and
- * inline commands (a line not starting with `*`, ended by LF, CR optional). It captures only what
- * reply tracking needs: the argument count and the first few arguments when they are short.
- * Bulk payloads are skipped by length, never copied, so large values cost nothing.
+ * inline commands (a line not starting with `*`, ended by LF, CR optional). It reads only what
+ * reply tracking needs: the argument count, whether the command is one of a known set (by its
+ * name, case-insensitively), and the next two arguments for the few known commands that want
+ * them. Bulk payloads are skipped by length, never copied, so large values cost nothing.
  */
 
 const CR = 0x0d;
@@ -13,8 +15,7 @@ const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
 
-/** How many leading arguments are captured, and the longest one captured. */
-export const CAPTURED_ARGS = 3;
+/** Longest argument captured as text (longer ones read as null). */
 export const CAPTURED_ARG_BYTES = 64;
 
 const R_START: number = 0;
@@ -26,18 +27,30 @@ const R_ARG_CR: number = 5;
 const R_ARG_LF: number = 6;
 const R_INLINE: number = 7;
 
+export interface RequestParserOptions {
+  /** Command names to recognise. */
+  names: readonly string[];
+  /** Of those, the commands whose second and third arguments are captured. */
+  withArguments?: readonly string[];
+  /** @default DEFAULT_MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
+}
+
 export class RequestParser {
-  /** Arguments in the request just completed (or being read). 0 for a request that gets no reply. */
+  /** Arguments in the request just completed. 0 for a request the server answers with nothing. */
   argc = 0;
-  /** The first CAPTURED_ARGS arguments as latin1 text; null when longer than CAPTURED_ARG_BYTES. */
-  readonly args: Array<string | null> = [];
-  /** How many leading arguments are complete so far in the current request. */
-  argsDone = 0;
+  /** The command's lower-case name when it is one of `names`, else null. */
+  name: string | null = null;
+  /** Second and third arguments, for commands in `withArguments` (null if absent or too long). */
+  arg1: string | null = null;
+  arg2: string | null = null;
   /** True while a request has started and not ended. */
   inRequest = false;
-  /** True for a request that arrived as an inline line. */
-  inline = false;
+  /** How many leading arguments of the current request are complete. */
+  argsDone = 0;
 
+  private readonly matcher: NameMatcher;
+  private readonly withArguments: ReadonlySet<string>;
   private readonly maxFrameBytes: number;
   private state = R_START;
   private num = 0;
@@ -45,14 +58,18 @@ export class RequestParser {
   private negative = false;
   private sawCR = false;
   private bodyLeft = 0;
-  private capture: Buffer | null = null;
-  private captureLen = 0;
+  private bodyLength = 0;
+  /** Argument bytes when one we read spans chunks. */
+  private partial: Buffer | null = null;
+  private partialLen = 0;
   private inlineParts: Buffer[] = [];
   private inlineBytes = 0;
   private requestBytes = 0;
 
-  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
-    this.maxFrameBytes = maxFrameBytes;
+  constructor(options: RequestParserOptions) {
+    this.matcher = new NameMatcher(options.names);
+    this.withArguments = new Set(options.withArguments ?? []);
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
   /**
@@ -74,12 +91,14 @@ export class RequestParser {
             const n = this.negative ? -this.num : this.num;
             // `*0` and `*-1` (any count <= 0) are consumed by the server with no reply.
             if (n <= 0) return this.finish(p, pos);
-            if (n > this.maxFrameBytes) throw new ProtocolError('ERR_BAD_LENGTH', 'multibulk count out of range');
+            if (n > this.maxFrameBytes)
+              throw new ProtocolError('ERR_BAD_LENGTH', 'multibulk count out of range');
             this.argc = n;
           }
           break;
         case R_ARG_TYPE:
-          if (buf[p] !== DOLLAR) throw new ProtocolError('ERR_EXPECTED_BULK', 'expected a bulk string in a request');
+          if (buf[p] !== DOLLAR)
+            throw new ProtocolError('ERR_EXPECTED_BULK', 'expected a bulk string in a request');
           p++;
           this.resetNumber();
           this.state = R_ARG_LEN;
@@ -93,9 +112,13 @@ export class RequestParser {
           break;
         case R_ARG_BODY: {
           const take = Math.min(this.bodyLeft, len - p);
-          if (this.capture) {
-            buf.copy(this.capture, this.captureLen, p, p + take);
-            this.captureLen += take;
+          if (take === this.bodyLength) {
+            this.readArgument(buf, p, take); // whole argument in this chunk: the usual case
+          } else if (this.wanted()) {
+            this.partial ??= Buffer.allocUnsafe(CAPTURED_ARG_BYTES);
+            buf.copy(this.partial, this.partialLen, p, p + take);
+            this.partialLen += take;
+            if (this.partialLen === this.bodyLength) this.readArgument(this.partial, 0, this.partialLen);
           }
           p += take;
           this.bodyLeft -= take;
@@ -103,12 +126,15 @@ export class RequestParser {
           break;
         }
         case R_ARG_CR:
-          if (buf[p++] !== CR) throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk argument not followed by CRLF');
+          if (buf[p++] !== CR)
+            throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk argument not followed by CRLF');
           this.state = R_ARG_LF;
           break;
         case R_ARG_LF:
-          if (buf[p++] !== LF) throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk argument not followed by CRLF');
-          if (this.endArgument()) return this.finish(p, pos);
+          if (buf[p++] !== LF)
+            throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk argument not followed by CRLF');
+          this.state = R_ARG_TYPE;
+          if (++this.argsDone === this.argc) return this.finish(p, pos);
           break;
         case R_INLINE: {
           const lf = buf.indexOf(LF, p);
@@ -135,14 +161,14 @@ export class RequestParser {
     this.inRequest = true;
     this.argc = 0;
     this.argsDone = 0;
-    this.args.length = 0;
+    this.name = null;
+    this.arg1 = null;
+    this.arg2 = null;
     this.requestBytes = 0;
     if (first === STAR) {
-      this.inline = false;
       this.state = R_COUNT;
       this.resetNumber();
     } else {
-      this.inline = true;
       this.inlineParts = [];
       this.inlineBytes = 0;
       this.state = R_INLINE;
@@ -162,7 +188,8 @@ export class RequestParser {
     while (p < buf.length) {
       const c = buf[p++];
       if (this.sawCR) {
-        if (c !== LF || this.digits === 0) throw new ProtocolError('ERR_BAD_LENGTH', 'malformed length in a request');
+        if (c !== LF || this.digits === 0)
+          throw new ProtocolError('ERR_BAD_LENGTH', 'malformed length in a request');
         this.state = R_ARG_TYPE;
         return p;
       }
@@ -181,22 +208,32 @@ export class RequestParser {
   }
 
   private startArgument(n: number): void {
-    if (n > this.maxFrameBytes) throw new ProtocolError('ERR_FRAME_TOO_LARGE', `argument of ${n} bytes exceeds the cap`);
+    if (n > this.maxFrameBytes)
+      throw new ProtocolError('ERR_FRAME_TOO_LARGE', `argument of ${n} bytes exceeds the cap`);
     this.bodyLeft = n;
-    this.capture = this.argsDone < CAPTURED_ARGS && n <= CAPTURED_ARG_BYTES ? Buffer.allocUnsafe(n) : null;
-    this.captureLen = 0;
+    this.bodyLength = n;
+    this.partialLen = 0;
+    if (n === 0) this.readArgument(Buffer.alloc(0), 0, 0);
     this.state = n === 0 ? R_ARG_CR : R_ARG_BODY;
   }
 
-  /** Returns true when that was the last argument. */
-  private endArgument(): boolean {
-    if (this.argsDone < CAPTURED_ARGS) {
-      this.args.push(this.capture ? this.capture.toString('latin1', 0, this.captureLen) : null);
-    }
-    this.capture = null;
-    this.argsDone++;
-    this.state = R_ARG_TYPE;
-    return this.argsDone === this.argc;
+  /** Whether the argument being read is one we look at. */
+  private wanted(): boolean {
+    const i = this.argsDone;
+    if (i === 0) return this.bodyLength <= CAPTURED_ARG_BYTES;
+    return (
+      i <= 2 &&
+      this.bodyLength <= CAPTURED_ARG_BYTES &&
+      this.name !== null &&
+      this.withArguments.has(this.name)
+    );
+  }
+
+  private readArgument(buf: Buffer, start: number, length: number): void {
+    if (!this.wanted()) return;
+    if (this.argsDone === 0) this.name = this.matcher.match(buf, start, length);
+    else if (this.argsDone === 1) this.arg1 = buf.toString('latin1', start, start + length);
+    else this.arg2 = buf.toString('latin1', start, start + length);
   }
 
   private parseInline(): void {
@@ -206,8 +243,13 @@ export class RequestParser {
     const words = splitInline(raw.toString('latin1'));
     this.argc = words.length;
     this.argsDone = words.length;
-    for (let i = 0; i < Math.min(words.length, CAPTURED_ARGS); i++) {
-      this.args.push(words[i].length <= CAPTURED_ARG_BYTES ? words[i] : null);
+    if (words.length === 0) return;
+    this.name = words[0].length <= CAPTURED_ARG_BYTES ? this.matcher.matchString(words[0]) : null;
+    if (this.name !== null && this.withArguments.has(this.name)) {
+      const arg = (w: string | undefined): string | null =>
+        w !== undefined && w.length <= CAPTURED_ARG_BYTES ? w : null;
+      this.arg1 = arg(words[1]);
+      this.arg2 = arg(words[2]);
     }
   }
 

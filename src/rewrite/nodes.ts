@@ -10,7 +10,12 @@ import { type AddressLookup, type NodeRef, type RewriteOutcome, joinHostPort } f
  * `,hostname` suffix is dropped because Lettuce prefers it over the IP. `noaddr` lines (`:0@0`) are
  * kept as they are: the server itself does not know where that node is.
  */
-export function rewriteNodesReply(buf: Buffer, root: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
+export function rewriteNodesReply(
+  buf: Buffer,
+  root: RespNode,
+  lookup: AddressLookup,
+  out: RewriteOutcome,
+): void {
   if (root.type !== T_BULK && root.type !== T_VERBATIM) return;
   if (isNull(root)) return;
   const prefix = root.type === T_VERBATIM ? 4 : 0; // `txt:` counts in the verbatim length
@@ -18,13 +23,23 @@ export function rewriteNodesReply(buf: Buffer, root: RespNode, lookup: AddressLo
   const rewritten = rewriteNodesText(body, lookup, out.missing);
   if (rewritten === null) return;
   const payload = Buffer.from(rewritten, 'latin1');
-  const head = root.type === T_VERBATIM ? buf.subarray(root.valueStart, root.valueStart + 4) : Buffer.alloc(0);
+  const head =
+    root.type === T_VERBATIM ? buf.subarray(root.valueStart, root.valueStart + 4) : Buffer.alloc(0);
   const header = Buffer.from(`${String.fromCharCode(root.type)}${payload.length + prefix}\r\n`, 'latin1');
-  out.edits.push({ start: root.start, end: root.end, bytes: Buffer.concat([header, head, payload, Buffer.from('\r\n')]) });
+  out.edits.push({
+    start: root.start,
+    end: root.end,
+    bytes: Buffer.concat([header, head, payload, Buffer.from('\r\n')]),
+  });
 }
 
 /** CLUSTER REPLICAS / SLAVES: every element is one node line. */
-export function rewriteReplicasReply(buf: Buffer, root: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
+export function rewriteReplicasReply(
+  buf: Buffer,
+  root: RespNode,
+  lookup: AddressLookup,
+  out: RewriteOutcome,
+): void {
   if (root.type !== T_ARRAY || !root.children) return;
   for (const child of root.children) {
     if (child.children || isNull(child) || (child.type !== T_BULK && child.type !== T_VERBATIM)) continue;

@@ -1,4 +1,10 @@
-import { type AddressLookup, type LocalAddress, type NodeRef, joinHostPort, splitHostPort } from './address.js';
+import {
+  type AddressLookup,
+  type LocalAddress,
+  type NodeRef,
+  joinHostPort,
+  splitHostPort,
+} from './address.js';
 
 /** A parsed `-MOVED <slot> <endpoint>:<port>` or `-ASK ...` error. */
 export interface Redirect {
@@ -11,9 +17,9 @@ export interface Redirect {
 const M = 0x4d;
 const A = 0x41;
 
-/** Quick test on a complete `-...\r\n` frame: could it be a redirect at all? */
-export function mayBeRedirect(frame: Buffer): boolean {
-  return frame.length > 6 && (frame[1] === M || frame[1] === A);
+/** Quick test on a complete `-...\r\n` frame in `buf[start, end)`: could it be a redirect at all? */
+export function mayBeRedirect(buf: Buffer, start = 0, end = buf.length): boolean {
+  return end - start > 6 && (buf[start + 1] === M || buf[start + 1] === A);
 }
 
 /** Parses the text of an error line (without `-` and CRLF). Returns null for anything else. */

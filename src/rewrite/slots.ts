@@ -48,20 +48,26 @@ function rewriteSlotsNode(buf: Buffer, entry: RespNode, lookup: AddressLookup, o
   out.edits.push({ start: hostEl.start, end: hostEl.end, bytes: bulkString(local.host) });
   out.edits.push({ start: portEl.start, end: portEl.end, bytes: integerReply(local.port) });
   if (!meta) return;
-  let dropped = 0;
   const metaNode = el[3];
   const children = metaNode.children as RespNode[];
+  // Edits go in byte order (the header first), so applying them needs no sort.
+  const dropped = meta.filter(([key]) => key === 'hostname').length;
+  if (dropped > 0) {
+    const count = metaNode.type === T_MAP ? metaNode.length - dropped : metaNode.length - 2 * dropped;
+    out.edits.push({
+      start: metaNode.start,
+      end: metaNode.valueStart,
+      bytes: aggregateHeader(metaNode.type, count),
+    });
+  }
   for (const [key, value, index] of meta) {
     if (key === 'ip') {
       out.edits.push({ start: value.start, end: value.end, bytes: bulkString(local.host) });
     } else if (key === 'hostname') {
       // The hostname names the remote node; a client that preferred it would bypass the tunnel.
-      out.edits.push({ start: children[index].start, end: value.end, bytes: Buffer.alloc(0) });
-      dropped++;
+      out.edits.push({ start: children[index].start, end: value.end, bytes: EMPTY });
     }
   }
-  if (dropped > 0) {
-    const count = metaNode.type === T_MAP ? metaNode.length - dropped : metaNode.length - 2 * dropped;
-    out.edits.push({ start: metaNode.start, end: metaNode.valueStart, bytes: aggregateHeader(metaNode.type, count) });
-  }
 }
+
+const EMPTY = Buffer.alloc(0);

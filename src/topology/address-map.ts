@@ -41,7 +41,8 @@ export class AddressMap {
     if (!old) return;
     this.byId.delete(id);
     for (const host of endpointsOf(old.node)) {
-      if (this.byEndpoint.get(key(host, old.node.port)) === id) this.byEndpoint.delete(key(host, old.node.port));
+      if (this.byEndpoint.get(key(host, old.node.port)) === id)
+        this.byEndpoint.delete(key(host, old.node.port));
     }
     this.byPort.get(old.node.port)?.delete(id);
   }

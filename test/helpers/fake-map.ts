@@ -15,8 +15,20 @@ export interface FakeNode {
 }
 
 export const NODES: FakeNode[] = [
-  { id: ID1, ip: '10.0.0.1', hostname: 'node1.example', port: 6379, local: { host: '127.0.0.1', port: 7001 } },
-  { id: ID2, ip: '10.0.0.2', hostname: 'node2.example', port: 6379, local: { host: '127.0.0.1', port: 7002 } },
+  {
+    id: ID1,
+    ip: '10.0.0.1',
+    hostname: 'node1.example',
+    port: 6379,
+    local: { host: '127.0.0.1', port: 7001 },
+  },
+  {
+    id: ID2,
+    ip: '10.0.0.2',
+    hostname: 'node2.example',
+    port: 6379,
+    local: { host: '127.0.0.1', port: 7002 },
+  },
   { id: ID3, ip: 'fd00::3', hostname: 'node3.example', port: 6380, local: { host: '127.0.0.1', port: 7003 } },
 ];
 

@@ -37,7 +37,9 @@ function expectRedirect(f: FixtureFile, s: string): string {
   const m = /^-(MOVED|ASK) (\d+) (.*):(\d+)\r\n$/.exec(s);
   if (!m) throw new Error(`not a redirect: ${s}`);
   const [, kind, slot, host, port] = m;
-  const node = f.nodes.find((n) => Number(port) === n.port && (host === '' || host === n.ip || host === n.hostname));
+  const node = f.nodes.find(
+    (n) => Number(port) === n.port && (host === '' || host === n.ip || host === n.hostname),
+  );
   if (!node) throw new Error(`redirect to an unknown node: ${s}`);
   return `-${kind} ${slot} ${LOCAL_HOST}:${localPort(f, node)}\r\n`;
 }
@@ -58,7 +60,10 @@ function expectSlots(f: FixtureFile, s: string): string {
     ];
     if (hnPair) {
       metas.push([`*2\r\n${hnPair}`, '*0\r\n'], [`%1\r\n${hnPair}`, '%0\r\n']);
-      metas.push([`*4\r\n${ipPair}${hnPair}`, `*2\r\n${localIp}`], [`%2\r\n${ipPair}${hnPair}`, `%1\r\n${localIp}`]);
+      metas.push(
+        [`*4\r\n${ipPair}${hnPair}`, `*2\r\n${localIp}`],
+        [`%2\r\n${ipPair}${hnPair}`, `%1\r\n${localIp}`],
+      );
     }
     const to = `${LOCAL_BULK}:${localPort(f, n)}\r\n$40\r\n${n.id}\r\n`;
     for (const h of hosts) for (const [m, m2] of metas) out = replaceAll(out, h + tail + m, to + m2);
@@ -102,17 +107,24 @@ function expectShards(f: FixtureFile, s: string): string {
     const hnPair = n.hostname ? `$8\r\nhostname\r\n${bulk(n.hostname)}` : null;
     if (hnPair && out.includes(hnPair)) {
       // the hostname pair goes: one pair fewer in this node's map header
-      out = out.replace(new RegExp(`([*%])(\\d+)\\r\\n${escape(idField)}`), (_m, t: string, c: string) => `${t}${Number(c) - (t === '%' ? 1 : 2)}\r\n${idField}`);
+      out = out.replace(
+        new RegExp(`([*%])(\\d+)\\r\\n${escape(idField)}`),
+        (_m, t: string, c: string) => `${t}${Number(c) - (t === '%' ? 1 : 2)}\r\n${idField}`,
+      );
       out = replaceAll(out, hnPair, '');
     }
     out = replaceAll(out, `$8\r\ntls-port\r\n:${n.port}\r\n`, `$4\r\nport\r\n:${localPort(f, n)}\r\n`);
     out = replaceAll(out, `$2\r\nip\r\n${bulk(n.ip)}`, `$2\r\nip\r\n${LOCAL_BULK}`);
     out = replaceAll(out, `$8\r\nendpoint\r\n${bulk(n.ip)}`, `$8\r\nendpoint\r\n${LOCAL_BULK}`);
-    if (n.hostname) out = replaceAll(out, `$8\r\nendpoint\r\n${bulk(n.hostname)}`, `$8\r\nendpoint\r\n${LOCAL_BULK}`);
+    if (n.hostname)
+      out = replaceAll(out, `$8\r\nendpoint\r\n${bulk(n.hostname)}`, `$8\r\nendpoint\r\n${LOCAL_BULK}`);
   }
   return replaceAll(out, `$8\r\nendpoint\r\n$0\r\n\r\n`, `$8\r\nendpoint\r\n${LOCAL_BULK}`);
 }
 
 function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  return s
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n');
 }

@@ -14,7 +14,11 @@ export interface RunResult {
 }
 
 /** Feeds the steps through one Session; server steps are cut into `cut(bytes)` chunks. */
-export function run(steps: Step[], cut: (data: Buffer) => Buffer[] = (d) => [d], extra: Partial<SessionOptions> = {}): RunResult {
+export function run(
+  steps: Step[],
+  cut: (data: Buffer) => Buffer[] = (d) => [d],
+  extra: Partial<SessionOptions> = {},
+): RunResult {
   let toServer = '';
   let toClient = '';
   const uncertain: string[] = [];
@@ -36,7 +40,11 @@ export function run(steps: Step[], cut: (data: Buffer) => Buffer[] = (d) => [d],
  * Runs a pipelined conversation (all requests, then all replies) with the reply stream fed whole,
  * byte by byte and split at every offset; returns every run's result for comparison.
  */
-export function runAllSplits(requests: string, replies: string, extra: Partial<SessionOptions> = {}): Array<{ how: string } & RunResult> {
+export function runAllSplits(
+  requests: string,
+  replies: string,
+  extra: Partial<SessionOptions> = {},
+): Array<{ how: string } & RunResult> {
   const out: Array<{ how: string } & RunResult> = [];
   for (const { name, chunks } of splits(b(replies))) {
     const r = run([{ client: requests }, { server: replies }], () => chunks, extra);

@@ -2,7 +2,10 @@
 export function* splits(data: Buffer): Generator<{ name: string; chunks: Buffer[] }> {
   yield { name: 'whole', chunks: [data] };
   if (data.length > 1) {
-    yield { name: 'byte by byte', chunks: Array.from({ length: data.length }, (_, i) => data.subarray(i, i + 1)) };
+    yield {
+      name: 'byte by byte',
+      chunks: Array.from({ length: data.length }, (_, i) => data.subarray(i, i + 1)),
+    };
   }
   for (let cut = 1; cut < data.length; cut++) {
     yield { name: `split at ${cut}`, chunks: [data.subarray(0, cut), data.subarray(cut)] };

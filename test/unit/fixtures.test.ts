@@ -19,7 +19,8 @@ function loadFixtures(): FixtureFile[] {
   const out: FixtureFile[] = [];
   for (const style of readdirSync(ROOT)) {
     for (const file of readdirSync(join(ROOT, style))) {
-      if (file.endsWith('.json')) out.push(JSON.parse(readFileSync(join(ROOT, style, file), 'latin1')) as FixtureFile);
+      if (file.endsWith('.json'))
+        out.push(JSON.parse(readFileSync(join(ROOT, style, file), 'latin1')) as FixtureFile);
     }
   }
   return out;
@@ -28,15 +29,24 @@ function loadFixtures(): FixtureFile[] {
 function addressMap(f: FixtureFile): AddressMap {
   const map = new AddressMap();
   for (const n of f.nodes) {
-    const endpoint = f.style === 'hostname' ? n.hostname ?? '?' : f.style === 'unknown-endpoint' ? '' : n.ip;
-    map.set({ id: n.id, ip: n.ip, port: n.port, hostname: n.hostname ?? undefined, endpoint }, { host: LOCAL_HOST, port: localPort(f, n) });
+    const endpoint =
+      f.style === 'hostname' ? (n.hostname ?? '?') : f.style === 'unknown-endpoint' ? '' : n.ip;
+    map.set(
+      { id: n.id, ip: n.ip, port: n.port, hostname: n.hostname ?? undefined, endpoint },
+      { host: LOCAL_HOST, port: localPort(f, n) },
+    );
   }
   return map;
 }
 
 type Cut = (data: Buffer, stepIndex: number) => Buffer[];
 
-function replay(f: FixtureFile, t: Transcript, pipelined: boolean, cut: Cut): { toClient: string; toServer: string; uncertain: string[] } {
+function replay(
+  f: FixtureFile,
+  t: Transcript,
+  pipelined: boolean,
+  cut: Cut,
+): { toClient: string; toServer: string; uncertain: string[] } {
   let toClient = '';
   let toServer = '';
   const uncertain: string[] = [];
@@ -47,7 +57,8 @@ function replay(f: FixtureFile, t: Transcript, pipelined: boolean, cut: Cut): { 
     toServer: (b) => (toServer += b.toString('latin1')),
     onUncertain: (r) => uncertain.push(r),
   });
-  const serverBytes = (i: number): Buffer => Buffer.from(t.steps[i].server.map((s) => s.bytes).join(''), 'latin1');
+  const serverBytes = (i: number): Buffer =>
+    Buffer.from(t.steps[i].server.map((s) => s.bytes).join(''), 'latin1');
   const withHello = f.protocol === 3;
   if (pipelined) {
     session.fromClient(Buffer.from(t.steps.map((s) => s.client).join(''), 'latin1'));
@@ -69,7 +80,9 @@ describe('captured fixtures', () => {
   it('are present for every style and protocol', () => {
     const names = fixtures.map((f) => `${f.style}/resp${f.protocol}`).sort();
     expect(names).toEqual(
-      ['hostname', 'ip', 'ip-with-hostnames', 'unknown-endpoint'].flatMap((s) => [`${s}/resp2`, `${s}/resp3`]).sort(),
+      ['hostname', 'ip', 'ip-with-hostnames', 'unknown-endpoint']
+        .flatMap((s) => [`${s}/resp2`, `${s}/resp3`])
+        .sort(),
     );
   });
 
@@ -85,7 +98,8 @@ describe('captured fixtures', () => {
             ['whole', (d) => [d]],
             ['byte by byte', (d) => Array.from({ length: d.length }, (_, i) => d.subarray(i, i + 1))],
           ];
-          for (let k = 1; k < longest; k++) ways.push([`cut at ${k}`, (d) => (k < d.length ? [d.subarray(0, k), d.subarray(k)] : [d])]);
+          for (let k = 1; k < longest; k++)
+            ways.push([`cut at ${k}`, (d) => (k < d.length ? [d.subarray(0, k), d.subarray(k)] : [d])]);
           for (const [how, cut] of ways) {
             const r = replay(f, t, false, cut);
             expect(r.toServer, how).toBe(requests);
@@ -96,12 +110,16 @@ describe('captured fixtures', () => {
 
         if (t.pipelinable) {
           it(`${t.name}: same bytes when every request is pipelined at once`, () => {
-            const total = t.steps.reduce((n, s) => n + s.server.reduce((m, seg) => m + seg.bytes.length, 0), 0);
+            const total = t.steps.reduce(
+              (n, s) => n + s.server.reduce((m, seg) => m + seg.bytes.length, 0),
+              0,
+            );
             const ways: Array<[string, Cut]> = [
               ['whole', (d) => [d]],
               ['byte by byte', (d) => Array.from({ length: d.length }, (_, i) => d.subarray(i, i + 1))],
             ];
-            for (let k = 1; k < total; k += 7) ways.push([`cut at ${k}`, (d) => [d.subarray(0, k), d.subarray(k)]]);
+            for (let k = 1; k < total; k += 7)
+              ways.push([`cut at ${k}`, (d) => [d.subarray(0, k), d.subarray(k)]]);
             for (const [how, cut] of ways) {
               const r = replay(f, t, true, cut);
               if (r.toClient !== expected) expect(r.toClient, how).toBe(expected);
@@ -112,7 +130,9 @@ describe('captured fixtures', () => {
       }
 
       it('labels at least one reply of every topology kind and a redirect', () => {
-        const kinds = new Set(f.transcripts.flatMap((t) => t.steps.flatMap((s) => s.server.map((seg) => seg.kind))));
+        const kinds = new Set(
+          f.transcripts.flatMap((t) => t.steps.flatMap((s) => s.server.map((seg) => seg.kind))),
+        );
         expect([...kinds].sort()).toEqual(['nodes', 'none', 'redirect', 'replicas', 'shards', 'slots']);
       });
     });

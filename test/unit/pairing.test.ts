@@ -6,7 +6,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ID1, ID2 } from '../helpers/fake-map.js';
-import { arr, bulk, cmd, err, int, map3, null3, nullArr, nullBulk, push, simple, verbatim } from '../helpers/resp.js';
+import {
+  arr,
+  bulk,
+  cmd,
+  err,
+  int,
+  map3,
+  null3,
+  nullArr,
+  nullBulk,
+  push,
+  simple,
+  verbatim,
+} from '../helpers/resp.js';
 import {
   NODES_TEXT_LOCAL,
   NODES_TEXT_REMOTE,
@@ -63,9 +76,17 @@ describe('pairing: plain pipelines', () => {
   it('user values that look like addresses, NODES text or MOVED come back identical', () => {
     const req = cmd('GET', 'a') + cmd('GET', 'b') + cmd('GET', 'c') + NODES + cmd('LRANGE', 'l', '0', '-1');
     const rep =
-      bulk('10.0.0.1:6379') + bulk(NODES_TEXT_REMOTE) + bulk('MOVED 3999 10.0.0.2:6379') + bulk(NODES_TEXT_REMOTE) + arr(bulk('10.0.0.1'), bulk('6379'));
+      bulk('10.0.0.1:6379') +
+      bulk(NODES_TEXT_REMOTE) +
+      bulk('MOVED 3999 10.0.0.2:6379') +
+      bulk(NODES_TEXT_REMOTE) +
+      arr(bulk('10.0.0.1'), bulk('6379'));
     const want =
-      bulk('10.0.0.1:6379') + bulk(NODES_TEXT_REMOTE) + bulk('MOVED 3999 10.0.0.2:6379') + bulk(NODES_TEXT_LOCAL) + arr(bulk('10.0.0.1'), bulk('6379'));
+      bulk('10.0.0.1:6379') +
+      bulk(NODES_TEXT_REMOTE) +
+      bulk('MOVED 3999 10.0.0.2:6379') +
+      bulk(NODES_TEXT_LOCAL) +
+      arr(bulk('10.0.0.1'), bulk('6379'));
     expectAll(req, rep, want);
   });
 
@@ -81,12 +102,20 @@ describe('pairing: plain pipelines', () => {
 
   it('requests that get no reply (empty inline line, *0, *-1) consume nothing', () => {
     const req = '\r\n' + '*0\r\n' + SLOTS + '*-1\r\n' + '   \n' + EVAL_SLOTS + 'CLUSTER SLOTS\r\n';
-    expectAll(req, SLOTS_REMOTE + LOOKALIKE_SLOTS + SLOTS_REMOTE, SLOTS_LOCAL + LOOKALIKE_SLOTS + SLOTS_LOCAL);
+    expectAll(
+      req,
+      SLOTS_REMOTE + LOOKALIKE_SLOTS + SLOTS_REMOTE,
+      SLOTS_LOCAL + LOOKALIKE_SLOTS + SLOTS_LOCAL,
+    );
   });
 
   it('an attribute before a reply does not consume a reply slot', () => {
     const attr = '|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n';
-    expectAll(EVAL_SLOTS + SLOTS, attr + LOOKALIKE_SLOTS + attr + SLOTS_REMOTE, attr + LOOKALIKE_SLOTS + attr + SLOTS_LOCAL);
+    expectAll(
+      EVAL_SLOTS + SLOTS,
+      attr + LOOKALIKE_SLOTS + attr + SLOTS_REMOTE,
+      attr + LOOKALIKE_SLOTS + attr + SLOTS_LOCAL,
+    );
   });
 
   it('QUIT answers +OK and nothing after it is paired', () => {
@@ -97,72 +126,159 @@ describe('pairing: plain pipelines', () => {
 describe('pairing: MULTI / EXEC / DISCARD', () => {
   it('maps queued commands onto the elements of EXEC', () => {
     const req = cmd('MULTI') + SLOTS + EVAL_SLOTS + NODES + cmd('EXEC');
-    const rep = simple('OK') + simple('QUEUED') + simple('QUEUED') + simple('QUEUED') + arr(SLOTS_REMOTE, LOOKALIKE_SLOTS, bulk(NODES_TEXT_REMOTE));
-    const want = simple('OK') + simple('QUEUED') + simple('QUEUED') + simple('QUEUED') + arr(SLOTS_LOCAL, LOOKALIKE_SLOTS, bulk(NODES_TEXT_LOCAL));
+    const rep =
+      simple('OK') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      arr(SLOTS_REMOTE, LOOKALIKE_SLOTS, bulk(NODES_TEXT_REMOTE));
+    const want =
+      simple('OK') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      arr(SLOTS_LOCAL, LOOKALIKE_SLOTS, bulk(NODES_TEXT_LOCAL));
     expectAll(req, rep, want);
   });
 
   it('commands refused inside MULTI without being queued (WATCH, nested MULTI) are not in EXEC', () => {
     const req = cmd('MULTI') + EVAL_SLOTS + cmd('WATCH', 'k') + cmd('MULTI') + SLOTS + cmd('EXEC');
     const rep =
-      simple('OK') + simple('QUEUED') + err('ERR WATCH inside MULTI is not allowed') + err('ERR MULTI calls can not be nested') + simple('QUEUED') + arr(LOOKALIKE_SLOTS, SLOTS_REMOTE);
+      simple('OK') +
+      simple('QUEUED') +
+      err('ERR WATCH inside MULTI is not allowed') +
+      err('ERR MULTI calls can not be nested') +
+      simple('QUEUED') +
+      arr(LOOKALIKE_SLOTS, SLOTS_REMOTE);
     const want =
-      simple('OK') + simple('QUEUED') + err('ERR WATCH inside MULTI is not allowed') + err('ERR MULTI calls can not be nested') + simple('QUEUED') + arr(LOOKALIKE_SLOTS, SLOTS_LOCAL);
+      simple('OK') +
+      simple('QUEUED') +
+      err('ERR WATCH inside MULTI is not allowed') +
+      err('ERR MULTI calls can not be nested') +
+      simple('QUEUED') +
+      arr(LOOKALIKE_SLOTS, SLOTS_LOCAL);
     expectAll(req, rep, want);
   });
 
   it('EXECABORT after a queue-time error (MOVED rewritten), then pairing goes on', () => {
     const req = cmd('MULTI') + SLOTS + cmd('SET', 'other-slot', '1') + cmd('EXEC') + EVAL_SLOTS + SLOTS;
-    const rep = simple('OK') + simple('QUEUED') + MOVED_REMOTE + err('EXECABORT Transaction discarded because of previous errors.') + LOOKALIKE_SLOTS + SLOTS_REMOTE;
-    const want = simple('OK') + simple('QUEUED') + MOVED_LOCAL + err('EXECABORT Transaction discarded because of previous errors.') + LOOKALIKE_SLOTS + SLOTS_LOCAL;
+    const rep =
+      simple('OK') +
+      simple('QUEUED') +
+      MOVED_REMOTE +
+      err('EXECABORT Transaction discarded because of previous errors.') +
+      LOOKALIKE_SLOTS +
+      SLOTS_REMOTE;
+    const want =
+      simple('OK') +
+      simple('QUEUED') +
+      MOVED_LOCAL +
+      err('EXECABORT Transaction discarded because of previous errors.') +
+      LOOKALIKE_SLOTS +
+      SLOTS_LOCAL;
     expectAll(req, rep, want);
   });
 
   it('a WATCH failure (null EXEC, RESP2 and RESP3) ends the transaction', () => {
     const req = cmd('WATCH', 'k') + cmd('MULTI') + SLOTS + cmd('EXEC') + EVAL_SLOTS;
-    expectAll(req, simple('OK') + simple('OK') + simple('QUEUED') + nullArr + LOOKALIKE_SLOTS, simple('OK') + simple('OK') + simple('QUEUED') + nullArr + LOOKALIKE_SLOTS);
+    expectAll(
+      req,
+      simple('OK') + simple('OK') + simple('QUEUED') + nullArr + LOOKALIKE_SLOTS,
+      simple('OK') + simple('OK') + simple('QUEUED') + nullArr + LOOKALIKE_SLOTS,
+    );
     const req3 = cmd('HELLO', '3') + req;
-    expectAll(req3, HELLO3_REPLY + simple('OK') + simple('OK') + simple('QUEUED') + null3 + LOOKALIKE_SLOTS, HELLO3_REPLY + simple('OK') + simple('OK') + simple('QUEUED') + null3 + LOOKALIKE_SLOTS);
+    expectAll(
+      req3,
+      HELLO3_REPLY + simple('OK') + simple('OK') + simple('QUEUED') + null3 + LOOKALIKE_SLOTS,
+      HELLO3_REPLY + simple('OK') + simple('OK') + simple('QUEUED') + null3 + LOOKALIKE_SLOTS,
+    );
   });
 
   it('DISCARD drops the queued commands; EXEC errors do not confuse pairing', () => {
     const req = cmd('MULTI') + SLOTS + cmd('DISCARD') + cmd('EXEC') + SLOTS;
     const rep = simple('OK') + simple('QUEUED') + simple('OK') + err('ERR EXEC without MULTI') + SLOTS_REMOTE;
-    expectAll(req, rep, simple('OK') + simple('QUEUED') + simple('OK') + err('ERR EXEC without MULTI') + SLOTS_LOCAL);
+    expectAll(
+      req,
+      rep,
+      simple('OK') + simple('QUEUED') + simple('OK') + err('ERR EXEC without MULTI') + SLOTS_LOCAL,
+    );
   });
 
   it('runtime errors inside the EXEC array are elements like any other', () => {
     const req = cmd('MULTI') + cmd('INCR', 's') + SLOTS + cmd('EXEC');
-    const rep = simple('OK') + simple('QUEUED') + simple('QUEUED') + arr(err('ERR value is not an integer or out of range'), SLOTS_REMOTE);
-    expectAll(req, rep, simple('OK') + simple('QUEUED') + simple('QUEUED') + arr(err('ERR value is not an integer or out of range'), SLOTS_LOCAL));
+    const rep =
+      simple('OK') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      arr(err('ERR value is not an integer or out of range'), SLOTS_REMOTE);
+    expectAll(
+      req,
+      rep,
+      simple('OK') +
+        simple('QUEUED') +
+        simple('QUEUED') +
+        arr(err('ERR value is not an integer or out of range'), SLOTS_LOCAL),
+    );
   });
 
   it('SUBSCRIBE inside MULTI fails safe: bytes unchanged, MOVED still rewritten, reported once', () => {
     // RESP2: EXEC's *2 is followed by 3 frames (two subscribe confirmations and the pong).
-    const req = cmd('MULTI') + cmd('SUBSCRIBE', 'x', 'y') + cmd('PING') + cmd('EXEC') + SLOTS + cmd('GET', 'k');
+    const req =
+      cmd('MULTI') + cmd('SUBSCRIBE', 'x', 'y') + cmd('PING') + cmd('EXEC') + SLOTS + cmd('GET', 'k');
     const rep =
-      simple('OK') + simple('QUEUED') + simple('QUEUED') +
-      '*2\r\n' + arr(bulk('subscribe'), bulk('x'), int(1)) + arr(bulk('subscribe'), bulk('y'), int(2)) + arr(bulk('pong'), bulk('')) +
-      SLOTS_REMOTE + MOVED_REMOTE;
+      simple('OK') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      '*2\r\n' +
+      arr(bulk('subscribe'), bulk('x'), int(1)) +
+      arr(bulk('subscribe'), bulk('y'), int(2)) +
+      arr(bulk('pong'), bulk('')) +
+      SLOTS_REMOTE +
+      MOVED_REMOTE;
     const want =
-      simple('OK') + simple('QUEUED') + simple('QUEUED') +
-      '*2\r\n' + arr(bulk('subscribe'), bulk('x'), int(1)) + arr(bulk('subscribe'), bulk('y'), int(2)) + arr(bulk('pong'), bulk('')) +
-      SLOTS_REMOTE + MOVED_LOCAL;
+      simple('OK') +
+      simple('QUEUED') +
+      simple('QUEUED') +
+      '*2\r\n' +
+      arr(bulk('subscribe'), bulk('x'), int(1)) +
+      arr(bulk('subscribe'), bulk('y'), int(2)) +
+      arr(bulk('pong'), bulk('')) +
+      SLOTS_REMOTE +
+      MOVED_LOCAL;
     expectAll(req, rep, want, 1);
   });
 
   it('a push nested inside an EXEC reply (7.0 own PUBLISH) fails safe', () => {
-    const req = cmd('HELLO', '3') + cmd('SUBSCRIBE', 'c') + cmd('MULTI') + cmd('PUBLISH', 'c', 'hi') + cmd('EXEC') + SLOTS;
+    const req =
+      cmd('HELLO', '3') +
+      cmd('SUBSCRIBE', 'c') +
+      cmd('MULTI') +
+      cmd('PUBLISH', 'c', 'hi') +
+      cmd('EXEC') +
+      SLOTS;
     const rep =
-      HELLO3_REPLY + push(bulk('subscribe'), bulk('c'), int(1)) + simple('OK') + simple('QUEUED') +
-      '*1\r\n' + push(bulk('message'), bulk('c'), bulk('hi')) + int(1) + SLOTS_REMOTE;
+      HELLO3_REPLY +
+      push(bulk('subscribe'), bulk('c'), int(1)) +
+      simple('OK') +
+      simple('QUEUED') +
+      '*1\r\n' +
+      push(bulk('message'), bulk('c'), bulk('hi')) +
+      int(1) +
+      SLOTS_REMOTE;
     expectAll(req, rep, rep, 1);
   });
 });
 
 describe('pairing: RESP2 pub/sub', () => {
   it('counts confirmations per channel, ignores messages, leaves the mode at count 0', () => {
-    const req = cmd('SUBSCRIBE', 'a', 'b') + cmd('PSUBSCRIBE', 'p*') + cmd('PING') + cmd('UNSUBSCRIBE') + cmd('PUNSUBSCRIBE') + EVAL_SLOTS + SLOTS;
+    const req =
+      cmd('SUBSCRIBE', 'a', 'b') +
+      cmd('PSUBSCRIBE', 'p*') +
+      cmd('PING') +
+      cmd('UNSUBSCRIBE') +
+      cmd('PUNSUBSCRIBE') +
+      EVAL_SLOTS +
+      SLOTS;
     const rep =
       arr(bulk('subscribe'), bulk('a'), int(1)) +
       arr(bulk('message'), bulk('a'), bulk(LOOKALIKE_SLOTS)) +
@@ -187,20 +303,42 @@ describe('pairing: RESP2 pub/sub', () => {
       { client: cmd('UNSUBSCRIBE', 'a') + SLOTS },
       { server: arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_REMOTE },
     ]);
-    expect(r.toClient).toBe(arr(bulk('subscribe'), bulk('a'), int(1)) + arr(bulk('message'), bulk('a'), bulk('x')) + arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_LOCAL);
+    expect(r.toClient).toBe(
+      arr(bulk('subscribe'), bulk('a'), int(1)) +
+        arr(bulk('message'), bulk('a'), bulk('x')) +
+        arr(bulk('unsubscribe'), bulk('a'), int(0)) +
+        SLOTS_LOCAL,
+    );
     expect(r.uncertain).toEqual([]);
   });
 
   it('UNSUBSCRIBE with nothing subscribed answers one frame with a null channel', () => {
     const req = cmd('UNSUBSCRIBE') + SLOTS;
-    expectAll(req, arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_REMOTE, arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_LOCAL);
+    expectAll(
+      req,
+      arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_REMOTE,
+      arr(bulk('unsubscribe'), nullBulk, int(0)) + SLOTS_LOCAL,
+    );
   });
 
   it('commands refused in subscribed state consume their reply', () => {
     const req = cmd('SUBSCRIBE', 'a') + cmd('GET', 'k') + cmd('UNSUBSCRIBE', 'a') + SLOTS;
-    const e = err("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
-    const rep = arr(bulk('subscribe'), bulk('a'), int(1)) + e + arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_REMOTE;
-    expectAll(req, rep, arr(bulk('subscribe'), bulk('a'), int(1)) + e + arr(bulk('unsubscribe'), bulk('a'), int(0)) + SLOTS_LOCAL);
+    const e = err(
+      "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+    );
+    const rep =
+      arr(bulk('subscribe'), bulk('a'), int(1)) +
+      e +
+      arr(bulk('unsubscribe'), bulk('a'), int(0)) +
+      SLOTS_REMOTE;
+    expectAll(
+      req,
+      rep,
+      arr(bulk('subscribe'), bulk('a'), int(1)) +
+        e +
+        arr(bulk('unsubscribe'), bulk('a'), int(0)) +
+        SLOTS_LOCAL,
+    );
   });
 
   it('sharded pub/sub: smessage is unsolicited, an unsolicited sunsubscribe (slot moved) leaves the mode', () => {
@@ -224,14 +362,29 @@ describe('pairing: RESP2 pub/sub', () => {
 
   it('a subscribe-family error (CROSSSLOT) ends that command', () => {
     const req = cmd('SSUBSCRIBE', 'a', 'b') + SLOTS;
-    expectAll(req, err("CROSSSLOT Keys in request don't hash to the same slot") + SLOTS_REMOTE, err("CROSSSLOT Keys in request don't hash to the same slot") + SLOTS_LOCAL);
+    expectAll(
+      req,
+      err("CROSSSLOT Keys in request don't hash to the same slot") + SLOTS_REMOTE,
+      err("CROSSSLOT Keys in request don't hash to the same slot") + SLOTS_LOCAL,
+    );
   });
 
   it('RESET in subscribed state drops subscriptions without frames', () => {
     const req = cmd('SUBSCRIBE', 'a') + cmd('RESET') + EVAL_SLOTS + SLOTS;
-    const rep = arr(bulk('subscribe'), bulk('a'), int(1)) + simple('RESET') + arr(bulk('message'), bulk('a'), bulk('x')) + SLOTS_REMOTE;
+    const rep =
+      arr(bulk('subscribe'), bulk('a'), int(1)) +
+      simple('RESET') +
+      arr(bulk('message'), bulk('a'), bulk('x')) +
+      SLOTS_REMOTE;
     // After RESET the connection is out of pub/sub: the array that looks like a message is EVAL's reply.
-    expectAll(req, rep, arr(bulk('subscribe'), bulk('a'), int(1)) + simple('RESET') + arr(bulk('message'), bulk('a'), bulk('x')) + SLOTS_LOCAL);
+    expectAll(
+      req,
+      rep,
+      arr(bulk('subscribe'), bulk('a'), int(1)) +
+        simple('RESET') +
+        arr(bulk('message'), bulk('a'), bulk('x')) +
+        SLOTS_LOCAL,
+    );
   });
 });
 
@@ -239,13 +392,35 @@ describe('pairing: RESP3', () => {
   it('HELLO 3 switches protocol with its own reply; pushes never consume a reply slot', () => {
     const req = cmd('HELLO', '3') + cmd('CLIENT', 'TRACKING', 'on') + cmd('GET', 'b') + SLOTS + NODES;
     const invalidate = push(bulk('invalidate'), arr(bulk('b')));
-    const rep = HELLO3_REPLY + simple('OK') + invalidate + bulk('v') + invalidate + SLOTS_REMOTE + push(bulk('invalidate'), null3) + verbatim(NODES_TEXT_REMOTE);
-    const want = HELLO3_REPLY + simple('OK') + invalidate + bulk('v') + invalidate + SLOTS_LOCAL + push(bulk('invalidate'), null3) + verbatim(NODES_TEXT_LOCAL);
+    const rep =
+      HELLO3_REPLY +
+      simple('OK') +
+      invalidate +
+      bulk('v') +
+      invalidate +
+      SLOTS_REMOTE +
+      push(bulk('invalidate'), null3) +
+      verbatim(NODES_TEXT_REMOTE);
+    const want =
+      HELLO3_REPLY +
+      simple('OK') +
+      invalidate +
+      bulk('v') +
+      invalidate +
+      SLOTS_LOCAL +
+      push(bulk('invalidate'), null3) +
+      verbatim(NODES_TEXT_LOCAL);
     expectAll(req, rep, want);
   });
 
-  it('SUBSCRIBE family answers only with pushes; a message push before PUBLISH\'s reply (7.0)', () => {
-    const req = cmd('HELLO', '3') + cmd('SUBSCRIBE', 'c', 'd') + cmd('PUBLISH', 'c', 'hi') + SLOTS + cmd('UNSUBSCRIBE') + SLOTS;
+  it("SUBSCRIBE family answers only with pushes; a message push before PUBLISH's reply (7.0)", () => {
+    const req =
+      cmd('HELLO', '3') +
+      cmd('SUBSCRIBE', 'c', 'd') +
+      cmd('PUBLISH', 'c', 'hi') +
+      SLOTS +
+      cmd('UNSUBSCRIBE') +
+      SLOTS;
     const rep =
       HELLO3_REPLY +
       push(bulk('subscribe'), bulk('c'), int(1)) +
@@ -261,7 +436,8 @@ describe('pairing: RESP3', () => {
   });
 
   it('a failed HELLO (NOPROTO) keeps RESP2; HELLO 2 goes back', () => {
-    const req = cmd('HELLO', '4') + cmd('SUBSCRIBE', 'a') + cmd('UNSUBSCRIBE', 'a') + cmd('HELLO', '2') + SLOTS;
+    const req =
+      cmd('HELLO', '4') + cmd('SUBSCRIBE', 'a') + cmd('UNSUBSCRIBE', 'a') + cmd('HELLO', '2') + SLOTS;
     const rep =
       err('NOPROTO unsupported protocol version') +
       arr(bulk('subscribe'), bulk('a'), int(1)) +
@@ -279,8 +455,18 @@ describe('pairing: CLIENT REPLY, MONITOR, SYNC', () => {
   });
 
   it('CLIENT REPLY OFF silences everything (MOVED included) until ON answers +OK', () => {
-    const req = cmd('CLIENT', 'REPLY', 'OFF') + SLOTS + cmd('GET', 'x') + cmd('CLIENT', 'REPLY', 'ON') + EVAL_SLOTS + SLOTS;
-    expectAll(req, simple('OK') + LOOKALIKE_SLOTS + SLOTS_REMOTE, simple('OK') + LOOKALIKE_SLOTS + SLOTS_LOCAL);
+    const req =
+      cmd('CLIENT', 'REPLY', 'OFF') +
+      SLOTS +
+      cmd('GET', 'x') +
+      cmd('CLIENT', 'REPLY', 'ON') +
+      EVAL_SLOTS +
+      SLOTS;
+    expectAll(
+      req,
+      simple('OK') + LOOKALIKE_SLOTS + SLOTS_REMOTE,
+      simple('OK') + LOOKALIKE_SLOTS + SLOTS_LOCAL,
+    );
   });
 
   it('CLIENT REPLY with a bad argument answers an error', () => {
@@ -298,7 +484,9 @@ describe('pairing: CLIENT REPLY, MONITOR, SYNC', () => {
 
   it('PSYNC turns the reply stream raw (the RDB payload has no CRLF)', () => {
     const req = SLOTS + cmd('PSYNC', '?', '-1');
-    const rep = SLOTS_REMOTE + '+FULLRESYNC 8de1787ba490483314a4d30f1c628bc5025eb761 0\r\n$5\r\nREDIS*1\r\n$4\r\nPING\r\n';
+    const rep =
+      SLOTS_REMOTE +
+      '+FULLRESYNC 8de1787ba490483314a4d30f1c628bc5025eb761 0\r\n$5\r\nREDIS*1\r\n$4\r\nPING\r\n';
     expectAll(req, rep, SLOTS_LOCAL + rep.slice(SLOTS_REMOTE.length));
   });
 });
@@ -306,7 +494,11 @@ describe('pairing: CLIENT REPLY, MONITOR, SYNC', () => {
 describe('pairing: fail safe', () => {
   it('a reply with no request waiting stops pairing, reported once', () => {
     const rep = err('ERR max number of clients reached') + SLOTS_REMOTE + MOVED_REMOTE;
-    const r = run([{ server: err('ERR max number of clients reached') }, { client: SLOTS + cmd('GET', 'x') }, { server: SLOTS_REMOTE + MOVED_REMOTE }]);
+    const r = run([
+      { server: err('ERR max number of clients reached') },
+      { client: SLOTS + cmd('GET', 'x') },
+      { server: SLOTS_REMOTE + MOVED_REMOTE },
+    ]);
     expect(r.toClient).toBe(rep.replace(MOVED_REMOTE, MOVED_LOCAL));
     expect(r.uncertain).toHaveLength(1);
   });
@@ -318,7 +510,10 @@ describe('pairing: fail safe', () => {
   });
 
   it('ASK and MOVED need no pairing: rewritten after fail-safe too', () => {
-    const r = run([{ client: cmd('MULTI') + cmd('CLIENT', 'REPLY', 'OFF') + cmd('EXEC') }, { server: simple('OK') + simple('QUEUED') + arr(simple('OK')) + MOVED_REMOTE }]);
+    const r = run([
+      { client: cmd('MULTI') + cmd('CLIENT', 'REPLY', 'OFF') + cmd('EXEC') },
+      { server: simple('OK') + simple('QUEUED') + arr(simple('OK')) + MOVED_REMOTE },
+    ]);
     expect(r.toClient).toBe(simple('OK') + simple('QUEUED') + arr(simple('OK')) + MOVED_LOCAL);
     expect(r.uncertain).toHaveLength(1);
   });

@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/resp/errors.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
-import { arr, b, bulk, err, int, map3, null3, nullArr, nullBulk, push, set, simple, verbatim } from '../helpers/resp.js';
+import {
+  arr,
+  b,
+  bulk,
+  err,
+  int,
+  map3,
+  null3,
+  nullArr,
+  nullBulk,
+  push,
+  set,
+  simple,
+  verbatim,
+} from '../helpers/resp.js';
 import { splits } from '../helpers/split.js';
 
 /** Runs the scanner over chunks and returns each completed frame's bytes (reassembled) and type. */
-function frames(chunks: Buffer[], scanner = new ReplyScanner()): Array<{ type: string; bytes: string; nestedPush: boolean }> {
+function frames(
+  chunks: Buffer[],
+  scanner = new ReplyScanner(),
+): Array<{ type: string; bytes: string; nestedPush: boolean }> {
   const out: Array<{ type: string; bytes: string; nestedPush: boolean }> = [];
   let pending = '';
   for (const chunk of chunks) {
@@ -17,7 +34,11 @@ function frames(chunks: Buffer[], scanner = new ReplyScanner()): Array<{ type: s
         break;
       }
       pending += chunk.toString('latin1', pos, end);
-      out.push({ type: String.fromCharCode(scanner.frameType), bytes: pending, nestedPush: scanner.nestedPush });
+      out.push({
+        type: String.fromCharCode(scanner.frameType),
+        bytes: pending,
+        nestedPush: scanner.nestedPush,
+      });
       pending = '';
       pos = end;
     }
@@ -123,7 +144,9 @@ describe('ReplyScanner', () => {
 
   it('enforces the frame cap on bulk lengths and on total frame size', () => {
     const small = new ReplyScanner({ maxFrameBytes: 100 });
-    expect(() => small.next(b('$101\r\n'), 0)).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));
+    expect(() => small.next(b('$101\r\n'), 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }),
+    );
     const total = new ReplyScanner({ maxFrameBytes: 100 });
     const big = b(arr(...Array.from({ length: 20 }, () => bulk('0123456789'))));
     expect(() => {

@@ -19,7 +19,14 @@ describe('CLUSTER SLOTS', () => {
   const cases: Array<[string, string, string]> = [
     [
       '7.x RESP2, ip endpoints, empty metadata',
-      arr(arr(int(0), int(5460), arr(bulk('10.0.0.1'), int(6379), bulk(ID1), '*0\r\n'), arr(bulk('10.0.0.2'), int(6379), bulk(ID2), '*0\r\n'))),
+      arr(
+        arr(
+          int(0),
+          int(5460),
+          arr(bulk('10.0.0.1'), int(6379), bulk(ID1), '*0\r\n'),
+          arr(bulk('10.0.0.2'), int(6379), bulk(ID2), '*0\r\n'),
+        ),
+      ),
       arr(arr(int(0), int(5460), arr(...L1, bulk(ID1), '*0\r\n'), arr(...L2, bulk(ID2), '*0\r\n'))),
     ],
     [
@@ -29,7 +36,14 @@ describe('CLUSTER SLOTS', () => {
     ],
     [
       '6.2 three-element node entries',
-      arr(arr(int(0), int(16383), arr(bulk('10.0.0.1'), int(6379), bulk(ID1)), arr(bulk('10.0.0.2'), int(6379), bulk(ID2)))),
+      arr(
+        arr(
+          int(0),
+          int(16383),
+          arr(bulk('10.0.0.1'), int(6379), bulk(ID1)),
+          arr(bulk('10.0.0.2'), int(6379), bulk(ID2)),
+        ),
+      ),
       arr(arr(int(0), int(16383), arr(...L1, bulk(ID1)), arr(...L2, bulk(ID2)))),
     ],
     [
@@ -39,22 +53,56 @@ describe('CLUSTER SLOTS', () => {
     ],
     [
       'ip endpoint with hostname metadata (RESP2): hostname dropped',
-      arr(arr(int(0), int(1), arr(bulk('10.0.0.1'), int(6379), bulk(ID1), map2(bulk('hostname'), bulk('node1.example'))))),
+      arr(
+        arr(
+          int(0),
+          int(1),
+          arr(bulk('10.0.0.1'), int(6379), bulk(ID1), map2(bulk('hostname'), bulk('node1.example'))),
+        ),
+      ),
       arr(arr(int(0), int(1), arr(...L1, bulk(ID1), '*0\r\n'))),
     ],
     [
       'hostname endpoint with ip metadata (RESP3)',
-      arr(arr(int(0), int(1), arr(bulk('node1.example'), int(6379), bulk(ID1), map3(bulk('ip'), bulk('10.0.0.1'))))),
+      arr(
+        arr(
+          int(0),
+          int(1),
+          arr(bulk('node1.example'), int(6379), bulk(ID1), map3(bulk('ip'), bulk('10.0.0.1'))),
+        ),
+      ),
       arr(arr(int(0), int(1), arr(...L1, bulk(ID1), map3(bulk('ip'), bulk('127.0.0.1'))))),
     ],
     [
       'unknown-endpoint RESP2: null host, ip and hostname metadata',
-      arr(arr(int(0), int(1), arr(nullBulk, int(6379), bulk(ID1), map2(bulk('ip'), bulk('10.0.0.1'), bulk('hostname'), bulk('node1.example'))))),
+      arr(
+        arr(
+          int(0),
+          int(1),
+          arr(
+            nullBulk,
+            int(6379),
+            bulk(ID1),
+            map2(bulk('ip'), bulk('10.0.0.1'), bulk('hostname'), bulk('node1.example')),
+          ),
+        ),
+      ),
       arr(arr(int(0), int(1), arr(...L1, bulk(ID1), map2(bulk('ip'), bulk('127.0.0.1'))))),
     ],
     [
       'unknown-endpoint RESP3: null host',
-      arr(arr(int(0), int(1), arr(null3, int(6379), bulk(ID1), map3(bulk('ip'), bulk('10.0.0.1'), bulk('hostname'), bulk('node1.example'))))),
+      arr(
+        arr(
+          int(0),
+          int(1),
+          arr(
+            null3,
+            int(6379),
+            bulk(ID1),
+            map3(bulk('ip'), bulk('10.0.0.1'), bulk('hostname'), bulk('node1.example')),
+          ),
+        ),
+      ),
       arr(arr(int(0), int(1), arr(...L1, bulk(ID1), map3(bulk('ip'), bulk('127.0.0.1'))))),
     ],
     [
@@ -82,9 +130,25 @@ describe('CLUSTER SLOTS', () => {
   }
 
   it('leaves an unknown node as it was and reports it', () => {
-    const input = arr(arr(int(0), int(1), arr(bulk('10.9.9.9'), int(6379), bulk(ID_UNKNOWN), '*0\r\n'), arr(bulk('10.0.0.1'), int(6379), bulk(ID1), '*0\r\n')));
+    const input = arr(
+      arr(
+        int(0),
+        int(1),
+        arr(bulk('10.9.9.9'), int(6379), bulk(ID_UNKNOWN), '*0\r\n'),
+        arr(bulk('10.0.0.1'), int(6379), bulk(ID1), '*0\r\n'),
+      ),
+    );
     const r = rewrite('slots', input);
-    expect(r.out).toBe(arr(arr(int(0), int(1), arr(bulk('10.9.9.9'), int(6379), bulk(ID_UNKNOWN), '*0\r\n'), arr(...L1, bulk(ID1), '*0\r\n'))));
+    expect(r.out).toBe(
+      arr(
+        arr(
+          int(0),
+          int(1),
+          arr(bulk('10.9.9.9'), int(6379), bulk(ID_UNKNOWN), '*0\r\n'),
+          arr(...L1, bulk(ID1), '*0\r\n'),
+        ),
+      ),
+    );
     expect(r.missing).toEqual([{ host: '10.9.9.9', port: 6379, id: ID_UNKNOWN }]);
   });
 
@@ -101,7 +165,11 @@ describe('CLUSTER NODES and REPLICAS', () => {
   it('rewrites every address, drops ,hostname, keeps flags, slots and migration annotations', () => {
     const body =
       [
-        line(ID1, '10.0.0.1:6379@16379,node1.example', `myself,master - 0 0 1 connected 0-5460 [93->-${ID2}]`),
+        line(
+          ID1,
+          '10.0.0.1:6379@16379,node1.example',
+          `myself,master - 0 0 1 connected 0-5460 [93->-${ID2}]`,
+        ),
         line(ID2, '10.0.0.2:6379@16379', `master - 0 1795315372808 2 connected 5461-16383 [93-<-${ID1}]`),
         line(ID3, 'fd00::3:6380@16380', `slave ${ID1} 0 1795315372000 1 connected`),
       ].join('\n') + '\n';
@@ -139,7 +207,9 @@ describe('CLUSTER NODES and REPLICAS', () => {
   });
 
   it('rewrites CLUSTER REPLICAS lines (no trailing newline)', () => {
-    const input = arr(bulk(line(ID2, '10.0.0.2:6379@16379,node2.example', `slave ${ID1} 0 1795315891031 1 connected`)));
+    const input = arr(
+      bulk(line(ID2, '10.0.0.2:6379@16379,node2.example', `slave ${ID1} 0 1795315891031 1 connected`)),
+    );
     const want = arr(bulk(line(ID2, '127.0.0.1:7002@16379', `slave ${ID1} 0 1795315891031 1 connected`)));
     expect(rewrite('replicas', input).out).toBe(want);
   });
@@ -148,21 +218,105 @@ describe('CLUSTER NODES and REPLICAS', () => {
 describe('CLUSTER SHARDS', () => {
   const slots = [bulk('slots'), arr(int(0), int(5460))];
   it('RESP2 (7.0 TLS): plain port and tls-port become one local port; ip and endpoint local', () => {
-    const node = map2(bulk('id'), bulk(ID1), bulk('port'), int(6000), bulk('tls-port'), int(6379), bulk('ip'), bulk('10.0.0.1'), bulk('endpoint'), bulk('10.0.0.1'), bulk('role'), bulk('master'), bulk('replication-offset'), int(5), bulk('health'), bulk('online'));
-    const want = map2(bulk('id'), bulk(ID1), bulk('port'), int(7001), bulk('ip'), bulk('127.0.0.1'), bulk('endpoint'), bulk('127.0.0.1'), bulk('role'), bulk('master'), bulk('replication-offset'), int(5), bulk('health'), bulk('online'));
-    expect(rewrite('shards', arr(map2(...slots, bulk('nodes'), arr(node)))).out).toBe(arr(map2(...slots, bulk('nodes'), arr(want))));
+    const node = map2(
+      bulk('id'),
+      bulk(ID1),
+      bulk('port'),
+      int(6000),
+      bulk('tls-port'),
+      int(6379),
+      bulk('ip'),
+      bulk('10.0.0.1'),
+      bulk('endpoint'),
+      bulk('10.0.0.1'),
+      bulk('role'),
+      bulk('master'),
+      bulk('replication-offset'),
+      int(5),
+      bulk('health'),
+      bulk('online'),
+    );
+    const want = map2(
+      bulk('id'),
+      bulk(ID1),
+      bulk('port'),
+      int(7001),
+      bulk('ip'),
+      bulk('127.0.0.1'),
+      bulk('endpoint'),
+      bulk('127.0.0.1'),
+      bulk('role'),
+      bulk('master'),
+      bulk('replication-offset'),
+      int(5),
+      bulk('health'),
+      bulk('online'),
+    );
+    expect(rewrite('shards', arr(map2(...slots, bulk('nodes'), arr(node)))).out).toBe(
+      arr(map2(...slots, bulk('nodes'), arr(want))),
+    );
   });
 
   it('RESP3, TLS-only node with hostname: tls-port renamed to port, hostname dropped', () => {
-    const node = map3(bulk('id'), bulk(ID2), bulk('tls-port'), int(6379), bulk('ip'), bulk('10.0.0.2'), bulk('endpoint'), bulk('node2.example'), bulk('hostname'), bulk('node2.example'), bulk('role'), bulk('replica'));
-    const want = map3(bulk('id'), bulk(ID2), bulk('port'), int(7002), bulk('ip'), bulk('127.0.0.1'), bulk('endpoint'), bulk('127.0.0.1'), bulk('role'), bulk('replica'));
-    expect(rewrite('shards', arr(map3(...slots, bulk('nodes'), arr(node)))).out).toBe(arr(map3(...slots, bulk('nodes'), arr(want))));
+    const node = map3(
+      bulk('id'),
+      bulk(ID2),
+      bulk('tls-port'),
+      int(6379),
+      bulk('ip'),
+      bulk('10.0.0.2'),
+      bulk('endpoint'),
+      bulk('node2.example'),
+      bulk('hostname'),
+      bulk('node2.example'),
+      bulk('role'),
+      bulk('replica'),
+    );
+    const want = map3(
+      bulk('id'),
+      bulk(ID2),
+      bulk('port'),
+      int(7002),
+      bulk('ip'),
+      bulk('127.0.0.1'),
+      bulk('endpoint'),
+      bulk('127.0.0.1'),
+      bulk('role'),
+      bulk('replica'),
+    );
+    expect(rewrite('shards', arr(map3(...slots, bulk('nodes'), arr(node)))).out).toBe(
+      arr(map3(...slots, bulk('nodes'), arr(want))),
+    );
   });
 
   it('unknown-endpoint: empty endpoint string becomes the local host', () => {
-    const node = map2(bulk('id'), bulk(ID3), bulk('port'), int(6380), bulk('ip'), bulk('fd00::3'), bulk('endpoint'), bulk(''), bulk('role'), bulk('master'));
-    const want = map2(bulk('id'), bulk(ID3), bulk('port'), int(7003), bulk('ip'), bulk('127.0.0.1'), bulk('endpoint'), bulk('127.0.0.1'), bulk('role'), bulk('master'));
-    expect(rewrite('shards', arr(map2(...slots, bulk('nodes'), arr(node)))).out).toBe(arr(map2(...slots, bulk('nodes'), arr(want))));
+    const node = map2(
+      bulk('id'),
+      bulk(ID3),
+      bulk('port'),
+      int(6380),
+      bulk('ip'),
+      bulk('fd00::3'),
+      bulk('endpoint'),
+      bulk(''),
+      bulk('role'),
+      bulk('master'),
+    );
+    const want = map2(
+      bulk('id'),
+      bulk(ID3),
+      bulk('port'),
+      int(7003),
+      bulk('ip'),
+      bulk('127.0.0.1'),
+      bulk('endpoint'),
+      bulk('127.0.0.1'),
+      bulk('role'),
+      bulk('master'),
+    );
+    expect(rewrite('shards', arr(map2(...slots, bulk('nodes'), arr(node)))).out).toBe(
+      arr(map2(...slots, bulk('nodes'), arr(want))),
+    );
   });
 });
 
