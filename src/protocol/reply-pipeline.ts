@@ -1,8 +1,7 @@
-import { decode } from '../resp/decode.js';
 import { applyEdits } from '../resp/encode.js';
 import { ReplyScanner, type ScannerLimits, T_ERROR } from '../resp/reply-scanner.js';
 import { type AddressLookup, type NodeRef, newOutcome } from '../rewrite/address.js';
-import { rewriteElement } from '../rewrite/index.js';
+import { arrayElementStarts, rewriteElement } from '../rewrite/index.js';
 import { mayBeRedirect, rewriteRedirect } from '../rewrite/redirect.js';
 import { Mode, type ReplyAction, type ReplyTracker } from './tracker.js';
 
@@ -142,22 +141,13 @@ export class ReplyPipeline {
       out = rewriteRedirect(frame, lookup, missing);
     } else if (action) {
       const outcome = newOutcome();
-      const root = decode(frame);
       if ('topology' in action) {
-        rewriteElement(action.topology, frame, root, lookup, outcome);
-      } else if (!root.children || root.children.length !== action.exec.length) {
-        this.o.tracker.failSafe('EXEC reply does not match the queued commands');
+        rewriteElement(action.topology, frame, 0, lookup, outcome);
       } else {
-        action.exec.forEach((kind, i) => {
-          if (kind)
-            rewriteElement(
-              kind,
-              frame,
-              (root.children as NonNullable<typeof root.children>)[i],
-              lookup,
-              outcome,
-            );
-        });
+        const starts = arrayElementStarts(frame, 0, action.exec.length);
+        if (!starts) this.o.tracker.failSafe('EXEC reply does not match the queued commands');
+        else
+          action.exec.forEach((kind, i) => kind && rewriteElement(kind, frame, starts[i], lookup, outcome));
       }
       missing = outcome.missing;
       if (outcome.edits.length > 0) out = applyEdits(frame, outcome.edits);

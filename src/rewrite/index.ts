@@ -1,4 +1,5 @@
-import { type RespNode, decode } from '../resp/decode.js';
+import { Cursor } from '../resp/cursor.js';
+import { decode } from '../resp/decode.js';
 import { applyEdits } from '../resp/encode.js';
 import { type AddressLookup, type NodeRef, type RewriteOutcome, newOutcome } from './address.js';
 import { rewriteNodesReply, rewriteReplicasReply } from './nodes.js';
@@ -8,23 +9,43 @@ import { rewriteSlots } from './slots.js';
 /** The replies whose addresses the tunnel rewrites, by the command they answer. */
 export type TopologyReply = 'slots' | 'nodes' | 'shards' | 'replicas';
 
+/** Rewrites the reply element starting at `buf[start]`, adding byte edits to `out`. */
 export function rewriteElement(
   kind: TopologyReply,
   buf: Buffer,
-  node: RespNode,
+  start: number,
   lookup: AddressLookup,
   out: RewriteOutcome,
 ): void {
   switch (kind) {
     case 'slots':
-      return rewriteSlots(buf, node, lookup, out);
+      return rewriteSlots(buf, start, lookup, out);
     case 'nodes':
-      return rewriteNodesReply(buf, node, lookup, out);
+      return rewriteNodesReply(buf, decode(buf, start), lookup, out);
     case 'shards':
-      return rewriteShards(buf, node, lookup, out);
+      return rewriteShards(buf, decode(buf, start), lookup, out);
     case 'replicas':
-      return rewriteReplicasReply(buf, node, lookup, out);
+      return rewriteReplicasReply(buf, decode(buf, start), lookup, out);
   }
+}
+
+/**
+ * Start offsets of the elements of the array frame at `buf[start]` (EXEC's reply), or null when
+ * it is not an array of exactly `expected` elements.
+ */
+export function arrayElementStarts(buf: Buffer, start: number, expected: number): number[] | null {
+  if (buf[start] !== 0x2a) return null;
+  const c = new Cursor(buf, start);
+  const n = c.header();
+  if (n !== expected) return null;
+  const starts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // An attribute may prefix an element; the element itself starts after it.
+    while (c.peek() === 0x7c) c.skip();
+    starts.push(c.pos);
+    c.skip();
+  }
+  return starts;
 }
 
 /**
@@ -37,7 +58,7 @@ export function rewriteTopologyFrame(
   lookup: AddressLookup,
 ): { bytes: Buffer; missing: NodeRef[] } {
   const out = newOutcome();
-  rewriteElement(kind, frame, decode(frame), lookup, out);
+  rewriteElement(kind, frame, 0, lookup, out);
   return { bytes: applyEdits(frame, out.edits), missing: out.missing };
 }
 

@@ -1,5 +1,5 @@
-import { type RespNode, integer, isNull, mapEntries, text } from '../resp/decode.js';
-import { aggregateHeader, bulkString, integerReply } from '../resp/encode.js';
+import { Cursor } from '../resp/cursor.js';
+import { type Edit, aggregateHeader, bulkString, integerReply } from '../resp/encode.js';
 import { T_ARRAY, T_MAP } from '../resp/reply-scanner.js';
 import type { AddressLookup, NodeRef, RewriteOutcome } from './address.js';
 
@@ -10,64 +10,109 @@ import type { AddressLookup, NodeRef, RewriteOutcome } from './address.js';
  * host is an IP, a hostname, `?`, an empty string or null (unknown endpoint). The meta map is `*2k`
  * in RESP2 and `%k` in RESP3 with `ip` and `hostname` keys. A node entry never gains elements
  * (go-redis refuses more than 4); `hostname` is dropped from the meta map, `ip` is replaced.
+ *
+ * Clients send CLUSTER SLOTS on every topology refresh, so this walks the frame with a cursor
+ * instead of decoding it into a tree.
  */
-export function rewriteSlots(buf: Buffer, root: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
-  if (root.type !== T_ARRAY || !root.children) return;
-  for (const range of root.children) {
-    if (range.type !== T_ARRAY || !range.children || range.children.length < 3) continue;
-    for (let i = 2; i < range.children.length; i++) rewriteSlotsNode(buf, range.children[i], lookup, out);
+export function rewriteSlots(buf: Buffer, start: number, lookup: AddressLookup, out: RewriteOutcome): void {
+  if (buf[start] !== T_ARRAY) return;
+  const c = new Cursor(buf, start);
+  const ranges = c.aggregateCount();
+  for (let r = 0; r < ranges; r++) {
+    if (c.peek() !== T_ARRAY) {
+      c.skip();
+      continue;
+    }
+    const n = c.aggregateCount();
+    for (let i = 0; i < n; i++) {
+      if (i >= 2) rewriteSlotsNode(c, lookup, out);
+      else c.skip();
+    }
   }
 }
 
-function readString(buf: Buffer, node: RespNode | undefined): string | undefined {
-  if (!node || node.children || isNull(node)) return undefined;
-  return text(buf, node);
+const EMPTY = Buffer.alloc(0);
+
+interface MetaPair {
+  key: string | null;
+  keyStart: number;
+  valueStart: number;
+  valueEnd: number;
 }
 
-function rewriteSlotsNode(buf: Buffer, entry: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
-  const el = entry.children;
-  if (entry.type !== T_ARRAY || !el || el.length < 2) return;
-  const hostEl = el[0];
-  const portEl = el[1];
-  if (hostEl.children) return;
-  const port = integer(buf, portEl);
-  if (Number.isNaN(port)) return;
-  const meta = el.length > 3 ? mapEntries(buf, el[3]) : null;
-  const ref: NodeRef = { host: readString(buf, hostEl) ?? '', port };
-  const id = readString(buf, el[2]);
-  if (id !== undefined) ref.id = id;
-  for (const [key, value] of meta ?? []) {
-    if (key === 'ip') ref.ip = readString(buf, value);
-    else if (key === 'hostname') ref.hostname = readString(buf, value);
+function rewriteSlotsNode(c: Cursor, lookup: AddressLookup, out: RewriteOutcome): void {
+  if (c.peek() !== T_ARRAY) return c.skip();
+  const n = c.aggregateCount();
+  if (n < 2) {
+    for (let i = 0; i < n; i++) c.skip();
+    return;
+  }
+  const hostStart = c.pos;
+  const hostType = c.peek();
+  const isAggregate = hostType === T_ARRAY || hostType === T_MAP || hostType === 0x7e || hostType === 0x3e;
+  const host = isAggregate ? (c.skip(), undefined) : c.string();
+  const hostEnd = c.pos;
+  const portStart = c.pos;
+  const port = c.integer();
+  const portEnd = c.pos;
+  const id = n >= 3 ? c.string() : null;
+  let metaStart = -1;
+  let metaHeaderEnd = -1;
+  let metaType = 0;
+  let metaLength = 0;
+  const pairs: MetaPair[] = [];
+  if (n >= 4) {
+    metaStart = c.pos;
+    metaType = c.peek();
+    if (metaType === T_MAP || metaType === T_ARRAY) {
+      const count = c.aggregateCount();
+      metaLength = metaType === T_MAP ? count / 2 : count;
+      metaHeaderEnd = c.pos;
+      for (let i = 0; i + 1 < count; i += 2) {
+        const keyStart = c.pos;
+        const keyType = c.peek();
+        const key = keyType === T_ARRAY || keyType === T_MAP ? (c.skip(), null) : c.string();
+        const valueStart = c.pos;
+        c.skip();
+        pairs.push({ key, keyStart, valueStart, valueEnd: c.pos });
+      }
+      if (count % 2 === 1) c.skip();
+    } else {
+      c.skip();
+    }
+  }
+  for (let i = 4; i < n; i++) c.skip();
+  if (host === undefined || Number.isNaN(port)) return;
+
+  const ref: NodeRef = { host: host ?? '', port };
+  if (id !== null) ref.id = id;
+  for (const p of pairs) {
+    if (p.key === 'ip' || p.key === 'hostname') {
+      const value = new Cursor(c.buf, p.valueStart).string() ?? undefined;
+      if (p.key === 'ip') ref.ip = value;
+      else ref.hostname = value;
+    }
   }
   const local = lookup(ref);
   if (!local) {
     out.missing.push(ref);
     return;
   }
-  out.edits.push({ start: hostEl.start, end: hostEl.end, bytes: bulkString(local.host) });
-  out.edits.push({ start: portEl.start, end: portEl.end, bytes: integerReply(local.port) });
-  if (!meta) return;
-  const metaNode = el[3];
-  const children = metaNode.children as RespNode[];
+  const edits: Edit[] = out.edits;
+  edits.push({ start: hostStart, end: hostEnd, bytes: bulkString(local.host) });
+  edits.push({ start: portStart, end: portEnd, bytes: integerReply(local.port) });
   // Edits go in byte order (the header first), so applying them needs no sort.
-  const dropped = meta.filter(([key]) => key === 'hostname').length;
+  const dropped = pairs.filter((p) => p.key === 'hostname').length;
   if (dropped > 0) {
-    const count = metaNode.type === T_MAP ? metaNode.length - dropped : metaNode.length - 2 * dropped;
-    out.edits.push({
-      start: metaNode.start,
-      end: metaNode.valueStart,
-      bytes: aggregateHeader(metaNode.type, count),
-    });
+    const count = metaType === T_MAP ? metaLength - dropped : metaLength - 2 * dropped;
+    edits.push({ start: metaStart, end: metaHeaderEnd, bytes: aggregateHeader(metaType, count) });
   }
-  for (const [key, value, index] of meta) {
-    if (key === 'ip') {
-      out.edits.push({ start: value.start, end: value.end, bytes: bulkString(local.host) });
-    } else if (key === 'hostname') {
+  for (const p of pairs) {
+    if (p.key === 'ip') {
+      edits.push({ start: p.valueStart, end: p.valueEnd, bytes: bulkString(local.host) });
+    } else if (p.key === 'hostname') {
       // The hostname names the remote node; a client that preferred it would bypass the tunnel.
-      out.edits.push({ start: children[index].start, end: value.end, bytes: EMPTY });
+      edits.push({ start: p.keyStart, end: p.valueEnd, bytes: EMPTY });
     }
   }
 }
-
-const EMPTY = Buffer.alloc(0);
