@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createLogger } from './log.js';
+import { DEFAULTS, type TunnelOptions } from './options.js';
+import { formatSlots } from './topology/parse.js';
+import { StartupError, Tunnel } from './tunnel.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** A usage mistake: printed with a pointer to --help, exit code 2. */
+class UsageError extends Error {}
+
+interface Seed {
+  tls: boolean | undefined;
+  host: string;
+  port: number;
+  user?: string;
+  password?: string;
+}
+
+/** `rediss://[user[:password]@]host[:port]` (or redis://); IPv6 hosts in brackets. */
+export function parseSeedUrl(text: string): Seed {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`not a URL: ${text} (expected rediss://[user[:password]@]host:port)`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new UsageError(
+      `unsupported scheme ${url.protocol} (use rediss:// for TLS, redis:// for plaintext)`,
+    );
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new UsageError(`no host in ${text}`);
+  return {
+    tls: url.protocol === 'rediss:',
+    host,
+    port: url.port ? Number(url.port) : 6379,
+    user: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+  };
+}
+
+function parseArgs(argv: string[]) {
+  return yargs(argv)
+    .scriptName('redis-cluster-tunnel')
+    .usage(
+      '$0 [seed]\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
+        'loopback; CLUSTER SLOTS/NODES/SHARDS/REPLICAS and MOVED/ASK rewritten to point at the tunnel.\n\n' +
+        'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.',
+    )
+    .option('host', { alias: 'h', type: 'string', describe: 'seed host (instead of a URL)' })
+    .option('port', { alias: 'p', type: 'number', describe: 'seed port', default: undefined })
+    .option('tls', { type: 'boolean', describe: 'speak TLS to the cluster (implied by rediss://)' })
+    .option('cacert', { type: 'string', describe: 'CA certificate file (PEM) to verify nodes with' })
+    .option('cert', { type: 'string', describe: 'client certificate file (PEM), for mutual TLS' })
+    .option('key', { type: 'string', describe: 'client private key file (PEM), for mutual TLS' })
+    .option('sni', { type: 'string', describe: 'TLS name to send and verify on every node' })
+    .option('insecure', { type: 'boolean', default: false, describe: 'do not verify node certificates' })
+    .option('user', { type: 'string', describe: 'ACL user name' })
+    .option('pass', {
+      alias: 'a',
+      type: 'string',
+      describe: 'password (prefer the REDISCLI_AUTH environment variable)',
+    })
+    .option('bind', { type: 'string', default: DEFAULTS.bind, describe: 'local address to listen on' })
+    .option('announce-host', {
+      type: 'string',
+      describe: 'host written into rewritten replies (default: the bind address)',
+    })
+    .option('connect-timeout', {
+      type: 'number',
+      default: DEFAULTS.connectTimeoutMs,
+      describe: 'ms to connect, handshake and authenticate',
+    })
+    .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel })
+    .option('log-format', { choices: ['text', 'json'] as const, default: DEFAULTS.logFormat })
+    .example(
+      'REDISCLI_AUTH=secret $0 rediss://app@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379',
+      'ElastiCache, TLS + ACL user',
+    )
+    .example(
+      '$0 -h 10.0.0.5 -p 6380 --tls --cacert ca.pem --user app',
+      'seed by host and port, password from REDISCLI_AUTH',
+    )
+    .example(
+      '$0 rediss://my-cache.redis.cache.windows.net:6380 --sni my-cache.redis.cache.windows.net',
+      'Azure, one name for every node',
+    )
+    .epilogue('Then point any cluster client at the local seed address it prints, e.g. redis-cli -c -p 7001.')
+    .help('help')
+    .version('version', VERSION)
+    .alias('version', 'v')
+    .strictOptions()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .parseSync();
+}
+
+export function optionsFrom(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { options: TunnelOptions; warnings: string[] } {
+  const a = parseArgs(argv);
+  const warnings: string[] = [];
+  const positional = a._.map(String);
+  if (positional.length > 1) throw new UsageError(`one seed only, got: ${positional.join(' ')}`);
+  let seed: Seed;
+  if (positional.length === 1) {
+    seed = parseSeedUrl(positional[0]);
+    if (a.host || a.port) throw new UsageError('give the seed as a URL or as -h/-p, not both');
+  } else if (a.host) {
+    seed = { tls: undefined, host: a.host, port: a.port ?? 6379 };
+  } else {
+    throw new UsageError('no seed: give rediss://host:port or -h HOST -p PORT');
+  }
+  let password = a.pass ?? seed.password;
+  if (password !== undefined) {
+    warnings.push(
+      'a password on the command line is visible to other local users; prefer the REDISCLI_AUTH environment variable',
+    );
+  } else {
+    password = env.REDISCLI_AUTH || undefined;
+  }
+  const logLevel = a['log-level'];
+  const options: TunnelOptions = {
+    seed: { host: seed.host, port: seed.port },
+    tls: a.tls ?? seed.tls ?? DEFAULTS.tls,
+    caFile: a.cacert,
+    certFile: a.cert,
+    keyFile: a.key,
+    sni: a.sni,
+    insecure: a.insecure,
+    user: a.user ?? seed.user,
+    password,
+    bind: a.bind,
+    announceHost: a['announce-host'],
+    logLevel,
+    logFormat: a['log-format'],
+    connectTimeoutMs: a['connect-timeout'],
+    maxFrameBytes: DEFAULTS.maxFrameBytes,
+  };
+  if (!options.tls && (options.caFile || options.certFile || options.sni)) {
+    warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');
+  }
+  return { options, warnings };
+}
+
+/** The startup table: local address → node, role, slots; then how to connect. */
+export function readyReport(tunnel: Tunnel): string {
+  const entries = [...tunnel.entries.values()].sort((x, y) =>
+    x.node.role === y.node.role ? x.local.port - y.local.port : x.node.role === 'master' ? -1 : 1,
+  );
+  const byId = new Map(entries.map((e) => [e.node.id, e]));
+  const rows = entries.map((e) => [
+    `${e.local.host}:${e.local.port}`,
+    e.target.label,
+    e.node.role,
+    e.node.role === 'master'
+      ? formatSlots(e.node.slots) || '(no slots)'
+      : `replica of ${byId.get(e.node.masterId ?? '')?.target.label ?? e.node.masterId ?? '?'}`,
+  ]);
+  const head = ['LOCAL', 'NODE', 'ROLE', 'SLOTS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const seed = tunnel.seed;
+  const seedAddr = seed ? `${seed.local.host}:${seed.local.port}` : '?';
+  return [
+    line(head),
+    ...rows.map(line),
+    '',
+    `ready: ${entries.length} nodes. Point cluster clients at ${seedAddr} (e.g. redis-cli -c -h ${seed?.local.host} -p ${seed?.local.port}); no password or TLS needed locally.`,
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = optionsFrom(hideBin(process.argv), process.env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`redis-cluster-tunnel: ${e.message}\nTry --help.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { options, warnings } = parsed;
+  const log = createLogger(options.logLevel, options.logFormat);
+  for (const w of warnings) log.warn(w);
+  const tunnel = new Tunnel(options, log);
+  try {
+    await tunnel.start();
+  } catch (e) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`redis-cluster-tunnel: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  process.stdout.write(readyReport(tunnel) + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info(`${signal}: closing ${tunnel.connectionCount} connections`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await tunnel.stop();
+  log.info('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(
+      `redis-cluster-tunnel: unexpected error: ${e instanceof Error ? e.stack : String(e)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,45 @@
+import winston from 'winston';
+
+/** What components log through. Created once by the entry point and handed down. */
+export type Logger = winston.Logger;
+
+const SECRET_KEYS = /^(pass(word)?|auth|token|secret|credentials?)$/i;
+
+/**
+ * Belt and braces: components never pass secrets to the logger, and this format blanks any
+ * field whose name says it is one, in case a future change does.
+ */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) if (SECRET_KEYS.test(key)) info[key] = '[redacted]';
+  return info;
+});
+
+export function createLogger(
+  level: string,
+  format: 'text' | 'json',
+  stream: NodeJS.WritableStream = process.stderr,
+): Logger {
+  const text = winston.format.printf((info) => {
+    const { level: lvl, message, timestamp, component, node, conn, ...rest } = info;
+    const where = [component, node, conn].filter((x) => x !== undefined).join(' ');
+    const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
+    return `${String(timestamp)} ${lvl.padEnd(5)} ${where ? `[${where}] ` : ''}${String(message)}${extra}`;
+  });
+  return winston.createLogger({
+    level,
+    format: winston.format.combine(
+      redact(),
+      winston.format.timestamp(),
+      format === 'json' ? winston.format.json() : text,
+    ),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}
+
+/** A logger that drops everything (tests, library use). */
+export function silentLogger(): Logger {
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
+}

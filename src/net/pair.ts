@@ -1,0 +1,192 @@
+import type * as net from 'node:net';
+import type { Logger } from '../log.js';
+import { Session } from '../protocol/session.js';
+import { ProtocolError } from '../resp/errors.js';
+import { errorReply } from '../resp/encode.js';
+import type { AddressLookup, NodeRef } from '../rewrite/address.js';
+import { type ConnectSettings, NodeError, type NodeTarget, openNode } from './connect.js';
+
+export interface PairDeps {
+  target: NodeTarget;
+  /** The node as the cluster announces it (for empty-endpoint redirects). */
+  self: { host: string; port: number };
+  settings: ConnectSettings;
+  lookup: AddressLookup;
+  learn?: (missing: NodeRef[]) => Promise<void> | void;
+  maxFrameBytes: number;
+  log: Logger;
+  onClose: (pair: ConnectionPair) => void;
+}
+
+/** Pause reasons for one socket: it flows again only when none is left. */
+class Valve {
+  private readonly reasons = new Set<string>();
+  constructor(private readonly socket: net.Socket) {}
+
+  close(reason: string): void {
+    if (this.reasons.size === 0) this.socket.pause();
+    this.reasons.add(reason);
+  }
+
+  open(reason: string): void {
+    if (!this.reasons.delete(reason)) return;
+    if (this.reasons.size === 0) this.socket.resume();
+  }
+}
+
+let nextId = 1;
+
+/**
+ * One client connection and its own upstream connection to the node its listener fronts. The
+ * upstream is authenticated before any client byte is forwarded (client bytes wait, unread).
+ */
+export class ConnectionPair {
+  readonly id = nextId++;
+  private readonly client: net.Socket;
+  private readonly deps: PairDeps;
+  private readonly log: Logger;
+  private upstream: net.Socket | null = null;
+  private closed = false;
+  private bytesIn = 0;
+  private bytesOut = 0;
+
+  constructor(client: net.Socket, deps: PairDeps) {
+    this.client = client;
+    this.deps = deps;
+    this.log = deps.log.child({ conn: this.id });
+    client.setNoDelay(true);
+    client.pause(); // hold client bytes in the kernel until the upstream is ready
+    client.on('error', this.onClientError);
+    client.on('close', this.onClientClose);
+  }
+
+  async start(): Promise<void> {
+    const { target, settings } = this.deps;
+    let open;
+    try {
+      open = await openNode(target, settings);
+    } catch (e) {
+      const reason = e instanceof NodeError ? e.reason : String(e);
+      this.log.warn(`cannot open upstream: ${reason}`);
+      // The client learns which node failed and why, as a RESP error, then the pair closes.
+      if (!this.closed)
+        this.client.end(errorReply(`ERR redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`));
+      return;
+    }
+    if (this.closed) {
+      open.socket.destroy();
+      return;
+    }
+    this.wire(open.socket, open.pending);
+  }
+
+  private wire(upstream: net.Socket, pending: Buffer | null): void {
+    this.upstream = upstream;
+    const client = this.client;
+    const clientValve = new Valve(client);
+    const upstreamValve = new Valve(upstream);
+    const session = new Session({
+      lookup: this.deps.lookup,
+      self: this.deps.self,
+      learn: this.deps.learn,
+      limits: { maxFrameBytes: this.deps.maxFrameBytes },
+      toServer: (buf) => {
+        if (!upstream.write(buf)) clientValve.close('upstream is slow');
+      },
+      toClient: (buf) => {
+        this.bytesOut += buf.length;
+        if (!client.write(buf)) upstreamValve.close('client is slow');
+      },
+      onResume: () => upstreamValve.open('learning nodes'),
+      onError: (e) => this.fail('reply', e),
+      onUncertain: (reason) =>
+        this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${reason}`),
+      onUnmapped: (missing) =>
+        this.log.warn(
+          `reply names nodes the tunnel does not serve: ${missing.map((m) => `${m.host}:${m.port}`).join(', ')}`,
+        ),
+    });
+    upstream.on('drain', () => clientValve.open('upstream is slow'));
+    client.on('drain', () => upstreamValve.open('client is slow'));
+    client.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      try {
+        session.fromClient(chunk);
+      } catch (e) {
+        this.fail('request', e);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      try {
+        if (!session.fromServer(chunk)) upstreamValve.close('learning nodes');
+      } catch (e) {
+        this.fail('reply', e);
+      }
+    });
+    // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    upstream.on('error', (e: Error) => {
+      this.log.debug(`upstream error: ${e.message}`);
+      this.destroy();
+    });
+    // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
+    upstream.on('close', () => this.endClient());
+    if (pending) {
+      try {
+        session.fromServer(pending);
+      } catch (e) {
+        this.fail('reply', e);
+      }
+    }
+    upstream.resume();
+    client.resume();
+    this.log.debug(`connected to ${this.deps.target.label}`);
+  }
+
+  /** A malformed frame closes this pair only. Client-side errors get a RESP error first. */
+  private fail(side: 'request' | 'reply', e: unknown): void {
+    if (this.closed) return;
+    if (!(e instanceof ProtocolError)) {
+      this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? String(e)}`);
+      return this.destroy();
+    }
+    this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
+    if (side === 'request') this.client.end(errorReply(`ERR Protocol error: ${e.message}`));
+    this.upstream?.destroy();
+    if (side === 'reply') this.client.destroy();
+  }
+
+  private endClient(): void {
+    if (this.closed) return;
+    this.client.end();
+    // A client that never reads would hold the pair open forever.
+    setTimeout(() => this.destroy(), 10_000).unref();
+  }
+
+  private readonly onClientError = (e: Error): void => {
+    this.log.debug(`client error: ${e.message}`);
+    this.destroy();
+  };
+
+  private readonly onClientClose = (): void => {
+    // The client is gone: nothing more can be delivered, so the upstream goes too.
+    this.upstream?.destroy();
+    if (!this.closed) {
+      this.closed = true;
+      this.log.debug(`closed (${this.bytesIn} bytes in, ${this.bytesOut} bytes out)`);
+      this.deps.onClose(this);
+    }
+  };
+
+  /** Ends the pair politely (shutdown): FIN to the client once written, then to the node. */
+  end(): void {
+    this.client.end();
+    this.upstream?.end();
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    this.upstream?.destroy();
+  }
+}

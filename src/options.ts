@@ -1,0 +1,58 @@
+/** Everything the tunnel can be told. The CLI only maps argv onto this; defaults live in DEFAULTS. */
+export interface TunnelOptions {
+  /** The node discovery starts from. */
+  seed: { host: string; port: number };
+  /** Speak TLS to the cluster. @default true for rediss:// URLs and with --tls, false otherwise */
+  tls: boolean;
+  /** PEM file of CA certificates to trust instead of the system store. */
+  caFile?: string;
+  /** Client certificate and key (PEM) for clusters that require mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** TLS name to send (SNI) and verify on every node, overriding the per-node rule. */
+  sni?: string;
+  /** Skip certificate verification (warned about at startup). @default false */
+  insecure: boolean;
+  /** ACL user; with no user, AUTH uses the password alone (the `default` user). */
+  user?: string;
+  /** Password or token. Never logged. */
+  password?: string;
+  /** Address the local listeners bind to. @default '127.0.0.1' */
+  bind: string;
+  /**
+   * Host written into rewritten replies. @default the bind address, or 127.0.0.1 when binding
+   * to a wildcard address
+   */
+  announceHost?: string;
+  /** @default 'info' */
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** @default 'text' */
+  logFormat: 'text' | 'json';
+  /** Time allowed to connect, finish TLS and authenticate to a node. @default 10000 */
+  connectTimeoutMs: number;
+  /** Largest RESP frame accepted in either direction. @default 1 GiB */
+  maxFrameBytes: number;
+}
+
+export const DEFAULTS = {
+  tls: false,
+  insecure: false,
+  bind: '127.0.0.1',
+  logLevel: 'info',
+  logFormat: 'text',
+  connectTimeoutMs: 10_000,
+  maxFrameBytes: 1024 * 1024 * 1024,
+} as const satisfies Partial<TunnelOptions>;
+
+/** The host clients are told to use: the bind address unless it is a wildcard. */
+export function announceHostOf(o: Pick<TunnelOptions, 'bind' | 'announceHost'>): string {
+  if (o.announceHost) return o.announceHost;
+  if (o.bind === '0.0.0.0' || o.bind === '') return '127.0.0.1';
+  if (o.bind === '::') return '::1';
+  return o.bind;
+}
+
+/** True for loopback bind addresses (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

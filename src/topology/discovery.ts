@@ -1,0 +1,64 @@
+import { type ClusterNode, errorText, nodesReplyText, parseNodesText, parseShards } from './parse.js';
+
+/** Runs one command against a node and returns its reply frame. */
+export type Ask = (args: string[]) => Promise<Buffer>;
+
+export class NotAClusterError extends Error {
+  constructor(
+    readonly node: string,
+    readonly reason: string,
+  ) {
+    super(`${node} is not a cluster node: ${reason}`);
+    this.name = 'NotAClusterError';
+  }
+}
+
+export class DiscoveryError extends Error {
+  constructor(
+    readonly node: string,
+    readonly reason: string,
+  ) {
+    super(`${node}: ${reason}`);
+    this.name = 'DiscoveryError';
+  }
+}
+
+export interface Topology {
+  nodes: ClusterNode[];
+  /** Which command it came from. */
+  source: 'CLUSTER SHARDS' | 'CLUSTER NODES';
+}
+
+/**
+ * Reads the whole topology from one node: CLUSTER SHARDS where the server has it (7.0+), else
+ * CLUSTER NODES. Both list every node, replicas included, and CLUSTER SLOTS leaves out replicas
+ * that are still syncing or have failed.
+ */
+export async function discover(
+  ask: Ask,
+  label: string,
+  tlsUpstream: boolean,
+  seedHost: string,
+): Promise<Topology> {
+  const shards = await ask(['CLUSTER', 'SHARDS']);
+  const shardsError = errorText(shards);
+  let topology: Topology;
+  if (shardsError === null) {
+    topology = { nodes: parseShards(shards, tlsUpstream), source: 'CLUSTER SHARDS' };
+  } else {
+    if (/cluster support disabled/i.test(shardsError)) throw new NotAClusterError(label, shardsError);
+    const nodes = await ask(['CLUSTER', 'NODES']);
+    const nodesError = errorText(nodes);
+    if (nodesError !== null) {
+      throw new DiscoveryError(
+        label,
+        `cannot read the topology: CLUSTER SHARDS: ${shardsError}; CLUSTER NODES: ${nodesError}`,
+      );
+    }
+    topology = { nodes: parseNodesText(nodesReplyText(nodes)), source: 'CLUSTER NODES' };
+  }
+  // A node that has never heard its own address (fresh, alone) reports an empty IP for itself.
+  for (const n of topology.nodes) if (!n.ip && !n.hostname) n.ip = seedHost;
+  if (topology.nodes.length === 0) throw new DiscoveryError(label, `${topology.source} listed no nodes`);
+  return topology;
+}
