@@ -192,6 +192,26 @@ export class RunningCluster {
   }
 }
 
+/**
+ * A handle on a cluster started elsewhere (another process: vitest starts it in its main process,
+ * tests run in workers). Node PIDs live in pids.json, so stops and restarts stay tracked.
+ */
+export function attach(d: ClusterDescription): RunningCluster {
+  const spec = Object.values(LAYOUTS).find((l) => l.name === d.name);
+  if (!spec) throw new Error(`unknown cluster layout ${d.name}`);
+  const certs: CertSet = {
+    dir: join(ROOT, 'certs'),
+    caCert: d.caCert,
+    caKey: join(ROOT, 'certs', 'ca.key'),
+    otherCaCert: d.otherCaCert,
+    clientCert: d.clientCert,
+    clientKey: d.clientKey,
+  };
+  const pids = JSON.parse(readFileSync(join(d.dir, 'pids.json'), 'utf8')) as Array<{ dir: string; pid: number }>;
+  const nodes = d.nodes.map((n) => ({ ...n, pid: pids.find((p) => p.dir === n.dir)?.pid ?? 0 }));
+  return new RunningCluster(spec, d.dir, certs, nodes);
+}
+
 export interface ClusterDescription {
   name: string;
   dir: string;

@@ -107,7 +107,7 @@ function describeSocketError(
     ENOTFOUND: `cannot resolve ${target.host}`,
     EAI_AGAIN: `cannot resolve ${target.host} (temporary DNS failure)`,
     ETIMEDOUT: 'connect timed out',
-    ECONNRESET: 'connection reset',
+    ECONNRESET: settings.tls ? 'connection reset' : 'connection reset (does the node require TLS? use rediss:// or --tls)',
   };
   return new NodeError(target.label, 'connect', reasons[code] ?? `${code || 'error'}: ${err.message}`);
 }
@@ -161,10 +161,15 @@ export function openNode(target: NodeTarget, settings: ConnectSettings): Promise
       socket.destroy();
       reject(e);
     };
-    const timer = setTimeout(
-      () => fail(new NodeError(target.label, 'timeout', `no answer within ${settings.connectTimeoutMs} ms`)),
-      settings.connectTimeoutMs,
-    );
+    let phase: 'connect' | 'handshake' | 'auth' = 'connect';
+    const stalled = (): string => {
+      const ms = settings.connectTimeoutMs;
+      if (phase === 'handshake') return `no TLS handshake within ${ms} ms (does the node speak TLS? use redis:// for plaintext)`;
+      if (phase === 'auth') return `no answer to AUTH within ${ms} ms`;
+      return `no answer within ${ms} ms`;
+    };
+    const timer = setTimeout(() => fail(new NodeError(target.label, 'timeout', stalled())), settings.connectTimeoutMs);
+    if (settings.tls) socket.once('connect', () => (phase = 'handshake'));
     const onError = (err: NodeJS.ErrnoException): void => fail(describeSocketError(target, settings, err));
     const onClose = (): void =>
       fail(
@@ -215,6 +220,7 @@ export function openNode(target: NodeTarget, settings: ConnectSettings): Promise
     socket.on('close', onClose);
     socket.once(settings.tls ? 'secureConnect' : 'connect', () => {
       if (!settings.password) return done(null);
+      phase = 'auth';
       socket.on('data', onData);
       socket.write(authRequest(settings.user, settings.password));
     });

@@ -1,0 +1,77 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { ClusterDescription } from '../../../scripts/lib/cluster.js';
+
+export const CLI = resolve(__dirname, '../../../dist/src/cli.js');
+const run = promisify(execFile);
+
+export interface RunningTunnel {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** SIGTERM, then the exit code (SIGKILL after 10 s). */
+  stop: () => Promise<number | null>;
+}
+
+/** Arguments that point the tunnel at a project cluster's first node with its CA. */
+export function seedArgs(c: ClusterDescription, node = 0): string[] {
+  return [`rediss://${c.user}@${c.nodes[node].ip}:${c.nodes[node].port}`, '--cacert', c.caCert];
+}
+
+/** Starts the real CLI (the built dist/src/cli.js) and waits for its ready line. */
+export async function startTunnel(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<RunningTunnel> {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const ready = await Promise.race([
+    new Promise<boolean>((r) => {
+      const check = (): void => {
+        if (out.includes('ready:')) r(true);
+      };
+      proc.stdout?.on('data', check);
+    }),
+    exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs)),
+  ]);
+  const tunnel: RunningTunnel = {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  if (!ready) {
+    await tunnel.stop();
+    throw new Error(`tunnel did not become ready.\nstdout:\n${out}\nstderr:\n${err}`);
+  }
+  return tunnel;
+}
+
+/** Runs the CLI to completion (for startup failures). */
+export async function runTunnelToExit(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+/** redis-cli against the tunnel (plaintext, no password). */
+export async function redisCli(args: string[], timeoutMs = 20_000): Promise<string> {
+  const env = { ...process.env };
+  delete env.REDISCLI_AUTH;
+  const { stdout } = await run('redis-cli', args, { env, timeout: timeoutMs, maxBuffer: 64 << 20 });
+  return stdout;
+}

@@ -1,0 +1,129 @@
+/**
+ * Startup failures against the real TLS cluster: each exits non-zero with one line naming the
+ * node and the reason, and never prints the password.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runTunnelToExit, seedArgs } from './helpers/tunnel.js';
+
+const cluster = inject('cluster');
+const auth = { REDISCLI_AUTH: cluster.password };
+
+/** The one-line error the CLI printed (its last stderr line). */
+function errorLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  return lines[lines.length - 1];
+}
+
+describe('startup failures', () => {
+  let standalone: ChildProcess;
+
+  beforeAll(async () => {
+    // A plaintext standalone server (not a cluster), on its own loopback address.
+    standalone = spawn('redis-server', ['--bind', '127.0.0.19', '--port', '7019', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 50; i++) {
+      const ok = await new Promise<boolean>((r) => {
+        const s = net.connect(7019, '127.0.0.19', () => (s.destroy(), r(true)));
+        s.on('error', () => r(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('standalone redis-server did not start');
+  });
+
+  afterAll(() => {
+    if (standalone.pid) process.kill(standalone.pid, 'SIGTERM');
+  });
+
+  it('wrong password: names the node and the server reason, never echoes the password', async () => {
+    const secret = 'wrong-pw-9f8e7d6c';
+    const r = await runTunnelToExit([...seedArgs(cluster), '--log-level', 'debug'], { REDISCLI_AUTH: secret });
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/^redis-cluster-tunnel: seed 127\.0\.0\.11:7001: authentication failed: WRONGPASS/);
+    expect(r.stderr + r.stdout).not.toContain(secret);
+  });
+
+  it('password given with -a: works, warns about the process list, and is not logged', async () => {
+    const r = await runTunnelToExit([...seedArgs(cluster), '-a', 'another-secret-1234', '--log-level', 'debug'], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('prefer the REDISCLI_AUTH environment variable');
+    expect(r.stderr + r.stdout).not.toContain('another-secret-1234');
+  });
+
+  it('bad CA: certificate verification fails, naming the node', async () => {
+    const r = await runTunnelToExit([`rediss://${cluster.user}@127.0.0.11:7001`, '--cacert', cluster.otherCaCert], auth);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/seed 127\.0\.0\.11:7001: TLS certificate check failed for name 127\.0\.0\.11: .*\(is --cacert right\?\)/);
+  });
+
+  it('a TLS name the certificate does not carry', async () => {
+    const r = await runTunnelToExit([...seedArgs(cluster), '--sni', 'wrong.example'], auth);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/seed 127\.0\.0\.11:7001: TLS certificate check failed for name wrong\.example: .*altnames/);
+  });
+
+  it('unreachable seed', async () => {
+    const r = await runTunnelToExit([`rediss://127.0.0.11:7999`, '--cacert', cluster.caCert], auth);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toBe('redis-cluster-tunnel: seed 127.0.0.11:7999: connection refused');
+  });
+
+  it('a node that accepts but never answers: bounded by --connect-timeout', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(7998, '127.0.0.19', r));
+    try {
+      const started = Date.now();
+      const r = await runTunnelToExit(['rediss://127.0.0.19:7998', '--cacert', cluster.caCert, '--connect-timeout', '700'], auth);
+      expect(r.code).toBe(1);
+      expect(errorLine(r.stderr)).toBe(
+        'redis-cluster-tunnel: seed 127.0.0.19:7998: no TLS handshake within 700 ms (does the node speak TLS? use redis:// for plaintext)',
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('not a cluster', async () => {
+    const r = await runTunnelToExit(['redis://127.0.0.19:7019'], {});
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/127\.0\.0\.19:7019 is not a cluster node: ERR This instance has cluster support disabled/);
+  });
+
+  it('plaintext to a TLS-only node, and TLS to a plaintext node', async () => {
+    const plain = await runTunnelToExit(['redis://127.0.0.11:7001'], auth);
+    expect(plain.code).toBe(1);
+    expect(errorLine(plain.stderr)).toMatch(/seed 127\.0\.0\.11:7001: .*does the node require TLS\? use rediss:\/\/ or --tls/);
+    // A plaintext Redis waits for a newline that a TLS ClientHello never sends: the handshake stalls.
+    const tls = await runTunnelToExit(['rediss://127.0.0.19:7019', '--cacert', cluster.caCert, '--connect-timeout', '1000'], {});
+    expect(tls.code).toBe(1);
+    expect(errorLine(tls.stderr)).toBe(
+      'redis-cluster-tunnel: seed 127.0.0.19:7019: no TLS handshake within 1000 ms (does the node speak TLS? use redis:// for plaintext)',
+    );
+  });
+
+  it('a local port already taken names the port and the node', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(7003, '127.0.0.1', r));
+    try {
+      const r = await runTunnelToExit(seedArgs(cluster), auth);
+      expect(r.code).toBe(1);
+      expect(errorLine(r.stderr)).toBe('redis-cluster-tunnel: cannot listen on 127.0.0.1:7003 for node 127.0.0.13:7003: address in use');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    const r = await runTunnelToExit(['http://example.com'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unsupported scheme http:');
+    const none = await runTunnelToExit([], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no seed');
+  });
+});
