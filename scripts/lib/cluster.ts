@@ -207,7 +207,10 @@ export function attach(d: ClusterDescription): RunningCluster {
     clientCert: d.clientCert,
     clientKey: d.clientKey,
   };
-  const pids = JSON.parse(readFileSync(join(d.dir, 'pids.json'), 'utf8')) as Array<{ dir: string; pid: number }>;
+  const pids = JSON.parse(readFileSync(join(d.dir, 'pids.json'), 'utf8')) as Array<{
+    dir: string;
+    pid: number;
+  }>;
   const nodes = d.nodes.map((n) => ({ ...n, pid: pids.find((p) => p.dir === n.dir)?.pid ?? 0 }));
   return new RunningCluster(spec, d.dir, certs, nodes);
 }

@@ -107,7 +107,9 @@ function describeSocketError(
     ENOTFOUND: `cannot resolve ${target.host}`,
     EAI_AGAIN: `cannot resolve ${target.host} (temporary DNS failure)`,
     ETIMEDOUT: 'connect timed out',
-    ECONNRESET: settings.tls ? 'connection reset' : 'connection reset (does the node require TLS? use rediss:// or --tls)',
+    ECONNRESET: settings.tls
+      ? 'connection reset'
+      : 'connection reset (does the node require TLS? use rediss:// or --tls)',
   };
   return new NodeError(target.label, 'connect', reasons[code] ?? `${code || 'error'}: ${err.message}`);
 }
@@ -164,11 +166,15 @@ export function openNode(target: NodeTarget, settings: ConnectSettings): Promise
     let phase: 'connect' | 'handshake' | 'auth' = 'connect';
     const stalled = (): string => {
       const ms = settings.connectTimeoutMs;
-      if (phase === 'handshake') return `no TLS handshake within ${ms} ms (does the node speak TLS? use redis:// for plaintext)`;
+      if (phase === 'handshake')
+        return `no TLS handshake within ${ms} ms (does the node speak TLS? use redis:// for plaintext)`;
       if (phase === 'auth') return `no answer to AUTH within ${ms} ms`;
       return `no answer within ${ms} ms`;
     };
-    const timer = setTimeout(() => fail(new NodeError(target.label, 'timeout', stalled())), settings.connectTimeoutMs);
+    const timer = setTimeout(
+      () => fail(new NodeError(target.label, 'timeout', stalled())),
+      settings.connectTimeoutMs,
+    );
     if (settings.tls) socket.once('connect', () => (phase = 'handshake'));
     const onError = (err: NodeJS.ErrnoException): void => fail(describeSocketError(target, settings, err));
     const onClose = (): void =>

@@ -13,7 +13,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     cluster = await startCluster(LAYOUTS.default, (m) => process.stderr.write(`[cluster] ${m}\n`));
   } catch (e) {
-    throw new Error(`the real TLS cluster did not start, so the e2e tests cannot run: ${(e as Error).message}`);
+    throw new Error(
+      `the real TLS cluster did not start, so the e2e tests cannot run: ${(e as Error).message}`,
+    );
   }
   process.stderr.write(`[cluster] up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   project.provide('cluster', cluster.describe());

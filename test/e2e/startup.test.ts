@@ -21,9 +21,13 @@ describe('startup failures', () => {
 
   beforeAll(async () => {
     // A plaintext standalone server (not a cluster), on its own loopback address.
-    standalone = spawn('redis-server', ['--bind', '127.0.0.19', '--port', '7019', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    standalone = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.19', '--port', '7019', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     for (let i = 0; i < 50; i++) {
       const ok = await new Promise<boolean>((r) => {
         const s = net.connect(7019, '127.0.0.19', () => (s.destroy(), r(true)));
@@ -41,29 +45,43 @@ describe('startup failures', () => {
 
   it('wrong password: names the node and the server reason, never echoes the password', async () => {
     const secret = 'wrong-pw-9f8e7d6c';
-    const r = await runTunnelToExit([...seedArgs(cluster), '--log-level', 'debug'], { REDISCLI_AUTH: secret });
+    const r = await runTunnelToExit([...seedArgs(cluster), '--log-level', 'debug'], {
+      REDISCLI_AUTH: secret,
+    });
     expect(r.code).toBe(1);
-    expect(errorLine(r.stderr)).toMatch(/^redis-cluster-tunnel: seed 127\.0\.0\.11:7001: authentication failed: WRONGPASS/);
+    expect(errorLine(r.stderr)).toMatch(
+      /^redis-cluster-tunnel: seed 127\.0\.0\.11:7001: authentication failed: WRONGPASS/,
+    );
     expect(r.stderr + r.stdout).not.toContain(secret);
   });
 
   it('password given with -a: works, warns about the process list, and is not logged', async () => {
-    const r = await runTunnelToExit([...seedArgs(cluster), '-a', 'another-secret-1234', '--log-level', 'debug'], {});
+    const r = await runTunnelToExit(
+      [...seedArgs(cluster), '-a', 'another-secret-1234', '--log-level', 'debug'],
+      {},
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('prefer the REDISCLI_AUTH environment variable');
     expect(r.stderr + r.stdout).not.toContain('another-secret-1234');
   });
 
   it('bad CA: certificate verification fails, naming the node', async () => {
-    const r = await runTunnelToExit([`rediss://${cluster.user}@127.0.0.11:7001`, '--cacert', cluster.otherCaCert], auth);
+    const r = await runTunnelToExit(
+      [`rediss://${cluster.user}@127.0.0.11:7001`, '--cacert', cluster.otherCaCert],
+      auth,
+    );
     expect(r.code).toBe(1);
-    expect(errorLine(r.stderr)).toMatch(/seed 127\.0\.0\.11:7001: TLS certificate check failed for name 127\.0\.0\.11: .*\(is --cacert right\?\)/);
+    expect(errorLine(r.stderr)).toMatch(
+      /seed 127\.0\.0\.11:7001: TLS certificate check failed for name 127\.0\.0\.11: .*\(is --cacert right\?\)/,
+    );
   });
 
   it('a TLS name the certificate does not carry', async () => {
     const r = await runTunnelToExit([...seedArgs(cluster), '--sni', 'wrong.example'], auth);
     expect(r.code).toBe(1);
-    expect(errorLine(r.stderr)).toMatch(/seed 127\.0\.0\.11:7001: TLS certificate check failed for name wrong\.example: .*altnames/);
+    expect(errorLine(r.stderr)).toMatch(
+      /seed 127\.0\.0\.11:7001: TLS certificate check failed for name wrong\.example: .*altnames/,
+    );
   });
 
   it('unreachable seed', async () => {
@@ -77,7 +95,10 @@ describe('startup failures', () => {
     await new Promise<void>((r) => silent.listen(7998, '127.0.0.19', r));
     try {
       const started = Date.now();
-      const r = await runTunnelToExit(['rediss://127.0.0.19:7998', '--cacert', cluster.caCert, '--connect-timeout', '700'], auth);
+      const r = await runTunnelToExit(
+        ['rediss://127.0.0.19:7998', '--cacert', cluster.caCert, '--connect-timeout', '700'],
+        auth,
+      );
       expect(r.code).toBe(1);
       expect(errorLine(r.stderr)).toBe(
         'redis-cluster-tunnel: seed 127.0.0.19:7998: no TLS handshake within 700 ms (does the node speak TLS? use redis:// for plaintext)',
@@ -91,15 +112,22 @@ describe('startup failures', () => {
   it('not a cluster', async () => {
     const r = await runTunnelToExit(['redis://127.0.0.19:7019'], {});
     expect(r.code).toBe(1);
-    expect(errorLine(r.stderr)).toMatch(/127\.0\.0\.19:7019 is not a cluster node: ERR This instance has cluster support disabled/);
+    expect(errorLine(r.stderr)).toMatch(
+      /127\.0\.0\.19:7019 is not a cluster node: ERR This instance has cluster support disabled/,
+    );
   });
 
   it('plaintext to a TLS-only node, and TLS to a plaintext node', async () => {
     const plain = await runTunnelToExit(['redis://127.0.0.11:7001'], auth);
     expect(plain.code).toBe(1);
-    expect(errorLine(plain.stderr)).toMatch(/seed 127\.0\.0\.11:7001: .*does the node require TLS\? use rediss:\/\/ or --tls/);
+    expect(errorLine(plain.stderr)).toMatch(
+      /seed 127\.0\.0\.11:7001: .*does the node require TLS\? use rediss:\/\/ or --tls/,
+    );
     // A plaintext Redis waits for a newline that a TLS ClientHello never sends: the handshake stalls.
-    const tls = await runTunnelToExit(['rediss://127.0.0.19:7019', '--cacert', cluster.caCert, '--connect-timeout', '1000'], {});
+    const tls = await runTunnelToExit(
+      ['rediss://127.0.0.19:7019', '--cacert', cluster.caCert, '--connect-timeout', '1000'],
+      {},
+    );
     expect(tls.code).toBe(1);
     expect(errorLine(tls.stderr)).toBe(
       'redis-cluster-tunnel: seed 127.0.0.19:7019: no TLS handshake within 1000 ms (does the node speak TLS? use redis:// for plaintext)',
@@ -112,7 +140,9 @@ describe('startup failures', () => {
     try {
       const r = await runTunnelToExit(seedArgs(cluster), auth);
       expect(r.code).toBe(1);
-      expect(errorLine(r.stderr)).toBe('redis-cluster-tunnel: cannot listen on 127.0.0.1:7003 for node 127.0.0.13:7003: address in use');
+      expect(errorLine(r.stderr)).toBe(
+        'redis-cluster-tunnel: cannot listen on 127.0.0.1:7003 for node 127.0.0.13:7003: address in use',
+      );
     } finally {
       blocker.close();
     }

@@ -20,8 +20,15 @@ export function seedArgs(c: ClusterDescription, node = 0): string[] {
 }
 
 /** Starts the real CLI (the built dist/src/cli.js) and waits for its ready line. */
-export async function startTunnel(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<RunningTunnel> {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startTunnel(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+): Promise<RunningTunnel> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -58,9 +65,16 @@ export async function startTunnel(args: string[], env: NodeJS.ProcessEnv, timeou
 }
 
 /** Runs the CLI to completion (for startup failures). */
-export async function runTunnelToExit(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runTunnelToExit(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs });
+    const r = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      timeout: timeoutMs,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };
