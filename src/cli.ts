@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createLogger } from './log.js';
 import { DEFAULTS, type TunnelOptions } from './options.js';
-import { formatSlots } from './topology/parse.js';
+import { readyReport } from './report.js';
 import { StartupError, Tunnel } from './tunnel.js';
 
 const VERSION = (
@@ -151,37 +151,6 @@ export function optionsFrom(
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');
   }
   return { options, warnings };
-}
-
-/** The startup table: local address → node, role, slots; then how to connect. */
-export function readyReport(tunnel: Tunnel): string {
-  const entries = [...tunnel.entries.values()].sort((x, y) =>
-    x.node.role === y.node.role ? x.local.port - y.local.port : x.node.role === 'master' ? -1 : 1,
-  );
-  const byId = new Map(entries.map((e) => [e.node.id, e]));
-  const rows = entries.map((e) => [
-    `${e.local.host}:${e.local.port}`,
-    e.target.label,
-    e.node.role,
-    e.node.role === 'master'
-      ? formatSlots(e.node.slots) || '(no slots)'
-      : `replica of ${byId.get(e.node.masterId ?? '')?.target.label ?? e.node.masterId ?? '?'}`,
-  ]);
-  const head = ['LOCAL', 'NODE', 'ROLE', 'SLOTS'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  const seed = tunnel.seed;
-  const seedAddr = seed ? `${seed.local.host}:${seed.local.port}` : '?';
-  return [
-    line(head),
-    ...rows.map(line),
-    '',
-    `ready: ${entries.length} nodes. Point cluster clients at ${seedAddr} (e.g. redis-cli -c -h ${seed?.local.host} -p ${seed?.local.port}); no password or TLS needed locally.`,
-  ].join('\n');
 }
 
 async function main(): Promise<number> {
