@@ -21,6 +21,8 @@ export interface ConnectSettings {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** Made once from ca/cert/key (parsing certificates per connection is measurable). */
+  secureContext?: tls.SecureContext;
   insecure: boolean;
   user?: string;
   password?: string;
@@ -123,9 +125,13 @@ function dial(target: NodeTarget, settings: ConnectSettings): net.Socket {
     host: target.host,
     port: target.port,
     allowHalfOpen: true,
-    ca: settings.ca,
-    cert: settings.cert,
-    key: settings.key,
+    secureContext:
+      settings.secureContext ??
+      (settings.secureContext = tls.createSecureContext({
+        ca: settings.ca,
+        cert: settings.cert,
+        key: settings.key,
+      })),
     // SNI carries names only; for an IP the certificate is still checked against the IP.
     servername: isIP(name) ? undefined : name,
     rejectUnauthorized: !settings.insecure,
