@@ -228,7 +228,7 @@ export interface ClusterDescription {
   nodes: NodeInfo[];
 }
 
-function nodeConfig(
+export function nodeConfig(
   spec: ClusterSpec,
   i: number,
   dir: string,
