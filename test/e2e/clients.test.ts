@@ -3,6 +3,7 @@
  * those addresses, ACL user): none of them gets a password or TLS settings.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -276,6 +277,50 @@ describe('byte-exact passthrough of user data', () => {
     expect(got.split('$15\r\n127.0.0.11:7001\r\n').length - 1).toBe(2994);
     expect(got).not.toMatch(/\$10\r\n127\.0\.0\.1[1-6]\r\n:700/); // no slots reply left unrewritten
     expect(got.split('$9\r\n127.0.0.1\r\n:7001\r\n').length - 1).toBe(6); // master of 0-5460 in each of the 6
+  });
+});
+
+/** Resident memory of a process in MiB, from /proc. */
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:')) as string;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+describe('backpressure', () => {
+  it('a client that does not read: the tunnel stops reading from the node instead of buffering 300 MB', async () => {
+    const value = 'x'.repeat(1024 * 1024);
+    const key = keyForSlot(200, 'bp:');
+    const writer = new Cluster([{ host: LOCAL, port: 7001 }]);
+    await writer.set(key, value);
+    writer.disconnect();
+    const pid = tunnel.proc.pid as number;
+    const before = rssMiB(pid);
+    const sock = net.connect(7001, LOCAL);
+    await new Promise<void>((r) => sock.once('connect', r));
+    sock.pause(); // never read until told
+    const get = `*2\r\n$3\r\nGET\r\n$${key.length}\r\n${key}\r\n`;
+    sock.write(get.repeat(300));
+    await new Promise((r) => setTimeout(r, 2000));
+    const during = rssMiB(pid);
+    // 300 replies of 1 MiB are waiting on the node; only socket buffers' worth may sit in the tunnel.
+    expect(during - before).toBeLessThan(64);
+    console.log(
+      `tunnel RSS before ${before.toFixed(1)} MiB, with 300 MiB of replies unread ${during.toFixed(1)} MiB`,
+    );
+    const total = 300 * (`$${value.length}\r\n`.length + value.length + 2);
+    let received = 0;
+    const done = new Promise<void>((r) =>
+      sock.on('data', (d: Buffer) => {
+        received += d.length;
+        if (received >= total) r();
+      }),
+    );
+    sock.resume();
+    await done;
+    sock.destroy();
+    expect(received).toBe(total);
   });
 });
 
