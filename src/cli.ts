@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createLogger } from './log.js';
-import { DEFAULTS, type TunnelOptions } from './options.js';
+import { DEFAULTS, type TunnelOptions, parseResolveRule } from './options.js';
+import { parsePin } from './topology/address-plan.js';
 import { readyReport } from './report.js';
 import { StartupError, Tunnel } from './tunnel.js';
 
@@ -73,6 +74,27 @@ function parseArgs(argv: string[]) {
       type: 'string',
       describe: 'host written into rewritten replies (default: the bind address)',
     })
+    .option('map', {
+      type: 'string',
+      array: true,
+      describe:
+        'pin a local port: NODE=LOCALPORT, NODE being a node id (or 8+ char prefix), host:port or hostname:port; repeatable',
+    })
+    .option('resolve', {
+      type: 'string',
+      array: true,
+      describe: 'dial ADDR for HOST:PORT, like curl --resolve (PORT may be *); repeatable',
+    })
+    .option('refresh-interval', {
+      type: 'number',
+      default: DEFAULTS.refreshIntervalMs,
+      describe: 'ms between topology refreshes (0: only on demand)',
+    })
+    .option('retire-after', {
+      type: 'number',
+      default: DEFAULTS.retireAfterMs,
+      describe: 'ms a node that left keeps its listener',
+    })
     .option('connect-timeout', {
       type: 'number',
       default: DEFAULTS.connectTimeoutMs,
@@ -102,6 +124,15 @@ function parseArgs(argv: string[]) {
       throw err ?? new UsageError(msg);
     })
     .parseSync();
+}
+
+/** Runs a parser whose errors are usage errors. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 export function optionsFrom(
@@ -146,6 +177,10 @@ export function optionsFrom(
     logFormat: a['log-format'],
     connectTimeoutMs: a['connect-timeout'],
     maxFrameBytes: DEFAULTS.maxFrameBytes,
+    pins: (a.map ?? []).map((m) => usage(() => parsePin(m))),
+    resolve: (a.resolve ?? []).map((r) => usage(() => parseResolveRule(r))),
+    refreshIntervalMs: a['refresh-interval'],
+    retireAfterMs: a['retire-after'],
   };
   if (!options.tls && (options.caFile || options.certFile || options.sni)) {
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');

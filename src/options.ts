@@ -1,3 +1,12 @@
+import type { PortPin } from './topology/address-plan.js';
+
+/** `--resolve HOST:PORT:ADDR`: dial ADDR whenever HOST:PORT is to be dialled (PORT may be `*`). */
+export interface ResolveRule {
+  host: string;
+  port: number | '*';
+  addr: string;
+}
+
 /** Everything the tunnel can be told. The CLI only maps argv onto this; defaults live in DEFAULTS. */
 export interface TunnelOptions {
   /** The node discovery starts from. */
@@ -32,6 +41,14 @@ export interface TunnelOptions {
   connectTimeoutMs: number;
   /** Largest RESP frame accepted in either direction. @default 1 GiB */
   maxFrameBytes: number;
+  /** Local ports pinned per node (--map). @default [] */
+  pins: PortPin[];
+  /** Names (or addresses) to dial elsewhere, like curl's --resolve. @default [] */
+  resolve: ResolveRule[];
+  /** How often the topology is re-read; 0 turns periodic refresh off. @default 10000 */
+  refreshIntervalMs: number;
+  /** How long a node that left the topology keeps its listener. @default 60000 */
+  retireAfterMs: number;
 }
 
 export const DEFAULTS = {
@@ -42,7 +59,30 @@ export const DEFAULTS = {
   logFormat: 'text',
   connectTimeoutMs: 10_000,
   maxFrameBytes: 1024 * 1024 * 1024,
-} as const satisfies Partial<TunnelOptions>;
+  pins: [] as PortPin[],
+  resolve: [] as ResolveRule[],
+  refreshIntervalMs: 10_000,
+  retireAfterMs: 60_000,
+} satisfies Partial<TunnelOptions>;
+
+/** Parses `HOST:PORT:ADDR` (HOST and ADDR may be bracketed IPv6; PORT may be `*`). */
+export function parseResolveRule(text: string): ResolveRule {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5}|\*):(\[[^\]]+\]|\S+)$/.exec(text);
+  const unbracket = (h: string): string => h.replace(/^\[(.*)\]$/, '$1');
+  if (!m || (m[2] !== '*' && Number(m[2]) > 65535))
+    throw new Error(`--resolve ${text}: expected HOST:PORT:ADDR, e.g. node1.example:6379:10.0.0.5`);
+  return {
+    host: unbracket(m[1]).toLowerCase(),
+    port: m[2] === '*' ? '*' : Number(m[2]),
+    addr: unbracket(m[3]),
+  };
+}
+
+/** The address to dial for host:port after --resolve rules (the host itself when none matches). */
+export function resolveDial(rules: ResolveRule[], host: string, port: number): string | undefined {
+  const h = host.toLowerCase();
+  return rules.find((r) => r.host === h && (r.port === '*' || r.port === port))?.addr;
+}
 
 /** The host clients are told to use: the bind address unless it is a wildcard. */
 export function announceHostOf(o: Pick<TunnelOptions, 'bind' | 'announceHost'>): string {

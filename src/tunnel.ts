@@ -3,9 +3,10 @@ import * as net from 'node:net';
 import type { Logger } from './log.js';
 import { type ConnectSettings, NodeCommander, NodeError, type NodeTarget, openNode } from './net/connect.js';
 import { ConnectionPair } from './net/pair.js';
-import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
-import type { LocalAddress } from './rewrite/address.js';
+import { type TunnelOptions, announceHostOf, isLoopback, resolveDial } from './options.js';
+import type { LocalAddress, NodeRef } from './rewrite/address.js';
 import { AddressMap } from './topology/address-map.js';
+import { AddressPlan } from './topology/address-plan.js';
 import { discover } from './topology/discovery.js';
 import type { ClusterNode } from './topology/parse.js';
 
@@ -23,6 +24,10 @@ export interface NodeEntry {
   local: LocalAddress;
   target: NodeTarget;
   server: net.Server | null;
+  /** When the node was first missing from a refreshed topology. */
+  goneSince?: number;
+  /** Made for a redirect target no topology listed yet (its id is `adhoc:host:port`). */
+  adhoc?: boolean;
 }
 
 export function connectSettingsFrom(o: TunnelOptions): ConnectSettings {
@@ -49,19 +54,27 @@ export function connectSettingsFrom(o: TunnelOptions): ConnectSettings {
   };
 }
 
+const describeRef = (r: NodeRef): string =>
+  `${r.host || '(this node)'}:${r.port}${r.id ? ` (${r.id.slice(0, 8)})` : ''}`;
+
 export class Tunnel {
   readonly options: TunnelOptions;
   readonly map = new AddressMap();
   readonly entries = new Map<string, NodeEntry>();
+  private readonly plan: AddressPlan;
   private readonly log: Logger;
   private readonly pairs = new Set<ConnectionPair>();
   private settings: ConnectSettings | null = null;
   private seedId: string | undefined;
   private stopping = false;
+  private refreshing: Promise<boolean> | null = null;
+  private lastRefresh = 0;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(options: TunnelOptions, log: Logger) {
     this.options = options;
     this.log = log.child({ component: 'tunnel' });
+    this.plan = new AddressPlan(options.pins);
   }
 
   async start(): Promise<void> {
@@ -76,9 +89,28 @@ export class Tunnel {
         `listening on ${o.bind}, not loopback: anyone who reaches these ports uses the tunnel's credentials`,
       );
     }
-    const nodes = await this.discover();
-    this.plan(nodes);
-    await this.bindAll();
+    const target = this.seedTarget();
+    let nodes: ClusterNode[];
+    try {
+      nodes = await this.discoverFrom(target);
+    } catch (e) {
+      if (e instanceof NodeError) throw new StartupError(`seed ${e.node}: ${e.reason}`);
+      throw new StartupError(e instanceof Error ? e.message : String(e));
+    }
+    const seed = nodes.find(
+      (n) => n.port === target.port && [n.ip, n.hostname, n.endpoint].includes(this.options.seed.host),
+    );
+    this.seedId = seed?.id;
+    try {
+      await this.apply(nodes, true);
+    } catch (e) {
+      await this.closeServers();
+      throw e;
+    }
+    if (o.refreshIntervalMs > 0) {
+      this.timer = setInterval(() => void this.refresh('periodic'), o.refreshIntervalMs);
+      this.timer.unref();
+    }
   }
 
   /** The seed's entry: what clients should be pointed at. */
@@ -91,39 +123,8 @@ export class Tunnel {
 
   private seedTarget(): NodeTarget {
     const { host, port } = this.options.seed;
-    return { host, port, label: `${host}:${port}`, tlsName: this.options.sni ?? host };
-  }
-
-  private async discover(): Promise<ClusterNode[]> {
-    const target = this.seedTarget();
-    let open;
-    try {
-      open = await openNode(target, this.settings as ConnectSettings);
-    } catch (e) {
-      if (e instanceof NodeError) throw new StartupError(`seed ${e.node}: ${e.reason}`);
-      throw e;
-    }
-    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
-    try {
-      const topology = await discover(
-        (args) => commander.command(args),
-        target.label,
-        this.options.tls,
-        target.host,
-      );
-      const seed = topology.nodes.find(
-        (n) =>
-          n.port === target.port &&
-          (n.ip === target.host || n.hostname === target.host || n.endpoint === target.host),
-      );
-      this.seedId = seed?.id;
-      this.log.info(`discovered ${topology.nodes.length} nodes with ${topology.source} from ${target.label}`);
-      return topology.nodes;
-    } catch (e) {
-      throw new StartupError(e instanceof Error ? e.message : String(e));
-    } finally {
-      commander.close();
-    }
+    const dial = resolveDial(this.options.resolve, host, port) ?? host;
+    return { host: dial, port, label: `${host}:${port}`, tlsName: this.options.sni ?? host };
   }
 
   /** Node → dial target, with the TLS name rule: --sni, else its hostname, else the seed's name, else its IP. */
@@ -132,61 +133,241 @@ export class Tunnel {
     const host = node.ip || node.hostname || seedHost;
     const seedIsName = net.isIP(seedHost) === 0;
     const tlsName = this.options.sni ?? node.hostname ?? (seedIsName ? seedHost : host);
-    return { host, port: node.port, label: `${node.hostname ?? host}:${node.port}`, tlsName };
+    const rules = this.options.resolve;
+    const dial =
+      (node.hostname && resolveDial(rules, node.hostname, node.port)) ||
+      resolveDial(rules, host, node.port) ||
+      host;
+    return { host: dial, port: node.port, label: `${node.hostname ?? host}:${node.port}`, tlsName };
   }
 
-  /** Local address plan: each node on its own port on the bind address. */
-  private plan(nodes: ClusterNode[]): void {
-    const host = announceHostOf(this.options);
-    const byPort = new Map<number, ClusterNode>();
-    for (const node of nodes) {
-      const clash = byPort.get(node.port);
-      if (clash) {
-        throw new StartupError(
-          `nodes ${this.targetFor(clash).label} and ${this.targetFor(node).label} share port ${node.port}; ` +
-            'one local listener per port is all this version supports',
-        );
-      }
-      byPort.set(node.port, node);
-      const local = { host, port: node.port };
-      this.map.set(node, local);
-      this.entries.set(node.id, { node, local, target: this.targetFor(node), server: null });
-    }
-  }
-
-  private async bindAll(): Promise<void> {
+  private async discoverFrom(target: NodeTarget): Promise<ClusterNode[]> {
+    const open = await openNode(target, this.settings as ConnectSettings);
+    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
     try {
-      await Promise.all([...this.entries.values()].map((e) => this.listen(e)));
-    } catch (e) {
-      await this.closeServers();
-      throw e;
+      const topology = await discover(
+        (args) => commander.command(args),
+        target.label,
+        this.options.tls,
+        target.host,
+      );
+      this.log.debug(`${topology.nodes.length} nodes from ${topology.source} at ${target.label}`);
+      return topology.nodes;
+    } finally {
+      commander.close();
     }
   }
 
-  private listen(entry: NodeEntry): Promise<void> {
+  /**
+   * Brings listeners and the address map in line with a topology: new nodes get a port and a
+   * listener (bound before this resolves), changed addresses are followed, nodes that left are
+   * retired after the grace period. Local ports never change for a node.
+   */
+  private async apply(nodes: ClusterNode[], startup = false): Promise<void> {
+    // A redirect target served ad hoc becomes the real node when a topology lists it.
+    for (const entry of [...this.entries.values()].filter((e) => e.adhoc)) {
+      const real = nodes.find(
+        (n) =>
+          n.port === entry.node.port &&
+          [n.ip, n.hostname, n.endpoint].includes(entry.node.ip || entry.node.hostname),
+      );
+      if (real && !this.entries.has(real.id)) this.adopt(entry, real);
+    }
+    this.plan.assign(nodes, this.seedId);
+    const fresh: NodeEntry[] = [];
+    for (const node of nodes) {
+      const entry = this.entries.get(node.id);
+      if (entry) {
+        this.update(entry, node);
+        continue;
+      }
+      const e: NodeEntry = {
+        node,
+        local: { host: announceHostOf(this.options), port: this.plan.portOf(node.id) as number },
+        target: this.targetFor(node),
+        server: null,
+      };
+      this.entries.set(node.id, e);
+      this.map.set(node, e.local);
+      fresh.push(e);
+    }
+    await Promise.all(fresh.map((e) => this.listen(e, startup)));
+    if (!startup)
+      for (const e of fresh)
+        this.log.info(
+          `new node ${e.target.label} (${e.node.role}) served at ${e.local.host}:${e.local.port}`,
+        );
+    const ids = new Set(nodes.map((n) => n.id));
+    const now = Date.now();
+    for (const entry of [...this.entries.values()]) {
+      if (ids.has(entry.node.id) || entry.adhoc) continue;
+      entry.goneSince ??= now;
+      if (now - entry.goneSince >= this.options.retireAfterMs) await this.retire(entry);
+    }
+  }
+
+  private update(entry: NodeEntry, node: ClusterNode): void {
+    const before = entry.target;
+    entry.node = node;
+    entry.goneSince = undefined;
+    entry.target = this.targetFor(node);
+    this.map.set(node, entry.local);
+    if (before.host !== entry.target.host || before.port !== entry.target.port) {
+      this.log.info(
+        `node ${node.id.slice(0, 8)} moved from ${before.label} to ${entry.target.label}; still served at ${entry.local.port}`,
+      );
+    }
+  }
+
+  private adopt(entry: NodeEntry, real: ClusterNode): void {
+    this.entries.delete(entry.node.id);
+    this.map.delete(entry.node.id);
+    this.plan.rename(entry.node.id, real.id);
+    entry.adhoc = false;
+    entry.node = real;
+    entry.target = this.targetFor(real);
+    this.entries.set(real.id, entry);
+    this.map.set(real, entry.local);
+  }
+
+  private async retire(entry: NodeEntry): Promise<void> {
+    this.log.info(`node ${entry.target.label} left the cluster; closing its listener ${entry.local.port}`);
+    this.entries.delete(entry.node.id);
+    this.map.delete(entry.node.id);
+    this.plan.release(entry.node.id);
+    await new Promise<void>((r) => (entry.server?.listening ? entry.server.close(() => r()) : r()));
+  }
+
+  /** Binds a node's listener; an unpinned node whose port is taken moves to the next free port. */
+  private async listen(entry: NodeEntry, startup: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.bind(entry);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const moved = code === 'EADDRINUSE' && attempt < 50 ? this.plan.portTaken(entry.node) : undefined;
+        if (moved === undefined) {
+          const why =
+            code === 'EADDRINUSE'
+              ? 'address in use'
+              : code === 'EADDRNOTAVAIL'
+                ? 'address not available here'
+                : (e as Error).message;
+          const message = `cannot listen on ${this.options.bind}:${entry.local.port} for node ${entry.target.label}: ${why}`;
+          if (startup) throw new StartupError(message);
+          this.log.error(message);
+          return;
+        }
+        this.log.info(`local port ${entry.local.port} is taken; node ${entry.target.label} gets ${moved}`);
+        entry.local = { ...entry.local, port: moved };
+        this.map.set(entry.node, entry.local);
+      }
+    }
+  }
+
+  private bind(entry: NodeEntry): Promise<void> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) =>
       this.accept(entry, socket),
     );
-    entry.server = server;
     return new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => {
-        const why =
-          e.code === 'EADDRINUSE'
-            ? 'address in use'
-            : e.code === 'EADDRNOTAVAIL'
-              ? 'address not available here'
-              : e.message;
-        reject(
-          new StartupError(
-            `cannot listen on ${this.options.bind}:${entry.local.port} for node ${entry.target.label}: ${why}`,
-          ),
-        );
-      });
+      server.once('error', reject);
       server.listen({ host: this.options.bind, port: entry.local.port }, () => {
+        server.off('error', reject);
         server.on('error', (e) => this.log.error(`listener ${entry.local.port}: ${e.message}`));
+        entry.server = server;
         resolve();
       });
     });
+  }
+
+  /**
+   * Re-reads the topology from the seed, else any node that answers. One refresh at a time;
+   * never throws: a failed refresh is logged and the tunnel keeps serving what it knows.
+   */
+  refresh(reason: string): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    this.refreshing ??= this.runRefresh(reason).finally(() => {
+      this.refreshing = null;
+      this.lastRefresh = Date.now();
+    });
+    return this.refreshing;
+  }
+
+  private async runRefresh(reason: string): Promise<boolean> {
+    const candidates = [this.seedTarget(), ...this.refreshTargets()];
+    const failures: string[] = [];
+    for (const target of candidates) {
+      try {
+        const nodes = await this.discoverFrom(target);
+        await this.apply(nodes);
+        this.log.debug(`topology refreshed (${reason}) from ${target.label}: ${nodes.length} nodes`);
+        return true;
+      } catch (e) {
+        failures.push(e instanceof NodeError ? `${e.node}: ${e.reason}` : String(e));
+      }
+    }
+    this.log.warn(
+      `topology refresh (${reason}) failed everywhere; serving the last known topology. ${failures.join('; ')}`,
+    );
+    return false;
+  }
+
+  /** Known nodes to ask, healthy masters first. */
+  private refreshTargets(): NodeTarget[] {
+    const rank = (e: NodeEntry): number =>
+      e.node.health !== 'online' ? 2 : e.node.role === 'master' ? 0 : 1;
+    return [...this.entries.values()]
+      .filter((e) => !e.adhoc)
+      .sort((a, b) => rank(a) - rank(b))
+      .map((e) => e.target);
+  }
+
+  /**
+   * A reply names nodes the tunnel does not serve: re-read the topology (at most once a second),
+   * then serve any still-unknown redirect target ad hoc. Resolves once their listeners are bound
+   * (or after the connect timeout), so the rewritten reply can go out.
+   */
+  async learn(missing: NodeRef[]): Promise<void> {
+    this.log.info(
+      `reply names ${missing.map(describeRef).join(', ')}, not served yet: refreshing the topology`,
+    );
+    const bounded = (p: Promise<unknown>): Promise<unknown> =>
+      Promise.race([p, new Promise((r) => setTimeout(r, this.options.connectTimeoutMs).unref())]);
+    if (Date.now() - this.lastRefresh > 1000 || this.refreshing)
+      await bounded(this.refresh('unknown node in a reply'));
+    const adhoc: NodeEntry[] = [];
+    for (const ref of missing) {
+      if (this.map.lookup(ref) || !ref.host || ref.host === '?' || ref.port <= 0) continue;
+      const id = `adhoc:${ref.host}:${ref.port}`;
+      if (this.entries.has(id)) continue;
+      const isIp = net.isIP(ref.host) !== 0;
+      const node: ClusterNode = {
+        id,
+        ip: isIp ? ref.host : '',
+        hostname: isIp ? undefined : ref.host,
+        port: ref.port,
+        role: 'master',
+        slots: [],
+        health: 'online',
+      };
+      this.plan.assign([node]);
+      const entry: NodeEntry = {
+        node,
+        local: { host: announceHostOf(this.options), port: this.plan.portOf(id) as number },
+        target: this.targetFor(node),
+        server: null,
+        adhoc: true,
+      };
+      this.entries.set(id, entry);
+      this.map.set(node, entry.local);
+      adhoc.push(entry);
+    }
+    await bounded(Promise.all(adhoc.map((e) => this.listen(e, false))));
+    for (const e of adhoc)
+      this.log.info(
+        `serving redirect target ${e.target.label} at ${e.local.host}:${e.local.port} until a topology lists it`,
+      );
   }
 
   private accept(entry: NodeEntry, socket: net.Socket): void {
@@ -196,6 +377,7 @@ export class Tunnel {
       self: { host: entry.node.ip || entry.node.hostname || entry.target.host, port: entry.node.port },
       settings: this.settings as ConnectSettings,
       lookup: this.map.lookup,
+      learn: (missing) => this.learn(missing),
       maxFrameBytes: this.options.maxFrameBytes,
       log: this.log.child({ component: 'conn', node: entry.target.label }),
       onClose: (p) => this.pairs.delete(p),
@@ -222,11 +404,13 @@ export class Tunnel {
   /** Stops listening, ends every connection cleanly, and destroys what has not closed after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
     const closing = this.closeServers();
     for (const p of this.pairs) p.end();
     const deadline = Date.now() + graceMs;
     while (this.pairs.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const p of this.pairs) p.destroy();
     await closing;
+    await this.refreshing;
   }
 }

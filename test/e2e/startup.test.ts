@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runTunnelToExit, seedArgs } from './helpers/tunnel.js';
+import { redisCli, runTunnelToExit, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const cluster = inject('cluster');
 const auth = { REDISCLI_AUTH: cluster.password };
@@ -134,11 +134,28 @@ describe('startup failures', () => {
     );
   });
 
-  it('a local port already taken names the port and the node', async () => {
+  it('a local port already taken: that node moves to the next free port, shown in the table, and works', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(7003, '127.0.0.1', r));
+    const tunnel = await startTunnel(seedArgs(cluster), auth);
+    try {
+      expect(tunnel.stdout()).toMatch(/^127\.0\.0\.1:7007 +127\.0\.0\.13:7003 +master/m);
+      expect(tunnel.stderr()).toContain('local port 7003 is taken; node 127.0.0.13:7003 gets 7007');
+      expect((await redisCli(['-c', '-p', '7007', 'SET', 'moved:port', 'ok'])).trim()).toBe('OK');
+      const check = await redisCli(['--cluster', 'check', '127.0.0.1:7001']);
+      expect(check).toContain('All 16384 slots covered');
+      expect(check).toContain('127.0.0.1:7007');
+    } finally {
+      expect(await tunnel.stop()).toBe(0);
+      blocker.close();
+    }
+  });
+
+  it('a pinned local port that is taken fails, naming the port and the node', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(7003, '127.0.0.1', r));
     try {
-      const r = await runTunnelToExit(seedArgs(cluster), auth);
+      const r = await runTunnelToExit([...seedArgs(cluster), '--map', '127.0.0.13:7003=7003'], auth);
       expect(r.code).toBe(1);
       expect(errorLine(r.stderr)).toBe(
         'redis-cluster-tunnel: cannot listen on 127.0.0.1:7003 for node 127.0.0.13:7003: address in use',
