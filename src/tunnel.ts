@@ -5,6 +5,7 @@ import { type ConnectSettings, NodeCommander, NodeError, type NodeTarget, openNo
 import { ConnectionPair } from './net/pair.js';
 import { type TunnelOptions, announceHostOf, isLoopback, resolveDial } from './options.js';
 import type { LocalAddress, NodeRef } from './rewrite/address.js';
+import { rewriteAddressRequest } from './rewrite/requests.js';
 import { AddressMap } from './topology/address-map.js';
 import { AddressPlan } from './topology/address-plan.js';
 import { discover } from './topology/discovery.js';
@@ -370,6 +371,25 @@ export class Tunnel {
       );
   }
 
+  /** A local listener address (as clients see it) → the real node behind it. */
+  readonly toRemote = (host: string, port: number): { host: string; port: number } | undefined => {
+    const local = announceHostOf(this.options);
+    if (host !== local && host !== this.options.bind && !isLoopback(host)) return undefined;
+    for (const e of this.entries.values()) {
+      if (e.local.port === port)
+        return { host: e.node.ip || e.node.hostname || e.target.host, port: e.node.port };
+    }
+    return undefined;
+  };
+
+  private readonly rewriteRequest = (request: Buffer): Buffer | null =>
+    rewriteAddressRequest(request, {
+      toRemote: this.toRemote,
+      migrateAuth: this.options.password
+        ? { user: this.options.user, password: this.options.password }
+        : undefined,
+    });
+
   private accept(entry: NodeEntry, socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
     const pair = new ConnectionPair(socket, {
@@ -378,6 +398,7 @@ export class Tunnel {
       settings: this.settings as ConnectSettings,
       lookup: this.map.lookup,
       learn: (missing) => this.learn(missing),
+      rewriteRequest: this.rewriteRequest,
       maxFrameBytes: this.options.maxFrameBytes,
       log: this.log.child({ component: 'conn', node: entry.target.label }),
       onClose: (p) => this.pairs.delete(p),

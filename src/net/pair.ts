@@ -13,6 +13,8 @@ export interface PairDeps {
   settings: ConnectSettings;
   lookup: AddressLookup;
   learn?: (missing: NodeRef[]) => Promise<void> | void;
+  /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
+  rewriteRequest?: (request: Buffer) => Buffer | null;
   maxFrameBytes: number;
   log: Logger;
   onClose: (pair: ConnectionPair) => void;
@@ -89,6 +91,7 @@ export class ConnectionPair {
       lookup: this.deps.lookup,
       self: this.deps.self,
       learn: this.deps.learn,
+      rewriteRequest: this.deps.rewriteRequest,
       limits: { maxFrameBytes: this.deps.maxFrameBytes },
       toServer: (buf) => {
         if (!upstream.write(buf)) clientValve.close('upstream is slow');

@@ -1,4 +1,5 @@
 import { RequestParser } from '../resp/request-parser.js';
+import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
 import { Mode, type ReplyTracker } from './tracker.js';
 
@@ -6,38 +7,91 @@ export interface RequestPipelineOptions {
   tracker: ReplyTracker;
   /** Where bytes for the server go, in order. */
   write: (buf: Buffer) => void;
+  /**
+   * Rewrites a complete request that names a node address (MIGRATE, CLUSTER MEET, REPLICAOF);
+   * null keeps it. Without it, requests are never held.
+   */
+  rewrite?: (request: Buffer) => Buffer | null;
   maxFrameBytes?: number;
 }
 
+const HOLD = new Set<string>(ADDRESS_COMMANDS);
+
 /**
  * Client → server. Every complete request is recorded with the tracker before its last byte is
- * forwarded, so its reply can never arrive first. Bytes go out unchanged, one write per chunk.
+ * forwarded, so its reply can never arrive first. Bytes go out unchanged, one write per chunk,
+ * except the few requests that carry node addresses: those are held until complete and rewritten.
  */
 export class RequestPipeline {
   private readonly o: RequestPipelineOptions;
   private readonly parser: RequestParser;
+  /** Parts of a held request that began in an earlier chunk. */
+  private held: Buffer[] = [];
 
   constructor(options: RequestPipelineOptions) {
     this.o = options;
     this.parser = new RequestParser({
-      names: TRACKED_COMMANDS,
+      names: [...TRACKED_COMMANDS, ...ADDRESS_COMMANDS.filter((n) => !TRACKED_COMMANDS.includes(n))],
       withArguments: COMMANDS_WITH_ARGUMENTS,
       maxFrameBytes: options.maxFrameBytes,
     });
   }
 
   push(chunk: Buffer): void {
-    const { tracker } = this.o;
-    if (tracker.mode !== Mode.Raw) {
-      let pos = 0;
-      while (pos < chunk.length) {
-        const end = this.parser.next(chunk, pos);
-        if (end < 0) break;
-        const r = this.parser;
-        tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
-        pos = end;
-      }
+    const { tracker, write } = this.o;
+    if (tracker.mode === Mode.Raw) {
+      this.flushHeld();
+      return write(chunk);
     }
-    this.o.write(chunk);
+    const r = this.parser;
+    let pos = 0;
+    let runStart = 0;
+    while (pos < chunk.length) {
+      const start = r.inRequest ? 0 : pos;
+      const end = r.next(chunk, pos);
+      if (end < 0) {
+        if (this.mayRewrite()) {
+          if (start > runStart) write(chunk.subarray(runStart, start));
+          this.held.push(start === 0 ? chunk : chunk.subarray(start));
+          runStart = chunk.length;
+        } else {
+          this.flushHeld(); // not a candidate after all: what was held goes first, the rest streams
+        }
+        break;
+      }
+      tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
+      if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
+        const spanned = this.held.length > 0;
+        const request = spanned
+          ? Buffer.concat([...this.held, chunk.subarray(0, end)])
+          : chunk.subarray(start, end);
+        this.held = [];
+        const out = this.o.rewrite(request);
+        if (out) {
+          if (start > runStart) write(chunk.subarray(runStart, start));
+          write(out);
+          runStart = end;
+        } else if (spanned) {
+          // Unchanged: the earlier parts go out, this chunk's part joins the run.
+          write(request.subarray(0, request.length - end));
+        }
+      } else {
+        this.flushHeld();
+      }
+      pos = end;
+    }
+    if (chunk.length > runStart) write(runStart === 0 ? chunk : chunk.subarray(runStart));
+  }
+
+  /** A partial request is held when it may need rewriting: its name is one, or not read yet. */
+  private mayRewrite(): boolean {
+    if (!this.o.rewrite) return false;
+    const r = this.parser;
+    return r.argsDone === 0 || (r.name !== null && HOLD.has(r.name));
+  }
+
+  private flushHeld(): void {
+    for (const part of this.held) this.o.write(part);
+    this.held = [];
   }
 }

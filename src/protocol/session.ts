@@ -22,6 +22,8 @@ export interface SessionOptions {
   onResume?: () => void;
   onError?: (err: unknown) => void;
   limits?: ScannerLimits;
+  /** See RequestPipelineOptions.rewrite (MIGRATE / CLUSTER MEET / REPLICAOF addresses). */
+  rewriteRequest?: (request: Buffer) => Buffer | null;
 }
 
 /**
@@ -39,6 +41,7 @@ export class Session {
     this.requests = new RequestPipeline({
       tracker: this.tracker,
       write: o.toServer,
+      rewrite: o.rewriteRequest,
       maxFrameBytes: o.limits?.maxFrameBytes,
     });
     this.replies = new ReplyPipeline({
