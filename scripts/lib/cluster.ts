@@ -386,7 +386,7 @@ export async function startCluster(
       ],
       { env: { ...process.env, REDISCLI_AUTH: spec.password }, timeout: 60_000 },
     );
-    await settle(cluster);
+    await settle(cluster, 60_000, false);
     if (spec.hostnames || spec.endpointType !== 'ip') {
       // Hostnames are set after creation: 7.0 refuses them in CLUSTER MEET.
       for (const node of nodes) {
@@ -397,7 +397,7 @@ export async function startCluster(
       await settle(cluster);
     }
   } catch (e) {
-    await cluster.stop();
+    if (process.env.KEEP_FAILED_CLUSTER !== '1') await cluster.stop();
     throw e;
   }
   log(`cluster ${spec.name} is ready`);
@@ -409,7 +409,11 @@ export async function startCluster(
  * replicas listed in CLUSTER SLOTS (they are omitted until they have replicated something), no
  * node `loading` in CLUSTER SHARDS, and every hostname gossiped.
  */
-export async function settle(cluster: RunningCluster, timeoutMs = 60_000): Promise<void> {
+export async function settle(
+  cluster: RunningCluster,
+  timeoutMs = 60_000,
+  expectHostnames = cluster.spec.hostnames,
+): Promise<void> {
   const { nodes, spec } = cluster;
   const total = nodes.filter((n) => n.pid).length;
   const masters = Math.round(total / (spec.replicasPerMaster + 1));
@@ -437,7 +441,7 @@ export async function settle(cluster: RunningCluster, timeoutMs = 60_000): Promi
       if (r.length < masters || r.some((x) => x.nodeCount < spec.replicasPerMaster + 1)) return false;
       const shards = await cluster.cli(node, ['CLUSTER', 'SHARDS']);
       if (shards.includes('loading') || shards.includes('fail')) return false;
-      if (spec.hostnames) {
+      if (expectHostnames) {
         const text = await cluster.cli(node, ['CLUSTER', 'NODES']);
         for (const other of nodes.filter((n) => n.pid))
           if (!text.includes(`,${other.hostname}`)) return false;
