@@ -175,6 +175,7 @@ export class Tunnel {
       if (real && !this.entries.has(real.id)) this.adopt(entry, real);
     }
     this.plan.assign(nodes, this.seedId);
+    for (const n of nodes) if (n.role === 'master') this.map.setSlots(n.id, n.slots);
     const fresh: NodeEntry[] = [];
     for (const node of nodes) {
       const entry = this.entries.get(node.id);

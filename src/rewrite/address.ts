@@ -14,6 +14,8 @@ export interface NodeRef {
   ip?: string;
   /** The node's announced hostname when the reply gives one. */
   hostname?: string;
+  /** For MOVED: the slot, whose owner is the target (a last resort for `?` and empty hosts). */
+  slot?: number;
 }
 
 /** Where the tunnel serves a node locally. */

@@ -48,7 +48,8 @@ export function rewriteRedirect(frame: Buffer, lookup: AddressLookup, missing?: 
   const end = frame.length - 2;
   const r = parseRedirect(frame.toString('latin1', 1, end));
   if (!r) return null;
-  const ref: NodeRef = { host: r.host, port: r.port };
+  const ref: NodeRef =
+    r.kind === 'MOVED' ? { host: r.host, port: r.port, slot: r.slot } : { host: r.host, port: r.port };
   const local = lookup(ref);
   if (!local) {
     missing?.push(ref);

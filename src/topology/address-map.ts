@@ -26,6 +26,14 @@ export class AddressMap {
   private readonly byId = new Map<string, { node: RemoteNode; local: LocalAddress }>();
   private readonly byEndpoint = new Map<string, string>();
   private readonly byPort = new Map<number, Set<string>>();
+  /** Slot → owning node id, from the last topology (for MOVED to `?` or an empty host). */
+  private readonly owners: Array<string | undefined> = new Array(16384);
+
+  /** Records the slots a master serves. */
+  setSlots(id: string, ranges: Array<[number, number]>): void {
+    for (const [start, end] of ranges)
+      for (let s = Math.max(0, start); s <= Math.min(16383, end); s++) this.owners[s] = id;
+  }
 
   set(node: RemoteNode, local: LocalAddress): void {
     this.delete(node.id);
@@ -69,6 +77,9 @@ export class AddressMap {
     if (ref.host === '?' || ref.host === '') {
       const ids = this.byPort.get(ref.port);
       if (ids && ids.size === 1) return this.byId.get([...ids][0]);
+      // Several nodes share the port: a MOVED names the slot, and the slot has one owner.
+      const owner = ref.slot !== undefined ? this.byId.get(this.owners[ref.slot] ?? '') : undefined;
+      if (owner && owner.node.port === ref.port) return owner;
     }
     return undefined;
   }

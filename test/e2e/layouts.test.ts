@@ -41,7 +41,11 @@ const CASES: Case[] = [
   },
   {
     layout: 'unknown-endpoint',
-    seedArgs: (c) => [`rediss://${c.spec.user}@${c.nodes[0].ip}:${c.nodes[0].port}`, '--cacert', c.certs.caCert],
+    seedArgs: (c) => [
+      `rediss://${c.spec.user}@${c.nodes[0].ip}:${c.nodes[0].port}`,
+      '--cacert',
+      c.certs.caCert,
+    ],
     ports: [7201, 7202, 7203, 7204, 7205, 7206],
     seedPort: 7201,
   },
@@ -54,7 +58,9 @@ for (const c of CASES) {
 
     beforeAll(async () => {
       cluster = await startCluster(LAYOUTS[c.layout]);
-      tunnel = await startTunnel([...c.seedArgs(cluster), '--log-level', 'debug'], { REDISCLI_AUTH: cluster.spec.password });
+      tunnel = await startTunnel([...c.seedArgs(cluster), '--log-level', 'debug'], {
+        REDISCLI_AUTH: cluster.spec.password,
+      });
     });
 
     afterAll(async () => {
@@ -68,7 +74,8 @@ for (const c of CASES) {
       const out = tunnel.stdout();
       for (const p of c.ports) expect(out).toMatch(new RegExp(`^127\\.0\\.0\\.1:${p} `, 'm'));
       expect(out).toContain(`Point cluster clients at 127.0.0.1:${c.seedPort}`);
-      if (c.layout === 'hostname') expect(out).toMatch(/127\.0\.0\.1:7101 +node1\.hostname\.example:7101 +master/);
+      if (c.layout === 'hostname')
+        expect(out).toMatch(/127\.0\.0\.1:7101 +node1\.hostname\.example:7101 +master/);
     });
 
     it('MOVED from the seed listener names a local listener', async () => {

@@ -533,7 +533,7 @@ describe('unknown nodes', () => {
       toServer: () => {},
       toClient: (b) => (toClient += b.toString('latin1')),
       learn: (missing) => {
-        expect(missing).toEqual([{ host: '10.9.9.9', port: 6379 }]);
+        expect(missing).toEqual([{ host: '10.9.9.9', port: 6379, slot: 5 }]);
         return learned.then(() => void known.set('10.9.9.9:6379', { host: '127.0.0.1', port: 7009 }));
       },
       onResume: () => resumed++,

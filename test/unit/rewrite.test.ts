@@ -344,12 +344,31 @@ describe('MOVED and ASK', () => {
   it('reports an unknown target and leaves it unchanged', () => {
     const missing: NodeRef[] = [];
     expect(rewriteRedirect(b('-MOVED 7 10.9.9.9:6379\r\n'), fakeLookup, missing)).toBeNull();
-    expect(missing).toEqual([{ host: '10.9.9.9', port: 6379 }]);
+    expect(missing).toEqual([{ host: '10.9.9.9', port: 6379, slot: 7 }]);
   });
 
   it('parses endpoints at the last colon', () => {
     expect(parseRedirect('ASK 5 ::1:6380')).toEqual({ kind: 'ASK', slot: 5, host: '::1', port: 6380 });
     expect(splitHostPort('[::1]:6380')).toEqual({ host: '::1', port: 6380 });
     expect(splitHostPort('host:99999')).toBeNull();
+  });
+});
+
+describe('AddressMap', () => {
+  it('resolves `?` and empty hosts by port when unique, else a MOVED by its slot owner', async () => {
+    const { AddressMap } = await import('../../src/topology/address-map.js');
+    const map = new AddressMap();
+    map.set({ id: 'a'.repeat(40), ip: '10.0.0.1', port: 6379 }, { host: '127.0.0.1', port: 6379 });
+    map.set({ id: 'b'.repeat(40), ip: '10.0.0.2', port: 6379 }, { host: '127.0.0.1', port: 6380 });
+    map.set({ id: 'c'.repeat(40), ip: '10.0.0.3', port: 7000 }, { host: '127.0.0.1', port: 7000 });
+    map.setSlots('a'.repeat(40), [[0, 99]]);
+    map.setSlots('b'.repeat(40), [[100, 16383]]);
+    expect(map.lookup({ host: '?', port: 7000 })).toEqual({ host: '127.0.0.1', port: 7000 });
+    expect(map.lookup({ host: '?', port: 6379 })).toBeUndefined(); // ASK: no slot owner to go by
+    expect(map.lookup({ host: '?', port: 6379, slot: 150 })).toEqual({ host: '127.0.0.1', port: 6380 });
+    expect(map.lookup({ host: '', port: 6379, slot: 5 })).toEqual({ host: '127.0.0.1', port: 6379 });
+    expect(map.lookup({ host: '10.0.0.2', port: 6379 })).toEqual({ host: '127.0.0.1', port: 6380 });
+    map.delete('b'.repeat(40));
+    expect(map.lookup({ host: '10.0.0.2', port: 6379 })).toBeUndefined();
   });
 });

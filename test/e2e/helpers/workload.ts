@@ -19,7 +19,9 @@ export interface WorkloadReport {
 
 /** Master slot ranges as the real cluster reports them (asked directly). */
 export async function masterRanges(cluster: RunningCluster): Promise<Array<{ start: number; end: number }>> {
-  const json = JSON.parse(await cluster.cli(cluster.nodes[0], ['--json', 'CLUSTER', 'SLOTS'])) as Array<[number, number]>;
+  const json = JSON.parse(await cluster.cli(cluster.nodes[0], ['--json', 'CLUSTER', 'SLOTS'])) as Array<
+    [number, number]
+  >;
   return json.map(([start, end]) => ({ start, end }));
 }
 
@@ -27,7 +29,11 @@ export async function masterRanges(cluster: RunningCluster): Promise<Array<{ sta
  * The same mixed workload from four clients through the tunnel's seed listener, none given a
  * password; every error is collected, not thrown, so a test can assert zero.
  */
-export async function mixedWorkload(cluster: RunningCluster, seedPort: number, prefix: string): Promise<WorkloadReport> {
+export async function mixedWorkload(
+  cluster: RunningCluster,
+  seedPort: number,
+  prefix: string,
+): Promise<WorkloadReport> {
   const report: WorkloadReport = {
     redisCli: { keys: 0, errors: [] },
     ioredis: { keys: 0, errors: 0, nodes: [] },
@@ -53,7 +59,10 @@ export async function mixedWorkload(cluster: RunningCluster, seedPort: number, p
     const tx = await io.multi().incr(`{${prefix}}:n`).incr(`{${prefix}}:n`).exec();
     if (!tx || tx.some(([e]) => e)) report.ioredis.errors++;
     report.ioredis.keys = keys.length;
-    report.ioredis.nodes = io.nodes('all').map((n) => Number(n.options.port)).sort((a, b) => a - b);
+    report.ioredis.nodes = io
+      .nodes('all')
+      .map((n) => Number(n.options.port))
+      .sort((a, b) => a - b);
   } finally {
     io.disconnect();
   }
@@ -73,8 +82,15 @@ export async function mixedWorkload(cluster: RunningCluster, seedPort: number, p
   }
 
   const script = resolve(__dirname, '../clients/redis_py_workload.py');
-  const { stdout } = await run('/usr/bin/python3', [script, LOCAL, String(seedPort), '300'], { timeout: 120_000 });
-  const py = JSON.parse(stdout.trim().split('\n').pop() as string) as { nodes: string[]; errors: string[]; error_count: number; mismatches: number };
+  const { stdout } = await run('/usr/bin/python3', [script, LOCAL, String(seedPort), '300'], {
+    timeout: 120_000,
+  });
+  const py = JSON.parse(stdout.trim().split('\n').pop() as string) as {
+    nodes: string[];
+    errors: string[];
+    error_count: number;
+    mismatches: number;
+  };
   report.redisPy = {
     keys: 300,
     errors: py.error_count ? py.errors : [],

@@ -1,0 +1,84 @@
+/**
+ * Through the real CLI, against FAKE nodes (test/helpers/fake-cluster.ts) for what Redis 7.0 will
+ * not produce on demand: unbracketed IPv6 node addresses all on port 6379, `?` endpoints, and a
+ * `noaddr` node. The announced IPv6 addresses are reached through --resolve (traffic stays on
+ * 127.0.0.0/8).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { type EndpointMode, FakeCluster, type FakeNodeSpec } from '../helpers/fake-cluster.js';
+import { type RunningTunnel, redisCli, startTunnel } from './helpers/tunnel.js';
+
+const NODES: FakeNodeSpec[] = [
+  {
+    id: '1'.repeat(40),
+    listen: { host: '127.0.0.51', port: 6379 },
+    ip: 'fd00::51',
+    port: 6379,
+    slots: [0, 5460],
+  },
+  {
+    id: '2'.repeat(40),
+    listen: { host: '127.0.0.52', port: 6379 },
+    ip: 'fd00::52',
+    port: 6379,
+    slots: [5461, 10922],
+  },
+  {
+    id: '3'.repeat(40),
+    listen: { host: '127.0.0.53', port: 6379 },
+    ip: 'fd00::53',
+    port: 6379,
+    slots: [10923, 16383],
+  },
+];
+const RESOLVE = NODES.flatMap((n) => ['--resolve', `[${n.ip}]:${n.port}:${n.listen.host}`]);
+
+for (const mode of ['ip', '?'] as EndpointMode[]) {
+  describe(`fake nodes: IPv6 addresses, endpoints ${mode === 'ip' ? 'as IPv6' : '`?`'}, every node on 6379`, () => {
+    const fake = new FakeCluster(NODES, mode);
+    let tunnel: RunningTunnel;
+
+    beforeAll(async () => {
+      await fake.start();
+      tunnel = await startTunnel(['redis://[fd00::51]:6379', ...RESOLVE, '--refresh-interval', '0'], {});
+    });
+
+    afterAll(async () => {
+      expect(await tunnel.stop()).toBe(0);
+      await fake.stop();
+    });
+
+    it('discovers the IPv6 nodes and gives them 6379, 6380, 6381 (seed first)', () => {
+      const out = tunnel.stdout();
+      expect(out).toMatch(/^127\.0\.0\.1:6379 +fd00::51:6379 +master +0-5460$/m);
+      expect(out).toMatch(/^127\.0\.0\.1:6380 +fd00::52:6379 +master +5461-10922$/m);
+      expect(out).toMatch(/^127\.0\.0\.1:6381 +fd00::53:6379 +master +10923-16383$/m);
+    });
+
+    it('CLUSTER SLOTS points at the listeners', async () => {
+      const out = (await redisCli(['-p', '6379', 'CLUSTER', 'SLOTS'])).trim().split('\n');
+      // The host of each node, plus (in `?` mode) the `ip` in its metadata.
+      expect(out.filter((l) => l === '127.0.0.1')).toHaveLength(mode === '?' ? 6 : 3);
+      expect(out).toEqual(expect.arrayContaining(['6379', '6380', '6381']));
+      expect(out.join(' ')).not.toMatch(/fd00|\?/);
+    });
+
+    it('MOVED to an unbracketed IPv6 address or `?` becomes the owner’s listener, and -c follows it', async () => {
+      const key = keyForSlot(7000, 'fake:');
+      expect((await redisCli(['-p', '6379', 'GET', key])).trim()).toBe(
+        `MOVED ${hashSlot(key)} 127.0.0.1:6380`,
+      );
+      expect((await redisCli(['-c', '-p', '6379', 'GET', key])).trim()).toBe(`value of ${key} at fd00::52`);
+      expect(fake.received.get(NODES[1].id)?.some((a) => a[0] === 'GET' && a[1] === key)).toBe(true);
+    });
+
+    it('CLUSTER NODES: IPv6 addresses rewritten, the noaddr line byte for byte', async () => {
+      const out = await redisCli(['-p', '6381', 'CLUSTER', 'NODES']);
+      expect(out).toContain(`${NODES[0].id} 127.0.0.1:6379@16379 master`);
+      expect(out).toContain(`${NODES[2].id} 127.0.0.1:6381@16379 myself,master`);
+      expect(out).toContain(fake.noaddrLine());
+      expect(out).not.toContain('fd00::5');
+    });
+  });
+}
