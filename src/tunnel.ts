@@ -403,6 +403,7 @@ export class Tunnel {
       maxFrameBytes: this.options.maxFrameBytes,
       log: this.log.child({ component: 'conn', node: entry.target.label }),
       onClose: (p) => this.pairs.delete(p),
+      onUnreachable: () => void this.refresh(`${entry.target.label} unreachable`),
     });
     this.pairs.add(pair);
     void pair.start();

@@ -30,6 +30,8 @@ export interface ClusterSpec {
   name: string;
   /** One entry per node: its address and TLS port. The bus port is port + 10000. */
   nodes: Array<{ ip: string; port: number }>;
+  /** Addresses for nodes added later (addNode). */
+  spares?: Array<{ ip: string; port: number }>;
   replicasPerMaster: number;
   endpointType: EndpointType;
   /** Announce `node<N>.example` hostnames (always true for the hostname endpoint type). */
@@ -72,6 +74,18 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     replicasPerMaster: 1,
     endpointType: 'hostname',
     hostnames: true,
+    user: DEFAULT_USER,
+    password: DEFAULT_PASSWORD,
+    nodeTimeoutMs: 3000,
+  },
+  /** For live changes (failover, resharding, scale-out): a spare address for a 7th node. */
+  live: {
+    name: 'live',
+    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.4'), port: 7401 + i })),
+    spares: [{ ip: '127.0.0.47', port: 7407 }],
+    replicasPerMaster: 1,
+    endpointType: 'ip',
+    hostnames: false,
     user: DEFAULT_USER,
     password: DEFAULT_PASSWORD,
     nodeTimeoutMs: 3000,
@@ -153,6 +167,49 @@ export class RunningCluster {
     await waitFor(`node ${node.ip}:${node.port} to answer`, 20_000, async () =>
       (await this.cli(node, ['PING']).catch(() => '')).includes('PONG'),
     );
+  }
+
+  /**
+   * Starts a node on the next spare address and joins it to the cluster with `redis-cli --cluster
+   * add-node`, against real addresses (add-node talks to the new node directly, so it cannot go
+   * through a tunnel). It joins as an empty master.
+   */
+  async addNode(): Promise<NodeInfo> {
+    const spare = this.spec.spares?.[this.nodes.length - this.spec.nodes.length];
+    if (!spare) throw new Error(`no spare address left in layout ${this.spec.name}`);
+    const i = this.nodes.length;
+    const spec: ClusterSpec = { ...this.spec, nodes: [...this.spec.nodes, ...(this.spec.spares ?? [])] };
+    const hostname = `node${i + 1}.${spec.name}.example`;
+    const dir = join(this.dir, `node-${i + 1}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const cert = issue(this.certs, `${spec.name}-node-${i + 1}`, [spare.ip], [hostname]);
+    writeFileSync(join(dir, 'redis.conf'), nodeConfig(spec, i, dir, cert, this.certs.caCert));
+    const node: NodeInfo = { index: i, ip: spare.ip, port: spare.port, hostname, dir, pid: spawnNode(dir) };
+    this.nodes.push(node);
+    this.savePids();
+    await waitFor(`new node ${spare.ip}:${spare.port} to answer`, 20_000, async () =>
+      (await this.cli(node, ['PING'])).includes('PONG'),
+    );
+    const first = this.nodes[0];
+    await run(
+      'redis-cli',
+      [...this.tlsArgs(), '--cluster', 'add-node', `${spare.ip}:${spare.port}`, `${first.ip}:${first.port}`],
+      {
+        env: { ...process.env, REDISCLI_AUTH: this.spec.password },
+        timeout: 60_000,
+      },
+    );
+    // Until the new node has heard every slot's owner it answers CLUSTERDOWN (MIGRATE to it fails).
+    await waitFor('every node to know the new one, and the new one the cluster', 30_000, async () => {
+      for (const n of this.nodes.filter((x) => x.pid)) {
+        const info = await this.cli(n, ['CLUSTER', 'INFO']);
+        if (!info.includes(`cluster_known_nodes:${this.nodes.length}`) || !info.includes('cluster_state:ok'))
+          return false;
+      }
+      return true;
+    });
+    return node;
   }
 
   savePids(): void {

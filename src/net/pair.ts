@@ -18,6 +18,8 @@ export interface PairDeps {
   maxFrameBytes: number;
   log: Logger;
   onClose: (pair: ConnectionPair) => void;
+  /** The node could not be reached (it may have failed over): the tunnel re-reads the topology. */
+  onUnreachable?: () => void;
 }
 
 /** Pause reasons for one socket: it flows again only when none is left. */
@@ -37,6 +39,8 @@ class Valve {
 }
 
 let nextId = 1;
+const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
+const lastUnreachableWarning = new Map<string, number>();
 
 /**
  * One client connection and its own upstream connection to the node its listener fronts. The
@@ -69,10 +73,25 @@ export class ConnectionPair {
       open = await openNode(target, settings);
     } catch (e) {
       const reason = e instanceof NodeError ? e.reason : String(e);
-      this.log.warn(`cannot open upstream: ${reason}`);
+      // A node that is down meets every client retry: warn once per node per interval.
+      const now = Date.now();
+      if (now - (lastUnreachableWarning.get(target.label) ?? 0) >= UNREACHABLE_WARNING_INTERVAL_MS) {
+        lastUnreachableWarning.set(target.label, now);
+        this.log.warn(
+          `cannot open upstream: ${reason} (repeats within ${UNREACHABLE_WARNING_INTERVAL_MS / 1000} s are logged at debug)`,
+        );
+      } else {
+        this.log.debug(`cannot open upstream: ${reason}`);
+      }
       // The client learns which node failed and why, as a RESP error, then the pair closes.
-      if (!this.closed)
-        this.client.end(errorReply(`ERR redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`));
+      // CLUSTERDOWN, not ERR: cluster clients answer it by re-reading the topology and retrying
+      // (ioredis, redis-py, go-redis), which is what a failover needs; ERR would fail the command.
+      if (!this.closed) {
+        this.client.end(
+          errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`),
+        );
+      }
+      this.deps.onUnreachable?.();
       return;
     }
     if (this.closed) {

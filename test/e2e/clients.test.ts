@@ -332,7 +332,7 @@ describe('failures while running', () => {
     try {
       const out = await redisCli(['-p', String(replica.port), 'PING']);
       expect(out.trim()).toBe(
-        `ERR redis-cluster-tunnel: cannot reach node ${replica.ip}:${replica.port}: connection refused`,
+        `CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${replica.ip}:${replica.port}: connection refused`,
       );
       const c = new Cluster([{ host: LOCAL, port: 7001 }]);
       try {

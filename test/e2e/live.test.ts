@@ -1,0 +1,281 @@
+/**
+ * Live topology changes through the tunnel, on a real TLS cluster of its own (127.0.0.41-46):
+ * a master killed under write load, a manual CLUSTER FAILOVER, resharding with `redis-cli
+ * --cluster reshard` through the tunnel during load, and a node added after the tunnel started.
+ * Every load loop is bounded in count and in time.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LAYOUTS,
+  type RunningCluster,
+  settle,
+  sleep,
+  startCluster,
+  waitFor,
+} from '../../scripts/lib/cluster.js';
+import { hashSlot } from '../../src/topology/hash-slot.js';
+import { type RunningTunnel, redisCli, startTunnel } from './helpers/tunnel.js';
+
+const run = promisify(execFile);
+const LOCAL = '127.0.0.1';
+const NODE_TIMEOUT_MS = LAYOUTS.live.nodeTimeoutMs;
+
+let cluster: RunningCluster;
+let tunnel: RunningTunnel;
+
+interface NodeState {
+  id: string;
+  port: number;
+  master: boolean;
+  ranges: Array<[number, number]>;
+}
+
+/** The real cluster's view, asked directly (not through the tunnel). */
+async function topology(): Promise<NodeState[]> {
+  const alive = cluster.nodes.find((n) => n.pid) as (typeof cluster.nodes)[number];
+  const text = await cluster.cli(alive, ['CLUSTER', 'NODES']);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((t) => !t[2].includes('fail') && !t[2].includes('noaddr'))
+    .map((t) => ({
+      id: t[0],
+      port: Number(t[1].split('@')[0].split(':').pop()),
+      master: t[2].includes('master'),
+      ranges: t
+        .slice(8)
+        .filter((x) => !x.startsWith('['))
+        .map((r) => r.split('-').map(Number) as [number, number])
+        .map(([a, b]) => [a, b ?? a] as [number, number]),
+    }));
+}
+
+interface LoadResult {
+  acked: string[];
+  errors: Array<{ at: number; key: string; message: string }>;
+  /** When each acknowledged write was sent and acknowledged (ms since epoch). */
+  timing: Map<string, { sent: number; acked: number }>;
+}
+
+/** Writes `prefix:i` with `workers` concurrent loops, until `stop()`, `maxOps` or `maxMs`. */
+function writeLoad(
+  client: Cluster,
+  prefix: string,
+  workers: number,
+  maxOps: number,
+  maxMs: number,
+): { stop: () => void; done: Promise<LoadResult> } {
+  const result: LoadResult = { acked: [], errors: [], timing: new Map() };
+  let next = 0;
+  let stopped = false;
+  const deadline = Date.now() + maxMs;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < maxOps && Date.now() < deadline) {
+      const key = `${prefix}:${next++}`;
+      const sent = Date.now();
+      try {
+        await client.set(key, key);
+        result.acked.push(key);
+        result.timing.set(key, { sent, acked: Date.now() });
+      } catch (e) {
+        result.errors.push({ at: Date.now(), key, message: (e as Error).message });
+        await sleep(20);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, worker)).then(() => result);
+  return { stop: () => void (stopped = true), done };
+}
+
+async function readBack(keys: string[]): Promise<number> {
+  const reader = new Cluster([{ host: LOCAL, port: 7402 }]);
+  try {
+    let found = 0;
+    for (let i = 0; i < keys.length; i += 500) {
+      const values = await Promise.all(keys.slice(i, i + 500).map((k) => reader.get(k)));
+      found += values.filter((v, j) => v === keys[i + j]).length;
+    }
+    return found;
+  } finally {
+    reader.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  cluster = await startCluster(LAYOUTS.live);
+  tunnel = await startTunnel(
+    [
+      `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
+      '--cacert',
+      cluster.certs.caCert,
+      '--refresh-interval',
+      '2000',
+      '--retire-after',
+      '5000',
+    ],
+    { REDISCLI_AUTH: cluster.spec.password },
+  );
+});
+
+afterAll(async () => {
+  const code = await tunnel?.stop();
+  await cluster?.stop();
+  expect(code).toBe(0);
+});
+
+describe('live topology changes', () => {
+  it('a master is killed under write load: acknowledged writes survive, the client recovers', async () => {
+    const before = await topology();
+    const victim = before.find((n) => n.master && n.port === 7401) as NodeState;
+    const victimIndex = cluster.nodes.findIndex((n) => n.port === victim.port);
+    const inVictim = (key: string): boolean =>
+      victim.ranges.some(([a, b]) => hashSlot(key) >= a && hashSlot(key) <= b);
+    const client = new Cluster([{ host: LOCAL, port: 7402 }], {
+      retryDelayOnClusterDown: 300,
+      retryDelayOnFailover: 300,
+    });
+    const load = writeLoad(client, 'fo', 4, 200_000, 30_000);
+    await sleep(2000);
+    const killedAt = Date.now();
+    await cluster.stopNode(victimIndex, 'SIGKILL');
+    // Wait until a replica owns the victim's slots, then until writes there succeed again.
+    await waitFor('a replica to take over', NODE_TIMEOUT_MS + 15_000, async () => {
+      const now = await topology();
+      return now.some(
+        (n) => n.master && n.id !== victim.id && n.ranges.some(([a]) => a === victim.ranges[0][0]),
+      );
+    });
+    await sleep(NODE_TIMEOUT_MS + 2000);
+    load.stop();
+    const result = await load.done;
+    client.disconnect();
+    // Recovered: the first write sent after the kill to the dead master's slots is acknowledged.
+    const firstOk = [...result.timing.entries()]
+      .filter(([k, t]) => t.sent > killedAt && inVictim(k))
+      .map(([, t]) => t.acked)
+      .sort((a, b) => a - b)[0];
+    const recoveryMs = firstOk - killedAt;
+    const readable = await readBack(result.acked);
+    const summary = `failover: ${result.acked.length} writes acknowledged, ${readable} read back, ${result.errors.length} errors (first ${result.errors[0]?.message ?? '-'}), writes to the killed master's slots recovered ${recoveryMs} ms after the kill (node-timeout ${NODE_TIMEOUT_MS} ms)`;
+    console.log(summary);
+    expect(result.acked.length).toBeGreaterThan(1000);
+    expect(readable).toBe(result.acked.length);
+    expect(recoveryMs).toBeGreaterThan(0);
+    expect(recoveryMs).toBeLessThan(NODE_TIMEOUT_MS + 6000);
+    expect(tunnel.proc.exitCode).toBeNull();
+    // Bring the killed node back: it rejoins as a replica.
+    await cluster.restartNode(victimIndex);
+    await settle(cluster);
+  });
+
+  it('CLUSTER FAILOVER sent to a replica through the tunnel: the client sees no errors', async () => {
+    const replica = (await topology()).find((n) => !n.master) as NodeState;
+    const client = new Cluster([{ host: LOCAL, port: 7401 }]);
+    const load = writeLoad(client, 'mf', 2, 100_000, 20_000);
+    await sleep(1000);
+    expect((await redisCli(['-p', String(replica.port), 'CLUSTER', 'FAILOVER'])).trim()).toBe('OK');
+    await waitFor('the replica to become master', 20_000, async () =>
+      (await topology()).some((n) => n.id === replica.id && n.master),
+    );
+    await sleep(2000);
+    load.stop();
+    const result = await load.done;
+    client.disconnect();
+    console.log(
+      `manual failover: ${result.acked.length} writes acknowledged, ${result.errors.length} errors`,
+    );
+    expect(result.errors).toEqual([]);
+    expect(await readBack(result.acked)).toBe(result.acked.length);
+    await settle(cluster);
+  });
+
+  it('resharding with redis-cli --cluster reshard through the tunnel during load: no errors reach the client', async () => {
+    const masters = (await topology()).filter((n) => n.master && n.ranges.length > 0);
+    const [from, to] = [masters[0], masters[1]];
+    const client = new Cluster([{ host: LOCAL, port: 7401 }]);
+    const load = writeLoad(client, 'rs', 2, 100_000, 60_000);
+    await sleep(500);
+    const { stdout } = await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'reshard',
+        `${LOCAL}:7401`,
+        '--cluster-from',
+        from.id,
+        '--cluster-to',
+        to.id,
+        '--cluster-slots',
+        '300',
+        '--cluster-yes',
+      ],
+      { timeout: 120_000, maxBuffer: 16 << 20 },
+    );
+    load.stop();
+    const result = await load.done;
+    client.disconnect();
+    console.log(
+      `reshard: ${(stdout.match(/^Moving slot/gm) ?? []).length} slot moves, ${result.acked.length} writes acknowledged, ${result.errors.length} errors`,
+    );
+    expect((stdout.match(/^Moving slot/gm) ?? []).length).toBe(300);
+    expect(stdout).not.toMatch(/ERR|error/i);
+    expect(result.errors).toEqual([]);
+    expect(await readBack(result.acked)).toBe(result.acked.length);
+    const check = await redisCli(['--cluster', 'check', `${LOCAL}:7401`]);
+    expect(check).toContain('[OK] All 16384 slots covered.');
+    expect(check).not.toContain('[ERR]');
+  });
+
+  it('a node added after the tunnel started gets a listener and serves traffic', async () => {
+    const added = await cluster.addNode();
+    await waitFor('the tunnel to serve the new node', 20_000, async () =>
+      tunnel.stderr().includes(`new node ${added.ip}:${added.port} (master) served at 127.0.0.1:7407`),
+    );
+    const newId = (await cluster.cli(added, ['CLUSTER', 'MYID'])).trim();
+    const donor = (await topology()).find((n) => n.master && n.ranges.length > 0) as NodeState;
+    const { stdout } = await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'reshard',
+        `${LOCAL}:7401`,
+        '--cluster-from',
+        donor.id,
+        '--cluster-to',
+        newId,
+        '--cluster-slots',
+        '200',
+        '--cluster-yes',
+      ],
+      { timeout: 120_000, maxBuffer: 16 << 20 },
+    ).catch((e: { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `reshard failed:\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr}\ntunnel log:\n${tunnel.stderr().slice(-3000)}`,
+      );
+    });
+    expect((stdout.match(/^Moving slot/gm) ?? []).length, stdout.slice(-2000)).toBe(200);
+    const mine = (await topology()).find((n) => n.id === newId) as NodeState;
+    expect(mine.ranges.length).toBeGreaterThan(0);
+    const client = new Cluster([{ host: LOCAL, port: 7401 }]);
+    try {
+      const keys = Array.from({ length: 2000 }, (_, i) => `new:${i}`).filter((k) =>
+        mine.ranges.some(([a, b]) => hashSlot(k) >= a && hashSlot(k) <= b),
+      );
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) await client.set(k, k);
+      for (const k of keys) expect(await client.get(k)).toBe(k);
+      expect(client.nodes('master').map((n) => n.options.port)).toContain(7407);
+    } finally {
+      client.disconnect();
+    }
+    expect(
+      (await redisCli(['-p', '7401', 'CLUSTER', 'NODES']))
+        .split('\n')
+        .some((l) => l.startsWith(`${newId} 127.0.0.1:7407@`)),
+    ).toBe(true);
+  });
+});
