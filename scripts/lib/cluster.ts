@@ -44,62 +44,54 @@ export interface ClusterSpec {
 export const DEFAULT_USER = 'tunnel';
 export const DEFAULT_PASSWORD = 'correct-horse-battery-staple';
 
-const ips = (n: number): string[] => Array.from({ length: n }, (_, i) => `127.0.0.${11 + i}`);
+/** A layout with the project's defaults: 1 replica per master, IP endpoints, the ACL user. */
+const layout = (
+  name: string,
+  nodes: ClusterSpec['nodes'],
+  extra: Partial<ClusterSpec> = {},
+): ClusterSpec => ({
+  name,
+  nodes,
+  replicasPerMaster: 1,
+  endpointType: 'ip',
+  hostnames: false,
+  user: DEFAULT_USER,
+  password: DEFAULT_PASSWORD,
+  nodeTimeoutMs: 3000,
+  ...extra,
+});
+
+/** 127.0.0.<first>..<first+5> on `port(i)`. */
+const six = (first: number, port: (i: number) => number): ClusterSpec['nodes'] =>
+  Array.from({ length: 6 }, (_, i) => ({ ip: `127.0.0.${first + i}`, port: port(i) }));
 
 /** The layouts the project tests. `default` is what the demo and most tests use. */
 export const LAYOUTS: Record<string, ClusterSpec> = {
-  default: {
-    name: 'default',
-    nodes: ips(6).map((ip, i) => ({ ip, port: 7001 + i })),
-    replicasPerMaster: 1,
-    endpointType: 'ip',
-    hostnames: false,
-    user: DEFAULT_USER,
-    password: DEFAULT_PASSWORD,
-    nodeTimeoutMs: 3000,
-  },
-  'same-port': {
-    name: 'same-port',
-    nodes: ips(6).map((ip) => ({ ip, port: 6379 })),
-    replicasPerMaster: 1,
-    endpointType: 'ip',
-    hostnames: false,
-    user: DEFAULT_USER,
-    password: DEFAULT_PASSWORD,
-    nodeTimeoutMs: 3000,
-  },
-  hostname: {
-    name: 'hostname',
-    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.2'), port: 7101 + i })),
-    replicasPerMaster: 1,
-    endpointType: 'hostname',
-    hostnames: true,
-    user: DEFAULT_USER,
-    password: DEFAULT_PASSWORD,
-    nodeTimeoutMs: 3000,
-  },
+  default: layout(
+    'default',
+    six(11, (i) => 7001 + i),
+  ),
+  /** Every node on one port, like ElastiCache or Redis Enterprise. */
+  'same-port': layout(
+    'same-port',
+    six(11, () => 6379),
+  ),
+  hostname: layout(
+    'hostname',
+    six(21, (i) => 7101 + i),
+    { endpointType: 'hostname', hostnames: true },
+  ),
   /** For live changes (failover, resharding, scale-out): a spare address for a 7th node. */
-  live: {
-    name: 'live',
-    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.4'), port: 7401 + i })),
-    spares: [{ ip: '127.0.0.47', port: 7407 }],
-    replicasPerMaster: 1,
-    endpointType: 'ip',
-    hostnames: false,
-    user: DEFAULT_USER,
-    password: DEFAULT_PASSWORD,
-    nodeTimeoutMs: 3000,
-  },
-  'unknown-endpoint': {
-    name: 'unknown-endpoint',
-    nodes: ips(6).map((ip, i) => ({ ip: ip.replace('127.0.0.1', '127.0.0.3'), port: 7201 + i })),
-    replicasPerMaster: 1,
-    endpointType: 'unknown-endpoint',
-    hostnames: true,
-    user: DEFAULT_USER,
-    password: DEFAULT_PASSWORD,
-    nodeTimeoutMs: 3000,
-  },
+  live: layout(
+    'live',
+    six(41, (i) => 7401 + i),
+    { spares: [{ ip: '127.0.0.47', port: 7407 }] },
+  ),
+  'unknown-endpoint': layout(
+    'unknown-endpoint',
+    six(31, (i) => 7201 + i),
+    { endpointType: 'unknown-endpoint', hostnames: true },
+  ),
 };
 
 export interface NodeInfo {

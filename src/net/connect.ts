@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { decode, text } from '../resp/decode.js';
+import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner, T_BULK_ERROR, T_ERROR } from '../resp/reply-scanner.js';
 
 /** A node to connect to. */
@@ -144,14 +145,6 @@ function dial(target: NodeTarget, settings: ConnectSettings): net.Socket {
   return socket;
 }
 
-/** `AUTH` as a RESP request. The password goes on the wire, never anywhere else. */
-function authRequest(user: string | undefined, password: string): Buffer {
-  const args = user ? ['AUTH', user, password] : ['AUTH', password];
-  return Buffer.from(
-    `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
-  );
-}
-
 /**
  * Connects, completes TLS, authenticates, and resolves with the socket paused and no listeners
  * of ours left on it. Every failure is a NodeError naming the node and the reason.
@@ -234,7 +227,12 @@ export function openNode(target: NodeTarget, settings: ConnectSettings): Promise
       if (!settings.password) return done(null);
       phase = 'auth';
       socket.on('data', onData);
-      socket.write(authRequest(settings.user, settings.password));
+      // The password goes on the wire, never anywhere else.
+      socket.write(
+        encodeCommand(
+          settings.user ? ['AUTH', settings.user, settings.password] : ['AUTH', settings.password],
+        ),
+      );
     });
   });
 }
@@ -297,7 +295,7 @@ export class NodeCommander {
       socket.on('data', onData);
       socket.on('error', onError);
       socket.on('close', onClose);
-      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+      socket.write(encodeCommand(args));
       const early = this.buffered;
       this.buffered = Buffer.alloc(0);
       if (early.length) onData(early);

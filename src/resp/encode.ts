@@ -34,6 +34,18 @@ export function aggregateHeader(type: number, count: number): Buffer {
   return Buffer.from(`${String.fromCharCode(type)}${count}\r\n`, 'latin1');
 }
 
+/** A request as a RESP array of bulk strings. */
+export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const bytes = typeof a === 'string' ? Buffer.from(a) : a;
+    parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF);
+  }
+  return Buffer.concat(parts);
+}
+
+const CRLF = Buffer.from('\r\n');
+
 export function errorReply(message: string): Buffer {
   return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`, 'latin1');
 }

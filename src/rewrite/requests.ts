@@ -1,3 +1,4 @@
+import { encodeCommand } from '../resp/encode.js';
 import { splitInline } from '../resp/inline.js';
 
 /**
@@ -37,12 +38,6 @@ export function requestArgs(bytes: Buffer): Buffer[] {
     p = lf + 2 + n + 2;
   }
   return args;
-}
-
-export function encodeRequest(args: Buffer[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'));
-  return Buffer.concat(parts);
 }
 
 const lower = (b: Buffer | undefined): string => (b ? b.toString('latin1').toLowerCase() : '');
@@ -97,5 +92,5 @@ export function rewriteAddressRequest(bytes: Buffer, ctx: RequestRewriteContext)
   if (name === 'migrate') changed = rewriteMigrate(args, ctx);
   else if (name === 'replicaof' || name === 'slaveof') changed = mapAddress(args, 1, ctx.toRemote);
   else if (name === 'cluster' && lower(args[1]) === 'meet') changed = mapAddress(args, 2, ctx.toRemote);
-  return changed ? encodeRequest(args) : null;
+  return changed ? encodeCommand(args) : null;
 }

@@ -91,6 +91,32 @@ function writeLoad(
   return { stop: () => void (stopped = true), done };
 }
 
+/** `redis-cli --cluster reshard` through the tunnel (no password); returns how many slots moved. */
+async function reshard(from: string, to: string, slots: number): Promise<number> {
+  const { stdout } = await run(
+    'redis-cli',
+    [
+      '--cluster',
+      'reshard',
+      `${LOCAL}:7401`,
+      '--cluster-from',
+      from,
+      '--cluster-to',
+      to,
+      '--cluster-slots',
+      String(slots),
+      '--cluster-yes',
+    ],
+    { timeout: 120_000, maxBuffer: 16 << 20 },
+  ).catch((e: { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `reshard failed:\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr}\ntunnel log:\n${tunnel.stderr().slice(-3000)}`,
+    );
+  });
+  expect(stdout).not.toMatch(/ERR|error/i);
+  return (stdout.match(/^Moving slot/gm) ?? []).length;
+}
+
 async function readBack(keys: string[]): Promise<number> {
   const reader = new Cluster([{ host: LOCAL, port: 7402 }]);
   try {
@@ -199,30 +225,14 @@ describe('live topology changes', () => {
     const client = new Cluster([{ host: LOCAL, port: 7401 }]);
     const load = writeLoad(client, 'rs', 2, 100_000, 60_000);
     await sleep(500);
-    const { stdout } = await run(
-      'redis-cli',
-      [
-        '--cluster',
-        'reshard',
-        `${LOCAL}:7401`,
-        '--cluster-from',
-        from.id,
-        '--cluster-to',
-        to.id,
-        '--cluster-slots',
-        '300',
-        '--cluster-yes',
-      ],
-      { timeout: 120_000, maxBuffer: 16 << 20 },
-    );
+    const moved = await reshard(from.id, to.id, 300);
     load.stop();
     const result = await load.done;
     client.disconnect();
     console.log(
-      `reshard: ${(stdout.match(/^Moving slot/gm) ?? []).length} slot moves, ${result.acked.length} writes acknowledged, ${result.errors.length} errors`,
+      `reshard: ${moved} slot moves, ${result.acked.length} writes acknowledged, ${result.errors.length} errors`,
     );
-    expect((stdout.match(/^Moving slot/gm) ?? []).length).toBe(300);
-    expect(stdout).not.toMatch(/ERR|error/i);
+    expect(moved).toBe(300);
     expect(result.errors).toEqual([]);
     expect(await readBack(result.acked)).toBe(result.acked.length);
     const check = await redisCli(['--cluster', 'check', `${LOCAL}:7401`]);
@@ -237,27 +247,7 @@ describe('live topology changes', () => {
     );
     const newId = (await cluster.cli(added, ['CLUSTER', 'MYID'])).trim();
     const donor = (await topology()).find((n) => n.master && n.ranges.length > 0) as NodeState;
-    const { stdout } = await run(
-      'redis-cli',
-      [
-        '--cluster',
-        'reshard',
-        `${LOCAL}:7401`,
-        '--cluster-from',
-        donor.id,
-        '--cluster-to',
-        newId,
-        '--cluster-slots',
-        '200',
-        '--cluster-yes',
-      ],
-      { timeout: 120_000, maxBuffer: 16 << 20 },
-    ).catch((e: { stdout?: string; stderr?: string }) => {
-      throw new Error(
-        `reshard failed:\n${(e.stdout ?? '').slice(-1500)}\n${e.stderr}\ntunnel log:\n${tunnel.stderr().slice(-3000)}`,
-      );
-    });
-    expect((stdout.match(/^Moving slot/gm) ?? []).length, stdout.slice(-2000)).toBe(200);
+    expect(await reshard(donor.id, newId, 200)).toBe(200);
     const mine = (await topology()).find((n) => n.id === newId) as NodeState;
     expect(mine.ranges.length).toBeGreaterThan(0);
     const client = new Cluster([{ host: LOCAL, port: 7401 }]);

@@ -9,6 +9,7 @@ import { ProtocolError } from '../../src/resp/errors.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { RequestParser } from '../../src/resp/request-parser.js';
 import { fakeLookup } from '../helpers/fake-map.js';
+import { drive } from '../helpers/drive.js';
 import { cmd } from '../helpers/resp.js';
 
 function rng(seed: number): () => number {
@@ -108,20 +109,11 @@ describe('random valid reply streams', () => {
       // The scanner finds exactly the generated frames.
       const scanner = new ReplyScanner();
       const found: string[] = [];
-      let pending = '';
-      for (const c of chunk(r, replies)) {
-        let pos = 0;
-        while (pos < c.length) {
-          const end = scanner.next(c, pos);
-          if (end < 0) {
-            pending += c.toString('latin1', pos);
-            break;
-          }
-          found.push(pending + c.toString('latin1', pos, end));
-          pending = '';
-          pos = end;
-        }
-      }
+      drive(
+        (b, p) => scanner.next(b, p),
+        chunk(r, replies),
+        (bytes) => found.push(bytes),
+      );
       expect(found, `seed ${seed}`).toEqual(frames);
 
       // Through a whole session answering GETs: unchanged, nothing uncertain.
@@ -181,9 +173,11 @@ describe('random garbage', () => {
         const parser = new RequestParser({ names: ['get'], maxFrameBytes: 1 << 16 });
         codes.add(
           onlyProtocolErrors(() => {
-            for (const c of chunk(r, data))
-              for (let pos = 0, end = 0; pos < c.length; pos = end)
-                if ((end = parser.next(c, pos)) < 0) break;
+            drive(
+              (b, p) => parser.next(b, p),
+              chunk(r, data),
+              () => {},
+            );
           }),
         );
       }

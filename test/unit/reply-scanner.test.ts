@@ -16,6 +16,7 @@ import {
   simple,
   verbatim,
 } from '../helpers/resp.js';
+import { drive } from '../helpers/drive.js';
 import { splits } from '../helpers/split.js';
 
 /** Runs the scanner over chunks and returns each completed frame's bytes (reassembled) and type. */
@@ -24,26 +25,13 @@ function frames(
   scanner = new ReplyScanner(),
 ): Array<{ type: string; bytes: string; nestedPush: boolean }> {
   const out: Array<{ type: string; bytes: string; nestedPush: boolean }> = [];
-  let pending = '';
-  for (const chunk of chunks) {
-    let pos = 0;
-    while (pos < chunk.length) {
-      const end = scanner.next(chunk, pos);
-      if (end < 0) {
-        pending += chunk.toString('latin1', pos);
-        break;
-      }
-      pending += chunk.toString('latin1', pos, end);
-      out.push({
-        type: String.fromCharCode(scanner.frameType),
-        bytes: pending,
-        nestedPush: scanner.nestedPush,
-      });
-      pending = '';
-      pos = end;
-    }
-  }
-  expect(pending).toBe('');
+  const left = drive(
+    (b, p) => scanner.next(b, p),
+    chunks,
+    (bytes) =>
+      out.push({ type: String.fromCharCode(scanner.frameType), bytes, nestedPush: scanner.nestedPush }),
+  );
+  expect(left).toBe('');
   return out;
 }
 

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../src/resp/errors.js';
 import { splitInline } from '../../src/resp/inline.js';
 import { RequestParser } from '../../src/resp/request-parser.js';
 import { b, bulk, cmd } from '../helpers/resp.js';
+import { drive } from '../helpers/drive.js';
 import { splits } from '../helpers/split.js';
 
 interface Seen {
@@ -19,28 +20,13 @@ const newParser = (maxFrameBytes?: number): RequestParser =>
 
 function parseAll(chunks: Buffer[], parser = newParser()): Seen[] {
   const out: Seen[] = [];
-  let pending = '';
-  for (const chunk of chunks) {
-    let pos = 0;
-    while (pos < chunk.length) {
-      const end = parser.next(chunk, pos);
-      if (end < 0) {
-        pending += chunk.toString('latin1', pos);
-        break;
-      }
-      pending += chunk.toString('latin1', pos, end);
-      out.push({
-        argc: parser.argc,
-        name: parser.name,
-        arg1: parser.arg1,
-        arg2: parser.arg2,
-        bytes: pending,
-      });
-      pending = '';
-      pos = end;
-    }
-  }
-  expect(pending).toBe('');
+  const left = drive(
+    (b, p) => parser.next(b, p),
+    chunks,
+    (bytes) =>
+      out.push({ argc: parser.argc, name: parser.name, arg1: parser.arg1, arg2: parser.arg2, bytes }),
+  );
+  expect(left).toBe('');
   return out;
 }
 
