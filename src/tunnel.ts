@@ -98,6 +98,7 @@ export class Tunnel {
       if (e instanceof NodeError) throw new StartupError(`seed ${e.node}: ${e.reason}`);
       throw new StartupError(e instanceof Error ? e.message : String(e));
     }
+    this.log.info(`discovered ${nodes.length} nodes from ${target.label}`);
     const seed = nodes.find(
       (n) => n.port === target.port && [n.ip, n.hostname, n.endpoint].includes(this.options.seed.host),
     );

@@ -168,6 +168,25 @@ describe('startup failures', () => {
     }
   });
 
+  it('--bind another loopback address: replies announce it; --log-format json writes JSON lines', async () => {
+    const tunnel = await startTunnel(
+      [...seedArgs(cluster), '--bind', '127.0.0.2', '--log-format', 'json'],
+      auth,
+    );
+    try {
+      expect(tunnel.stdout()).toContain('Point cluster clients at 127.0.0.2:7001');
+      const slots = await redisCli(['-h', '127.0.0.2', '-p', '7001', 'CLUSTER', 'SLOTS']);
+      expect(slots).toContain('127.0.0.2');
+      expect(slots).not.toMatch(/127\.0\.0\.1[1-6]/);
+      const lines = tunnel.stderr().trim().split('\n').filter(Boolean);
+      expect(lines.some((l) => l.includes('discovered 6 nodes from 127.0.0.11:7001'))).toBe(true);
+      for (const line of lines) expect(JSON.parse(line)).toHaveProperty('level');
+      expect(tunnel.stderr()).not.toContain('not loopback'); // 127.0.0.0/8 is loopback: no warning
+    } finally {
+      expect(await tunnel.stop()).toBe(0);
+    }
+  });
+
   it('usage errors exit 2', async () => {
     const r = await runTunnelToExit(['http://example.com'], {});
     expect(r.code).toBe(2);
