@@ -268,4 +268,28 @@ describe('live topology changes', () => {
         .some((l) => l.startsWith(`${newId} 127.0.0.1:7407@`)),
     ).toBe(true);
   });
+  it('a node removed with redis-cli --cluster del-node through the tunnel: its listener is retired', async () => {
+    const gone = cluster.nodes[cluster.nodes.length - 1];
+    const goneId = (await cluster.cli(gone, ['CLUSTER', 'MYID'])).trim();
+    const keeper = (await topology()).find(
+      (n) => n.master && n.id !== goneId && n.ranges.length > 0,
+    ) as NodeState;
+    const owned = ((await topology()).find((n) => n.id === goneId) as NodeState).ranges.reduce(
+      (k, [a, b]) => k + b - a + 1,
+      0,
+    );
+    expect(await reshard(goneId, keeper.id, owned)).toBe(owned);
+    const { stdout } = await run('redis-cli', ['--cluster', 'del-node', `${LOCAL}:7401`, goneId], {
+      timeout: 60_000,
+    });
+    // Every step went through the tunnel: CLUSTER FORGET to each node, CLUSTER RESET SOFT to it.
+    expect(stdout, stdout).toContain('Sending CLUSTER RESET SOFT to the deleted node.');
+    await waitFor('the listener of the removed node to close', 30_000, async () =>
+      tunnel.stderr().includes(`node ${gone.ip}:${gone.port} left the cluster; closing its listener 7407`),
+    );
+    await expect(redisCli(['-p', '7407', 'PING'])).rejects.toThrow(/Connection refused|Could not connect/);
+    const check = await redisCli(['--cluster', 'check', `${LOCAL}:7401`]);
+    expect(check).toContain('[OK] All 16384 slots covered.');
+    expect(check).not.toContain('7407');
+  });
 });

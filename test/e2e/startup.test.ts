@@ -76,6 +76,19 @@ describe('startup failures', () => {
     );
   });
 
+  it('--insecure: an untrusted CA is accepted, with a warning', async () => {
+    const tunnel = await startTunnel(
+      [`rediss://${cluster.user}@127.0.0.11:7001`, '--cacert', cluster.otherCaCert, '--insecure'],
+      auth,
+    );
+    try {
+      expect(tunnel.stderr()).toContain('--insecure: node certificates are not verified');
+      expect((await redisCli(['-c', '-p', '7001', 'SET', 'insecure:k', 'v'])).trim()).toBe('OK');
+    } finally {
+      expect(await tunnel.stop()).toBe(0);
+    }
+  });
+
   it('a TLS name the certificate does not carry', async () => {
     const r = await runTunnelToExit([...seedArgs(cluster), '--sni', 'wrong.example'], auth);
     expect(r.code).toBe(1);
