@@ -3,7 +3,7 @@
  * those addresses, ACL user): none of them gets a password or TLS settings.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -321,6 +321,37 @@ describe('backpressure', () => {
     await done;
     sock.destroy();
     expect(received).toBe(total);
+  });
+});
+
+describe('connection churn', () => {
+  it('1,000 short-lived connections: every pair closes, no file descriptor is left behind', async () => {
+    const pid = tunnel.proc.pid as number;
+    const fds = (): number => readdirSync(`/proc/${pid}/fd`).length;
+    const before = fds();
+    let ok = 0;
+    for (let batch = 0; batch < 20; batch++) {
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) =>
+            new Promise<void>((resolve, reject) => {
+              const sock = net.connect(7001 + ((batch * 50 + i) % 6), LOCAL);
+              sock.setTimeout(10_000, () => reject(new Error('timed out')));
+              sock.once('data', (d: Buffer) => {
+                if (d.toString() === '+PONG\r\n') ok++;
+                sock.end();
+              });
+              sock.once('close', () => resolve());
+              sock.once('error', reject);
+              sock.write('PING\r\n');
+            }),
+        ),
+      );
+    }
+    expect(ok).toBe(1000);
+    await waitFor('the tunnel to close every pair', 10_000, async () => fds() <= before + 2);
+    expect(fds()).toBeLessThanOrEqual(before + 2);
   });
 });
 
