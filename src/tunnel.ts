@@ -203,7 +203,8 @@ export class Tunnel {
     const ids = new Set(nodes.map((n) => n.id));
     const now = Date.now();
     for (const entry of [...this.entries.values()]) {
-      if (ids.has(entry.node.id) || entry.adhoc) continue;
+      // Ad hoc entries too: a redirect target that no topology ever lists goes after the grace period.
+      if (ids.has(entry.node.id)) continue;
       entry.goneSince ??= now;
       if (now - entry.goneSince >= this.options.retireAfterMs) await this.retire(entry);
     }

@@ -32,10 +32,12 @@ export class FakeCluster {
   constructor(
     readonly nodes: FakeNodeSpec[],
     readonly mode: EndpointMode,
+    /** A node no topology reply lists; keys starting `hidden:` are redirected to it. */
+    readonly hidden?: FakeNodeSpec,
   ) {}
 
   async start(): Promise<void> {
-    for (const node of this.nodes) {
+    for (const node of this.hidden ? [...this.nodes, this.hidden] : this.nodes) {
       this.received.set(node.id, []);
       const server = net.createServer((s) => this.serve(node, s));
       await new Promise<void>((r) => server.listen(node.listen.port, node.listen.host, r));
@@ -75,6 +77,10 @@ export class FakeCluster {
     if (cmd === 'CLUSTER' && sub === 'SHARDS') return this.shards();
     if (cmd === 'CLUSTER' && sub === 'SLOTS') return this.slots();
     if (cmd === 'CLUSTER' && sub === 'NODES') return bulk(this.nodesText(self));
+    if ((cmd === 'GET' || cmd === 'SET') && this.hidden && args[1]?.startsWith('hidden:')) {
+      if (self.id === this.hidden.id) return bulk(`value of ${args[1]} at ${self.ip}`);
+      return `-MOVED ${hashSlot(args[1])} ${this.hidden.ip}:${this.hidden.port}\r\n`;
+    }
     if (cmd === 'GET' || cmd === 'SET') {
       const slot = hashSlot(args[1] ?? '');
       const owner = this.nodes.find((n) => slot >= n.slots[0] && slot <= n.slots[1]) as FakeNodeSpec;
