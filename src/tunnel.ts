@@ -29,6 +29,8 @@ export interface NodeEntry {
   goneSince?: number;
   /** Made for a redirect target no topology listed yet (its id is `adhoc:host:port`). */
   adhoc?: boolean;
+  /** Settles once the listener is bound (or failed to bind). */
+  ready?: Promise<void>;
 }
 
 export function connectSettingsFrom(o: TunnelOptions): ConnectSettings {
@@ -194,7 +196,7 @@ export class Tunnel {
       this.map.set(node, e.local);
       fresh.push(e);
     }
-    await Promise.all(fresh.map((e) => this.listen(e, startup)));
+    await Promise.all(fresh.map((e) => (e.ready = this.listen(e, startup))));
     if (!startup)
       for (const e of fresh)
         this.log.info(
@@ -367,7 +369,12 @@ export class Tunnel {
       this.map.set(node, entry.local);
       adhoc.push(entry);
     }
-    await bounded(Promise.all(adhoc.map((e) => this.listen(e, false))));
+    for (const e of adhoc) e.ready = this.listen(e, false);
+    // Also wait for listeners another reply started binding: nobody is sent to a closed port.
+    const pending = missing
+      .map((ref) => this.map.find(ref)?.node.id)
+      .map((id) => (id ? this.entries.get(id)?.ready : undefined));
+    await bounded(Promise.all(pending));
     for (const e of adhoc)
       this.log.info(
         `serving redirect target ${e.target.label} at ${e.local.host}:${e.local.port} until a topology lists it`,
