@@ -35,11 +35,3 @@ export function createLogger(
     transports: [new winston.transports.Stream({ stream })],
   });
 }
-
-/** A logger that drops everything (tests, library use). */
-export function silentLogger(): Logger {
-  return winston.createLogger({
-    silent: true,
-    transports: [new winston.transports.Console({ silent: true })],
-  });
-}
