@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import type { Logger } from './log.js';
+import { StartupError, connectSettingsFrom } from './settings.js';
+
+export { StartupError } from './settings.js';
 import { type ConnectSettings, NodeCommander, NodeError, type NodeTarget, openNode } from './net/connect.js';
+import { listenOn } from './net/listen.js';
 import { ConnectionPair } from './net/pair.js';
 import { type TunnelOptions, announceHostOf, isLoopback, resolveDial } from './options.js';
 import type { LocalAddress, NodeRef } from './rewrite/address.js';
@@ -10,14 +13,6 @@ import { AddressMap } from './topology/address-map.js';
 import { AddressPlan } from './topology/address-plan.js';
 import { discover } from './topology/discovery.js';
 import type { ClusterNode } from './topology/parse.js';
-
-/** A startup failure, already worded as one line naming what failed and why. */
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
 
 /** One node the tunnel serves. */
 export interface NodeEntry {
@@ -31,30 +26,6 @@ export interface NodeEntry {
   adhoc?: boolean;
   /** Settles once the listener is bound (or failed to bind). */
   ready?: Promise<void>;
-}
-
-export function connectSettingsFrom(o: TunnelOptions): ConnectSettings {
-  const read = (what: string, file: string | undefined): Buffer | undefined => {
-    if (!file) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new StartupError(
-        `cannot read the ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
-  };
-  if (Boolean(o.certFile) !== Boolean(o.keyFile)) throw new StartupError('--cert and --key go together');
-  return {
-    tls: o.tls,
-    ca: read('CA certificate', o.caFile),
-    cert: read('client certificate', o.certFile),
-    key: read('client key', o.keyFile),
-    insecure: o.insecure,
-    user: o.user,
-    password: o.password,
-    connectTimeoutMs: o.connectTimeoutMs,
-  };
 }
 
 const describeRef = (r: NodeRef): string =>
@@ -248,7 +219,12 @@ export class Tunnel {
   private async listen(entry: NodeEntry, startup: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.bind(entry);
+        entry.server = await listenOn(
+          this.options.bind,
+          entry.local.port,
+          (socket) => this.accept(entry, socket),
+          (e) => this.log.error(`listener ${entry.local.port}: ${e.message}`),
+        );
         return;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -270,21 +246,6 @@ export class Tunnel {
         this.map.set(entry.node, entry.local);
       }
     }
-  }
-
-  private bind(entry: NodeEntry): Promise<void> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) =>
-      this.accept(entry, socket),
-    );
-    return new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.options.bind, port: entry.local.port }, () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.log.error(`listener ${entry.local.port}: ${e.message}`));
-        entry.server = server;
-        resolve();
-      });
-    });
   }
 
   /**
