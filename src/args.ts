@@ -76,6 +76,16 @@ function parseArgs(argv: string[]) {
       type: 'string',
       describe: 'password (prefer the REDISCLI_AUTH environment variable)',
     })
+    .option('auth-command', {
+      type: 'string',
+      describe:
+        'command that prints the password or token, re-run every --auth-refresh ms (IAM/Entra tokens)',
+    })
+    .option('auth-refresh', {
+      type: 'number',
+      default: DEFAULTS.authRefreshMs,
+      describe: 'ms between --auth-command runs',
+    })
     .option('bind', { type: 'string', default: DEFAULTS.bind, describe: 'local address to listen on' })
     .option('announce-host', {
       type: 'string',
@@ -160,7 +170,12 @@ export function optionsFrom(
     throw new UsageError('no seed: give rediss://host:port or -h HOST -p PORT');
   }
   let password = a.pass ?? seed.password;
-  if (password !== undefined) {
+  if (a['auth-command'] !== undefined && password !== undefined) {
+    throw new UsageError('--auth-command gives the password: do not give one with -a or in the URL too');
+  }
+  if (a['auth-command'] !== undefined) {
+    password = undefined;
+  } else if (password !== undefined) {
     warnings.push(
       'a password on the command line is visible to other local users; prefer the REDISCLI_AUTH environment variable',
     );
@@ -186,6 +201,8 @@ export function optionsFrom(
     maxFrameBytes: DEFAULTS.maxFrameBytes,
     pins: (a.map ?? []).map((m) => usage(() => parsePin(m))),
     resolve: (a.resolve ?? []).map((r) => usage(() => parseResolveRule(r))),
+    authCommand: a['auth-command'],
+    authRefreshMs: a['auth-refresh'],
     refreshIntervalMs: a['refresh-interval'],
     retireAfterMs: a['retire-after'],
   };

@@ -26,6 +26,10 @@ export interface TunnelOptions {
   user?: string;
   /** Password or token. Never logged. */
   password?: string;
+  /** Command whose output is the password, re-run every authRefreshMs (short-lived tokens). */
+  authCommand?: string;
+  /** How often --auth-command runs again. @default 600000 (10 min, inside a 15 min IAM token) */
+  authRefreshMs: number;
   /** Address the local listeners bind to. @default '127.0.0.1' */
   bind: string;
   /**
@@ -63,6 +67,7 @@ export const DEFAULTS = {
   resolve: [] as ResolveRule[],
   refreshIntervalMs: 10_000,
   retireAfterMs: 60_000,
+  authRefreshMs: 600_000,
 } satisfies Partial<TunnelOptions>;
 
 /** Parses `HOST:PORT:ADDR` (HOST and ADDR may be bracketed IPv6; PORT may be `*`). */

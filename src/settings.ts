@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ConnectSettings } from './net/connect.js';
 import type { TunnelOptions } from './options.js';
@@ -33,4 +34,29 @@ export function connectSettingsFrom(o: TunnelOptions): ConnectSettings {
     password: o.password,
     connectTimeoutMs: o.connectTimeoutMs,
   };
+}
+
+/**
+ * Runs --auth-command (through /bin/sh) and returns its output, trimmed, as the password: for
+ * short-lived tokens (ElastiCache IAM, Azure Entra). The output is a secret: errors quote the
+ * command's exit status and stderr, never its stdout.
+ */
+export function runAuthCommand(command: string, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      '/bin/sh',
+      ['-c', command],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const why = err.killed ? `no output within ${timeoutMs} ms` : `exit status ${String(err.code)}`;
+          const detail = String(stderr).trim().split('\n')[0];
+          return reject(new Error(`--auth-command failed: ${why}${detail ? `: ${detail}` : ''}`));
+        }
+        const token = String(stdout).trim();
+        if (!token) return reject(new Error('--auth-command printed nothing'));
+        resolve(token);
+      },
+    );
+  });
 }

@@ -1,10 +1,11 @@
 import * as net from 'node:net';
 import type { Logger } from './log.js';
-import { StartupError, connectSettingsFrom } from './settings.js';
+import { StartupError, connectSettingsFrom, runAuthCommand } from './settings.js';
 
 export { StartupError } from './settings.js';
 import { type ConnectSettings, NodeCommander, NodeError, type NodeTarget, openNode } from './net/connect.js';
 import { listenOn } from './net/listen.js';
+import { encodeCommand } from './resp/encode.js';
 import { ConnectionPair } from './net/pair.js';
 import { type TunnelOptions, announceHostOf, isLoopback, resolveDial } from './options.js';
 import type { LocalAddress, NodeRef } from './rewrite/address.js';
@@ -44,6 +45,7 @@ export class Tunnel {
   private refreshing: Promise<boolean> | null = null;
   private lastRefresh = 0;
   private timer: NodeJS.Timeout | null = null;
+  private authTimer: NodeJS.Timeout | null = null;
 
   constructor(options: TunnelOptions, log: Logger) {
     this.options = options;
@@ -54,6 +56,7 @@ export class Tunnel {
   async start(): Promise<void> {
     const o = this.options;
     this.settings = connectSettingsFrom(o);
+    if (o.authCommand) await this.startAuthCommand(o.authCommand);
     if (o.insecure && o.tls)
       this.log.warn(
         '--insecure: node certificates are not verified; anyone on the path can read the traffic',
@@ -86,6 +89,31 @@ export class Tunnel {
       this.timer = setInterval(() => void this.refresh('periodic'), o.refreshIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /** Runs --auth-command now (a failure stops startup) and every --auth-refresh ms after. */
+  private async startAuthCommand(command: string): Promise<void> {
+    const settings = this.settings as ConnectSettings;
+    try {
+      settings.password = await runAuthCommand(command);
+    } catch (e) {
+      throw new StartupError((e as Error).message);
+    }
+    this.authTimer = setInterval(() => {
+      runAuthCommand(command).then(
+        (token) => {
+          // New connections authenticate with the new token; open ones re-authenticate with it
+          // (Azure Entra disconnects a connection whose token expires without a fresh AUTH).
+          settings.password = token;
+          const auth = encodeCommand(
+            this.options.user ? ['AUTH', this.options.user, token] : ['AUTH', token],
+          );
+          for (const pair of this.pairs) pair.reauth(auth);
+        },
+        (e: Error) => this.log.warn(`${e.message}; new connections keep using the previous token`),
+      );
+    }, this.options.authRefreshMs);
+    this.authTimer.unref();
   }
 
   /** The seed's entry: what clients should be pointed at. */
@@ -356,8 +384,9 @@ export class Tunnel {
   private readonly rewriteRequest = (request: Buffer): Buffer | null =>
     rewriteAddressRequest(request, {
       toRemote: this.toRemote,
-      migrateAuth: this.options.password
-        ? { user: this.options.user, password: this.options.password }
+      // The current password: --auth-command may have replaced it since startup.
+      migrateAuth: this.settings?.password
+        ? { user: this.options.user, password: this.settings.password }
         : undefined,
     });
 
@@ -398,6 +427,7 @@ export class Tunnel {
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.authTimer) clearInterval(this.authTimer);
     const closing = this.closeServers();
     for (const p of this.pairs) p.end();
     const deadline = Date.now() + graceMs;

@@ -52,6 +52,8 @@ export class ConnectionPair {
   private readonly deps: PairDeps;
   private readonly log: Logger;
   private upstream: net.Socket | null = null;
+  private session: Session | null = null;
+  private reauthTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -123,11 +125,16 @@ export class ConnectionPair {
       onError: (e) => this.fail('reply', e),
       onUncertain: (reason) =>
         this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${reason}`),
+      onInternalReply: (ok, reply) => {
+        if (ok) this.log.debug('re-authenticated with a fresh token');
+        else this.log.warn(`re-authentication refused by the node: ${reply}`);
+      },
       onUnmapped: (missing) =>
         this.log.warn(
           `reply names nodes the tunnel does not serve: ${missing.map((m) => `${m.host}:${m.port}`).join(', ')}`,
         ),
     });
+    this.session = session;
     upstream.on('drain', () => clientValve.open('upstream is slow'));
     client.on('drain', () => upstreamValve.open('client is slow'));
     client.on('data', (chunk: Buffer) => {
@@ -166,6 +173,26 @@ export class ConnectionPair {
     this.log.debug(`connected to ${this.deps.target.label}`);
   }
 
+  /**
+   * Sends AUTH with a fresh token on this open connection, as Azure Entra requires before the old
+   * token expires. It goes in only between the client's requests on an idle connection, so the
+   * client never sees its reply; a busy connection is retried every 50 ms for up to a minute.
+   */
+  reauth(request: Buffer, attempts = 1200): void {
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthTimer = null;
+    if (this.closed || !this.session) return;
+    if (this.session.inject(request)) return;
+    if (attempts <= 1) {
+      this.log.warn(
+        'could not re-authenticate: the connection was never idle; it keeps its previous authentication',
+      );
+      return;
+    }
+    this.reauthTimer = setTimeout(() => this.reauth(request, attempts - 1), 50);
+    this.reauthTimer.unref();
+  }
+
   /** A malformed frame closes this pair only. Client-side errors get a RESP error first. */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
@@ -192,6 +219,7 @@ export class ConnectionPair {
   };
 
   private readonly onClientClose = (): void => {
+    if (this.reauthTimer) clearTimeout(this.reauthTimer);
     // The client is gone: nothing more can be delivered, so the upstream goes too.
     this.upstream?.destroy();
     if (!this.closed) {

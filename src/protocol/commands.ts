@@ -17,7 +17,9 @@ export type CommandKind =
   | 'monitor'
   | 'sync'
   | 'client-reply'
-  | 'subscribe';
+  | 'subscribe'
+  /** A request the tunnel itself sent (AUTH with a fresh token): its reply is not forwarded. */
+  | 'internal';
 
 /** What reply tracking needs to know about one request. */
 export interface Command {

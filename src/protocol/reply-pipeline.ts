@@ -21,6 +21,8 @@ export interface ReplyPipelineOptions {
   onUnmapped?: (missing: NodeRef[]) => void;
   /** Called when a held reply has been released and input may flow again. */
   onResume?: () => void;
+  /** The reply to a request the tunnel sent itself (dropped from the client's stream). */
+  onInternalReply?: (ok: boolean, reply: string) => void;
   /** Errors raised while resuming asynchronously (ProtocolError from later bytes). */
   onError?: (err: unknown) => void;
   limits?: ScannerLimits;
@@ -104,6 +106,15 @@ export class ReplyPipeline {
       const fs = spanned ? 0 : frameStart;
       const fe = spanned ? buf.length : end;
       const action = tracker.onFrame(this.type, buf, fs, fe, this.scanner.nestedPush);
+      if (action && 'internal' in action) {
+        // Not the client's: everything before it goes out, the frame itself does not.
+        if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
+        this.o.onInternalReply?.(action.internal, buf.toString('latin1', fs, Math.min(fe, fs + 200)).trim());
+        this.held = [];
+        runStart = end;
+        pos = end;
+        continue;
+      }
       // Most inspected frames (+OK, +QUEUED, plain errors) change nothing: no view is made for them.
       const candidate = action !== null || (this.type === T_ERROR && mayBeRedirect(buf, fs, fe));
       const frame = candidate ? (spanned ? buf : buf.subarray(fs, fe)) : buf;
@@ -141,7 +152,9 @@ export class ReplyPipeline {
       out = rewriteRedirect(frame, lookup, missing);
     } else if (action) {
       const outcome = newOutcome();
-      if ('topology' in action) {
+      if ('internal' in action) {
+        // handled in process()
+      } else if ('topology' in action) {
         rewriteElement(action.topology, frame, 0, lookup, outcome);
       } else {
         const starts = arrayElementStarts(frame, 0, action.exec.length);

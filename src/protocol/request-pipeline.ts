@@ -83,6 +83,18 @@ export class RequestPipeline {
     if (chunk.length > runStart) write(runStart === 0 ? chunk : chunk.subarray(runStart));
   }
 
+  /**
+   * Sends a request of the tunnel's own (a fresh AUTH) if it can go in between the client's
+   * requests without changing what the client sees: at a request boundary, on an idle connection.
+   */
+  inject(request: Buffer): boolean {
+    const { tracker } = this.o;
+    if (this.parser.inRequest || this.held.length > 0 || !tracker.canInject()) return false;
+    tracker.onInternalRequest();
+    this.o.write(request);
+    return true;
+  }
+
   /** A partial request is held when it may need rewriting: its name is one, or not read yet. */
   private mayRewrite(): boolean {
     if (!this.o.rewrite) return false;

@@ -22,6 +22,8 @@ export interface SessionOptions {
   onResume?: () => void;
   onError?: (err: unknown) => void;
   limits?: ScannerLimits;
+  /** See ReplyPipelineOptions.onInternalReply. */
+  onInternalReply?: (ok: boolean, reply: string) => void;
   /** See RequestPipelineOptions.rewrite (MIGRATE / CLUSTER MEET / REPLICAOF addresses). */
   rewriteRequest?: (request: Buffer) => Buffer | null;
 }
@@ -52,6 +54,7 @@ export class Session {
       onUnmapped: o.onUnmapped,
       onResume: o.onResume,
       onError: o.onError,
+      onInternalReply: o.onInternalReply,
       limits: o.limits,
     });
   }
@@ -64,6 +67,11 @@ export class Session {
   /** Server bytes. Returns false when input should pause until `onResume`. Throws ProtocolError. */
   fromServer(chunk: Buffer): boolean {
     return this.replies.push(chunk);
+  }
+
+  /** Sends a request of the tunnel's own when it cannot disturb the client; false: try later. */
+  inject(request: Buffer): boolean {
+    return this.requests.inject(request);
   }
 
   get isBlocked(): boolean {

@@ -22,7 +22,14 @@ export const enum Mode {
 }
 
 /** What the caller must do with a reply frame beyond forwarding it. */
-export type ReplyAction = { topology: TopologyReply } | { exec: Array<TopologyReply | null> } | null;
+export type ReplyAction =
+  | { topology: TopologyReply }
+  | { exec: Array<TopologyReply | null> }
+  /** The reply to a request the tunnel sent itself: drop it; `ok` is false for an error reply. */
+  | { internal: boolean }
+  | null;
+
+const INTERNAL: Command = Object.freeze({ kind: 'internal' });
 
 interface Pending {
   cmd: Command;
@@ -131,6 +138,27 @@ export class ReplyTracker {
     this.queue.push(entry);
   }
 
+  /**
+   * Whether the tunnel may slip a request of its own in now: only on an idle connection (no reply
+   * outstanding) outside MULTI, with replies on, pairing on, and not in RESP2 pub/sub mode, where
+   * the server refuses most commands. Then its reply is certain to be the next one.
+   */
+  canInject(): boolean {
+    return (
+      this.mode === Mode.Track &&
+      this.pending === 0 &&
+      !this.tx &&
+      !this.replyOff &&
+      !this.skipNext &&
+      !(this.protocol === 2 && this.subscribed)
+    );
+  }
+
+  /** Records a request the tunnel sent itself (see canInject). */
+  onInternalRequest(): void {
+    this.queue.push({ cmd: INTERNAL, inTx: false, queued: false, remaining: 0, tx: null });
+  }
+
   private applyTxState(cmd: Command, entry: Pending | null): void {
     switch (cmd.kind) {
       case 'multi':
@@ -208,7 +236,7 @@ export class ReplyTracker {
     if (this.protocol === 2 && type === T_ARRAY && this.subscribed) return true;
     if (!head) return false;
     const kind = head.cmd.kind;
-    if (kind === 'topology') return true;
+    if (kind === 'topology' || kind === 'internal') return true;
     if (kind === 'exec' && head.tx) {
       if (head.tx.some((e) => e.queued && unsafeInTransaction(e.cmd))) {
         this.failSafe('a queued command in MULTI changes the reply stream');
@@ -289,6 +317,8 @@ export class ReplyTracker {
         return null;
       case 'topology':
         return isError ? null : { topology: head.cmd.topology as TopologyReply };
+      case 'internal':
+        return { internal: !isError };
       default:
         return null;
     }

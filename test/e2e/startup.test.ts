@@ -3,8 +3,12 @@
  * node and the reason, and never prints the password.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attach } from '../../scripts/lib/cluster.js';
 import { redisCli, runTunnelToExit, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const cluster = inject('cluster');
@@ -198,6 +202,54 @@ describe('startup failures', () => {
     } finally {
       expect(await tunnel.stop()).toBe(0);
     }
+  });
+
+  it('--auth-command: the password comes from a command, re-run on schedule, never logged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rct-auth-'));
+    const runs = join(dir, 'runs');
+    const command = `echo run >> ${runs}; printf %s '${cluster.password}'`;
+    const tunnel = await startTunnel(
+      [...seedArgs(cluster), '--auth-command', command, '--auth-refresh', '300', '--log-level', 'debug'],
+      {
+        REDISCLI_AUTH: '',
+      },
+    );
+    const sock = net.connect(7001, '127.0.0.1');
+    let received = '';
+    sock.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    try {
+      await new Promise<void>((r) => sock.once('connect', r));
+      sock.write('*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$5\r\nprobe\r\n');
+      await new Promise((r) => setTimeout(r, 1500)); // idle while the token is refreshed 4+ times
+      expect(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(4);
+      // The idle connection was re-authenticated on the node: its last command there is AUTH ...
+      const admin = attach(cluster);
+      const line = (await admin.cli(admin.nodes[0], ['CLIENT', 'LIST']))
+        .split('\n')
+        .find((l) => l.includes(' name=probe '));
+      expect(line).toMatch(/ cmd=auth /);
+      // ... and the client saw none of those replies.
+      sock.write('PING\r\n');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(received).toBe('+OK\r\n+PONG\r\n');
+      expect((await redisCli(['-c', '-p', '7002', 'SET', 'token:k', 'v'])).trim()).toBe('OK');
+      expect(tunnel.stderr() + tunnel.stdout()).not.toContain(cluster.password);
+    } finally {
+      sock.destroy();
+      expect(await tunnel.stop()).toBe(0);
+    }
+  });
+
+  it('--auth-command that fails: exit 1 with its status and stderr, not its output', async () => {
+    const r = await runTunnelToExit(
+      [...seedArgs(cluster), '--auth-command', 'echo secret-output; echo no token today >&2; exit 3'],
+      {},
+    );
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toBe(
+      'redis-cluster-tunnel: --auth-command failed: exit status 3: no token today',
+    );
+    expect(r.stderr).not.toContain('secret-output');
   });
 
   it('usage errors exit 2', async () => {

@@ -66,6 +66,19 @@ describe('command-line arguments', () => {
     });
   });
 
+  it('--auth-command replaces REDISCLI_AUTH and refuses a second password', () => {
+    expect(
+      optionsFrom(['-h', 'a', '--auth-command', 'get-token'], { REDISCLI_AUTH: 'x' }).options,
+    ).toMatchObject({
+      password: undefined,
+      authCommand: 'get-token',
+      authRefreshMs: 600_000,
+    });
+    expect(() => optionsFrom(['rediss://u:pw@a:1', '--auth-command', 'get-token'], {})).toThrow(
+      /--auth-command gives the password/,
+    );
+  });
+
   it('usage errors: no seed, two seeds, URL and -h together, bad --map / --resolve, unknown option', () => {
     for (const argv of [
       [],
