@@ -72,12 +72,28 @@ class FrameCollector {
 /** TLS sessions per node, so reconnects (one per client connection) can resume instead of a full handshake. */
 const sessions = new Map<string, Buffer>();
 
+/** The readable part of an OpenSSL error string (`...:ssl3_read_bytes:tlsv13 alert certificate required:...`). */
+function opensslReason(message: string): string {
+  const m = /routines:[^:]*:([^:]+):/.exec(message);
+  return (m ? m[1] : message).trim();
+}
+
 function describeSocketError(
   target: NodeTarget,
   settings: ConnectSettings,
   err: NodeJS.ErrnoException,
 ): NodeError {
   const code = err.code ?? '';
+  // An alert from the node: it refused our side of the handshake (a client certificate).
+  if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
+    const alert = opensslReason(err.message);
+    const reason = /certificate required/i.test(alert)
+      ? 'the node requires a client certificate (give --cert and --key)'
+      : /certificate|unknown ca/i.test(alert)
+        ? `the node rejected the client certificate: ${alert} (check --cert and --key)`
+        : `the node ended the TLS handshake: ${alert}`;
+    return new NodeError(target.label, 'tls', reason);
+  }
   if (/CERT|SIGNATURE|ALTNAME|ISSUER|SELF_SIGNED|VERIFY/.test(code)) {
     const hint =
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'

@@ -93,6 +93,32 @@ describe('startup failures', () => {
     }
   });
 
+  it('mutual TLS: a node that requires a client certificate; --cert/--key satisfy it', async () => {
+    const admin = attach(cluster);
+    const withCert = ['--cert', cluster.clientCert, '--key', cluster.clientKey];
+    const setAll = (value: string): Promise<unknown> =>
+      Promise.all(
+        admin.nodes.map((n) => admin.cli(n, [...withCert, 'CONFIG', 'SET', 'tls-auth-clients', value])),
+      );
+    await setAll('yes');
+    try {
+      const r = await runTunnelToExit(seedArgs(cluster), auth);
+      expect(r.code).toBe(1);
+      expect(errorLine(r.stderr)).toBe(
+        'redis-cluster-tunnel: seed 127.0.0.11:7001: the node requires a client certificate (give --cert and --key)',
+      );
+      const tunnel = await startTunnel([...seedArgs(cluster), ...withCert], auth);
+      try {
+        expect((await redisCli(['-c', '-p', '7002', 'SET', 'mtls:k', 'v'])).trim()).toBe('OK');
+        expect((await redisCli(['-c', '-p', '7003', 'GET', 'mtls:k'])).trim()).toBe('v');
+      } finally {
+        expect(await tunnel.stop()).toBe(0);
+      }
+    } finally {
+      await setAll('optional');
+    }
+  });
+
   it('a TLS name the certificate does not carry', async () => {
     const r = await runTunnelToExit([...seedArgs(cluster), '--sni', 'wrong.example'], auth);
     expect(r.code).toBe(1);
