@@ -193,7 +193,10 @@ export class ConnectionPair {
     this.reauthTimer.unref();
   }
 
-  /** A malformed frame closes this pair only. Client-side errors get a RESP error first. */
+  /**
+   * A malformed reply closes this pair only. (A malformed request never gets here: the session
+   * passes it to the node unparsed, which answers and closes, as it would without the tunnel.)
+   */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
     if (!(e instanceof ProtocolError)) {

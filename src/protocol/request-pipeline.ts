@@ -1,3 +1,4 @@
+import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
@@ -27,6 +28,10 @@ export class RequestPipeline {
   private readonly parser: RequestParser;
   /** Parts of a held request that began in an earlier chunk. */
   private held: Buffer[] = [];
+  /** After a malformed request nothing more is parsed on this connection. */
+  private unparsed = false;
+  /** In the chunk being pushed: where the bytes not yet written begin. */
+  private runStart = 0;
 
   constructor(options: RequestPipelineOptions) {
     this.o = options;
@@ -38,26 +43,43 @@ export class RequestPipeline {
   }
 
   push(chunk: Buffer): void {
-    const { tracker, write } = this.o;
-    if (tracker.mode === Mode.Raw) {
+    const { tracker } = this.o;
+    if (tracker.mode === Mode.Raw || this.unparsed) {
       this.flushHeld();
-      return write(chunk);
+      return this.o.write(chunk);
     }
+    this.runStart = 0;
+    try {
+      this.scan(chunk);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      // A request the server would refuse goes to it as it is: the server answers what it would
+      // answer without the tunnel (after the requests before it) and closes the connection.
+      this.unparsed = true;
+      tracker.failSafe(`malformed request (${e.code}) passed to the node unparsed`);
+      this.flushHeld();
+    }
+    if (chunk.length > this.runStart)
+      this.o.write(this.runStart === 0 ? chunk : chunk.subarray(this.runStart));
+  }
+
+  /** Parses one chunk, writing what is settled; bytes from `runStart` on are still to go out. */
+  private scan(chunk: Buffer): void {
+    const { tracker, write } = this.o;
     const r = this.parser;
     let pos = 0;
-    let runStart = 0;
     while (pos < chunk.length) {
       const start = r.inRequest ? 0 : pos;
       const end = r.next(chunk, pos);
       if (end < 0) {
         if (this.mayRewrite()) {
-          if (start > runStart) write(chunk.subarray(runStart, start));
+          if (start > this.runStart) write(chunk.subarray(this.runStart, start));
           this.held.push(start === 0 ? chunk : chunk.subarray(start));
-          runStart = chunk.length;
+          this.runStart = chunk.length;
         } else {
           this.flushHeld(); // not a candidate after all: what was held goes first, the rest streams
         }
-        break;
+        return;
       }
       tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
       if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
@@ -68,9 +90,9 @@ export class RequestPipeline {
         this.held = [];
         const out = this.o.rewrite(request);
         if (out) {
-          if (start > runStart) write(chunk.subarray(runStart, start));
+          if (start > this.runStart) write(chunk.subarray(this.runStart, start));
           write(out);
-          runStart = end;
+          this.runStart = end;
         } else if (spanned) {
           // Unchanged: the earlier parts go out, this chunk's part joins the run.
           write(request.subarray(0, request.length - end));
@@ -80,7 +102,6 @@ export class RequestPipeline {
       }
       pos = end;
     }
-    if (chunk.length > runStart) write(runStart === 0 ? chunk : chunk.subarray(runStart));
   }
 
   /**

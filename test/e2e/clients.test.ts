@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
@@ -321,6 +322,37 @@ describe('backpressure', () => {
     await done;
     sock.destroy();
     expect(received).toBe(total);
+  });
+});
+
+describe('malformed input', () => {
+  it('a malformed request: the client gets what the node itself answers, then only that connection closes', async () => {
+    const bytes = 'PING\r\n*1\r\n+PING\r\n';
+    /** Sends bytes on a fresh connection and collects everything until the peer closes. */
+    const exchange = (sock: net.Socket, pre = ''): Promise<string> =>
+      new Promise((resolve) => {
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        sock.once('close', () => resolve(got));
+        sock.write(pre + bytes);
+      });
+    // Directly over TLS (after AUTH, whose +OK is dropped), and through the tunnel.
+    const direct = tls.connect({
+      host: '127.0.0.11',
+      port: 7001,
+      ca: readFileSync(description.caCert),
+      checkServerIdentity: () => undefined,
+    });
+    await new Promise<void>((r) => direct.once('secureConnect', r));
+    const auth = `*3\r\n$4\r\nAUTH\r\n$${description.user.length}\r\n${description.user}\r\n$${description.password.length}\r\n${description.password}\r\n`;
+    const fromNode = await exchange(direct, auth).then((g) => g.replace(/^\+OK\r\n/, ''));
+    const viaTunnel = net.connect(7001, LOCAL);
+    await new Promise<void>((r) => viaTunnel.once('connect', r));
+    const fromTunnel = await exchange(viaTunnel);
+    expect(fromNode).toMatch(/^\+PONG\r\n-ERR Protocol error: /);
+    expect(fromTunnel).toBe(fromNode);
+    expect((await redisCli(['-p', '7001', 'PING'])).trim()).toBe('PONG');
+    expect(tunnel.proc.exitCode).toBeNull();
   });
 });
 

@@ -74,6 +74,12 @@ for (const mode of ['ip', '?'] as EndpointMode[]) {
       expect(fake.received.get(NODES[1].id)?.some((a) => a[0] === 'GET' && a[1] === key)).toBe(true);
     });
 
+    it('a malformed reply from a node closes that client connection only', async () => {
+      await expect(redisCli(['-p', '6379', 'GARBAGE'])).rejects.toThrow();
+      expect(tunnel.stderr()).toMatch(/malformed reply \(ERR_UNKNOWN_TYPE\)/);
+      expect((await redisCli(['-p', '6379', 'PING'])).trim()).toBe('PONG');
+    });
+
     it('CLUSTER NODES: IPv6 addresses rewritten, the noaddr line byte for byte', async () => {
       const out = await redisCli(['-p', '6381', 'CLUSTER', 'NODES']);
       expect(out).toContain(`${NODES[0].id} 127.0.0.1:6379@16379 master`);

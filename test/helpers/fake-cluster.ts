@@ -71,6 +71,8 @@ export class FakeCluster {
   reply(self: FakeNodeSpec, args: string[]): string {
     const [cmd, sub] = [args[0]?.toUpperCase(), args[1]?.toUpperCase()];
     if (cmd === 'PING') return '+PONG\r\n';
+    // A reply no RESP version defines: for the malformed-reply test.
+    if (cmd === 'GARBAGE') return '?this is not RESP\r\n';
     if (cmd === 'AUTH' || cmd === 'SELECT' || cmd === 'READONLY' || cmd === 'ASKING') return '+OK\r\n';
     if (cmd === 'CLUSTER' && sub === 'INFO')
       return bulk('cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_known_nodes:3\r\n');
