@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { LAYOUTS, startCluster } from '../scripts/lib/cluster.js';
+import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
 
 const run = promisify(execFile);
@@ -120,14 +120,9 @@ async function main(): Promise<void> {
   try {
     // redis-benchmark's default key is literally key:__rand_int__: bench the master that owns it.
     const slot = hashSlot('key:__rand_int__');
-    const slots = JSON.parse(await cluster.cli(cluster.nodes[0], ['--json', 'CLUSTER', 'SLOTS'])) as Array<
-      [number, number, [string, number]]
-    >;
-    const [, , [ip, port]] = slots.find(([s, e]) => slot >= s && slot <= e) as [
-      number,
-      number,
-      [string, number],
-    ];
+    const { ip, port } = (await cluster.slotRanges()).find(
+      (r) => slot >= r.start && slot <= r.end,
+    ) as SlotRange;
     tunnel = await startTunnel(
       [
         `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,

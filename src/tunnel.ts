@@ -29,6 +29,9 @@ export interface NodeEntry {
   ready?: Promise<void>;
 }
 
+/** Where a node says it is: its IP, else its hostname ('' when it announces neither). */
+const hostOf = (node: ClusterNode): string => node.ip || node.hostname || '';
+
 const describeRef = (r: NodeRef): string =>
   `${r.host || '(this node)'}:${r.port}${r.id ? ` (${r.id.slice(0, 8)})` : ''}`;
 
@@ -133,7 +136,7 @@ export class Tunnel {
   /** Node → dial target, with the TLS name rule: --sni, else its hostname, else the seed's name, else its IP. */
   targetFor(node: ClusterNode): NodeTarget {
     const seedHost = this.options.seed.host;
-    const host = node.ip || node.hostname || seedHost;
+    const host = hostOf(node) || seedHost;
     const seedIsName = net.isIP(seedHost) === 0;
     const tlsName = this.options.sni ?? node.hostname ?? (seedIsName ? seedHost : host);
     const rules = this.options.resolve;
@@ -170,9 +173,7 @@ export class Tunnel {
     // A redirect target served ad hoc becomes the real node when a topology lists it.
     for (const entry of [...this.entries.values()].filter((e) => e.adhoc)) {
       const real = nodes.find(
-        (n) =>
-          n.port === entry.node.port &&
-          [n.ip, n.hostname, n.endpoint].includes(entry.node.ip || entry.node.hostname),
+        (n) => n.port === entry.node.port && [n.ip, n.hostname, n.endpoint].includes(hostOf(entry.node)),
       );
       if (real && !this.entries.has(real.id)) this.adopt(entry, real);
     }
@@ -185,15 +186,7 @@ export class Tunnel {
         this.update(entry, node);
         continue;
       }
-      const e: NodeEntry = {
-        node,
-        local: { host: announceHostOf(this.options), port: this.plan.portOf(node.id) as number },
-        target: this.targetFor(node),
-        server: null,
-      };
-      this.entries.set(node.id, e);
-      this.map.set(node, e.local);
-      fresh.push(e);
+      fresh.push(this.addEntry(node));
     }
     await Promise.all(fresh.map((e) => (e.ready = this.listen(e, startup))));
     if (!startup)
@@ -209,6 +202,20 @@ export class Tunnel {
       entry.goneSince ??= now;
       if (now - entry.goneSince >= this.options.retireAfterMs) await this.retire(entry);
     }
+  }
+
+  /** Registers a node the plan has given a port; its listener is bound by the caller. */
+  private addEntry(node: ClusterNode, adhoc = false): NodeEntry {
+    const entry: NodeEntry = {
+      node,
+      local: { host: announceHostOf(this.options), port: this.plan.portOf(node.id) as number },
+      target: this.targetFor(node),
+      server: null,
+      adhoc,
+    };
+    this.entries.set(node.id, entry);
+    this.map.set(node, entry.local);
+    return entry;
   }
 
   private update(entry: NodeEntry, node: ClusterNode): void {
@@ -347,16 +354,7 @@ export class Tunnel {
         health: 'online',
       };
       this.plan.assign([node]);
-      const entry: NodeEntry = {
-        node,
-        local: { host: announceHostOf(this.options), port: this.plan.portOf(id) as number },
-        target: this.targetFor(node),
-        server: null,
-        adhoc: true,
-      };
-      this.entries.set(id, entry);
-      this.map.set(node, entry.local);
-      adhoc.push(entry);
+      adhoc.push(this.addEntry(node, true));
     }
     for (const e of adhoc) e.ready = this.listen(e, false);
     // Also wait for listeners another reply started binding: nobody is sent to a closed port.
@@ -375,8 +373,7 @@ export class Tunnel {
     const local = announceHostOf(this.options);
     if (host !== local && host !== this.options.bind && !isLoopback(host)) return undefined;
     for (const e of this.entries.values()) {
-      if (e.local.port === port)
-        return { host: e.node.ip || e.node.hostname || e.target.host, port: e.node.port };
+      if (e.local.port === port) return { host: hostOf(e.node) || e.target.host, port: e.node.port };
     }
     return undefined;
   };
@@ -394,7 +391,7 @@ export class Tunnel {
     if (this.stopping) return void socket.destroy();
     const pair = new ConnectionPair(socket, {
       target: entry.target,
-      self: { host: entry.node.ip || entry.node.hostname || entry.target.host, port: entry.node.port },
+      self: { host: hostOf(entry.node) || entry.target.host, port: entry.node.port },
       settings: this.settings as ConnectSettings,
       lookup: this.map.lookup,
       learn: (missing) => this.learn(missing),

@@ -139,6 +139,11 @@ export class RunningCluster {
     return stdout;
   }
 
+  /** Slot ranges as `node` (default: the first running node) reports them, with each range's master. */
+  async slotRanges(node = this.nodes.find((n) => n.pid) ?? this.nodes[0]): Promise<SlotRange[]> {
+    return parseSlotsJson(await this.cli(node, ['--json', 'CLUSTER', 'SLOTS']));
+  }
+
   /** `--tls --cacert ... --user ...` arguments for redis-cli / redis-benchmark against this cluster. */
   tlsArgs(): string[] {
     return ['--tls', '--cacert', this.certs.caCert, '--user', this.spec.user];
@@ -477,8 +482,7 @@ export async function settle(
     return true;
   });
   // One write per master so replicas get a non-zero offset and appear in CLUSTER SLOTS.
-  const slotsReply = await cluster.cli(nodes[0], ['--json', 'CLUSTER', 'SLOTS']).catch(() => '');
-  const ranges = parseSlotsJson(slotsReply);
+  const ranges = await cluster.slotRanges(nodes[0]).catch(() => []);
   for (const r of ranges) {
     const master = nodes.find((n) => n.ip === r.ip && n.port === r.port);
     if (!master) continue;
@@ -486,7 +490,7 @@ export async function settle(
   }
   await waitFor('every replica listed in CLUSTER SLOTS and online in CLUSTER SHARDS', timeoutMs, async () => {
     for (const node of nodes.filter((n) => n.pid)) {
-      const r = parseSlotsJson(await cluster.cli(node, ['--json', 'CLUSTER', 'SLOTS']));
+      const r = await cluster.slotRanges(node);
       if (r.length < masters || r.some((x) => x.nodeCount < spec.replicasPerMaster + 1)) return false;
       const shards = await cluster.cli(node, ['CLUSTER', 'SHARDS']);
       if (shards.includes('loading') || shards.includes('fail')) return false;
@@ -509,9 +513,16 @@ function keyInRange(start: number, end: number): string {
 }
 
 /** Reads `redis-cli --json CLUSTER SLOTS`: ranges with their master address and node count. */
-function parseSlotsJson(
-  json: string,
-): Array<{ start: number; end: number; ip: string; port: number; nodeCount: number }> {
+/** A CLUSTER SLOTS range: its slots, its master's address, how many nodes serve it. */
+export interface SlotRange {
+  start: number;
+  end: number;
+  ip: string;
+  port: number;
+  nodeCount: number;
+}
+
+function parseSlotsJson(json: string): SlotRange[] {
   if (!json.trim()) return [];
   const data = JSON.parse(json) as Array<
     [number, number, ...Array<[string | null, number, string, unknown]>]

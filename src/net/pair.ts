@@ -145,13 +145,14 @@ export class ConnectionPair {
         this.fail('request', e);
       }
     });
-    upstream.on('data', (chunk: Buffer) => {
+    const fromServer = (chunk: Buffer): void => {
       try {
         if (!session.fromServer(chunk)) upstreamValve.close('learning nodes');
       } catch (e) {
         this.fail('reply', e);
       }
-    });
+    };
+    upstream.on('data', fromServer);
     // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
@@ -161,13 +162,7 @@ export class ConnectionPair {
     });
     // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
     upstream.on('close', () => this.endClient());
-    if (pending) {
-      try {
-        session.fromServer(pending);
-      } catch (e) {
-        this.fail('reply', e);
-      }
-    }
+    if (pending) fromServer(pending);
     upstream.resume();
     client.resume();
     this.log.debug(`connected to ${this.deps.target.label}`);
@@ -199,14 +194,10 @@ export class ConnectionPair {
    */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
-    if (!(e instanceof ProtocolError)) {
-      this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? String(e)}`);
-      return this.destroy();
-    }
-    this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
-    if (side === 'request') this.client.end(errorReply(`ERR Protocol error: ${e.message}`));
-    this.upstream?.destroy();
-    if (side === 'reply') this.client.destroy();
+    if (e instanceof ProtocolError)
+      this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
+    else this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? String(e)}`);
+    this.destroy();
   }
 
   private endClient(): void {

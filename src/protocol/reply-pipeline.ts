@@ -37,6 +37,8 @@ interface Blocked {
 
 type RewriteResult = Buffer | null | { wait: Promise<void> };
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Server → client. Frames that need no inspection stream through as the original bytes (one write
  * per chunk when nothing changes); frames that may change are held until complete, then rewritten
@@ -106,15 +108,6 @@ export class ReplyPipeline {
       const fs = spanned ? 0 : frameStart;
       const fe = spanned ? buf.length : end;
       const action = tracker.onFrame(this.type, buf, fs, fe, this.scanner.nestedPush);
-      if (action && 'internal' in action) {
-        // Not the client's: everything before it goes out, the frame itself does not.
-        if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
-        this.o.onInternalReply?.(action.internal, buf.toString('latin1', fs, Math.min(fe, fs + 200)).trim());
-        this.held = [];
-        runStart = end;
-        pos = end;
-        continue;
-      }
       // Most inspected frames (+OK, +QUEUED, plain errors) change nothing: no view is made for them.
       const candidate = action !== null || (this.type === T_ERROR && mayBeRedirect(buf, fs, fe));
       const frame = candidate ? (spanned ? buf : buf.subarray(fs, fe)) : buf;
@@ -131,13 +124,13 @@ export class ReplyPipeline {
       }
       if (result !== null) {
         if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
-        write(result);
+        if (result.length > 0) write(result);
         runStart = end;
       } else if (spanned) {
         // Unchanged: earlier parts go out as they came; this chunk's part joins the run.
         for (const part of this.held) write(part);
       }
-      this.held = [];
+      if (spanned) this.held = [];
       pos = end;
     }
     if (len > runStart) write(runStart === 0 ? chunk : chunk.subarray(runStart));
@@ -148,13 +141,16 @@ export class ReplyPipeline {
     const { lookup } = this.o;
     let missing: NodeRef[] = [];
     let out: Buffer | null = null;
+    if (action && 'internal' in action) {
+      // The reply to a request the tunnel sent itself: it is replaced by nothing.
+      this.o.onInternalReply?.(action.internal, frame.toString('latin1', 0, 200).trim());
+      return EMPTY;
+    }
     if (type === T_ERROR) {
       out = rewriteRedirect(frame, lookup, missing);
     } else if (action) {
       const outcome = newOutcome();
-      if ('internal' in action) {
-        // handled in process()
-      } else if ('topology' in action) {
+      if ('topology' in action) {
         rewriteElement(action.topology, frame, 0, lookup, outcome);
       } else {
         const starts = arrayElementStarts(frame, 0, action.exec.length);

@@ -124,6 +124,8 @@ export class RequestPipeline {
   }
 
   private flushHeld(): void {
+    // Called after every ordinary request: nothing to do (and nothing to allocate) unless held.
+    if (this.held.length === 0) return;
     for (const part of this.held) this.o.write(part);
     this.held = [];
   }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { attach, settle, waitFor } from '../../scripts/lib/cluster.js';
+import { type SlotRange, attach, settle, waitFor } from '../../scripts/lib/cluster.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
 
@@ -21,13 +21,7 @@ const LOCAL = '127.0.0.1';
 let tunnel: RunningTunnel;
 
 /** Master slot ranges as the real cluster reports them (asked directly, not through the tunnel). */
-async function masterRanges(): Promise<Array<{ start: number; end: number; port: number }>> {
-  const admin = attach(description);
-  const json = JSON.parse(await admin.cli(admin.nodes[0], ['--json', 'CLUSTER', 'SLOTS'])) as Array<
-    [number, number, [string, number]]
-  >;
-  return json.map(([start, end, master]) => ({ start, end, port: master[1] }));
-}
+const masterRanges = (): Promise<SlotRange[]> => attach(description).slotRanges();
 
 beforeAll(async () => {
   tunnel = await startTunnel(seedArgs(description), { REDISCLI_AUTH: description.password });

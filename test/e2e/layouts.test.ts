@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYOUTS, type RunningCluster, startCluster } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RunningTunnel, redisCli, startTunnel } from './helpers/tunnel.js';
-import { masterRanges, mixedWorkload } from './helpers/workload.js';
+import { mixedWorkload } from './helpers/workload.js';
 
 interface Case {
   layout: string;
@@ -79,7 +79,7 @@ for (const c of CASES) {
     });
 
     it('MOVED from the seed listener names a local listener', async () => {
-      const ranges = await masterRanges(cluster);
+      const ranges = await cluster.slotRanges();
       const far = ranges[ranges.length - 1];
       const out = (await redisCli(['-p', String(c.seedPort), 'GET', keyForSlot(far.end, 'mv:')])).trim();
       expect(out).toMatch(new RegExp(`^MOVED ${far.end} 127\\.0\\.0\\.1:(${c.ports.join('|')})$`));

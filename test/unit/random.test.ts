@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Session } from '../../src/protocol/session.js';
-import { ProtocolError } from '../../src/resp/errors.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { RequestParser } from '../../src/resp/request-parser.js';
 import { fakeLookup } from '../helpers/fake-map.js';
 import { drive } from '../helpers/drive.js';
+import { protocolErrorCode } from '../helpers/protocol-error.js';
 import { cmd } from '../helpers/resp.js';
 
 function rng(seed: number): () => number {
@@ -135,16 +135,6 @@ describe('random valid reply streams', () => {
   }
 });
 
-function onlyProtocolErrors(feed: () => void): 'ok' | string {
-  try {
-    feed();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-}
-
 describe('random garbage', () => {
   for (const seed of SEEDS) {
     it(`raises only ProtocolError, on either side (seed ${seed})`, () => {
@@ -167,12 +157,12 @@ describe('random garbage', () => {
           limits: { maxFrameBytes: 1 << 16 },
         });
         session.fromClient(Buffer.from(cmd('GET', 'x').repeat(20), 'latin1'));
-        codes.add(onlyProtocolErrors(() => chunk(r, data).forEach((c) => session.fromServer(c))));
+        codes.add(protocolErrorCode(() => chunk(r, data).forEach((c) => session.fromServer(c))));
         const requests = new Session({ lookup: fakeLookup, toServer: () => {}, toClient: () => {} });
-        codes.add(onlyProtocolErrors(() => chunk(r, data).forEach((c) => requests.fromClient(c))));
+        codes.add(protocolErrorCode(() => chunk(r, data).forEach((c) => requests.fromClient(c))));
         const parser = new RequestParser({ names: ['get'], maxFrameBytes: 1 << 16 });
         codes.add(
-          onlyProtocolErrors(() => {
+          protocolErrorCode(() => {
             drive(
               (b, p) => parser.next(b, p),
               chunk(r, data),

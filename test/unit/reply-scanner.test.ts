@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/resp/errors.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import {
   arr,
@@ -17,6 +16,7 @@ import {
   verbatim,
 } from '../helpers/resp.js';
 import { drive } from '../helpers/drive.js';
+import { protocolErrorCode } from '../helpers/protocol-error.js';
 import { splits } from '../helpers/split.js';
 
 /** Runs the scanner over chunks and returns each completed frame's bytes (reassembled) and type. */
@@ -111,21 +111,16 @@ describe('ReplyScanner', () => {
     it(`rejects ${name} with ${code} in every split`, () => {
       for (const { name: how, chunks } of splits(b(data))) {
         const scanner = new ReplyScanner();
-        let thrown: unknown;
-        try {
-          for (const c of chunks) {
-            let pos = 0;
-            while (pos < c.length) {
-              const end = scanner.next(c, pos);
-              if (end < 0) break;
-              pos = end;
-            }
-          }
-        } catch (e) {
-          thrown = e;
-        }
-        expect(thrown, how).toBeInstanceOf(ProtocolError);
-        expect((thrown as ProtocolError).code, how).toBe(code);
+        expect(
+          protocolErrorCode(() =>
+            drive(
+              (buf, p) => scanner.next(buf, p),
+              chunks,
+              () => {},
+            ),
+          ),
+          how,
+        ).toBe(code);
       }
     });
   }

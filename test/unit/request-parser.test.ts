@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/resp/errors.js';
 import { splitInline } from '../../src/resp/inline.js';
 import { RequestParser } from '../../src/resp/request-parser.js';
 import { b, bulk, cmd } from '../helpers/resp.js';
 import { drive } from '../helpers/drive.js';
+import { protocolErrorCode } from '../helpers/protocol-error.js';
 import { splits } from '../helpers/split.js';
 
 interface Seen {
@@ -132,14 +132,10 @@ describe('RequestParser', () => {
   for (const [name, data, code] of BAD) {
     it(`rejects ${name} with ${code}`, () => {
       for (const { name: how, chunks } of splits(b(data))) {
-        let thrown: unknown;
-        try {
-          parseAll(chunks);
-        } catch (e) {
-          thrown = e;
-        }
-        expect(thrown, how).toBeInstanceOf(ProtocolError);
-        expect((thrown as ProtocolError).code, how).toBe(code);
+        expect(
+          protocolErrorCode(() => parseAll(chunks)),
+          how,
+        ).toBe(code);
       }
     });
   }

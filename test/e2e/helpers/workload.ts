@@ -17,14 +17,6 @@ export interface WorkloadReport {
   redisPy: { keys: number; errors: string[]; nodes: number[]; mismatches: number };
 }
 
-/** Master slot ranges as the real cluster reports them (asked directly). */
-export async function masterRanges(cluster: RunningCluster): Promise<Array<{ start: number; end: number }>> {
-  const json = JSON.parse(await cluster.cli(cluster.nodes[0], ['--json', 'CLUSTER', 'SLOTS'])) as Array<
-    [number, number]
-  >;
-  return json.map(([start, end]) => ({ start, end }));
-}
-
 /**
  * The same mixed workload from four clients through the tunnel's seed listener, none given a
  * password; every error is collected, not thrown, so a test can assert zero.
@@ -40,7 +32,7 @@ export async function mixedWorkload(
     nodeRedis: { keys: 0, errors: 0, masters: [] },
     redisPy: { keys: 0, errors: [], nodes: [], mismatches: 0 },
   };
-  for (const r of await masterRanges(cluster)) {
+  for (const r of await cluster.slotRanges()) {
     for (const slot of [r.start, Math.floor((r.start + r.end) / 2), r.end]) {
       const key = keyForSlot(slot, `${prefix}:cli:`);
       const set = (await redisCli(['-c', '-p', String(seedPort), 'SET', key, `v${slot}`])).trim();
