@@ -4,10 +4,13 @@
  * rewrites of a 1,000-node cluster. Figures are medians of several rounds after a warm-up.
  */
 import { Session } from '../src/protocol/session.js';
+import type { SessionSink } from '../src/protocol/sink.js';
 import { decode } from '../src/resp/decode.js';
-import type { LocalAddress, NodeRef } from '../src/rewrite/address.js';
-import { rewriteTopologyFrame } from '../src/rewrite/index.js';
+import { applyEdits } from '../src/resp/encode.js';
+import { rewriteElement } from '../src/rewrite/index.js';
+import { newOutcome } from '../src/rewrite/outcome.js';
 import { AddressMap } from '../src/topology/address-map.js';
+import { localAddress } from '../src/topology/endpoint.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
@@ -30,24 +33,30 @@ function measure(fn: () => void): number {
 const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
 const cmd = (...a: string[]): string => `*${a.length}\r\n${a.map(bulk).join('')}`;
 
-const noLookup = (_: NodeRef): LocalAddress | undefined => undefined;
+/** Nothing is served: no reply is rewritten, so this measures the pass-through path. */
+const NOTHING_SERVED = { lookup: () => undefined, tls: true };
 
 /** Feeds `batches` rounds of (requests, replies) through one Session; replies in `chunkSize` chunks. */
 function sessionPass(requests: Buffer, replies: Buffer, batches: number, chunkSize: number): () => void {
   const chunks: Buffer[] = [];
   for (let p = 0; p < replies.length; p += chunkSize) chunks.push(replies.subarray(p, p + chunkSize));
   return () => {
-    let sink = 0;
-    const session = new Session({
-      lookup: noLookup,
-      toServer: (b) => (sink += b.length),
-      toClient: (b) => (sink += b.length),
-    });
+    let bytes = 0;
+    const sink: SessionSink = {
+      toServer: (b) => (bytes += b.length),
+      toClient: (b) => (bytes += b.length),
+      resume: () => {},
+      fail: (e) => {
+        throw e;
+      },
+      notice: () => {},
+    };
+    const session = new Session(sink, { addresses: NOTHING_SERVED });
     for (let i = 0; i < batches; i++) {
       session.fromClient(requests);
       for (const c of chunks) session.fromServer(c);
     }
-    if (sink === 0) throw new Error('nothing forwarded');
+    if (bytes === 0) throw new Error('nothing forwarded');
   };
 }
 
@@ -123,11 +132,11 @@ function bigTopology(): { nodes: string; slots: string; map: AddressMap } {
     );
     map.set(
       { id: mid, ip: mip, port: 6379, hostname: `master-${m}.example.internal` },
-      { host: '127.0.0.1', port: 20000 + 2 * m },
+      localAddress('127.0.0.1', 20000 + 2 * m),
     );
     map.set(
       { id: rid, ip: rip, port: 6379, hostname: `replica-${m}.example.internal` },
-      { host: '127.0.0.1', port: 20001 + 2 * m },
+      localAddress('127.0.0.1', 20001 + 2 * m),
     );
   }
   return { nodes: bulk(lines.join('\n') + '\n'), slots: `*${ranges.length}\r\n${ranges.join('')}`, map };
@@ -138,7 +147,11 @@ function rewriteCase(kind: 'nodes' | 'slots', frame: Buffer, map: AddressMap): {
   const runs = 50;
   const ms =
     measure(() => {
-      for (let i = 0; i < runs; i++) out = rewriteTopologyFrame(kind, frame, map.lookup).bytes;
+      for (let i = 0; i < runs; i++) {
+        const outcome = newOutcome();
+        rewriteElement(kind, frame, 0, { lookup: map.lookup, tls: true }, outcome);
+        out = applyEdits(frame, outcome.edits);
+      }
     }) / runs;
   decode(out); // the result is well-formed
   if (out.equals(frame)) throw new Error(`${kind}: nothing was rewritten`);

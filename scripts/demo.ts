@@ -3,10 +3,10 @@
  * 127.0.0.11-16, starts the tunnel against it, prints how to connect, and stops both on Ctrl-C.
  *   node dist/scripts/demo.js [layout]      layouts: default, same-port, hostname, unknown-endpoint
  */
+import { readyReport } from '../src/cli/report.js';
 import { createLogger } from '../src/log.js';
-import { DEFAULTS, type TunnelOptions } from '../src/options.js';
-import { readyReport } from '../src/report.js';
-import { Tunnel } from '../src/tunnel.js';
+import { resolveOptions } from '../src/tunnel/options.js';
+import { Tunnel } from '../src/tunnel/tunnel.js';
 import { LAYOUTS, type RunningCluster, startCluster } from './lib/cluster.js';
 
 async function main(): Promise<number> {
@@ -40,14 +40,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const seed = cluster.nodes[0];
-  const options: TunnelOptions = {
-    ...DEFAULTS,
+  const options = resolveOptions({
     seed: { host: seed.ip, port: seed.port },
     tls: true,
     caFile: cluster.certs.caCert,
     user: cluster.spec.user,
     password: cluster.spec.password,
-  };
+  });
   const tunnel = new Tunnel(options, log);
   started.tunnel = tunnel;
   try {
@@ -56,14 +55,14 @@ async function main(): Promise<number> {
     await cluster.stop();
     throw e;
   }
-  const local = tunnel.seed?.local;
+  const local = tunnel.table.seed?.local;
   process.stdout.write(
     [
       '',
       `Cluster: ${cluster.nodes.length} TLS-only redis-server nodes on ${cluster.nodes.map((n) => `${n.ip}:${n.port}`).join(', ')},`,
       `ACL user "${cluster.spec.user}" with a password, certificates from a throwaway CA in ${cluster.certs.dir}.`,
       '',
-      readyReport(tunnel),
+      readyReport(tunnel.table),
       '',
       'Try, in another terminal (no password, no TLS):',
       `  redis-cli -c -p ${local?.port} set hello world`,

@@ -35,3 +35,27 @@ export function createLogger(
     transports: [new winston.transports.Stream({ stream })],
   });
 }
+
+/** A failure that names the node it happened at (NodeError, DiscoveryError). */
+interface NodeFailure {
+  node: string;
+  reason: string;
+}
+
+function isNodeFailure(e: unknown): e is NodeFailure {
+  return (
+    e instanceof Error &&
+    typeof (e as Partial<NodeFailure>).node === 'string' &&
+    typeof (e as Partial<NodeFailure>).reason === 'string'
+  );
+}
+
+/**
+ * One error as one line of log text, the same way everywhere: `node: reason` for a node failure
+ * (just the reason with `withNode: false`, where the line names the node already), else the message.
+ */
+export function describeError(e: unknown, o: { withNode: boolean } = { withNode: true }): string {
+  if (isNodeFailure(e)) return o.withNode ? `${e.node}: ${e.reason}` : e.reason;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

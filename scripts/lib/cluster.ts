@@ -87,6 +87,12 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     six(41, (i) => 7401 + i),
     { spares: [{ ip: '127.0.0.47', port: 7407 }] },
   ),
+  /** For the in-process tunnel tests: their own cluster, with a spare address for a 7th node. */
+  inproc: layout(
+    'inproc',
+    six(61, (i) => 7601 + i),
+    { spares: [{ ip: '127.0.0.67', port: 7607 }] },
+  ),
   'unknown-endpoint': layout(
     'unknown-endpoint',
     six(31, (i) => 7201 + i),

@@ -20,3 +20,16 @@ export function listenOn(
     });
   });
 }
+
+/** Stops accepting; resolves once the server is closed (at once when it never listened). */
+export function closeServer(server: net.Server | null | undefined): Promise<void> {
+  return new Promise((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
+}
+
+/** Words a bind error for one line of output. */
+export function bindFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return 'address in use';
+  if (code === 'EADDRNOTAVAIL') return 'address not available here';
+  return e instanceof Error ? e.message : String(e);
+}

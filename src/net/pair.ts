@@ -1,26 +1,11 @@
 import type * as net from 'node:net';
-import type { Logger } from '../log.js';
+import { describeError, type Logger } from '../log.js';
 import { Session } from '../protocol/session.js';
-import { ProtocolError } from '../resp/errors.js';
+import type { SessionNotice, SessionSink } from '../protocol/sink.js';
 import { errorReply } from '../resp/encode.js';
-import type { AddressLookup, NodeRef } from '../rewrite/address.js';
-import { type ConnectSettings, NodeError, type NodeTarget, openNode } from './connect.js';
-
-export interface PairDeps {
-  target: NodeTarget;
-  /** The node as the cluster announces it (for empty-endpoint redirects). */
-  self: { host: string; port: number };
-  settings: ConnectSettings;
-  lookup: AddressLookup;
-  learn?: (missing: NodeRef[]) => Promise<void> | void;
-  /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
-  rewriteRequest?: (request: Buffer) => Buffer | null;
-  maxFrameBytes: number;
-  log: Logger;
-  onClose: (pair: ConnectionPair) => void;
-  /** The node could not be reached (it may have failed over): the tunnel re-reads the topology. */
-  onUnreachable?: () => void;
-}
+import { ProtocolError } from '../resp/errors.js';
+import type { NodeTarget } from '../topology/types.js';
+import type { Pairs } from './pairs.js';
 
 /** Pause reasons for one socket: it flows again only when none is left. */
 class Valve {
@@ -38,18 +23,22 @@ class Valve {
   }
 }
 
-let nextId = 1;
-const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
-const lastUnreachableWarning = new Map<string, number>();
+/** How long a client that never reads may hold a pair open after the node closed. */
+const CLIENT_DRAIN_MS = 10_000;
+/** Re-authentication waits for an idle moment: every 50 ms, for up to a minute. */
+const REAUTH_RETRY_MS = 50;
+const REAUTH_ATTEMPTS = 1200;
 
 /**
  * One client connection and its own upstream connection to the node its listener fronts. The
  * upstream is authenticated before any client byte is forwarded (client bytes wait, unread).
  */
 export class ConnectionPair {
-  readonly id = nextId++;
+  readonly id: number;
   private readonly client: net.Socket;
-  private readonly deps: PairDeps;
+  private readonly target: NodeTarget;
+  private readonly self: { host: string; port: number };
+  private readonly owner: Pairs;
   private readonly log: Logger;
   private upstream: net.Socket | null = null;
   private session: Session | null = null;
@@ -58,10 +47,19 @@ export class ConnectionPair {
   private bytesIn = 0;
   private bytesOut = 0;
 
-  constructor(client: net.Socket, deps: PairDeps) {
+  constructor(
+    client: net.Socket,
+    id: number,
+    target: NodeTarget,
+    self: { host: string; port: number },
+    owner: Pairs,
+  ) {
+    this.id = id;
     this.client = client;
-    this.deps = deps;
-    this.log = deps.log.child({ conn: this.id });
+    this.target = target;
+    this.self = self;
+    this.owner = owner;
+    this.log = owner.context.log.child({ component: 'conn', node: target.label, conn: id });
     client.setNoDelay(true);
     client.pause(); // hold client bytes in the kernel until the upstream is ready
     client.on('error', this.onClientError);
@@ -69,18 +67,17 @@ export class ConnectionPair {
   }
 
   async start(): Promise<void> {
-    const { target, settings } = this.deps;
+    const { connector, auth, onUnreachable } = this.owner.context;
     let open;
     try {
-      open = await openNode(target, settings);
+      open = await connector.open(this.target, auth());
     } catch (e) {
-      const reason = e instanceof NodeError ? e.reason : String(e);
+      const reason = describeError(e, { withNode: false });
       // A node that is down meets every client retry: warn once per node per interval.
-      const now = Date.now();
-      if (now - (lastUnreachableWarning.get(target.label) ?? 0) >= UNREACHABLE_WARNING_INTERVAL_MS) {
-        lastUnreachableWarning.set(target.label, now);
+      const throttle = this.owner.unreachableWarnings;
+      if (throttle.allow(this.target.label)) {
         this.log.warn(
-          `cannot open upstream: ${reason} (repeats within ${UNREACHABLE_WARNING_INTERVAL_MS / 1000} s are logged at debug)`,
+          `cannot open upstream: ${reason} (repeats within ${throttle.intervalMs / 1000} s are logged at debug)`,
         );
       } else {
         this.log.debug(`cannot open upstream: ${reason}`);
@@ -90,10 +87,10 @@ export class ConnectionPair {
       // (ioredis, redis-py, go-redis), which is what a failover needs; ERR would fail the command.
       if (!this.closed) {
         this.client.end(
-          errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`),
+          errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${this.target.label}: ${reason}`),
         );
       }
-      this.deps.onUnreachable?.();
+      onUnreachable(this.target);
       return;
     }
     if (this.closed) {
@@ -108,12 +105,7 @@ export class ConnectionPair {
     const client = this.client;
     const clientValve = new Valve(client);
     const upstreamValve = new Valve(upstream);
-    const session = new Session({
-      lookup: this.deps.lookup,
-      self: this.deps.self,
-      learn: this.deps.learn,
-      rewriteRequest: this.deps.rewriteRequest,
-      limits: { maxFrameBytes: this.deps.maxFrameBytes },
+    const sink: SessionSink = {
       toServer: (buf) => {
         if (!upstream.write(buf)) clientValve.close('upstream is slow');
       },
@@ -121,18 +113,16 @@ export class ConnectionPair {
         this.bytesOut += buf.length;
         if (!client.write(buf)) upstreamValve.close('client is slow');
       },
-      onResume: () => upstreamValve.open('learning nodes'),
-      onError: (e) => this.fail('reply', e),
-      onUncertain: (reason) =>
-        this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${reason}`),
-      onInternalReply: (ok, reply) => {
-        if (ok) this.log.debug('re-authenticated with a fresh token');
-        else this.log.warn(`re-authentication refused by the node: ${reply}`);
-      },
-      onUnmapped: (missing) =>
-        this.log.warn(
-          `reply names nodes the tunnel does not serve: ${missing.map((m) => `${m.host}:${m.port}`).join(', ')}`,
-        ),
+      resume: () => upstreamValve.open('learning nodes'),
+      fail: (e) => this.fail('reply', e),
+      notice: (n) => this.notice(n),
+    };
+    const { addresses, rewriteRequest, maxFrameBytes } = this.owner.context;
+    const session = new Session(sink, {
+      addresses,
+      self: this.self,
+      rewriteRequest,
+      limits: { maxFrameBytes },
     });
     this.session = session;
     upstream.on('drain', () => clientValve.open('upstream is slow'));
@@ -157,7 +147,7 @@ export class ConnectionPair {
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
     upstream.on('error', (e: Error) => {
-      this.log.debug(`upstream error: ${e.message}`);
+      this.log.debug(`upstream error: ${describeError(e)}`);
       this.destroy();
     });
     // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
@@ -165,7 +155,20 @@ export class ConnectionPair {
     if (pending) fromServer(pending);
     upstream.resume();
     client.resume();
-    this.log.debug(`connected to ${this.deps.target.label}`);
+    this.log.debug(`connected to ${this.target.label}`);
+  }
+
+  private notice(n: SessionNotice): void {
+    if (n.kind === 'uncertain') {
+      this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${n.reason}`);
+    } else if (n.kind === 'unmapped') {
+      const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
+      this.log.warn(`reply names nodes the tunnel does not serve: ${names}`);
+    } else if (n.ok) {
+      this.log.debug('re-authenticated with a fresh token');
+    } else {
+      this.log.warn(`re-authentication refused by the node: ${n.reply}`);
+    }
   }
 
   /**
@@ -173,7 +176,7 @@ export class ConnectionPair {
    * token expires. It goes in only between the client's requests on an idle connection, so the
    * client never sees its reply; a busy connection is retried every 50 ms for up to a minute.
    */
-  reauth(request: Buffer, attempts = 1200): void {
+  reauth(request: Buffer, attempts = REAUTH_ATTEMPTS): void {
     if (this.reauthTimer) clearTimeout(this.reauthTimer);
     this.reauthTimer = null;
     if (this.closed || !this.session) return;
@@ -184,7 +187,7 @@ export class ConnectionPair {
       );
       return;
     }
-    this.reauthTimer = setTimeout(() => this.reauth(request, attempts - 1), 50);
+    this.reauthTimer = setTimeout(() => this.reauth(request, attempts - 1), REAUTH_RETRY_MS);
     this.reauthTimer.unref();
   }
 
@@ -196,19 +199,18 @@ export class ConnectionPair {
     if (this.closed) return;
     if (e instanceof ProtocolError)
       this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
-    else this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? String(e)}`);
+    else this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? describeError(e)}`);
     this.destroy();
   }
 
   private endClient(): void {
     if (this.closed) return;
     this.client.end();
-    // A client that never reads would hold the pair open forever.
-    setTimeout(() => this.destroy(), 10_000).unref();
+    setTimeout(() => this.destroy(), CLIENT_DRAIN_MS).unref();
   }
 
   private readonly onClientError = (e: Error): void => {
-    this.log.debug(`client error: ${e.message}`);
+    this.log.debug(`client error: ${describeError(e)}`);
     this.destroy();
   };
 
@@ -218,8 +220,11 @@ export class ConnectionPair {
     this.upstream?.destroy();
     if (!this.closed) {
       this.closed = true;
-      this.log.debug(`closed (${this.bytesIn} bytes in, ${this.bytesOut} bytes out)`);
-      this.deps.onClose(this);
+      const pending = this.session?.pending ?? 0;
+      this.log.debug(
+        `closed (${this.bytesIn} bytes in, ${this.bytesOut} bytes out, ${pending} replies not delivered)`,
+      );
+      this.owner.closed(this);
     }
   };
 

@@ -137,3 +137,30 @@ export function classify(
       return PLAIN;
   }
 }
+
+/** Commands whose effect on the reply stream cannot be followed once they are queued in MULTI. */
+const UNSAFE_IN_TRANSACTION: ReadonlySet<CommandKind> = new Set<CommandKind>([
+  'subscribe',
+  'client-reply',
+  'hello',
+  'monitor',
+  'sync',
+]);
+
+/** Commands that run at once even inside MULTI (the server never queues them). */
+const NOT_QUEUED: ReadonlySet<CommandKind> = new Set<CommandKind>([
+  'multi',
+  'exec',
+  'discard',
+  'watch',
+  'quit',
+  'reset',
+]);
+
+export function unsafeInTransaction(cmd: Command): boolean {
+  return UNSAFE_IN_TRANSACTION.has(cmd.kind);
+}
+
+export function notQueued(cmd: Command): boolean {
+  return NOT_QUEUED.has(cmd.kind);
+}

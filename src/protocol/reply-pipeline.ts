@@ -1,30 +1,24 @@
 import { applyEdits } from '../resp/encode.js';
-import { ReplyScanner, type ScannerLimits, T_ERROR } from '../resp/reply-scanner.js';
-import { type AddressLookup, type NodeRef, newOutcome } from '../rewrite/address.js';
+import { ReplyScanner, type ScannerLimits } from '../resp/reply-scanner.js';
+import { T_ERROR } from '../resp/types.js';
 import { arrayElementStarts, rewriteElement } from '../rewrite/index.js';
+import { newOutcome } from '../rewrite/outcome.js';
 import { mayBeRedirect, rewriteRedirect } from '../rewrite/redirect.js';
-import { Mode, type ReplyAction, type ReplyTracker } from './tracker.js';
+import type { AddressBook, NodeRef } from '../topology/types.js';
+import type { SessionSink } from './sink.js';
+import { Mode, type ReplyAction } from './reply-action.js';
+import type { ReplyTracker } from './tracker.js';
 
 export interface ReplyPipelineOptions {
   tracker: ReplyTracker;
-  lookup: AddressLookup;
-  /** Where bytes for the client go, in order. */
-  write: (buf: Buffer) => void;
   /**
-   * Called with nodes a reply names that `lookup` does not know. If it returns a promise, the
-   * pipeline holds that reply (and everything after it) until the promise settles, then rewrites
-   * it again: the caller can bind a listener for the node first, so a client following the
-   * rewritten reply never finds a closed port.
+   * Where nodes are served. When a reply names a node it does not know and `ensure` exists, the
+   * pipeline holds that reply (and everything after it) until `ensure` settles, then rewrites it
+   * again: the tunnel can bind a listener for the node first, so a client following the rewritten
+   * reply never finds a closed port.
    */
-  learn?: (missing: NodeRef[]) => Promise<void> | void;
-  /** Nodes still unknown after learning: their addresses went out unchanged. */
-  onUnmapped?: (missing: NodeRef[]) => void;
-  /** Called when a held reply has been released and input may flow again. */
-  onResume?: () => void;
-  /** The reply to a request the tunnel sent itself (dropped from the client's stream). */
-  onInternalReply?: (ok: boolean, reply: string) => void;
-  /** Errors raised while resuming asynchronously (ProtocolError from later bytes). */
-  onError?: (err: unknown) => void;
+  addresses: AddressBook;
+  sink: SessionSink;
   limits?: ScannerLimits;
 }
 
@@ -42,7 +36,7 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Server → client. Frames that need no inspection stream through as the original bytes (one write
  * per chunk when nothing changes); frames that may change are held until complete, then rewritten
- * or released as they were.
+ * or released as they were. Replies to the tunnel's own requests are dropped here.
  */
 export class ReplyPipeline {
   private readonly o: ReplyPipelineOptions;
@@ -59,12 +53,7 @@ export class ReplyPipeline {
     this.scanner = new ReplyScanner(options.limits);
   }
 
-  /** True while a reply is held waiting for `learn`. */
-  get isBlocked(): boolean {
-    return this.blocked !== null;
-  }
-
-  /** Feeds server bytes. Returns false when the caller should pause input until `onResume`. */
+  /** Feeds server bytes. Returns false when the caller should pause input until `sink.resume`. */
   push(chunk: Buffer): boolean {
     if (this.blocked) {
       this.waiting.push(chunk);
@@ -74,7 +63,7 @@ export class ReplyPipeline {
   }
 
   private process(chunk: Buffer): boolean {
-    const { tracker, write } = this.o;
+    const { tracker, sink } = this.o;
     const len = chunk.length;
     let pos = 0;
     let runStart = 0;
@@ -91,7 +80,7 @@ export class ReplyPipeline {
       const end = this.scanner.next(chunk, pos);
       if (end < 0) {
         if (this.inspect) {
-          if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
+          if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
           this.held.push(frameStart === 0 ? chunk : chunk.subarray(frameStart));
           runStart = len;
         }
@@ -111,9 +100,9 @@ export class ReplyPipeline {
       // Most inspected frames (+OK, +QUEUED, plain errors) change nothing: no view is made for them.
       const candidate = action !== null || (this.type === T_ERROR && mayBeRedirect(buf, fs, fe));
       const frame = candidate ? (spanned ? buf : buf.subarray(fs, fe)) : buf;
-      const result = candidate ? this.rewrite(this.type, frame, action, true) : null;
+      const result = candidate ? this.replacement(this.type, frame, action, true) : null;
       if (result !== null && !Buffer.isBuffer(result)) {
-        if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
+        if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
         this.held = [];
         this.blocked = { type: this.type, frame, action, rest: chunk.subarray(end) };
         result.wait.then(
@@ -123,48 +112,57 @@ export class ReplyPipeline {
         return false;
       }
       if (result !== null) {
-        if (frameStart > runStart) write(chunk.subarray(runStart, frameStart));
-        if (result.length > 0) write(result);
+        if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
+        if (result.length > 0) sink.toClient(result);
         runStart = end;
       } else if (spanned) {
         // Unchanged: earlier parts go out as they came; this chunk's part joins the run.
-        for (const part of this.held) write(part);
+        for (const part of this.held) sink.toClient(part);
       }
       if (spanned) this.held = [];
       pos = end;
     }
-    if (len > runStart) write(runStart === 0 ? chunk : chunk.subarray(runStart));
+    if (len > runStart) sink.toClient(runStart === 0 ? chunk : chunk.subarray(runStart));
     return true;
   }
 
-  private rewrite(type: number, frame: Buffer, action: ReplyAction, mayLearn: boolean): RewriteResult {
-    const { lookup } = this.o;
-    let missing: NodeRef[] = [];
-    let out: Buffer | null = null;
+  /**
+   * What replaces an inspected frame: nothing for the reply to a request of the tunnel's own, the
+   * rewritten bytes, null to keep it, or a wait while unknown nodes are being served.
+   */
+  private replacement(type: number, frame: Buffer, action: ReplyAction, mayWait: boolean): RewriteResult {
     if (action && 'internal' in action) {
-      // The reply to a request the tunnel sent itself: it is replaced by nothing.
-      this.o.onInternalReply?.(action.internal, frame.toString('latin1', 0, 200).trim());
+      this.o.sink.notice({
+        kind: 'internal-reply',
+        ok: action.internal,
+        reply: frame.toString('latin1', 0, 200).trim(),
+      });
       return EMPTY;
     }
+    const { addresses } = this.o;
+    let missing: NodeRef[] = [];
+    let out: Buffer | null = null;
     if (type === T_ERROR) {
-      out = rewriteRedirect(frame, lookup, missing);
+      out = rewriteRedirect(frame, addresses.lookup, missing);
     } else if (action) {
       const outcome = newOutcome();
       if ('topology' in action) {
-        rewriteElement(action.topology, frame, 0, lookup, outcome);
+        rewriteElement(action.topology, frame, 0, addresses, outcome);
       } else {
         const starts = arrayElementStarts(frame, 0, action.exec.length);
         if (!starts) this.o.tracker.failSafe('EXEC reply does not match the queued commands');
         else
-          action.exec.forEach((kind, i) => kind && rewriteElement(kind, frame, starts[i], lookup, outcome));
+          action.exec.forEach(
+            (kind, i) => kind && rewriteElement(kind, frame, starts[i], addresses, outcome),
+          );
       }
       missing = outcome.missing;
       if (outcome.edits.length > 0) out = applyEdits(frame, outcome.edits);
     }
     if (missing.length > 0) {
-      const wait = mayLearn && this.o.learn ? this.o.learn(missing) : undefined;
+      const wait = mayWait ? addresses.ensure?.(missing) : undefined;
       if (wait) return { wait };
-      this.o.onUnmapped?.(missing);
+      this.o.sink.notice({ kind: 'unmapped', missing });
     }
     return out;
   }
@@ -172,15 +170,15 @@ export class ReplyPipeline {
   private resume(): void {
     const b = this.blocked as Blocked;
     try {
-      const out = this.rewrite(b.type, b.frame, b.action, false) as Buffer | null;
-      this.o.write(out ?? b.frame);
+      const out = this.replacement(b.type, b.frame, b.action, false) as Buffer | null;
+      this.o.sink.toClient(out ?? b.frame);
       this.blocked = null;
       let flowing = b.rest.length > 0 ? this.process(b.rest) : true;
       while (flowing && this.waiting.length > 0) flowing = this.process(this.waiting.shift() as Buffer);
-      if (flowing) this.o.onResume?.();
+      if (flowing) this.o.sink.resume();
     } catch (err) {
       this.blocked = null;
-      this.o.onError?.(err);
+      this.o.sink.fail(err);
     }
   }
 }

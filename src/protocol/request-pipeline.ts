@@ -2,12 +2,13 @@ import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
-import { Mode, type ReplyTracker } from './tracker.js';
+import type { SessionSink } from './sink.js';
+import { Mode } from './reply-action.js';
+import type { ReplyTracker } from './tracker.js';
 
 export interface RequestPipelineOptions {
   tracker: ReplyTracker;
-  /** Where bytes for the server go, in order. */
-  write: (buf: Buffer) => void;
+  sink: Pick<SessionSink, 'toServer'>;
   /**
    * Rewrites a complete request that names a node address (MIGRATE, CLUSTER MEET, REPLICAOF);
    * null keeps it. Without it, requests are never held.
@@ -46,7 +47,7 @@ export class RequestPipeline {
     const { tracker } = this.o;
     if (tracker.mode === Mode.Raw || this.unparsed) {
       this.flushHeld();
-      return this.o.write(chunk);
+      return this.o.sink.toServer(chunk);
     }
     this.runStart = 0;
     try {
@@ -60,12 +61,13 @@ export class RequestPipeline {
       this.flushHeld();
     }
     if (chunk.length > this.runStart)
-      this.o.write(this.runStart === 0 ? chunk : chunk.subarray(this.runStart));
+      this.o.sink.toServer(this.runStart === 0 ? chunk : chunk.subarray(this.runStart));
   }
 
   /** Parses one chunk, writing what is settled; bytes from `runStart` on are still to go out. */
   private scan(chunk: Buffer): void {
-    const { tracker, write } = this.o;
+    const { tracker, sink } = this.o;
+    const write = (buf: Buffer): void => sink.toServer(buf);
     const r = this.parser;
     let pos = 0;
     while (pos < chunk.length) {
@@ -112,7 +114,7 @@ export class RequestPipeline {
     const { tracker } = this.o;
     if (this.parser.inRequest || this.held.length > 0 || !tracker.canInject()) return false;
     tracker.onInternalRequest();
-    this.o.write(request);
+    this.o.sink.toServer(request);
     return true;
   }
 
@@ -126,7 +128,7 @@ export class RequestPipeline {
   private flushHeld(): void {
     // Called after every ordinary request: nothing to do (and nothing to allocate) unless held.
     if (this.held.length === 0) return;
-    for (const part of this.held) this.o.write(part);
+    for (const part of this.held) this.o.sink.toServer(part);
     this.held = [];
   }
 }

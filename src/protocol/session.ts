@@ -1,70 +1,50 @@
 import type { ScannerLimits } from '../resp/reply-scanner.js';
-import type { AddressLookup, LocalAddress, NodeRef } from '../rewrite/address.js';
+import type { AddressBook, LocalAddress, NodeRef } from '../topology/types.js';
 import { ReplyPipeline } from './reply-pipeline.js';
 import { RequestPipeline } from './request-pipeline.js';
+import type { SessionSink } from './sink.js';
 import { ReplyTracker } from './tracker.js';
 
 export interface SessionOptions {
-  /** Remote node → local address. */
-  lookup: AddressLookup;
+  /** Where nodes are served, and how to ask for one that is not (see ReplyPipelineOptions). */
+  addresses: AddressBook;
   /**
    * The node this connection talks to, as the cluster announces it. An empty endpoint in a reply
    * (`-MOVED 3999 :6380`, unknown-endpoint style) means "this node's host".
    */
   self?: { host: string; port: number };
-  toServer: (buf: Buffer) => void;
-  toClient: (buf: Buffer) => void;
-  /** See ReplyPipelineOptions.learn. */
-  learn?: (missing: NodeRef[]) => Promise<void> | void;
-  onUnmapped?: (missing: NodeRef[]) => void;
-  /** Called once if reply pairing had to stop on this connection. */
-  onUncertain?: (reason: string) => void;
-  onResume?: () => void;
-  onError?: (err: unknown) => void;
-  limits?: ScannerLimits;
-  /** See ReplyPipelineOptions.onInternalReply. */
-  onInternalReply?: (ok: boolean, reply: string) => void;
   /** See RequestPipelineOptions.rewrite (MIGRATE / CLUSTER MEET / REPLICAOF addresses). */
   rewriteRequest?: (request: Buffer) => Buffer | null;
+  limits?: ScannerLimits;
 }
 
 /**
  * One client connection's protocol state, both directions, with no I/O of its own: the socket
- * layer feeds bytes in and writes what comes out.
+ * layer feeds bytes in and the sink takes what comes out.
  */
 export class Session {
-  readonly tracker: ReplyTracker;
+  private readonly tracker: ReplyTracker;
   private readonly requests: RequestPipeline;
   private readonly replies: ReplyPipeline;
 
-  constructor(o: SessionOptions) {
-    this.tracker = new ReplyTracker(o.onUncertain);
-    const lookup = o.self ? withSelf(o.lookup, o.self) : o.lookup;
+  constructor(sink: SessionSink, o: SessionOptions) {
+    this.tracker = new ReplyTracker((reason) => sink.notice({ kind: 'uncertain', reason }));
+    const addresses = o.self ? withSelf(o.addresses, o.self) : o.addresses;
     this.requests = new RequestPipeline({
       tracker: this.tracker,
-      write: o.toServer,
+      sink,
       rewrite: o.rewriteRequest,
       maxFrameBytes: o.limits?.maxFrameBytes,
     });
-    this.replies = new ReplyPipeline({
-      tracker: this.tracker,
-      lookup,
-      write: o.toClient,
-      learn: o.learn,
-      onUnmapped: o.onUnmapped,
-      onResume: o.onResume,
-      onError: o.onError,
-      onInternalReply: o.onInternalReply,
-      limits: o.limits,
-    });
+    this.replies = new ReplyPipeline({ tracker: this.tracker, addresses, sink, limits: o.limits });
   }
 
-  /** Client bytes. Throws ProtocolError on a malformed request. */
+  /** Client bytes. A malformed request is passed on unparsed (see RequestPipeline). */
   fromClient(chunk: Buffer): void {
     this.requests.push(chunk);
   }
 
-  /** Server bytes. Returns false when input should pause until `onResume`. Throws ProtocolError. */
+  /** Server bytes. Returns false when input should pause until `sink.resume`. Throws ProtocolError. */
   fromServer(chunk: Buffer): boolean {
     return this.replies.push(chunk);
   }
@@ -74,14 +54,17 @@ export class Session {
     return this.requests.inject(request);
   }
 
-  get isBlocked(): boolean {
-    return this.replies.isBlocked;
+  /** Requests still waiting for (part of) their reply. */
+  get pending(): number {
+    return this.tracker.pending;
   }
 }
 
-function withSelf(lookup: AddressLookup, self: { host: string; port: number }): AddressLookup {
-  return (ref: NodeRef): LocalAddress | undefined => {
-    if (ref.host !== '') return lookup(ref);
-    return lookup({ ...ref, host: self.host }) ?? lookup(ref);
+/** Resolves the empty endpoint (unknown-endpoint style) to the host of the node this session talks to. */
+function withSelf(book: AddressBook, self: { host: string; port: number }): AddressBook {
+  const lookup = (ref: NodeRef): LocalAddress | undefined => {
+    if (ref.host !== '') return book.lookup(ref);
+    return book.lookup({ ...ref, host: self.host }) ?? book.lookup(ref);
   };
+  return { lookup, tls: book.tls, ensure: book.ensure?.bind(book) };
 }

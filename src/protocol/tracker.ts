@@ -1,7 +1,16 @@
-import { decode, isNull, text } from '../resp/decode.js';
-import { T_ARRAY, T_ATTRIBUTE, T_BULK_ERROR, T_ERROR, T_PUSH, T_SIMPLE } from '../resp/reply-scanner.js';
+import { T_ARRAY, T_ATTRIBUTE, T_ERROR, T_PUSH, T_SIMPLE, equalsAscii, isErrorType } from '../resp/types.js';
 import type { TopologyReply } from '../rewrite/index.js';
-import { type Command, type SubFamily, classify, isSubFamily } from './commands.js';
+import {
+  type Command,
+  type SubFamily,
+  classify,
+  isSubFamily,
+  notQueued,
+  unsafeInTransaction,
+} from './commands.js';
+import { type Pending, PendingQueue, entryFor, nextTransaction, sharedEntry } from './pending.js';
+import { Mode, type ReplyAction } from './reply-action.js';
+import { MESSAGE_KINDS, Subscriptions, readPubSubHead } from './subscriptions.js';
 
 /**
  * Knows, for every reply frame, which request it answers: the request side records what each
@@ -12,84 +21,23 @@ import { type Command, type SubFamily, classify, isSubFamily } from './commands.
  * still rewritten by the caller.
  */
 
-export const enum Mode {
-  /** Replies are paired with requests. */
-  Track = 0,
-  /** Pairing stopped (MONITOR, or uncertainty): frames pass unchanged except top-level MOVED/ASK. */
-  Passthrough = 1,
-  /** The stream is no longer RESP frames (SYNC/PSYNC sends an RDB payload without CRLF). */
-  Raw = 2,
-}
-
-/** What the caller must do with a reply frame beyond forwarding it. */
-export type ReplyAction =
-  | { topology: TopologyReply }
-  | { exec: Array<TopologyReply | null> }
-  /** The reply to a request the tunnel sent itself: drop it; `ok` is false for an error reply. */
-  | { internal: boolean }
-  | null;
+const MINUS = 0x2d;
 
 const INTERNAL: Command = Object.freeze({ kind: 'internal' });
 
-interface Pending {
-  cmd: Command;
-  /** Sent between MULTI and EXEC/DISCARD, so answered by +QUEUED or a queue-time error. */
-  inTx: boolean;
-  /** Its queue-time reply was +QUEUED, so EXEC's array holds its real reply. */
-  queued: boolean;
-  /** Subscribe family: confirmations still expected; -1 means "until that family has none left". */
-  remaining: number;
-  /** EXEC: the commands sent since MULTI. */
-  tx: Pending[] | null;
-}
-
-const PLAIN_ENTRY: Pending = Object.freeze({
-  cmd: Object.freeze({ kind: 'plain' }) as Command,
-  inTx: false,
-  queued: false,
-  remaining: 0,
-  tx: null,
-}) as Pending;
-
-/** Commands whose effect on the reply stream cannot be followed once they are queued in MULTI. */
-function unsafeInTransaction(cmd: Command): boolean {
-  return (
-    cmd.kind === 'subscribe' ||
-    cmd.kind === 'client-reply' ||
-    cmd.kind === 'hello' ||
-    cmd.kind === 'monitor' ||
-    cmd.kind === 'sync'
-  );
-}
-
-/** Commands that run at once even inside MULTI (the server never queues them). */
-function notQueued(cmd: Command): boolean {
-  return (
-    cmd.kind === 'multi' ||
-    cmd.kind === 'exec' ||
-    cmd.kind === 'discard' ||
-    cmd.kind === 'watch' ||
-    cmd.kind === 'quit' ||
-    cmd.kind === 'reset'
-  );
-}
-
-const MESSAGE_KINDS = new Set(['message', 'pmessage', 'smessage']);
+const PLAIN_ENTRY = sharedEntry(Object.freeze({ kind: 'plain' }) as Command);
 
 export class ReplyTracker {
   mode: Mode = Mode.Track;
   /** Protocol of the reply stream: 2 until a HELLO 3 succeeds, back to 2 on RESET. */
   protocol = 2;
 
-  private readonly queue: Pending[] = [];
-  private head = 0;
+  private readonly queue = new PendingQueue();
   /** Request side: the open transaction's commands, from MULTI until EXEC/DISCARD/RESET. */
   private tx: Pending[] | null = null;
   private replyOff = false;
   private skipNext = false;
-  private readonly channels = new Set<string>();
-  private readonly patterns = new Set<string>();
-  private readonly shardChannels = new Set<string>();
+  private readonly subscriptions = new Subscriptions();
   private readonly onUncertain: (reason: string) => void;
 
   constructor(onUncertain: (reason: string) => void = () => {}) {
@@ -98,12 +46,12 @@ export class ReplyTracker {
 
   /** Number of requests still waiting for (part of) their reply. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /** True while the connection is in RESP2/RESP3 pub/sub state (at least one subscription). */
   get subscribed(): boolean {
-    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+    return this.subscriptions.active;
   }
 
   // ---- request side ------------------------------------------------------------------------
@@ -124,16 +72,7 @@ export class ReplyTracker {
       return;
     }
     if (cmd.kind === 'reset') return this.onReset(cmd);
-    const entry: Pending =
-      cmd.kind === 'plain' && !this.tx
-        ? PLAIN_ENTRY
-        : {
-            cmd,
-            inTx: false,
-            queued: false,
-            remaining: cmd.kind === 'subscribe' ? cmd.channels || -1 : 0,
-            tx: null,
-          };
+    const entry = cmd.kind === 'plain' && !this.tx ? PLAIN_ENTRY : entryFor(cmd);
     this.applyTxState(cmd, entry);
     this.queue.push(entry);
   }
@@ -156,27 +95,11 @@ export class ReplyTracker {
 
   /** Records a request the tunnel sent itself (see canInject). */
   onInternalRequest(): void {
-    this.queue.push({ cmd: INTERNAL, inTx: false, queued: false, remaining: 0, tx: null });
+    this.queue.push(entryFor(INTERNAL));
   }
 
   private applyTxState(cmd: Command, entry: Pending | null): void {
-    switch (cmd.kind) {
-      case 'multi':
-        if (!this.tx) this.tx = []; // a nested MULTI is refused and the open transaction goes on
-        return;
-      case 'exec':
-        if (entry) entry.tx = this.tx ?? [];
-        this.tx = null;
-        return;
-      case 'discard':
-        this.tx = null;
-        return;
-      default:
-        if (this.tx && !notQueued(cmd) && entry) {
-          entry.inTx = true;
-          this.tx.push(entry);
-        }
-    }
+    this.tx = nextTransaction(this.tx, cmd, entry);
   }
 
   private onClientReply(cmd: Command): void {
@@ -185,7 +108,7 @@ export class ReplyTracker {
     this.skipNext = false;
     if (inTx) {
       // Queued: it would change reply suppression in the middle of EXEC.
-      const entry: Pending = { cmd, inTx: true, queued: false, remaining: 0, tx: null };
+      const entry = entryFor(cmd, true);
       (this.tx as Pending[]).push(entry);
       if (!silent) this.queue.push(entry);
       return;
@@ -194,7 +117,7 @@ export class ReplyTracker {
       case 'on':
         // ON clears OFF/SKIP first, then answers +OK.
         this.replyOff = false;
-        this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+        this.queue.push(entryFor(cmd));
         return;
       case 'off':
         this.replyOff = true;
@@ -203,7 +126,7 @@ export class ReplyTracker {
         if (!this.replyOff) this.skipNext = true;
         return;
       default:
-        if (!silent) this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+        if (!silent) this.queue.push(entryFor(cmd));
     }
   }
 
@@ -212,7 +135,7 @@ export class ReplyTracker {
     this.tx = null;
     this.replyOff = false;
     this.skipNext = false;
-    this.queue.push({ cmd, inTx: false, queued: false, remaining: 0, tx: null });
+    this.queue.push(entryFor(cmd));
   }
 
   // ---- reply side --------------------------------------------------------------------------
@@ -224,7 +147,7 @@ export class ReplyTracker {
    */
   startFrame(type: number): boolean {
     if (this.mode !== Mode.Track) return type === T_ERROR;
-    const head = this.peek();
+    const head = this.queue.peek();
     if (head?.cmd.kind === 'sync' && type !== T_ERROR) {
       // +FULLRESYNC / +CONTINUE, then an RDB payload without CRLF and a command stream.
       this.mode = Mode.Raw;
@@ -269,30 +192,13 @@ export class ReplyTracker {
     return this.consume(type, buf, start, end);
   }
 
-  private peek(): Pending | undefined {
-    return this.head < this.queue.length ? this.queue[this.head] : undefined;
-  }
-
-  private shift(): Pending | undefined {
-    if (this.head >= this.queue.length) return undefined;
-    const e = this.queue[this.head++];
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
-    return e;
-  }
-
   private consume(type: number, buf: Buffer | null, start: number, end: number): ReplyAction {
-    const head = this.shift();
+    const head = this.queue.shift();
     if (!head) {
       this.failSafe('a reply with no request waiting for it');
       return null;
     }
-    const isError = type === T_ERROR || type === T_BULK_ERROR;
+    const isError = isErrorType(type);
     const kind = head.cmd.kind;
     if (kind === 'subscribe') {
       // A subscribe-family command answers with confirmations, or with one error (arity, CROSSSLOT, MOVED...).
@@ -326,7 +232,7 @@ export class ReplyTracker {
 
   private execAction(head: Pending, type: number, buf: Buffer | null, start: number): ReplyAction {
     // `*-1`: WATCH failed, nothing ran.
-    if (!buf || type !== T_ARRAY || !head.tx || buf[start + 1] === 0x2d) return null;
+    if (!buf || type !== T_ARRAY || !head.tx || buf[start + 1] === MINUS) return null;
     const queued = head.tx.filter((e) => e.queued);
     return {
       exec: queued.map((e) => (e.cmd.kind === 'topology' ? (e.cmd.topology as TopologyReply) : null)),
@@ -336,9 +242,7 @@ export class ReplyTracker {
   /** RESET's reply: back to RESP2, no subscriptions (dropped without unsubscribe frames). */
   private resetReplyState(): void {
     this.protocol = 2;
-    this.channels.clear();
-    this.patterns.clear();
-    this.shardChannels.clear();
+    this.subscriptions.clear();
   }
 
   private onPush(buf: Buffer, start: number, end: number): void {
@@ -349,12 +253,12 @@ export class ReplyTracker {
 
   /** RESP2: an array that is pub/sub traffic rather than a reply. Returns true when it was. */
   private onPubSubArray(buf: Buffer, start: number, end: number): boolean {
-    const head = this.peek();
+    const head = this.queue.peek();
     const { kind, channel } = readPubSubHead(buf, start, end);
     if (kind === null) return false;
     if (this.subscribed && MESSAGE_KINDS.has(kind)) return true;
     if (!isSubFamily(kind)) return false;
-    if (head?.cmd.kind === 'subscribe' || (kind === 'sunsubscribe' && this.shardChannels.size > 0)) {
+    if (head?.cmd.kind === 'subscribe' || (kind === 'sunsubscribe' && this.subscriptions.shardActive)) {
       this.onConfirmation(kind, channel);
       return true;
     }
@@ -362,59 +266,25 @@ export class ReplyTracker {
   }
 
   private onConfirmation(kind: SubFamily, channel: string | null): void {
-    const set = this.setFor(kind);
-    if (kind.includes('unsub')) {
-      if (channel !== null) set.delete(channel);
-    } else if (channel !== null) {
-      set.add(channel);
-    }
-    const head = this.peek();
+    const left = this.subscriptions.confirm(kind, channel);
+    const head = this.queue.peek();
     if (!head || head.cmd.family !== kind) {
       // The server drops shard channels on its own when their slot moves away.
       if (kind !== 'sunsubscribe') this.failSafe(`unexpected ${kind} confirmation`);
       return;
     }
     if (head.remaining > 0) {
-      if (--head.remaining === 0) this.shift();
-    } else if (set.size === 0) {
-      this.shift();
+      if (--head.remaining === 0) this.queue.shift();
+    } else if (left === 0) {
+      this.queue.shift();
     }
-  }
-
-  private setFor(kind: SubFamily): Set<string> {
-    if (kind === 'subscribe' || kind === 'unsubscribe') return this.channels;
-    if (kind === 'psubscribe' || kind === 'punsubscribe') return this.patterns;
-    return this.shardChannels;
   }
 
   /** Stops pairing for the rest of the connection and reports why, once. */
   failSafe(reason: string): void {
     if (this.mode !== Mode.Track) return;
     this.mode = Mode.Passthrough;
-    this.queue.length = 0;
-    this.head = 0;
+    this.queue.clear();
     this.onUncertain(reason);
   }
-}
-
-function equalsAscii(buf: Buffer, start: number, end: number, s: string): boolean {
-  if (end - start !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
-  return true;
-}
-
-/** First element (as lower-case text) and second element (channel) of a pub/sub frame. */
-function readPubSubHead(
-  buf: Buffer,
-  start: number,
-  end: number,
-): { kind: string | null; channel: string | null } {
-  const frame = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-  const root = decode(frame);
-  const el = root.children;
-  if (!el || el.length < 2 || el[0].children || isNull(el[0])) return { kind: null, channel: null };
-  const kindText = text(frame, el[0]);
-  if (kindText.length > 16) return { kind: null, channel: null };
-  const channel = el[1].children || isNull(el[1]) ? null : text(frame, el[1]);
-  return { kind: kindText.toLowerCase(), channel };
 }

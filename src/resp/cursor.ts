@@ -1,5 +1,18 @@
 import { ProtocolError } from './errors.js';
-import { T_ATTRIBUTE, T_BULK, T_BULK_ERROR, T_INTEGER, T_MAP, T_NULL, T_VERBATIM } from './reply-scanner.js';
+import {
+  CR,
+  LF,
+  T_ATTRIBUTE,
+  T_INTEGER,
+  T_MAP,
+  T_NULL,
+  isAggregate,
+  isBulkType,
+  parseInteger,
+} from './types.js';
+
+const MINUS = 0x2d;
+const ZERO = 0x30;
 
 /**
  * Reads a complete, already delimited frame element by element without building a tree: for hot
@@ -24,18 +37,18 @@ export class Cursor {
     const buf = this.buf;
     let p = this.pos + 1;
     let negative = false;
-    if (buf[p] === 0x2d) {
+    if (buf[p] === MINUS) {
       negative = true;
       p++;
     }
     let n = 0;
     let digits = 0;
-    for (; p < buf.length && buf[p] !== 0x0d; p++) {
-      const c = buf[p] - 0x30;
+    for (; p < buf.length && buf[p] !== CR; p++) {
+      const c = buf[p] - ZERO;
       if (c < 0 || c > 9 || ++digits > 15) throw new ProtocolError('ERR_BAD_LENGTH', 'bad length');
       n = n * 10 + c;
     }
-    if (digits === 0 || buf[p + 1] !== 0x0a) throw new ProtocolError('ERR_BAD_LENGTH', 'bad length');
+    if (digits === 0 || buf[p + 1] !== LF) throw new ProtocolError('ERR_BAD_LENGTH', 'bad length');
     this.pos = p + 2;
     return negative ? -n : n;
   }
@@ -51,7 +64,7 @@ export class Cursor {
   /** Reads a string-like element (bulk, simple, verbatim) as latin1; null for null elements. */
   string(): string | null {
     const type = this.peek();
-    if (type === T_BULK || type === T_BULK_ERROR || type === T_VERBATIM) {
+    if (isBulkType(type)) {
       const n = this.header();
       if (n < 0) return null;
       const s = this.buf.toString('latin1', this.pos, this.pos + n);
@@ -68,6 +81,18 @@ export class Cursor {
     return s;
   }
 
+  /** Reads a bulk string as a view of its payload, checking its length and terminator. */
+  bulk(): Buffer {
+    if (!isBulkType(this.peek())) throw new ProtocolError('ERR_EXPECTED_BULK', 'expected a bulk string');
+    const n = this.header();
+    const end = this.pos + Math.max(n, 0);
+    if (n < 0 || this.buf[end] !== CR || this.buf[end + 1] !== LF)
+      throw new ProtocolError('ERR_BAD_TERMINATOR', 'bulk payload not followed by CRLF');
+    const value = this.buf.subarray(this.pos, end);
+    this.pos = end + 2;
+    return value;
+  }
+
   /** Reads an integer element; NaN (and the cursor past the element) for anything else. */
   integer(): number {
     if (this.peek() !== T_INTEGER) {
@@ -75,20 +100,20 @@ export class Cursor {
       return NaN;
     }
     const end = this.lineEnd();
-    const text = this.buf.toString('latin1', this.pos + 1, end);
+    const n = parseInteger(this.buf, this.pos + 1, end);
     this.pos = end + 2;
-    return /^-?\d{1,16}$/.test(text) ? Number(text) : NaN;
+    return n;
   }
 
   /** Moves past one element (an attribute prefix and the element it prefixes count as one). */
   skip(): void {
     const type = this.peek();
-    if (type === T_BULK || type === T_BULK_ERROR || type === T_VERBATIM) {
+    if (isBulkType(type)) {
       const n = this.header();
       if (n >= 0) this.pos += n + 2;
       return;
     }
-    if (type === 0x2a || type === T_MAP || type === 0x7e || type === 0x3e || type === T_ATTRIBUTE) {
+    if (isAggregate(type)) {
       const count = this.aggregateCount();
       for (let i = 0; i < count; i++) this.skip();
       if (type === T_ATTRIBUTE) this.skip();
@@ -98,7 +123,7 @@ export class Cursor {
   }
 
   private lineEnd(): number {
-    const cr = this.buf.indexOf(0x0d, this.pos);
+    const cr = this.buf.indexOf(CR, this.pos);
     if (cr < 0) throw new ProtocolError('ERR_BAD_TERMINATOR', 'line not ended by CRLF');
     return cr;
   }

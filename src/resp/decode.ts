@@ -1,14 +1,16 @@
 import { DEFAULT_MAX_DEPTH, ProtocolError } from './errors.js';
 import {
+  CR,
+  LF,
   T_ARRAY,
   T_ATTRIBUTE,
-  T_BULK,
-  T_BULK_ERROR,
+  T_INTEGER,
   T_MAP,
-  T_PUSH,
-  T_SET,
-  T_VERBATIM,
-} from './reply-scanner.js';
+  T_NULL,
+  isAggregate,
+  isBulkType,
+  parseInteger,
+} from './types.js';
 
 /**
  * One decoded RESP element, described by offsets into the buffer it came from, so that a rewriter
@@ -29,17 +31,6 @@ export interface RespNode {
   length: number;
   /** Aggregates: their elements, maps and attributes flattened to key, value, key, value. */
   children: RespNode[] | null;
-}
-
-const CR = 0x0d;
-const LF = 0x0a;
-
-export function isAggregate(type: number): boolean {
-  return type === T_ARRAY || type === T_MAP || type === T_SET || type === T_PUSH || type === T_ATTRIBUTE;
-}
-
-function isBulkType(type: number): boolean {
-  return type === T_BULK || type === T_BULK_ERROR || type === T_VERBATIM;
 }
 
 function lineEnd(buf: Buffer, from: number): number {
@@ -116,23 +107,12 @@ export function text(buf: Buffer, node: RespNode): string {
 
 /** True for `$-1`, `*-1` and RESP3 `_`. */
 export function isNull(node: RespNode): boolean {
-  return node.type === 0x5f || node.length === -1;
+  return node.type === T_NULL || node.length === -1;
 }
 
 /** The value of an integer element, or NaN when the element is not a well-formed integer. */
 export function integer(buf: Buffer, node: RespNode): number {
-  if (node.type !== 0x3a) return NaN;
-  let i = node.valueStart;
-  const negative = buf[i] === 0x2d;
-  if (negative || buf[i] === 0x2b) i++;
-  if (i >= node.valueEnd || node.valueEnd - i > 16) return NaN;
-  let n = 0;
-  for (; i < node.valueEnd; i++) {
-    const c = buf[i] - 0x30;
-    if (c < 0 || c > 9) return NaN;
-    n = n * 10 + c;
-  }
-  return negative ? -n : n;
+  return node.type === T_INTEGER ? parseInteger(buf, node.valueStart, node.valueEnd) : NaN;
 }
 
 /** Reads a map element (`%` RESP3, or a RESP2 flat array of even length) as key → child pairs. */

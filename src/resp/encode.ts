@@ -7,27 +7,12 @@ export interface Edit {
   bytes: Buffer;
 }
 
-// Rewrites write the same few local hosts and ports over and over: encode each once.
-const bulkCache = new Map<string, Buffer>();
-const integerCache = new Map<number, Buffer>();
-const CACHE_LIMIT = 70_000;
-
 export function bulkString(value: string): Buffer {
-  let b = bulkCache.get(value);
-  if (!b) {
-    b = Buffer.from(`$${Buffer.byteLength(value, 'latin1')}\r\n${value}\r\n`, 'latin1');
-    if (bulkCache.size < CACHE_LIMIT) bulkCache.set(value, b);
-  }
-  return b;
+  return Buffer.from(`$${Buffer.byteLength(value, 'latin1')}\r\n${value}\r\n`, 'latin1');
 }
 
 export function integerReply(value: number): Buffer {
-  let b = integerCache.get(value);
-  if (!b) {
-    b = Buffer.from(`:${value}\r\n`, 'latin1');
-    if (integerCache.size < CACHE_LIMIT) integerCache.set(value, b);
-  }
-  return b;
+  return Buffer.from(`:${value}\r\n`, 'latin1');
 }
 
 export function aggregateHeader(type: number, count: number): Buffer {

@@ -18,15 +18,21 @@ export type ProtocolErrorCode =
   /** A multibulk request element that is not a bulk string. */
   | 'ERR_EXPECTED_BULK';
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+/**
+ * An error the project raises on purpose, with a stable `code` that callers and tests act on; the
+ * message is for people and may change. Every error family (protocol, discovery, startup) is one.
+ */
+export class CodedError<Code extends string> extends Error {
+  readonly code: Code;
 
-  constructor(code: ProtocolErrorCode, message: string) {
+  constructor(code: Code, message: string) {
     super(message);
-    this.name = 'ProtocolError';
+    this.name = new.target.name;
     this.code = code;
   }
 }
+
+export class ProtocolError extends CodedError<ProtocolErrorCode> {}
 
 /** Default cap on one frame (request or reply): generous, above Redis' 512 MiB proto-max-bulk-len. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;

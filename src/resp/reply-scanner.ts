@@ -1,4 +1,23 @@
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_BYTES, ProtocolError } from './errors.js';
+import {
+  CR,
+  LF,
+  T_ARRAY,
+  T_ATTRIBUTE,
+  T_BIGNUM,
+  T_BOOLEAN,
+  T_BULK,
+  T_BULK_ERROR,
+  T_DOUBLE,
+  T_ERROR,
+  T_INTEGER,
+  T_MAP,
+  T_NULL,
+  T_PUSH,
+  T_SET,
+  T_SIMPLE,
+  T_VERBATIM,
+} from './types.js';
 
 /**
  * Finds the boundaries of server → client frames (every RESP2 and RESP3 type) in a byte stream
@@ -6,25 +25,6 @@ import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_BYTES, ProtocolError } from './err
  * length, lines are found with `indexOf`, and its state survives between chunks, so a frame split
  * over many chunks is scanned exactly once.
  */
-
-export const T_SIMPLE = 0x2b; // +
-export const T_ERROR = 0x2d; // -
-export const T_INTEGER = 0x3a; // :
-export const T_BULK = 0x24; // $
-export const T_ARRAY = 0x2a; // *
-export const T_NULL = 0x5f; // _
-export const T_BOOLEAN = 0x23; // #
-export const T_DOUBLE = 0x2c; // ,
-export const T_BIGNUM = 0x28; // (
-export const T_BULK_ERROR = 0x21; // !
-export const T_VERBATIM = 0x3d; // =
-export const T_MAP = 0x25; // %
-export const T_SET = 0x7e; // ~
-export const T_ATTRIBUTE = 0x7c; // |
-export const T_PUSH = 0x3e; // >
-
-const CR = 0x0d;
-const LF = 0x0a;
 
 const S_TYPE: number = 0;
 const S_LINE: number = 1;

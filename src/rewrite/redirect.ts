@@ -1,10 +1,5 @@
-import {
-  type AddressLookup,
-  type LocalAddress,
-  type NodeRef,
-  joinHostPort,
-  splitHostPort,
-} from './address.js';
+import { joinHostPort, splitHostPort } from '../topology/endpoint.js';
+import type { AddressLookup, LocalAddress, NodeRef } from '../topology/types.js';
 
 /** A parsed `-MOVED <slot> <endpoint>:<port>` or `-ASK ...` error. */
 export interface Redirect {

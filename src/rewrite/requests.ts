@@ -1,5 +1,8 @@
+import { Cursor } from '../resp/cursor.js';
 import { encodeCommand } from '../resp/encode.js';
 import { splitInline } from '../resp/inline.js';
+import { T_ARRAY } from '../resp/types.js';
+import { parsePort, unbracket } from '../topology/endpoint.js';
 
 /**
  * Requests that send node addresses *to* the server. A client behind the tunnel learned those
@@ -23,20 +26,17 @@ export interface RequestRewriteContext {
 /** Command names whose requests may need this rewrite (lower case). */
 export const ADDRESS_COMMANDS = ['migrate', 'replicaof', 'slaveof', 'cluster'] as const;
 
-/** Splits a complete multibulk or inline request into its arguments. */
+/**
+ * Splits a complete multibulk or inline request into its arguments. The request parser framed it
+ * already; this second read, with the same checks as every frame reader, happens only for the
+ * rare requests that carry addresses, so the streaming parser never has to keep arguments.
+ */
 export function requestArgs(bytes: Buffer): Buffer[] {
-  if (bytes[0] !== 0x2a) {
-    return splitInline(bytes.toString('latin1')).map((w) => Buffer.from(w, 'latin1'));
-  }
+  if (bytes[0] !== T_ARRAY) return splitInline(bytes.toString('latin1')).map((w) => Buffer.from(w, 'latin1'));
+  const c = new Cursor(bytes);
+  const count = c.header();
   const args: Buffer[] = [];
-  let p = bytes.indexOf('\r\n', 0, 'latin1') + 2;
-  const count = Number(bytes.toString('latin1', 1, p - 2));
-  for (let i = 0; i < count; i++) {
-    const lf = bytes.indexOf('\r\n', p, 'latin1');
-    const n = Number(bytes.toString('latin1', p + 1, lf));
-    args.push(bytes.subarray(lf + 2, lf + 2 + n));
-    p = lf + 2 + n + 2;
-  }
+  for (let i = 0; i < count; i++) args.push(c.bulk());
   return args;
 }
 
@@ -46,8 +46,9 @@ const lower = (b: Buffer | undefined): string => (b ? b.toString('latin1').toLow
 function mapAddress(args: Buffer[], hostIndex: number, toRemote: ToRemote): boolean {
   const host = args[hostIndex]?.toString('latin1');
   const portText = args[hostIndex + 1]?.toString('latin1');
-  if (host === undefined || portText === undefined || !/^\d{1,5}$/.test(portText)) return false;
-  const remote = toRemote(host.replace(/^\[(.*)\]$/, '$1'), Number(portText));
+  const port = portText === undefined ? null : parsePort(portText);
+  if (host === undefined || port === null) return false;
+  const remote = toRemote(unbracket(host), port);
   if (!remote) return false;
   args[hostIndex] = Buffer.from(remote.host, 'latin1');
   args[hostIndex + 1] = Buffer.from(String(remote.port), 'latin1');

@@ -1,7 +1,11 @@
 import { type RespNode, integer, isNull, mapEntries, text } from '../resp/decode.js';
-import { aggregateHeader, bulkString, integerReply } from '../resp/encode.js';
-import { T_ARRAY, T_MAP } from '../resp/reply-scanner.js';
-import type { AddressLookup, NodeRef, RewriteOutcome } from './address.js';
+import { aggregateHeader, bulkString } from '../resp/encode.js';
+import { T_ARRAY, T_MAP } from '../resp/types.js';
+import { encodedHost, encodedPort, transportPort } from '../topology/endpoint.js';
+import type { Addresses, NodeRef } from '../topology/types.js';
+import type { RewriteOutcome } from './outcome.js';
+
+const PORT_KEY = bulkString('port');
 
 /**
  * CLUSTER SHARDS (7.0+): an array of shard maps {slots, nodes}; each node is a map with `id`,
@@ -10,17 +14,17 @@ import type { AddressLookup, NodeRef, RewriteOutcome } from './address.js';
  * one port key, `port`, holding the local port: `tls-port` is renamed to `port` when it is the only
  * one, dropped otherwise. `ip` and `endpoint` become the local host; `hostname` is dropped.
  */
-export function rewriteShards(buf: Buffer, root: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
+export function rewriteShards(buf: Buffer, root: RespNode, addresses: Addresses, out: RewriteOutcome): void {
   if (root.type !== T_ARRAY || !root.children) return;
   for (const shard of root.children) {
     for (const [key, value] of mapEntries(buf, shard) ?? []) {
       if (key !== 'nodes' || value.type !== T_ARRAY || !value.children) continue;
-      for (const node of value.children) rewriteShardNode(buf, node, lookup, out);
+      for (const node of value.children) rewriteShardNode(buf, node, addresses, out);
     }
   }
 }
 
-function rewriteShardNode(buf: Buffer, node: RespNode, lookup: AddressLookup, out: RewriteOutcome): void {
+function rewriteShardNode(buf: Buffer, node: RespNode, addresses: Addresses, out: RewriteOutcome): void {
   const entries = mapEntries(buf, node);
   if (!entries) return;
   const field = new Map(entries.map(([k, v, i]) => [k, { value: v, index: i }]));
@@ -30,9 +34,9 @@ function rewriteShardNode(buf: Buffer, node: RespNode, lookup: AddressLookup, ou
   };
   const portField = field.get('port');
   const tlsField = field.get('tls-port');
-  // The upstream connection is what the server answered, so the port clients must map is the one
-  // that matches it: tls-port when present (TLS upstream), else port.
-  const remotePort = integer(buf, (tlsField ?? portField)?.value ?? node);
+  // The node is known by the port that matches the upstream transport, as discovery reads it.
+  const number = (f: typeof portField): number => (f ? integer(buf, f.value) : NaN);
+  const remotePort = transportPort(number(portField), number(tlsField), addresses.tls);
   if (Number.isNaN(remotePort)) return;
   const ref: NodeRef = { host: str('endpoint') ?? str('ip') ?? '', port: remotePort };
   const id = str('id');
@@ -41,7 +45,7 @@ function rewriteShardNode(buf: Buffer, node: RespNode, lookup: AddressLookup, ou
   if (ip !== undefined) ref.ip = ip;
   const hostname = str('hostname');
   if (hostname !== undefined) ref.hostname = hostname;
-  const local = lookup(ref);
+  const local = addresses.lookup(ref);
   if (!local) {
     out.missing.push(ref);
     return;
@@ -56,14 +60,14 @@ function rewriteShardNode(buf: Buffer, node: RespNode, lookup: AddressLookup, ou
     if (f) out.edits.push({ start: children[f.index].start, end: f.value.end, bytes: Buffer.alloc(0) });
   };
   let dropped = 0;
-  replaceValue('ip', bulkString(local.host));
-  replaceValue('endpoint', bulkString(local.host));
+  replaceValue('ip', encodedHost(local));
+  replaceValue('endpoint', encodedHost(local));
   if (field.has('hostname')) {
     dropPair('hostname');
     dropped++;
   }
   if (portField) {
-    replaceValue('port', integerReply(local.port));
+    replaceValue('port', encodedPort(local));
     if (tlsField) {
       dropPair('tls-port');
       dropped++;
@@ -72,7 +76,7 @@ function rewriteShardNode(buf: Buffer, node: RespNode, lookup: AddressLookup, ou
     out.edits.push({
       start: children[tlsField.index].start,
       end: tlsField.value.end,
-      bytes: Buffer.concat([bulkString('port'), integerReply(local.port)]),
+      bytes: Buffer.concat([PORT_KEY, encodedPort(local)]),
     });
   }
   if (dropped > 0) {

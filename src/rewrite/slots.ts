@@ -1,7 +1,9 @@
 import { Cursor } from '../resp/cursor.js';
-import { type Edit, aggregateHeader, bulkString, integerReply } from '../resp/encode.js';
-import { T_ARRAY, T_MAP } from '../resp/reply-scanner.js';
-import type { AddressLookup, NodeRef, RewriteOutcome } from './address.js';
+import { type Edit, aggregateHeader } from '../resp/encode.js';
+import { T_ARRAY, T_MAP, isAggregate } from '../resp/types.js';
+import { encodedHost, encodedPort } from '../topology/endpoint.js';
+import type { AddressLookup, NodeRef } from '../topology/types.js';
+import type { RewriteOutcome } from './outcome.js';
 
 /**
  * CLUSTER SLOTS, RESP2 and RESP3:
@@ -49,8 +51,7 @@ function rewriteSlotsNode(c: Cursor, lookup: AddressLookup, out: RewriteOutcome)
   }
   const hostStart = c.pos;
   const hostType = c.peek();
-  const isAggregate = hostType === T_ARRAY || hostType === T_MAP || hostType === 0x7e || hostType === 0x3e;
-  const host = isAggregate ? (c.skip(), undefined) : c.string();
+  const host = isAggregate(hostType) ? (c.skip(), undefined) : c.string();
   const hostEnd = c.pos;
   const portStart = c.pos;
   const port = c.integer();
@@ -99,8 +100,8 @@ function rewriteSlotsNode(c: Cursor, lookup: AddressLookup, out: RewriteOutcome)
     return;
   }
   const edits: Edit[] = out.edits;
-  edits.push({ start: hostStart, end: hostEnd, bytes: bulkString(local.host) });
-  edits.push({ start: portStart, end: portEnd, bytes: integerReply(local.port) });
+  edits.push({ start: hostStart, end: hostEnd, bytes: encodedHost(local) });
+  edits.push({ start: portStart, end: portEnd, bytes: encodedPort(local) });
   // Edits go in byte order (the header first), so applying them needs no sort.
   const dropped = pairs.filter((p) => p.key === 'hostname').length;
   if (dropped > 0) {
@@ -109,7 +110,7 @@ function rewriteSlotsNode(c: Cursor, lookup: AddressLookup, out: RewriteOutcome)
   }
   for (const p of pairs) {
     if (p.key === 'ip') {
-      edits.push({ start: p.valueStart, end: p.valueEnd, bytes: bulkString(local.host) });
+      edits.push({ start: p.valueStart, end: p.valueEnd, bytes: encodedHost(local) });
     } else if (p.key === 'hostname') {
       // The hostname names the remote node; a client that preferred it would bypass the tunnel.
       edits.push({ start: p.keyStart, end: p.valueEnd, bytes: EMPTY });

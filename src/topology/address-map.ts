@@ -1,17 +1,5 @@
-import type { LocalAddress, NodeRef } from '../rewrite/address.js';
-
-/** What the tunnel knows of one remote node, from discovery. */
-export interface RemoteNode {
-  id: string;
-  /** The node's IP as announced (may be empty when unknown). */
-  ip: string;
-  /** The port clients use over the upstream transport (the TLS port for a TLS upstream). */
-  port: number;
-  /** Announced hostname, if any. */
-  hostname?: string;
-  /** Preferred endpoint as announced (ip, hostname, `?` or empty). */
-  endpoint?: string;
-}
+import { endpointsOf } from './endpoint.js';
+import type { LocalAddress, NodeRef, RemoteNode, SlotRange } from './types.js';
 
 function key(host: string, port: number): string {
   return `${host.toLowerCase()}|${port}`;
@@ -30,7 +18,7 @@ export class AddressMap {
   private readonly owners: Array<string | undefined> = new Array(16384);
 
   /** Records the slots a master serves. */
-  setSlots(id: string, ranges: Array<[number, number]>): void {
+  setSlots(id: string, ranges: SlotRange[]): void {
     for (const [start, end] of ranges)
       for (let s = Math.max(0, start); s <= Math.min(16383, end); s++) this.owners[s] = id;
   }
@@ -53,14 +41,6 @@ export class AddressMap {
         this.byEndpoint.delete(key(host, old.node.port));
     }
     this.byPort.get(old.node.port)?.delete(id);
-  }
-
-  get(id: string): { node: RemoteNode; local: LocalAddress } | undefined {
-    return this.byId.get(id);
-  }
-
-  ids(): string[] {
-    return [...this.byId.keys()];
   }
 
   /** The node a reply names, if known. */
@@ -86,12 +66,4 @@ export class AddressMap {
 
   /** The lookup the rewriters take. */
   readonly lookup = (ref: NodeRef): LocalAddress | undefined => this.find(ref)?.local;
-}
-
-function endpointsOf(node: RemoteNode): string[] {
-  const out = new Set<string>();
-  if (node.ip) out.add(node.ip);
-  if (node.hostname) out.add(node.hostname);
-  if (node.endpoint && node.endpoint !== '?') out.add(node.endpoint);
-  return [...out];
 }

@@ -1,4 +1,5 @@
-import type { ClusterNode } from './parse.js';
+import { unbracket } from './endpoint.js';
+import type { ClusterNode } from './types.js';
 
 /**
  * Which local port each node gets.
@@ -44,17 +45,14 @@ export class AddressPlan {
     );
   }
 
-  /** Gives every node of `nodes` that has no port yet a port; returns the new assignments. */
-  assign(nodes: ClusterNode[], seedId?: string): Map<string, number> {
-    const added = new Map<string, number>();
+  /** Gives every node of `nodes` that has no port yet a port. */
+  assign(nodes: ClusterNode[], seedId?: string): void {
     for (const node of placementOrder(nodes, seedId)) {
       if (this.byId.has(node.id)) continue;
       const port = this.choose(node);
       this.byId.set(node.id, port);
       this.used.add(port);
-      added.set(node.id, port);
     }
-    return added;
   }
 
   /**
@@ -154,5 +152,8 @@ export function parsePin(text: string): PortPin {
   if (eq <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`--map ${text}: expected NODE=LOCALPORT (NODE: node id, host:port or hostname:port)`);
   }
-  return { node: node.replace(/^\[(.*)\](:\d+)$/, '$1$2'), localPort: port };
+  // `[::1]:6379` names the node as servers print it, `::1:6379`.
+  const colon = node.lastIndexOf(':');
+  const named = colon > 0 ? `${unbracket(node.slice(0, colon))}${node.slice(colon)}` : node;
+  return { node: named, localPort: port };
 }

@@ -1,25 +1,21 @@
-import { type ClusterNode, errorText, nodesReplyText, parseNodesText, parseShards } from './parse.js';
+import { CodedError } from '../resp/errors.js';
+import { errorText, nodesReplyText, parseNodesText, parseShards } from './parse.js';
+import type { ClusterNode } from './types.js';
 
 /** Runs one command against a node and returns its reply frame. */
 export type Ask = (args: string[]) => Promise<Buffer>;
 
-export class NotAClusterError extends Error {
-  constructor(
-    readonly node: string,
-    readonly reason: string,
-  ) {
-    super(`${node} is not a cluster node: ${reason}`);
-    this.name = 'NotAClusterError';
-  }
-}
+/** Why a node's answer gave no topology. */
+export type DiscoveryErrorCode = 'not-cluster' | 'no-topology';
 
-export class DiscoveryError extends Error {
+/** The node answered, but its answer gave no topology. */
+export class DiscoveryError extends CodedError<DiscoveryErrorCode> {
   constructor(
     readonly node: string,
+    code: DiscoveryErrorCode,
     readonly reason: string,
   ) {
-    super(`${node}: ${reason}`);
-    this.name = 'DiscoveryError';
+    super(code, code === 'not-cluster' ? `${node} is not a cluster node: ${reason}` : `${node}: ${reason}`);
   }
 }
 
@@ -46,12 +42,14 @@ export async function discover(
   if (shardsError === null) {
     topology = { nodes: parseShards(shards, tlsUpstream), source: 'CLUSTER SHARDS' };
   } else {
-    if (/cluster support disabled/i.test(shardsError)) throw new NotAClusterError(label, shardsError);
+    if (/cluster support disabled/i.test(shardsError))
+      throw new DiscoveryError(label, 'not-cluster', shardsError);
     const nodes = await ask(['CLUSTER', 'NODES']);
     const nodesError = errorText(nodes);
     if (nodesError !== null) {
       throw new DiscoveryError(
         label,
+        'no-topology',
         `cannot read the topology: CLUSTER SHARDS: ${shardsError}; CLUSTER NODES: ${nodesError}`,
       );
     }
@@ -59,6 +57,7 @@ export async function discover(
   }
   // A node that has never heard its own address (fresh, alone) reports an empty IP for itself.
   for (const n of topology.nodes) if (!n.ip && !n.hostname) n.ip = seedHost;
-  if (topology.nodes.length === 0) throw new DiscoveryError(label, `${topology.source} listed no nodes`);
+  if (topology.nodes.length === 0)
+    throw new DiscoveryError(label, 'no-topology', `${topology.source} listed no nodes`);
   return topology;
 }

@@ -1,21 +1,12 @@
 import { type RespNode, decode, integer, isNull, mapEntries, text } from '../resp/decode.js';
-import { T_ARRAY, T_BULK_ERROR, T_ERROR } from '../resp/reply-scanner.js';
-import { parseNodeLine } from '../rewrite/nodes.js';
-import type { RemoteNode } from './address-map.js';
-
-/** One node of the cluster as discovery sees it. */
-export interface ClusterNode extends RemoteNode {
-  role: 'master' | 'replica';
-  /** For replicas: their master's id, when known. */
-  masterId?: string;
-  /** For masters: slot ranges served, inclusive. */
-  slots: Array<[number, number]>;
-  health: 'online' | 'loading' | 'fail';
-}
+import { T_ARRAY, T_VERBATIM, isErrorType } from '../resp/types.js';
+import { transportPort } from './endpoint.js';
+import { parseNodeLine } from './node-line.js';
+import type { ClusterNode, SlotRange } from './types.js';
 
 /** The text of an error reply frame, or null when the frame is not an error. */
 export function errorText(frame: Buffer): string | null {
-  if (frame[0] !== T_ERROR && frame[0] !== T_BULK_ERROR) return null;
+  if (!isErrorType(frame[0])) return null;
   return text(frame, decode(frame));
 }
 
@@ -33,7 +24,7 @@ export function parseShards(frame: Buffer, tlsUpstream: boolean): ClusterNode[] 
   const out: ClusterNode[] = [];
   for (const shard of root.children) {
     const fields = new Map((mapEntries(frame, shard) ?? []).map(([k, v]) => [k, v]));
-    const slots: Array<[number, number]> = [];
+    const slots: SlotRange[] = [];
     const slotList = fields.get('slots')?.children ?? [];
     for (let i = 0; i + 1 < slotList.length; i += 2)
       slots.push([integer(frame, slotList[i]), integer(frame, slotList[i + 1])]);
@@ -42,15 +33,8 @@ export function parseShards(frame: Buffer, tlsUpstream: boolean): ClusterNode[] 
       const f = new Map((mapEntries(frame, n) ?? []).map(([k, v]) => [k, v]));
       const id = str(frame, f.get('id'));
       if (!id) continue;
-      const tlsPort = f.has('tls-port') ? integer(frame, f.get('tls-port') as RespNode) : NaN;
-      const plainPort = f.has('port') ? integer(frame, f.get('port') as RespNode) : NaN;
-      const port = tlsUpstream
-        ? Number.isNaN(tlsPort)
-          ? plainPort
-          : tlsPort
-        : Number.isNaN(plainPort)
-          ? tlsPort
-          : plainPort;
+      const number = (k: string): number => (f.has(k) ? integer(frame, f.get(k) as RespNode) : NaN);
+      const port = transportPort(number('port'), number('tls-port'), tlsUpstream);
       const health = str(frame, f.get('health'));
       members.push({
         id,
@@ -81,7 +65,7 @@ export function parseNodesText(body: string): ClusterNode[] {
     const a = parseNodeLine(line);
     if (!a) continue;
     const tokens = line.split(' ');
-    const slots: Array<[number, number]> = [];
+    const slots: SlotRange[] = [];
     for (const t of tokens.slice(8)) {
       if (t.startsWith('[')) continue; // migration annotations
       const [s, e] = t.split('-').map(Number);
@@ -106,10 +90,10 @@ export function parseNodesText(body: string): ClusterNode[] {
 export function nodesReplyText(frame: Buffer): string {
   const root = decode(frame);
   const body = text(frame, root);
-  return frame[0] === 0x3d ? body.slice(4) : body;
+  return frame[0] === T_VERBATIM ? body.slice(4) : body;
 }
 
 /** `0-5460 10923` style summary of slot ranges. */
-export function formatSlots(slots: Array<[number, number]>): string {
+export function formatSlots(slots: SlotRange[]): string {
   return slots.map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`)).join(' ');
 }

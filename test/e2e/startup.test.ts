@@ -144,7 +144,7 @@ describe('startup failures', () => {
       );
       expect(r.code).toBe(1);
       expect(errorLine(r.stderr)).toBe(
-        'redis-cluster-tunnel: seed 127.0.0.19:7998: no TLS handshake within 700 ms (does the node speak TLS? use redis:// for plaintext)',
+        'redis-cluster-tunnel: seed 127.0.0.19:7998: connected, but the node sent nothing within 700 ms: no TLS handshake, and no answer in plaintext either (is it stopped or overloaded?)',
       );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
@@ -173,7 +173,7 @@ describe('startup failures', () => {
     );
     expect(tls.code).toBe(1);
     expect(errorLine(tls.stderr)).toBe(
-      'redis-cluster-tunnel: seed 127.0.0.19:7019: no TLS handshake within 1000 ms (does the node speak TLS? use redis:// for plaintext)',
+      'redis-cluster-tunnel: seed 127.0.0.19:7019: no TLS handshake within 1000 ms, but the node answers in plaintext: use redis:// (without --tls) for a plaintext node',
     );
   });
 

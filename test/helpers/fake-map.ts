@@ -1,4 +1,4 @@
-import type { LocalAddress, NodeRef } from '../../src/rewrite/address.js';
+import type { LocalAddress, NodeRef } from '../../src/topology/types.js';
 
 /** A fixed test topology: three nodes with ids, IPs, hostnames, and the local ports they get. */
 export const ID1 = '1'.repeat(40);

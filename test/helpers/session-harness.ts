@@ -1,5 +1,5 @@
-import { Session, type SessionOptions } from '../../src/protocol/session.js';
-import type { NodeRef } from '../../src/rewrite/address.js';
+import { type FlatSessionOptions, newSession } from './session.js';
+import type { NodeRef } from '../../src/topology/types.js';
 import { ID1, ID2, fakeLookup } from './fake-map.js';
 import { arr, b, bulk, int } from './resp.js';
 import { splits } from './split.js';
@@ -17,12 +17,12 @@ export interface RunResult {
 export function run(
   steps: Step[],
   cut: (data: Buffer) => Buffer[] = (d) => [d],
-  extra: Partial<SessionOptions> = {},
+  extra: Partial<FlatSessionOptions> = {},
 ): RunResult {
   let toServer = '';
   let toClient = '';
   const uncertain: string[] = [];
-  const session = new Session({
+  const session = newSession({
     lookup: fakeLookup,
     toServer: (buf) => (toServer += buf.toString('latin1')),
     toClient: (buf) => (toClient += buf.toString('latin1')),
@@ -43,7 +43,7 @@ export function run(
 export function runAllSplits(
   requests: string,
   replies: string,
-  extra: Partial<SessionOptions> = {},
+  extra: Partial<FlatSessionOptions> = {},
 ): Array<{ how: string } & RunResult> {
   const out: Array<{ how: string } & RunResult> = [];
   for (const { name, chunks } of splits(b(replies))) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AddressPlan, parsePin } from '../../src/topology/address-plan.js';
-import type { ClusterNode } from '../../src/topology/parse.js';
+import { AddressPlan, parsePin, placementOrder } from '../../src/topology/address-plan.js';
+import type { ClusterNode } from '../../src/topology/types.js';
 
 const node = (
   id: string,
@@ -20,6 +20,13 @@ const node = (
 
 const ID = (s: string): string => s.padEnd(40, '0');
 
+/** Assigns ports, and returns those of the nodes that had none, in the order they were placed. */
+function assign(plan: AddressPlan, nodes: ClusterNode[], seedId?: string): Map<string, number | undefined> {
+  const fresh = nodes.filter((n) => plan.portOf(n.id) === undefined);
+  plan.assign(nodes, seedId);
+  return new Map(placementOrder(fresh, seedId).map((n) => [n.id, plan.portOf(n.id)]));
+}
+
 describe('AddressPlan', () => {
   it('unique ports: every node keeps its own port', () => {
     const nodes = [
@@ -27,7 +34,7 @@ describe('AddressPlan', () => {
       node('b', '10.0.0.2', 7002, 'replica', { masterId: ID('a') }),
     ];
     const plan = new AddressPlan();
-    expect([...plan.assign(nodes).entries()]).toEqual([
+    expect([...assign(plan, nodes).entries()]).toEqual([
       [ID('a'), 7001],
       [ID('b'), 7002],
     ]);
@@ -41,7 +48,7 @@ describe('AddressPlan', () => {
       node('r1', 'h4', 6379, 'replica', { masterId: ID('m1') }),
     ];
     const plan = new AddressPlan();
-    const got = plan.assign(nodes, ID('m2'));
+    const got = assign(plan, nodes, ID('m2'));
     expect([...got.entries()]).toEqual([
       [ID('m2'), 6379],
       [ID('m1'), 6380],
@@ -55,7 +62,7 @@ describe('AddressPlan', () => {
     const plan = new AddressPlan();
     plan.assign([m1, node('r1', 'h2', 6379, 'replica', { masterId: ID('m1') })]);
     // m1 fails over, r1 is now master with all slots, a new node appears: nobody moves.
-    const after = plan.assign([
+    const after = assign(plan, [
       node('r1', 'h2', 6379, 'master', { slots: [[0, 16383]] }),
       node('m1', 'h1', 6379, 'replica', { masterId: ID('r1') }),
       node('n3', 'h3', 6379, 'master'),
@@ -85,7 +92,7 @@ describe('AddressPlan', () => {
       node('c', 'h3', 6379, 'master', { hostname: 'node3.example', slots: [[4, 5]] }),
       node('d', 'h4', 6379, 'master', { slots: [[6, 7]] }),
     ];
-    const got = plan.assign(nodes);
+    const got = assign(plan, nodes);
     expect(got.get(ID('aaaaaaaa'))).toBe(16000);
     expect(got.get(ID('b'))).toBe(16001);
     expect(got.get(ID('c'))).toBe(6379);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, optionsFrom, parseSeedUrl } from '../../src/args.js';
+import { UsageError, optionsFrom, parseSeedUrl } from '../../src/cli/args.js';
 
 describe('command-line arguments', () => {
   it('seed URLs: TLS from the scheme, user and percent-encoded password, IPv6, default port', () => {

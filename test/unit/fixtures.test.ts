@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FixtureFile, Transcript } from '../../scripts/capture-fixtures.js';
-import { Session } from '../../src/protocol/session.js';
+import { newSession } from '../helpers/session.js';
 import { AddressMap } from '../../src/topology/address-map.js';
 import { LOCAL_HOST, expectedSegment, localPort } from '../helpers/fixture-expect.js';
 
@@ -50,7 +50,7 @@ function replay(
   let toClient = '';
   let toServer = '';
   const uncertain: string[] = [];
-  const session = new Session({
+  const session = newSession({
     lookup: addressMap(f).lookup,
     self: { host: f.connectedTo.ip, port: f.connectedTo.port },
     toClient: (b) => (toClient += b.toString('latin1')),

@@ -3,14 +3,14 @@
  * client cannot notice, and their replies never reach the client.
  */
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../src/protocol/session.js';
+import { newSession } from '../helpers/session.js';
 import { fakeLookup } from '../helpers/fake-map.js';
 import { arr, b, bulk, cmd, err, int, map3, push, simple } from '../helpers/resp.js';
 
 const AUTH = cmd('AUTH', 'tunnel', 'fresh-token');
 
 function setup(): {
-  session: Session;
+  session: ReturnType<typeof newSession>;
   toServer: () => string;
   toClient: () => string;
   internal: Array<[boolean, string]>;
@@ -18,7 +18,7 @@ function setup(): {
   let server = '';
   let client = '';
   const internal: Array<[boolean, string]> = [];
-  const session = new Session({
+  const session = newSession({
     lookup: fakeLookup,
     toServer: (x) => (server += x.toString('latin1')),
     toClient: (x) => (client += x.toString('latin1')),

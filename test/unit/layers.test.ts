@@ -1,26 +1,72 @@
-/** The protocol core stays free of I/O: no socket, TLS or logging imports below the socket layer. */
+/**
+ * The layers stay in order. The protocol core is free of I/O: no socket, TLS or logging imports
+ * below the socket layer, and nothing below the tunnel reaches up into it or the CLI. Static
+ * imports, re-exports (`export … from`) and dynamic `import()` all count.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = join(__dirname, '..', '..', 'src');
-const CORE = ['resp', 'protocol', 'rewrite', 'topology'];
+const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
+/** Each folder, and the folders it must never import from. */
+const NEVER: Record<string, RegExp> = {
+  resp: /\/(topology|rewrite|protocol|net|tunnel|cli)\//,
+  topology: /\/(rewrite|protocol|net|tunnel|cli)\//,
+  rewrite: /\/(protocol|net|tunnel|cli)\//,
+  protocol: /\/(net|tunnel|cli)\//,
+  net: /\/(tunnel|cli)\//,
+  tunnel: /\/cli\//,
+};
 
-function imports(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+/** Every module specifier a file names: import/export … from '…', import '…', import('…'). */
+function specifiers(text: string): string[] {
+  const fromClause = /^\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]/gm;
+  const bare = /^\s*import\s*['"]([^'"]+)['"]/gm;
+  const dynamic = /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  return [fromClause, bare, dynamic].flatMap((re) => [...text.matchAll(re)].map((m) => m[1]));
+}
+
+function filesOf(dir: string): string[] {
+  return readdirSync(join(SRC, dir)).filter((f) => f.endsWith('.ts'));
 }
 
 describe('layers', () => {
+  it('the checker sees re-exports and dynamic imports', () => {
+    const text = [
+      "import { a } from '../net/a.js';",
+      "export { b } from '../net/b.js';",
+      "export * from '../net/c.js';",
+      "const d = await import('../net/d.js');",
+      "import '../net/e.js';",
+    ].join('\n');
+    expect(specifiers(text).sort()).toEqual([
+      '../net/a.js',
+      '../net/b.js',
+      '../net/c.js',
+      '../net/d.js',
+      '../net/e.js',
+    ]);
+  });
+
   for (const dir of CORE) {
     it(`src/${dir} imports neither net, tls nor winston, nor the socket layer`, () => {
-      const files = readdirSync(join(SRC, dir)).filter((f) => f.endsWith('.ts'));
+      const files = filesOf(dir);
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) {
-        const bad = imports(join(SRC, dir, f)).filter((m) =>
-          /^(node:)?(net|tls)$|^winston$|\/net\/|\/log\.js$|\/tunnel\.js$/.test(m),
+        const bad = specifiers(readFileSync(join(SRC, dir, f), 'utf8')).filter((m) =>
+          /^(node:)?(net|tls|child_process|fs)$|^winston$|\/net\/|\/log\.js$/.test(m),
         );
         expect(bad, `${dir}/${f}`).toEqual([]);
+      }
+    });
+  }
+
+  for (const [dir, never] of Object.entries(NEVER)) {
+    it(`src/${dir} imports nothing from the layers above it`, () => {
+      for (const f of filesOf(dir)) {
+        const up = specifiers(readFileSync(join(SRC, dir, f), 'utf8')).filter((m) => never.test(m));
+        expect(up, `${dir}/${f}`).toEqual([]);
       }
     });
   }

@@ -526,9 +526,9 @@ describe('unknown nodes', () => {
     const learned = new Promise<void>((resolve) => (release = resolve));
     let toClient = '';
     let resumed = 0;
-    const { Session } = await import('../../src/protocol/session.js');
+    const { newSession } = await import('../helpers/session.js');
     const { fakeLookup } = await import('../helpers/fake-map.js');
-    const session = new Session({
+    const session = newSession({
       lookup: (ref) => known.get(`${ref.host}:${ref.port}`) ?? fakeLookup(ref),
       toServer: () => {},
       toClient: (b) => (toClient += b.toString('latin1')),

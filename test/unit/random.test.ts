@@ -4,7 +4,7 @@
  * mutated garbage must only ever raise ProtocolError, never anything else, and never hang.
  */
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../src/protocol/session.js';
+import { newSession } from '../helpers/session.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { RequestParser } from '../../src/resp/request-parser.js';
 import { fakeLookup } from '../helpers/fake-map.js';
@@ -119,7 +119,7 @@ describe('random valid reply streams', () => {
       // Through a whole session answering GETs: unchanged, nothing uncertain.
       let out = '';
       const uncertain: string[] = [];
-      const session = new Session({
+      const session = newSession({
         lookup: fakeLookup,
         toServer: () => {},
         toClient: (b) => (out += b.toString('latin1')),
@@ -150,7 +150,7 @@ describe('random garbage', () => {
           for (let i = 0; i < 3; i++) b[int(r, b.length)] = int(r, 256);
           data = b;
         }
-        const session = new Session({
+        const session = newSession({
           lookup: fakeLookup,
           toServer: () => {},
           toClient: () => {},
@@ -158,7 +158,7 @@ describe('random garbage', () => {
         });
         session.fromClient(Buffer.from(cmd('GET', 'x').repeat(20), 'latin1'));
         codes.add(protocolErrorCode(() => chunk(r, data).forEach((c) => session.fromServer(c))));
-        const requests = new Session({ lookup: fakeLookup, toServer: () => {}, toClient: () => {} });
+        const requests = newSession({ lookup: fakeLookup, toServer: () => {}, toClient: () => {} });
         codes.add(protocolErrorCode(() => chunk(r, data).forEach((c) => requests.fromClient(c))));
         const parser = new RequestParser({ names: ['get'], maxFrameBytes: 1 << 16 });
         codes.add(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../src/protocol/session.js';
+import { newSession } from '../helpers/session.js';
 import { type RequestRewriteContext, rewriteAddressRequest } from '../../src/rewrite/requests.js';
 import { fakeLookup } from '../helpers/fake-map.js';
 import { b, cmd } from '../helpers/resp.js';
@@ -64,7 +64,7 @@ describe('address-carrying requests', () => {
       after;
     for (const { name, chunks } of splits(b(before + migrate + after))) {
       let out = '';
-      const session = new Session({
+      const session = newSession({
         lookup: fakeLookup,
         toServer: (x) => (out += x.toString('latin1')),
         toClient: () => {},
@@ -72,7 +72,7 @@ describe('address-carrying requests', () => {
       });
       for (const c of chunks) session.fromClient(Buffer.from(c));
       expect(out, name).toBe(want);
-      expect(session.tracker.pending, name).toBe(5);
+      expect(session.pending, name).toBe(5);
     }
   });
 });

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeRef } from '../../src/rewrite/address.js';
-import { splitHostPort } from '../../src/rewrite/address.js';
-import { type TopologyReply, rewriteTopologyFrame } from '../../src/rewrite/index.js';
+import { applyEdits } from '../../src/resp/encode.js';
+import { type TopologyReply, rewriteElement } from '../../src/rewrite/index.js';
+import { newOutcome } from '../../src/rewrite/outcome.js';
+import { splitHostPort } from '../../src/topology/endpoint.js';
+import type { NodeRef } from '../../src/topology/types.js';
 import { parseRedirect, rewriteRedirect } from '../../src/rewrite/redirect.js';
 import { ID1, ID2, ID3, ID_UNKNOWN, fakeLookup } from '../helpers/fake-map.js';
 import { arr, b, bulk, int, map2, map3, null3, nullBulk, verbatim } from '../helpers/resp.js';
 
 function rewrite(kind: TopologyReply, input: string): { out: string; missing: NodeRef[] } {
-  const r = rewriteTopologyFrame(kind, b(input), fakeLookup);
-  return { out: r.bytes.toString('latin1'), missing: r.missing };
+  const frame = b(input);
+  const outcome = newOutcome();
+  rewriteElement(kind, frame, 0, { lookup: fakeLookup, tls: true }, outcome);
+  return { out: applyEdits(frame, outcome.edits).toString('latin1'), missing: outcome.missing };
 }
 
 const L1 = [bulk('127.0.0.1'), int(7001)];

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { DEFAULTS, type TunnelOptions, parseResolveRule } from './options.js';
-import { parsePin } from './topology/address-plan.js';
+import { parsePin } from '../topology/address-plan.js';
+import { unbracket } from '../topology/endpoint.js';
+import { DEFAULTS, type TunnelOptions, parseResolveRule, resolveOptions } from '../tunnel/options.js';
 
 /** Command-line arguments → TunnelOptions. No side effects, so it can be tested. */
 
@@ -43,7 +44,7 @@ export function parseSeedUrl(text: string): Seed {
       `unsupported scheme ${url.protocol} (use rediss:// for TLS, redis:// for plaintext)`,
     );
   }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = unbracket(url.hostname);
   if (!host) throw new UsageError(`no host in ${text}`);
   return {
     tls: url.protocol === 'rediss:',
@@ -69,7 +70,7 @@ function parseArgs(argv: string[]) {
     .option('cert', { type: 'string', describe: 'client certificate file (PEM), for mutual TLS' })
     .option('key', { type: 'string', describe: 'client private key file (PEM), for mutual TLS' })
     .option('sni', { type: 'string', describe: 'TLS name to send and verify on every node' })
-    .option('insecure', { type: 'boolean', default: false, describe: 'do not verify node certificates' })
+    .option('insecure', { type: 'boolean', describe: 'do not verify node certificates' })
     .option('user', { type: 'string', describe: 'ACL user name' })
     .option('pass', {
       alias: 'a',
@@ -83,10 +84,14 @@ function parseArgs(argv: string[]) {
     })
     .option('auth-refresh', {
       type: 'number',
-      default: DEFAULTS.authRefreshMs,
+      defaultDescription: String(DEFAULTS.authRefreshMs),
       describe: 'ms between --auth-command runs',
     })
-    .option('bind', { type: 'string', default: DEFAULTS.bind, describe: 'local address to listen on' })
+    .option('bind', {
+      type: 'string',
+      defaultDescription: DEFAULTS.bind,
+      describe: 'local address to listen on',
+    })
     .option('announce-host', {
       type: 'string',
       describe: 'host written into rewritten replies (default: the bind address)',
@@ -104,21 +109,24 @@ function parseArgs(argv: string[]) {
     })
     .option('refresh-interval', {
       type: 'number',
-      default: DEFAULTS.refreshIntervalMs,
+      defaultDescription: String(DEFAULTS.refreshIntervalMs),
       describe: 'ms between topology refreshes (0: only on demand)',
     })
     .option('retire-after', {
       type: 'number',
-      default: DEFAULTS.retireAfterMs,
+      defaultDescription: String(DEFAULTS.retireAfterMs),
       describe: 'ms a node that left keeps its listener',
     })
     .option('connect-timeout', {
       type: 'number',
-      default: DEFAULTS.connectTimeoutMs,
+      defaultDescription: String(DEFAULTS.connectTimeoutMs),
       describe: 'ms to connect, handshake and authenticate',
     })
-    .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: DEFAULTS.logLevel })
-    .option('log-format', { choices: ['text', 'json'] as const, default: DEFAULTS.logFormat })
+    .option('log-level', {
+      choices: ['error', 'warn', 'info', 'debug'] as const,
+      defaultDescription: DEFAULTS.logLevel,
+    })
+    .option('log-format', { choices: ['text', 'json'] as const, defaultDescription: DEFAULTS.logFormat })
     .example(
       'REDISCLI_AUTH=secret $0 rediss://app@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379',
       'ElastiCache, TLS + ACL user',
@@ -182,10 +190,9 @@ export function optionsFrom(
   } else {
     password = env.REDISCLI_AUTH || undefined;
   }
-  const logLevel = a['log-level'];
-  const options: TunnelOptions = {
+  const options = resolveOptions({
     seed: { host: seed.host, port: seed.port },
-    tls: a.tls ?? seed.tls ?? DEFAULTS.tls,
+    tls: a.tls ?? seed.tls,
     caFile: a.cacert,
     certFile: a.cert,
     keyFile: a.key,
@@ -195,17 +202,16 @@ export function optionsFrom(
     password,
     bind: a.bind,
     announceHost: a['announce-host'],
-    logLevel,
+    logLevel: a['log-level'],
     logFormat: a['log-format'],
     connectTimeoutMs: a['connect-timeout'],
-    maxFrameBytes: DEFAULTS.maxFrameBytes,
     pins: (a.map ?? []).map((m) => usage(() => parsePin(m))),
     resolve: (a.resolve ?? []).map((r) => usage(() => parseResolveRule(r))),
     authCommand: a['auth-command'],
     authRefreshMs: a['auth-refresh'],
     refreshIntervalMs: a['refresh-interval'],
     retireAfterMs: a['retire-after'],
-  };
+  });
   if (!options.tls && (options.caFile || options.certFile || options.sni)) {
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');
   }

@@ -1,19 +1,20 @@
-import { formatSlots } from './topology/parse.js';
-import type { Tunnel } from './tunnel.js';
+import type { NodeTable } from '../topology/node-table.js';
+import { formatSlots } from '../topology/parse.js';
 
 /** The startup table: local address → node, role, slots; then how to connect. */
-export function readyReport(tunnel: Tunnel): string {
-  const entries = [...tunnel.entries.values()].sort((x, y) =>
-    x.node.role === y.node.role ? x.local.port - y.local.port : x.node.role === 'master' ? -1 : 1,
-  );
-  const byId = new Map(entries.map((e) => [e.node.id, e]));
+export function readyReport(table: NodeTable): string {
+  const entries = table
+    .entries()
+    .sort((x, y) =>
+      x.node.role === y.node.role ? x.local.port - y.local.port : x.node.role === 'master' ? -1 : 1,
+    );
   const rows = entries.map((e) => [
     `${e.local.host}:${e.local.port}`,
     e.target.label,
     e.node.role,
     e.node.role === 'master'
       ? formatSlots(e.node.slots) || '(no slots)'
-      : `replica of ${byId.get(e.node.masterId ?? '')?.target.label ?? e.node.masterId ?? '?'}`,
+      : `replica of ${table.get(e.node.masterId ?? '')?.target.label ?? e.node.masterId ?? '?'}`,
   ]);
   const head = ['LOCAL', 'NODE', 'ROLE', 'SLOTS'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -22,7 +23,7 @@ export function readyReport(tunnel: Tunnel): string {
       .map((c, i) => c.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  const seed = tunnel.seed;
+  const seed = table.seed;
   const seedAddr = seed ? `${seed.local.host}:${seed.local.port}` : '?';
   return [
     line(head),

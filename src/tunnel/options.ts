@@ -1,4 +1,6 @@
-import type { PortPin } from './topology/address-plan.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../resp/errors.js';
+import type { PortPin } from '../topology/address-plan.js';
+import { unbracket } from '../topology/endpoint.js';
 
 /** `--resolve HOST:PORT:ADDR`: dial ADDR whenever HOST:PORT is to be dialled (PORT may be `*`). */
 export interface ResolveRule {
@@ -7,11 +9,14 @@ export interface ResolveRule {
   addr: string;
 }
 
-/** Everything the tunnel can be told. The CLI only maps argv onto this; defaults live in DEFAULTS. */
+/**
+ * Everything the tunnel can be told. The CLI, the demo and tests give some of it to
+ * `resolveOptions`, which fills in the rest from DEFAULTS: the one place defaults are defined.
+ */
 export interface TunnelOptions {
   /** The node discovery starts from. */
   seed: { host: string; port: number };
-  /** Speak TLS to the cluster. @default true for rediss:// URLs and with --tls, false otherwise */
+  /** Speak TLS to the cluster. @default false (true for rediss:// URLs and with --tls) */
   tls: boolean;
   /** PEM file of CA certificates to trust instead of the system store. */
   caFile?: string;
@@ -43,7 +48,7 @@ export interface TunnelOptions {
   logFormat: 'text' | 'json';
   /** Time allowed to connect, finish TLS and authenticate to a node. @default 10000 */
   connectTimeoutMs: number;
-  /** Largest RESP frame accepted in either direction. @default 1 GiB */
+  /** Largest RESP frame accepted in either direction. @default 1 GiB (the protocol layer's cap) */
   maxFrameBytes: number;
   /** Local ports pinned per node (--map). @default [] */
   pins: PortPin[];
@@ -53,27 +58,51 @@ export interface TunnelOptions {
   refreshIntervalMs: number;
   /** How long a node that left the topology keeps its listener. @default 60000 */
   retireAfterMs: number;
+  /** TLS sessions kept for resumption, per tunnel. @default 1024 */
+  tlsSessionLimit: number;
+  /** How long stop() lets connections finish before destroying them. @default 5000 */
+  stopGraceMs: number;
 }
 
-export const DEFAULTS = {
+/** The options a caller may leave out. */
+type Defaulted = Exclude<
+  keyof TunnelOptions,
+  'seed' | 'caFile' | 'certFile' | 'keyFile' | 'sni' | 'user' | 'password' | 'authCommand' | 'announceHost'
+>;
+
+export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze({
   tls: false,
   insecure: false,
   bind: '127.0.0.1',
   logLevel: 'info',
   logFormat: 'text',
   connectTimeoutMs: 10_000,
-  maxFrameBytes: 1024 * 1024 * 1024,
-  pins: [] as PortPin[],
-  resolve: [] as ResolveRule[],
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  pins: [],
+  resolve: [],
   refreshIntervalMs: 10_000,
   retireAfterMs: 60_000,
   authRefreshMs: 600_000,
-} satisfies Partial<TunnelOptions>;
+  tlsSessionLimit: 1024,
+  stopGraceMs: 5000,
+});
+
+/** What a caller gives: the seed, and any options it sets (undefined means "the default"). */
+export type OptionsInput = Pick<TunnelOptions, 'seed'> & {
+  [K in keyof TunnelOptions]?: TunnelOptions[K] | undefined;
+};
+
+/** Fills in every option the input leaves out (or leaves undefined) from DEFAULTS. */
+export function resolveOptions(input: OptionsInput): TunnelOptions {
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(input))
+    if (value !== undefined || !(key in DEFAULTS)) out[key] = value;
+  return out as unknown as TunnelOptions;
+}
 
 /** Parses `HOST:PORT:ADDR` (HOST and ADDR may be bracketed IPv6; PORT may be `*`). */
 export function parseResolveRule(text: string): ResolveRule {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5}|\*):(\[[^\]]+\]|\S+)$/.exec(text);
-  const unbracket = (h: string): string => h.replace(/^\[(.*)\]$/, '$1');
   if (!m || (m[2] !== '*' && Number(m[2]) > 65535))
     throw new Error(`--resolve ${text}: expected HOST:PORT:ADDR, e.g. node1.example:6379:10.0.0.5`);
   return {
@@ -83,7 +112,7 @@ export function parseResolveRule(text: string): ResolveRule {
   };
 }
 
-/** The address to dial for host:port after --resolve rules (the host itself when none matches). */
+/** The address to dial for host:port after --resolve rules (undefined when none matches). */
 export function resolveDial(rules: ResolveRule[], host: string, port: number): string | undefined {
   const h = host.toLowerCase();
   return rules.find((r) => r.host === h && (r.port === '*' || r.port === port))?.addr;
@@ -100,4 +129,16 @@ export function announceHostOf(o: Pick<TunnelOptions, 'bind' | 'announceHost'>):
 /** True for loopback bind addresses (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** What a user should hear about before the tunnel starts: settings that weaken security. */
+export function riskWarnings(o: TunnelOptions): string[] {
+  const out: string[] = [];
+  if (o.insecure && o.tls)
+    out.push('--insecure: node certificates are not verified; anyone on the path can read the traffic');
+  if (!isLoopback(o.bind))
+    out.push(
+      `listening on ${o.bind}, not loopback: anyone who reaches these ports uses the tunnel's credentials`,
+    );
+  return out;
 }

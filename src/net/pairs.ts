@@ -1,0 +1,61 @@
+import type * as net from 'node:net';
+import type { Logger } from '../log.js';
+import type { AddressBook, NodeTarget } from '../topology/types.js';
+import type { Connector } from './connector.js';
+import { ConnectionPair } from './pair.js';
+import { Throttle } from './throttle.js';
+
+/** What every connection pair of one tunnel shares. */
+export interface PairContext {
+  connector: Connector;
+  /** The AUTH request for a new upstream, with the newest credential (null: no AUTH). */
+  auth: () => Buffer | null;
+  addresses: AddressBook;
+  /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
+  rewriteRequest: (request: Buffer) => Buffer | null;
+  maxFrameBytes: number;
+  log: Logger;
+  /** A node could not be reached (it may have failed over): re-read the topology. */
+  onUnreachable: (target: NodeTarget) => void;
+}
+
+/** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
+const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
+
+/** The open connection pairs of one tunnel, with their ids and shared warning throttle. */
+export class Pairs {
+  private readonly open = new Set<ConnectionPair>();
+  private nextId = 1;
+  readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
+
+  constructor(readonly context: PairContext) {}
+
+  /** Pairs a client connection with a new upstream to `target`. */
+  accept(client: net.Socket, target: NodeTarget, self: { host: string; port: number }): void {
+    const pair = new ConnectionPair(client, this.nextId++, target, self, this);
+    this.open.add(pair);
+    void pair.start();
+  }
+
+  /** Called by a pair once both of its sockets are gone. */
+  closed(pair: ConnectionPair): void {
+    this.open.delete(pair);
+  }
+
+  /** A fresh credential: open connections re-authenticate with it. */
+  reauthenticate(auth: Buffer): void {
+    for (const pair of this.open) pair.reauth(auth);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Ends every pair politely, then destroys what has not closed after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    for (const p of this.open) p.end();
+    const deadline = Date.now() + graceMs;
+    while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const p of this.open) p.destroy();
+  }
+}

@@ -1,0 +1,23 @@
+import type { NodeRef } from '../topology/types.js';
+
+/** Something a session saw that is worth a log line; none of it is needed for correctness. */
+export type SessionNotice =
+  /** Reply pairing stopped on this connection: topology replies pass unchanged from now on. */
+  | { kind: 'uncertain'; reason: string }
+  /** A reply named nodes that are still not served: their addresses went out unchanged. */
+  | { kind: 'unmapped'; missing: NodeRef[] }
+  /** The node answered a request the tunnel sent itself (a fresh AUTH); the client never sees it. */
+  | { kind: 'internal-reply'; ok: boolean; reply: string };
+
+/** Where a session's output goes: the socket layer implements it. */
+export interface SessionSink {
+  /** Bytes for the node, in order. */
+  toServer(buf: Buffer): void;
+  /** Bytes for the client, in order. */
+  toClient(buf: Buffer): void;
+  /** Server input may flow again, after `fromServer` returned false. */
+  resume(): void;
+  /** A failure found while releasing a held reply (a malformed frame behind it). */
+  fail(err: unknown): void;
+  notice(notice: SessionNotice): void;
+}

@@ -1,0 +1,201 @@
+import { AddressMap } from './address-map.js';
+import { AddressPlan, type PortPin } from './address-plan.js';
+import { hostOf, localAddress } from './endpoint.js';
+import type { AddressLookup, ClusterNode, LocalAddress, NodeRef, NodeTarget } from './types.js';
+
+/** One node the tunnel serves. Entries are changed only by the table, in place. */
+export interface NodeEntry {
+  /** Identity, role, slots and the endpoint the cluster announces. */
+  readonly node: ClusterNode;
+  /** How to reach it: dial address, label, TLS name. */
+  readonly target: NodeTarget;
+  /** Where clients reach it through the tunnel. */
+  readonly local: LocalAddress;
+  /** Made for a redirect target no topology listed yet (its id is `adhoc:host:port`). */
+  readonly adhoc: boolean;
+  /** When the node was first missing from a refreshed topology. */
+  readonly goneSince: number | undefined;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What changed in the table; subscribers (listeners, later workers) follow these. */
+export type NodeChange =
+  | { type: 'added'; entry: NodeEntry }
+  /** Role, slots or address changed; `from` is the target before (equal when only slots moved). */
+  | { type: 'updated'; entry: NodeEntry; from: NodeTarget }
+  /** An ad hoc entry turned out to be this node (same local port). */
+  | { type: 'adopted'; entry: NodeEntry; adhocId: string }
+  /** Its local port could not be bound, so it moved. */
+  | { type: 'port-moved'; entry: NodeEntry; from: number }
+  | { type: 'retired'; entry: NodeEntry };
+
+export interface NodeTableOptions {
+  /** Local ports pinned with --map. */
+  pins: PortPin[];
+  /** Host written into local addresses (what clients are told). */
+  localHost: string;
+  /** The dial target for a node (TLS name and --resolve rules). */
+  targetOf: (node: ClusterNode) => NodeTarget;
+}
+
+/**
+ * Every node the tunnel serves, with its identity, remote endpoint, local address, role and
+ * slots: the one record of them. The port plan and the address index are parts of it, changed
+ * only here. I/O-free: binding listeners and reading topologies happen elsewhere, in reaction to
+ * the changes it emits.
+ */
+export class NodeTable {
+  private readonly o: NodeTableOptions;
+  private readonly byId = new Map<string, Mutable<NodeEntry>>();
+  private readonly plan: AddressPlan;
+  private readonly index = new AddressMap();
+  private readonly subscribers = new Set<(change: NodeChange) => void>();
+  /** The node discovery started from: clients are pointed at it. */
+  seedId: string | undefined;
+
+  constructor(o: NodeTableOptions) {
+    this.o = o;
+    this.plan = new AddressPlan(o.pins);
+  }
+
+  /** Calls `fn` with every change from now on; returns the unsubscribe function. */
+  subscribe(fn: (change: NodeChange) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  get(id: string): NodeEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  entries(): NodeEntry[] {
+    return [...this.byId.values()];
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The entry clients should be pointed at: the seed, else the first master. */
+  get seed(): NodeEntry | undefined {
+    return (
+      (this.seedId && this.byId.get(this.seedId)) || this.entries().find((e) => e.node.role === 'master')
+    );
+  }
+
+  /** The node a reply names, if served. */
+  find(ref: NodeRef): NodeEntry | undefined {
+    const hit = this.index.find(ref);
+    return hit && this.byId.get(hit.node.id);
+  }
+
+  /** The lookup the rewriters take. */
+  readonly lookup: AddressLookup = (ref) => this.index.find(ref)?.local;
+
+  /** The node served at a local port, if any. */
+  atLocalPort(port: number): NodeEntry | undefined {
+    return this.entries().find((e) => e.local.port === port);
+  }
+
+  /** Serves new nodes: each gets a local port (by the plan's rule, seed first) and an entry. */
+  add(nodes: ClusterNode[], adhoc = false): NodeEntry[] {
+    this.plan.assign(nodes, this.seedId);
+    const added = nodes.map((node) => {
+      const entry: Mutable<NodeEntry> = {
+        node,
+        target: this.o.targetOf(node),
+        local: localAddress(this.o.localHost, this.plan.portOf(node.id) as number),
+        adhoc,
+        goneSince: undefined,
+      };
+      this.byId.set(node.id, entry);
+      this.index.set(node, entry.local);
+      if (node.role === 'master') this.index.setSlots(node.id, node.slots);
+      return entry;
+    });
+    for (const entry of added) this.emit({ type: 'added', entry });
+    return added;
+  }
+
+  /**
+   * A served node as a newer topology lists it: its address is followed, its local port kept.
+   * Emits `updated` only when something about it changed.
+   */
+  update(node: ClusterNode): void {
+    const entry = this.byId.get(node.id);
+    if (!entry) return;
+    const from = entry.target;
+    const changed = describe(entry.node) !== describe(node);
+    entry.node = node;
+    entry.goneSince = undefined;
+    entry.target = this.o.targetOf(node);
+    this.index.set(node, entry.local);
+    if (node.role === 'master') this.index.setSlots(node.id, node.slots);
+    if (changed) this.emit({ type: 'updated', entry, from });
+  }
+
+  /** The ad hoc entry `adhocId` is the real node `real`: it keeps its local port under the real id. */
+  adopt(adhocId: string, real: ClusterNode): void {
+    const entry = this.byId.get(adhocId);
+    if (!entry || this.byId.has(real.id)) return;
+    this.byId.delete(adhocId);
+    this.index.delete(adhocId);
+    this.plan.rename(adhocId, real.id);
+    entry.adhoc = false;
+    entry.node = real;
+    entry.target = this.o.targetOf(real);
+    this.byId.set(real.id, entry);
+    this.index.set(real, entry.local);
+    this.emit({ type: 'adopted', entry, adhocId });
+  }
+
+  /** Records that a topology no longer lists the node; returns since when it has been missing. */
+  markGone(id: string, now: number): number {
+    const entry = this.byId.get(id);
+    if (!entry) return now;
+    entry.goneSince ??= now;
+    return entry.goneSince;
+  }
+
+  /** The node has left for good: it is no longer served and its port may be given again. */
+  retire(id: string): void {
+    const entry = this.byId.get(id);
+    if (!entry) return;
+    this.byId.delete(id);
+    this.index.delete(id);
+    this.plan.release(id);
+    this.emit({ type: 'retired', entry });
+  }
+
+  /**
+   * The node's local port cannot be bound (another process has it). An unpinned node moves to the
+   * next free port, which is returned; a pinned one cannot move (undefined).
+   */
+  movePort(id: string): number | undefined {
+    const entry = this.byId.get(id);
+    if (!entry) return undefined;
+    const moved = this.plan.portTaken(entry.node);
+    if (moved === undefined) return undefined;
+    const from = entry.local.port;
+    entry.local = localAddress(entry.local.host, moved);
+    this.index.set(entry.node, entry.local);
+    this.emit({ type: 'port-moved', entry, from });
+    return moved;
+  }
+
+  /** The real node behind a local port (for requests that send node addresses to the server). */
+  remoteAt(port: number): { host: string; port: number } | undefined {
+    const e = this.atLocalPort(port);
+    return e && { host: hostOf(e.node) || e.target.host, port: e.node.port };
+  }
+
+  private emit(change: NodeChange): void {
+    for (const fn of this.subscribers) fn(change);
+  }
+}
+
+/** Everything about a node that a subscriber may act on, as one comparable string. */
+function describe(n: ClusterNode): string {
+  return JSON.stringify([n.ip, n.port, n.hostname, n.endpoint, n.role, n.masterId, n.health, n.slots]);
+}

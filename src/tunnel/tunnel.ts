@@ -1,0 +1,181 @@
+import { describeError, type Logger } from '../log.js';
+import { NodeCommander } from '../net/commander.js';
+import { Connector } from '../net/connector.js';
+import { NodeError, silentSeedReason } from '../net/node-error.js';
+import { Pairs } from '../net/pairs.js';
+import { answersPlaintext } from '../net/probe.js';
+import { rewriteAddressRequest } from '../rewrite/requests.js';
+import { DiscoveryError } from '../topology/discovery.js';
+import { NodeTable } from '../topology/node-table.js';
+import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
+import { Credentials } from './credentials.js';
+import { StartupError } from './errors.js';
+import { Listeners } from './listeners.js';
+import { type TunnelOptions, announceHostOf, isLoopback, riskWarnings } from './options.js';
+import { type NodeCommands, TopologyWatcher } from './topology-watcher.js';
+import { seedTarget, targetFor, transportFrom } from './transport.js';
+
+/** Longest wait for a plaintext answer when the seed stays silent during the TLS handshake. */
+const PLAINTEXT_PROBE_MS = 2000;
+
+/**
+ * Pinned mode, assembled: the node table; the topology watcher that fills it; one listener per
+ * node, following the table; and the connection pairs behind the listeners. Another front (one
+ * port for the whole cluster) would subscribe to the same table instead of `Listeners`.
+ */
+export class Tunnel {
+  readonly options: TunnelOptions;
+  readonly table: NodeTable;
+  private readonly log: Logger;
+  private readonly credentials: Credentials;
+  /** The narrow interface the reply path uses to find, or ask for, a node. */
+  private readonly addresses: AddressBook;
+  private connector: Connector | null = null;
+  private watcher: TopologyWatcher | null = null;
+  private listeners: Listeners | null = null;
+  private pairs: Pairs | null = null;
+  private stopping = false;
+
+  constructor(options: TunnelOptions, log: Logger) {
+    this.options = options;
+    this.log = log.child({ component: 'tunnel' });
+    this.table = new NodeTable({
+      pins: options.pins,
+      localHost: announceHostOf(options),
+      targetOf: targetFor(options),
+    });
+    this.credentials = new Credentials(
+      {
+        user: options.user,
+        password: options.password,
+        command: options.authCommand,
+        refreshMs: options.authRefreshMs,
+      },
+      log,
+    );
+    this.addresses = {
+      lookup: this.table.lookup,
+      tls: options.tls,
+      ensure: (missing) => this.serve(missing),
+    };
+  }
+
+  /** Reads the topology and binds every listener; a StartupError says what failed. */
+  async start(): Promise<void> {
+    const o = this.options;
+    const connector = (this.connector = new Connector(transportFrom(o)));
+    await this.credentials.start();
+    for (const w of riskWarnings(o)) this.log.warn(w);
+    const pairs = (this.pairs = new Pairs({
+      connector,
+      auth: () => this.credentials.authRequest(),
+      addresses: this.addresses,
+      rewriteRequest: this.rewriteRequest,
+      maxFrameBytes: o.maxFrameBytes,
+      log: this.log,
+      onUnreachable: (target) => void this.watcher?.refresh(`${target.label} unreachable`),
+    }));
+    this.credentials.onRefresh((auth) => pairs.reauthenticate(auth));
+    this.listeners = new Listeners(
+      this.table,
+      o.bind,
+      (socket, entry, self) => (this.stopping ? socket.destroy() : pairs.accept(socket, entry.target, self)),
+      this.log,
+    );
+    const seed = seedTarget(o);
+    this.watcher = new TopologyWatcher(
+      this.table,
+      (target) => this.openCommands(target),
+      {
+        seed: { target: seed, ...o.seed },
+        tls: o.tls,
+        refreshIntervalMs: o.refreshIntervalMs,
+        retireAfterMs: o.retireAfterMs,
+      },
+      this.log,
+    );
+    try {
+      await this.watcher.start();
+    } catch (e) {
+      await this.stop();
+      throw await this.seedFailure(e, seed);
+    }
+    try {
+      await this.listeners.settle();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  /** Re-reads the topology now (see TopologyWatcher.refresh). */
+  refresh(reason: string): Promise<boolean> {
+    return this.watcher?.refresh(reason) ?? Promise.resolve(false);
+  }
+
+  get connectionCount(): number {
+    return this.pairs?.size ?? 0;
+  }
+
+  /** Stops listening, ends every connection cleanly, and destroys what has not closed after the grace. */
+  async stop(graceMs = this.options.stopGraceMs): Promise<void> {
+    this.stopping = true;
+    this.credentials.stop();
+    const closing = this.listeners?.close();
+    await this.pairs?.close(graceMs);
+    await closing;
+    await this.watcher?.stop();
+  }
+
+  /** The narrow interface the reply path uses to find, or ask for, a node. */
+
+  /**
+   * A reply names nodes the tunnel does not serve: the watcher adds them, the listeners bind them.
+   * Resolves once they are bound (each wait bounded by the connect timeout), so the rewritten reply
+   * can go out and nobody is sent to a closed port.
+   */
+  private async serve(missing: NodeRef[]): Promise<void> {
+    const ms = this.options.connectTimeoutMs;
+    await this.watcher?.serve(missing, ms);
+    await withTimeout(this.listeners?.bound(missing.map((ref) => this.table.find(ref))), ms);
+  }
+
+  private async openCommands(target: NodeTarget): Promise<NodeCommands> {
+    const open = await (this.connector as Connector).open(target, this.credentials.authRequest());
+    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
+    return { ask: (args) => commander.command(args), close: () => commander.close() };
+  }
+
+  /** A local listener address (as clients see it) → the real node behind it. */
+  private readonly toRemote = (host: string, port: number): { host: string; port: number } | undefined => {
+    const o = this.options;
+    if (host !== announceHostOf(o) && host !== o.bind && !isLoopback(host)) return undefined;
+    return this.table.remoteAt(port);
+  };
+
+  private readonly rewriteRequest = (request: Buffer): Buffer | null =>
+    rewriteAddressRequest(request, { toRemote: this.toRemote, migrateAuth: this.credentials.migrateAuth() });
+
+  /** Why the seed gave no topology, as a StartupError worded for the user. */
+  private async seedFailure(e: unknown, seed: NodeTarget): Promise<StartupError> {
+    if (e instanceof StartupError) return e;
+    if (e instanceof DiscoveryError)
+      return new StartupError(e.code === 'not-cluster' ? 'not-cluster' : 'seed', e.message);
+    if (e instanceof NodeError) {
+      let reason = e.reason;
+      if (e.code === 'silent') {
+        const probeMs = Math.min(PLAINTEXT_PROBE_MS, this.options.connectTimeoutMs);
+        reason = silentSeedReason(this.options.connectTimeoutMs, await answersPlaintext(seed, probeMs));
+      }
+      return new StartupError('seed', `seed ${e.node}: ${reason}`);
+    }
+    return new StartupError('seed', describeError(e));
+  }
+}
+
+/** Waits for `p`, or for `ms`, whichever comes first. */
+function withTimeout(p: Promise<unknown> | undefined, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
