@@ -20,6 +20,9 @@ function version(): string {
   return 'unknown';
 }
 
+/** Redis' own port, for a seed given without one (as redis-cli assumes). */
+const DEFAULT_SEED_PORT = 6379;
+
 /** A usage mistake: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
 
@@ -49,7 +52,7 @@ export function parseSeedUrl(text: string): Seed {
   return {
     tls: url.protocol === 'rediss:',
     host,
-    port: url.port ? Number(url.port) : 6379,
+    port: url.port ? Number(url.port) : DEFAULT_SEED_PORT,
     user: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
   };
@@ -173,7 +176,7 @@ export function optionsFrom(
     seed = parseSeedUrl(positional[0]);
     if (a.host || a.port) throw new UsageError('give the seed as a URL or as -h/-p, not both');
   } else if (a.host) {
-    seed = { tls: undefined, host: a.host, port: a.port ?? 6379 };
+    seed = { tls: undefined, host: a.host, port: a.port ?? DEFAULT_SEED_PORT };
   } else {
     throw new UsageError('no seed: give rediss://host:port or -h HOST -p PORT');
   }

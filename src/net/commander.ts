@@ -1,5 +1,6 @@
 import type * as net from 'node:net';
 import { encodeCommand } from '../resp/encode.js';
+import { describeError } from '../log.js';
 import { FrameCollector } from '../resp/frame-collector.js';
 import type { OpenNode } from './connector.js';
 import { NodeError } from './node-error.js';
@@ -42,13 +43,13 @@ export class NodeCommander {
         try {
           got = collector.push(chunk);
         } catch (e) {
-          return finish(new NodeError(this.label, 'protocol', `malformed reply: ${(e as Error).message}`));
+          return finish(new NodeError(this.label, 'protocol', `malformed reply: ${describeError(e)}`));
         }
         if (!got) return;
         this.buffered = got.rest ?? NOTHING;
         finish(null, got.frame);
       };
-      const onError = (err: Error): void => finish(new NodeError(this.label, 'connect', err.message));
+      const onError = (err: Error): void => finish(new NodeError(this.label, 'connect', describeError(err)));
       const onClose = (): void => finish(new NodeError(this.label, 'closed', 'connection closed'));
       const timer = setTimeout(() => {
         const what = args.slice(0, 2).join(' ');

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { describeError } from '../log.js';
 
 /**
  * Binds a listener that hands each connection, paused, to `onConnection`; rejects with the bind
@@ -31,5 +32,5 @@ export function bindFailure(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return 'address in use';
   if (code === 'EADDRNOTAVAIL') return 'address not available here';
-  return e instanceof Error ? e.message : String(e);
+  return describeError(e);
 }

@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import type { Logger } from '../log.js';
+import { describeError, type Logger } from '../log.js';
 import { bindFailure, closeServer, listenOn } from '../net/listen.js';
 import { hostOf } from '../topology/endpoint.js';
 import type { NodeChange, NodeEntry, NodeTable } from '../topology/node-table.js';
@@ -71,7 +71,7 @@ export class Listeners {
           this.bind,
           entry.local.port,
           (socket) => this.accept(socket, entry, selfOf(entry)),
-          (e) => this.log.error(`listener ${entry.local.port}: ${e.message}`),
+          (e) => this.log.error(`listener ${entry.local.port}: ${describeError(e)}`),
         );
         if (this.table.get(entry.node.id) !== entry) return void closeServer(server); // retired meanwhile
         this.servers.set(entry, server);
