@@ -49,9 +49,9 @@ export class Connector {
     const { connectTimeoutMs: ms, tls: useTls } = this.transport;
     return new Promise<OpenNode>((resolve, reject) => {
       const raw = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-      const socket = useTls ? this.secure(raw, target) : raw;
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 30_000);
+      raw.setKeepAlive(true, 30_000);
+      /** The raw socket until it connects, then (for TLS) the TLS socket over it. */
+      let socket: net.Socket = raw;
       let settled = false;
       let phase: StallPhase = 'connect';
       const fail = (e: NodeError): void => {
@@ -59,11 +59,11 @@ export class Connector {
         settled = true;
         cleanup();
         socket.destroy();
+        raw.destroy();
         reject(e);
       };
       // The raw socket counts what the node sent before the TLS layer makes sense of it.
       const timer = setTimeout(() => fail(describeStall(target, phase, raw.bytesRead, ms)), ms);
-      if (useTls) raw.once('connect', () => (phase = 'handshake'));
       const onError = (err: NodeJS.ErrnoException): void => fail(describeSocketError(target, useTls, err));
       const onClose = (): void =>
         fail(
@@ -81,13 +81,8 @@ export class Connector {
         try {
           got = collector.push(chunk);
         } catch {
-          return fail(
-            new NodeError(
-              target.label,
-              'protocol',
-              'the node did not answer AUTH in RESP (is this a Redis node?)',
-            ),
-          );
+          const why = 'the node did not answer AUTH in RESP (is this a Redis node?)';
+          return fail(new NodeError(target.label, 'protocol', why));
         }
         if (!got) return;
         if (isErrorType(got.frame[0])) {
@@ -96,10 +91,14 @@ export class Connector {
         }
         done(got.rest);
       };
+      const watch = (s: net.Socket, on: boolean): void => {
+        const method = on ? 'on' : 'off';
+        s[method]('error', onError);
+        s[method]('close', onClose);
+      };
       const cleanup = (): void => {
         clearTimeout(timer);
-        socket.off('error', onError);
-        socket.off('close', onClose);
+        watch(socket, false);
         socket.off('data', onData);
       };
       const done = (pending: Buffer | null): void => {
@@ -109,14 +108,23 @@ export class Connector {
         cleanup();
         resolve({ socket, pending });
       };
-      socket.on('error', onError);
-      socket.on('close', onClose);
-      socket.once(useTls ? 'secureConnect' : 'connect', () => {
+      const authenticate = (): void => {
         if (!auth) return done(null);
         phase = 'auth';
         socket.on('data', onData);
         // The credential goes on the wire, never anywhere else.
         socket.write(auth);
+      };
+      watch(raw, true);
+      raw.once('connect', () => {
+        if (!useTls) return authenticate();
+        // TLS starts once TCP is up: over a connected socket Node's TLS layer works on its handle
+        // directly; over one still connecting it goes through a slower stream wrapper.
+        phase = 'handshake';
+        watch(raw, false);
+        socket = this.secure(raw, target);
+        watch(socket, true);
+        socket.once('secureConnect', authenticate);
       });
     });
   }

@@ -67,7 +67,6 @@ export class RequestPipeline {
   /** Parses one chunk, writing what is settled; bytes from `runStart` on are still to go out. */
   private scan(chunk: Buffer): void {
     const { tracker, sink } = this.o;
-    const write = (buf: Buffer): void => sink.toServer(buf);
     const r = this.parser;
     let pos = 0;
     while (pos < chunk.length) {
@@ -75,7 +74,7 @@ export class RequestPipeline {
       const end = r.next(chunk, pos);
       if (end < 0) {
         if (this.mayRewrite()) {
-          if (start > this.runStart) write(chunk.subarray(this.runStart, start));
+          if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
           this.held.push(start === 0 ? chunk : chunk.subarray(start));
           this.runStart = chunk.length;
         } else {
@@ -92,12 +91,12 @@ export class RequestPipeline {
         this.held = [];
         const out = this.o.rewrite(request);
         if (out) {
-          if (start > this.runStart) write(chunk.subarray(this.runStart, start));
-          write(out);
+          if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
+          sink.toServer(out);
           this.runStart = end;
         } else if (spanned) {
           // Unchanged: the earlier parts go out, this chunk's part joins the run.
-          write(request.subarray(0, request.length - end));
+          sink.toServer(request.subarray(0, request.length - end));
         }
       } else {
         this.flushHeld();
