@@ -125,6 +125,17 @@ function parseArgs(argv: string[]) {
       defaultDescription: String(DEFAULTS.connectTimeoutMs),
       describe: 'ms to connect, handshake and authenticate',
     })
+    .option('mode', {
+      alias: 'tunnel-mode',
+      choices: ['pinned', 'smart', 'both'] as const,
+      defaultDescription: DEFAULTS.mode,
+      describe: 'pinned: a listener per node (cluster clients); smart: one port for the whole cluster',
+    })
+    .option('smart-port', {
+      type: 'number',
+      defaultDescription: String(DEFAULTS.smartPort),
+      describe: 'the smart mode port',
+    })
     .option('log-level', {
       choices: ['error', 'warn', 'info', 'debug'] as const,
       defaultDescription: DEFAULTS.logLevel,
@@ -214,6 +225,8 @@ export function optionsFrom(
     authRefreshMs: a['auth-refresh'],
     refreshIntervalMs: a['refresh-interval'],
     retireAfterMs: a['retire-after'],
+    mode: a.mode,
+    smartPort: a['smart-port'],
   });
   if (!options.tls && (options.caFile || options.certFile || options.sni)) {
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');

@@ -1,6 +1,7 @@
 import { hideBin } from 'yargs/helpers';
 import { createLogger } from '../log.js';
 import { StartupError } from '../tunnel/errors.js';
+import { announceHostOf } from '../tunnel/options.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { UsageError, optionsFrom } from './args.js';
 import { readyReport } from './report.js';
@@ -31,7 +32,11 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
     }
     throw e;
   }
-  process.stdout.write(readyReport(tunnel.table) + '\n');
+  const smart =
+    options.mode === 'pinned'
+      ? undefined
+      : { host: announceHostOf(options), port: options.smartPort, only: options.mode === 'smart' };
+  process.stdout.write(readyReport(tunnel.table, smart) + '\n');
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info(`${signal}: closing ${tunnel.connectionCount} connections`);

@@ -2,7 +2,7 @@ import type { NodeTable } from '../topology/node-table.js';
 import { formatSlots } from '../topology/parse.js';
 
 /** The startup table: local address → node, role, slots; then how to connect. */
-export function readyReport(table: NodeTable): string {
+export function readyReport(table: NodeTable, smart?: { host: string; port: number; only: boolean }): string {
   const entries = table
     .entries()
     .sort((x, y) =>
@@ -25,10 +25,17 @@ export function readyReport(table: NodeTable): string {
       .trimEnd();
   const seed = table.seed;
   const seedAddr = seed ? `${seed.local.host}:${seed.local.port}` : '?';
+  const pinned = `Point cluster clients at ${seedAddr} (e.g. redis-cli -c -h ${seed?.local.host} -p ${seed?.local.port})`;
+  const one =
+    smart &&
+    `point any client at ${smart.host}:${smart.port} (e.g. redis-cli -h ${smart.host} -p ${smart.port})`;
+  const how = !one
+    ? pinned
+    : smart.only
+      ? `Smart mode: ${one}`
+      : `${pinned}; for programs that do not speak Cluster, ${one}`;
   return [
-    line(head),
-    ...rows.map(line),
-    '',
-    `ready: ${entries.length} nodes. Point cluster clients at ${seedAddr} (e.g. redis-cli -c -h ${seed?.local.host} -p ${seed?.local.port}); no password or TLS needed locally.`,
+    ...(smart?.only ? [] : [line(head), ...rows.map(line), '']),
+    `ready: ${entries.length} nodes. ${how}; no password or TLS needed locally.`,
   ].join('\n');
 }

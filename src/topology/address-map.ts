@@ -43,6 +43,11 @@ export class AddressMap {
     this.byPort.get(old.node.port)?.delete(id);
   }
 
+  /** The id of the master that serves `slot`, by the last topology. */
+  ownerOf(slot: number): string | undefined {
+    return this.owners[slot];
+  }
+
   /** The node a reply names, if known. */
   find(ref: NodeRef): { node: RemoteNode; local: LocalAddress } | undefined {
     if (ref.id) {

@@ -90,6 +90,20 @@ export class NodeTable {
     return hit && this.byId.get(hit.node.id);
   }
 
+  /** The master that serves `slot`, if served. */
+  ownerOf(slot: number): NodeEntry | undefined {
+    const id = this.index.ownerOf(slot);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  /** Masters that serve slots, by their first slot. */
+  masters(): NodeEntry[] {
+    const first = (e: NodeEntry): number => Math.min(...e.node.slots.map(([s]) => s));
+    return this.entries()
+      .filter((e) => e.node.role === 'master' && e.node.slots.length > 0 && !e.adhoc)
+      .sort((a, b) => first(a) - first(b));
+  }
+
   /** The lookup the rewriters take. */
   readonly lookup: AddressLookup = (ref) => this.index.find(ref)?.local;
 

@@ -62,6 +62,13 @@ export interface TunnelOptions {
   tlsSessionLimit: number;
   /** How long stop() lets connections finish before destroying them. @default 5000 */
   stopGraceMs: number;
+  /**
+   * pinned: a listener per node, for cluster clients; smart: one port for the whole cluster, for
+   * programs that do not speak Cluster; both. @default 'pinned'
+   */
+  mode: 'pinned' | 'smart' | 'both';
+  /** The smart mode port. @default 6379 */
+  smartPort: number;
 }
 
 /** The options a caller may leave out. */
@@ -85,6 +92,8 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   authRefreshMs: 600_000,
   tlsSessionLimit: 1024,
   stopGraceMs: 5000,
+  mode: 'pinned',
+  smartPort: 6379,
 });
 
 /** What a caller gives: the seed, and any options it sets (undefined means "the default"). */

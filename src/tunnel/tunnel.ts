@@ -6,6 +6,9 @@ import { Pairs } from '../net/pairs.js';
 import { answersPlaintext } from '../net/probe.js';
 import { rewriteAddressRequest } from '../rewrite/requests.js';
 import { DiscoveryError } from '../topology/discovery.js';
+import { SmartFront } from '../smart/front.js';
+import { CommandTable } from '../smart/command-table.js';
+import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import { Credentials } from './credentials.js';
@@ -34,6 +37,7 @@ export class Tunnel {
   private watcher: TopologyWatcher | null = null;
   private listeners: Listeners | null = null;
   private pairs: Pairs | null = null;
+  private smart: SmartFront | null = null;
   private stopping = false;
 
   constructor(options: TunnelOptions, log: Logger) {
@@ -76,12 +80,14 @@ export class Tunnel {
       onUnreachable: (target) => void this.watcher?.refresh(`${target.label} unreachable`),
     }));
     this.credentials.onRefresh((auth) => pairs.reauthenticate(auth));
-    this.listeners = new Listeners(
-      this.table,
-      o.bind,
-      (socket, entry, self) => (this.stopping ? socket.destroy() : pairs.accept(socket, entry.target, self)),
-      this.log,
-    );
+    if (o.mode !== 'smart')
+      this.listeners = new Listeners(
+        this.table,
+        o.bind,
+        (socket, entry, self) =>
+          this.stopping ? socket.destroy() : pairs.accept(socket, entry.target, self),
+        this.log,
+      );
     const seed = seedTarget(o);
     this.watcher = new TopologyWatcher(
       this.table,
@@ -101,11 +107,52 @@ export class Tunnel {
       throw await this.seedFailure(e, seed);
     }
     try {
-      await this.listeners.settle();
+      await this.listeners?.settle();
+      if (o.mode !== 'pinned') await this.startSmart(seed);
     } catch (e) {
       await this.stop();
       throw e;
     }
+  }
+
+  /** Smart mode: the server's command table from the seed, then the one port. */
+  private async startSmart(seed: NodeTarget): Promise<void> {
+    const o = this.options;
+    let commands: CommandTable;
+    try {
+      const conversation = await this.openCommands(seed);
+      try {
+        commands = new CommandTable(await conversation.ask(['COMMAND']));
+      } finally {
+        conversation.close();
+      }
+    } catch (e) {
+      throw new StartupError(
+        'seed',
+        `seed ${describeError(e)}: cannot read the command table for smart mode`,
+      );
+    }
+    this.smart = new SmartFront(
+      {
+        table: this.table,
+        commands,
+        connector: this.connector as Connector,
+        auth: () => this.credentials.authRequest(),
+        refresh: (reason) => this.refresh(reason),
+        maxFrameBytes: o.maxFrameBytes,
+        log: this.log,
+      },
+      this.log,
+    );
+    try {
+      await this.smart.listen(o.bind, o.smartPort, () => !this.stopping);
+    } catch (e) {
+      throw new StartupError(
+        'listen',
+        `cannot listen on ${o.bind}:${o.smartPort} for smart mode: ${bindFailure(e)}`,
+      );
+    }
+    this.log.debug(`smart mode: ${commands.size} commands in the server's table`);
   }
 
   /** Re-reads the topology now (see TopologyWatcher.refresh). */
@@ -114,14 +161,14 @@ export class Tunnel {
   }
 
   get connectionCount(): number {
-    return this.pairs?.size ?? 0;
+    return (this.pairs?.size ?? 0) + (this.smart?.size ?? 0);
   }
 
   /** Stops listening, ends every connection cleanly, and destroys what has not closed after the grace. */
   async stop(graceMs = this.options.stopGraceMs): Promise<void> {
     this.stopping = true;
     this.credentials.stop();
-    const closing = this.listeners?.close();
+    const closing = Promise.all([this.listeners?.close(), this.smart?.close()]);
     await this.pairs?.close(graceMs);
     await closing;
     await this.watcher?.stop();

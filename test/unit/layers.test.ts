@@ -15,7 +15,8 @@ const NEVER: Record<string, RegExp> = {
   topology: /\/(rewrite|protocol|net|tunnel|cli)\//,
   rewrite: /\/(protocol|net|tunnel|cli)\//,
   protocol: /\/(net|tunnel|cli)\//,
-  net: /\/(tunnel|cli)\//,
+  net: /\/(smart|tunnel|cli)\//,
+  smart: /\/(tunnel|cli)\//,
   tunnel: /\/cli\//,
 };
 

@@ -1,0 +1,215 @@
+import type * as net from 'node:net';
+import { describeError, type Logger } from '../log.js';
+import type { Connector } from '../net/connector.js';
+import { encodeCommand, errorReply } from '../resp/encode.js';
+import { ProtocolError } from '../resp/errors.js';
+import { RequestParser } from '../resp/request-parser.js';
+import { requestArgs } from '../rewrite/requests.js';
+import type { NodeEntry, NodeTable } from '../topology/node-table.js';
+import type { CommandTable } from './command-table.js';
+import { Dispatcher } from './dispatch.js';
+import { merge } from './merge.js';
+import { type Plan, plan } from './plan.js';
+import { scanStep } from './scan.js';
+import { Upstream } from './upstream.js';
+
+/** What every smart client of one tunnel shares. */
+export interface SmartContext {
+  table: NodeTable;
+  commands: CommandTable;
+  connector: Connector;
+  auth: () => Buffer | null;
+  /** Re-read the topology (after a MOVED, or a node that cannot be reached). */
+  refresh: (reason: string) => Promise<boolean>;
+  maxFrameBytes: number;
+  log: Logger;
+}
+
+/** One client's request and, once every part has answered, its reply. */
+interface Job {
+  reply: Buffer | null;
+}
+
+/** Requests a browser sends when a web page is tricked into talking to a Redis port. */
+const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
+
+/**
+ * One client connection in smart mode: the whole cluster looks like one server. Each request is
+ * planned (one slot's master, split by slot, every master, or refused), sent over this client's
+ * own upstream connections, and answered in request order.
+ */
+export class SmartClient {
+  private readonly parser: RequestParser;
+  private readonly jobs: Job[] = [];
+  private readonly upstreams = new Map<NodeEntry, Upstream>();
+  private readonly dispatcher: Dispatcher;
+  private held: Buffer[] = [];
+  private protocol = 2;
+  private closed = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly ctx: SmartContext,
+    private readonly log: Logger,
+    private readonly onClose: (c: SmartClient) => void,
+  ) {
+    this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes });
+    this.dispatcher = new Dispatcher(ctx, (entry) => this.upstream(entry));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => socket.resume());
+    socket.on('error', (e: Error) => this.log.debug(`client error: ${describeError(e)}`));
+    socket.on('close', () => this.close());
+    socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    let pos = 0;
+    try {
+      while (pos < chunk.length) {
+        const start = this.parser.inRequest ? 0 : pos;
+        const end = this.parser.next(chunk, pos);
+        if (end < 0) {
+          this.held.push(start === 0 && pos === 0 ? chunk : chunk.subarray(start));
+          return;
+        }
+        const bytes = this.held.length
+          ? Buffer.concat([...this.held, chunk.subarray(0, end)])
+          : chunk.subarray(start, end);
+        this.held = [];
+        pos = end;
+        if (this.parser.argc > 0) this.request(requestArgs(bytes), bytes);
+      }
+    } catch (e) {
+      // As a server does: say what was wrong with the request, then close the connection.
+      const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
+      this.log.info(
+        `malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`,
+      );
+      this.socket.end(errorReply(`ERR ${why}`));
+      this.socket.pause();
+    }
+  }
+
+  private request(args: Buffer[], bytes: Buffer): void {
+    const name = args[0].toString('latin1').toLowerCase();
+    if (HTTP_COMMANDS.has(name)) {
+      // A browser's request reached the port: close, as Redis does, before it reaches a node.
+      this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
+      this.socket.destroy();
+      return;
+    }
+    const job: Job = { reply: null };
+    this.jobs.push(job);
+    const done = (reply: Buffer): void => {
+      job.reply = reply;
+      this.flush();
+    };
+    let p: Plan;
+    try {
+      p = plan(this.ctx.commands, args);
+    } catch (e) {
+      return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
+    }
+    if (name === 'hello') return this.hello(args, done);
+    switch (p.kind) {
+      case 'refuse':
+        return done(errorReply(p.error));
+      case 'node':
+        return this.dispatcher.send(p.slot, bytes, done);
+      case 'scan':
+        return scanStep(this.dispatcher, this.ctx.table, args, done);
+      case 'fanout': {
+        const masters = this.ctx.table.masters();
+        return this.gather(
+          masters.map((m) => (cb) => this.dispatcher.sendTo(m, bytes, cb)),
+          (r) => done(merge(p.merge, r)),
+        );
+      }
+      case 'split':
+        return this.gather(
+          p.parts.map((part) => (cb) => this.dispatcher.send(part.slot, encodeCommand(part.args), cb)),
+          (r) =>
+            done(
+              merge(
+                p.merge,
+                r,
+                p.parts.map((x) => x.positions),
+              ),
+            ),
+        );
+    }
+  }
+
+  /** Runs every sender; calls `all` with the replies in sender order once each has answered. */
+  private gather(senders: Array<(cb: (r: Buffer) => void) => void>, all: (replies: Buffer[]) => void): void {
+    const replies: Buffer[] = new Array(senders.length);
+    let left = senders.length;
+    if (left === 0) return all([errorReply('CLUSTERDOWN redis-cluster-tunnel: no master serves slots')]);
+    senders.forEach((send, i) =>
+      send((r) => {
+        replies[i] = r;
+        if (--left === 0) all(replies);
+      }),
+    );
+  }
+
+  /**
+   * HELLO changes the protocol of every upstream of this client: the home node answers it (AUTH
+   * and SETNAME options dropped: the tunnel authenticates upstream). The other upstreams switch at
+   * once, and new ones start in it, so requests pipelined behind HELLO get replies in the new one.
+   */
+  private hello(args: Buffer[], done: (r: Buffer) => void): void {
+    const version = args.length > 1 ? Number(args[1].toString('latin1')) : 0;
+    const request = version ? encodeCommand(['HELLO', String(version)]) : encodeCommand(['HELLO']);
+    if ((version === 2 || version === 3) && version !== this.protocol) {
+      this.protocol = version;
+      const hello = encodeCommand(['HELLO', String(version)]);
+      for (const u of this.upstreams.values()) u.send(hello, () => {});
+    }
+    this.dispatcher.send(undefined, request, done);
+  }
+
+  private greeting(): Buffer | null {
+    return this.protocol === 3 ? encodeCommand(['HELLO', '3']) : null;
+  }
+
+  private upstream(entry: NodeEntry): Upstream {
+    let u = this.upstreams.get(entry);
+    if (!u || u.broken) {
+      u = new Upstream(
+        entry,
+        this.ctx.connector,
+        this.ctx.auth,
+        () => this.greeting(),
+        (push) => this.socket.write(push),
+        (gone) => {
+          if (this.upstreams.get(gone.entry) === gone) this.upstreams.delete(gone.entry);
+        },
+      );
+      this.upstreams.set(entry, u);
+    }
+    return u;
+  }
+
+  /** Writes the replies that are ready, in request order. */
+  private flush(): void {
+    let n = 0;
+    while (n < this.jobs.length && this.jobs[n].reply !== null) n++;
+    if (n === 0 || this.closed) return;
+    const ready = this.jobs.splice(0, n).map((j) => j.reply as Buffer);
+    const ok = this.socket.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
+    if (!ok) this.socket.pause(); // resumed on drain
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const u of this.upstreams.values()) u.close();
+    this.onClose(this);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,96 @@
+import { errorReply } from '../resp/encode.js';
+import { T_ERROR } from '../resp/types.js';
+import { parseRedirect } from '../rewrite/redirect.js';
+import type { NodeEntry } from '../topology/node-table.js';
+import type { SmartContext } from './client.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * How long a request keeps trying while the cluster changes under it (TRYAGAIN during a slot
+ * migration, CLUSTERDOWN or an unreachable master during a failover): attempts, and the backoff
+ * between them, doubling from 50 ms to 1 s. About 6 s in all, beyond a default node timeout.
+ */
+export const RETRY = { attempts: 10, firstDelayMs: 50, maxDelayMs: 1000 } as const;
+
+/** At most this many MOVED/ASK hops for one request (a slot moving twice while we follow it). */
+const MAX_REDIRECTS = 5;
+
+const ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n');
+
+function delayFor(attempt: number): number {
+  return Math.min(RETRY.firstDelayMs * 2 ** attempt, RETRY.maxDelayMs);
+}
+
+/** The error's first word, for frames that are errors. */
+function errorWord(frame: Buffer): string {
+  if (frame[0] !== T_ERROR) return '';
+  const space = frame.indexOf(0x20);
+  return frame.toString('latin1', 1, space > 0 && space < 16 ? space : Math.min(frame.length - 2, 16));
+}
+
+/**
+ * Sends one request to the node that should answer it and hands back the reply, following what a
+ * cluster client would: MOVED (refresh the slot map, go where it says), ASK (ASKING there, once),
+ * TRYAGAIN and CLUSTERDOWN (wait and retry), an unreachable node (refresh, retry). The client
+ * never sees a redirect.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly ctx: SmartContext,
+    private readonly upstream: (entry: NodeEntry) => Upstream,
+  ) {}
+
+  /** To the master of `slot` (the home node when undefined). */
+  send(slot: number | undefined, request: Buffer, done: (reply: Buffer) => void, attempt = 0): void {
+    const entry = slot === undefined ? this.home() : this.ctx.table.ownerOf(slot);
+    if (!entry) {
+      if (attempt < RETRY.attempts) {
+        void this.ctx.refresh(`slot ${slot} has no known master`);
+        return void setTimeout(() => this.send(slot, request, done, attempt + 1), delayFor(attempt));
+      }
+      return done(errorReply(`CLUSTERDOWN Hash slot ${slot} not served`));
+    }
+    this.sendTo(entry, request, done, slot, attempt);
+  }
+
+  /** To this node, following redirects from it. */
+  sendTo(
+    entry: NodeEntry,
+    request: Buffer,
+    done: (reply: Buffer) => void,
+    slot?: number,
+    attempt = 0,
+    redirects = 0,
+  ): void {
+    const retry = (why: string): void => {
+      if (attempt >= RETRY.attempts) return done(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`));
+      void this.ctx.refresh(why);
+      setTimeout(() => {
+        // The slot's owner may have changed meanwhile; a keyless request goes to the new home.
+        if (slot !== undefined || entry.node.role !== 'master') this.send(slot, request, done, attempt + 1);
+        else this.sendTo(entry, request, done, slot, attempt + 1, redirects);
+      }, delayFor(attempt));
+    };
+    this.upstream(entry).send(request, (frame, failure) => {
+      if (!frame) return retry(failure ?? 'no reply');
+      const word = errorWord(frame);
+      if (word === 'MOVED' || word === 'ASK') {
+        const r = parseRedirect(frame.toString('latin1', 1, frame.length - 2));
+        const target = r && this.ctx.table.find({ host: r.host, port: r.port, slot: r.slot });
+        if (!r || redirects >= MAX_REDIRECTS) return done(frame);
+        if (word === 'MOVED') void this.ctx.refresh('MOVED');
+        if (!target) return retry(`${word} to ${r.host}:${r.port}, a node not known yet`);
+        if (word === 'ASK') this.upstream(target).send(ASKING, () => {});
+        return this.sendTo(target, request, done, r.slot, attempt, redirects + 1);
+      }
+      if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
+        return retry(frame.toString('latin1', 1, frame.length - 2));
+      done(frame);
+    });
+  }
+
+  /** The node keyless commands go to: the first master, so one connection's state stays together. */
+  private home(): NodeEntry | undefined {
+    return this.ctx.table.masters()[0];
+  }
+}

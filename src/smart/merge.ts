@@ -1,0 +1,73 @@
+import { decode, integer } from '../resp/decode.js';
+import { aggregateHeader, integerReply } from '../resp/encode.js';
+import { T_ARRAY, T_INTEGER, T_NULL, isErrorType } from '../resp/types.js';
+
+/** How the replies of a command sent to several nodes become the one reply the client gets. */
+export type Merge =
+  /** Integers added up (DBSIZE, DEL, EXISTS, UNLINK, TOUCH). */
+  | 'sum'
+  /** The smallest integer (WAIT). */
+  | 'min'
+  /** Every node must succeed; the client gets the first reply (FLUSHALL, MSET, SCRIPT LOAD). */
+  | 'all-ok'
+  /** Arrays concatenated (KEYS). */
+  | 'concat'
+  /** Arrays of 0/1 combined element by element with AND (SCRIPT EXISTS). */
+  | 'and'
+  /** The first reply that is not null (RANDOMKEY). */
+  | 'first-non-null'
+  /** Array elements put back in the client's key order (MGET). */
+  | 'key-order';
+
+/** The first error among the replies, if any: a merged reply is only as good as every part. */
+function firstError(replies: Buffer[]): Buffer | undefined {
+  return replies.find((r) => isErrorType(r[0]));
+}
+
+/** The elements of an array reply, as byte ranges of the frame. */
+function elements(frame: Buffer): Buffer[] {
+  const root = decode(frame);
+  return (root.children ?? []).map((c) => frame.subarray(c.start, c.end));
+}
+
+function array(items: Buffer[]): Buffer {
+  return Buffer.concat([aggregateHeader(T_ARRAY, items.length), ...items]);
+}
+
+/**
+ * Merges part replies. `order[i]` lists, for part i, the positions its elements take in the
+ * client's reply (for key-order merges).
+ */
+export function merge(how: Merge, replies: Buffer[], order: number[][] = []): Buffer {
+  const error = firstError(replies);
+  if (error) return error;
+  switch (how) {
+    case 'sum':
+    case 'min': {
+      const values = replies.map((r) => (r[0] === T_INTEGER ? integer(r, decode(r)) : NaN));
+      if (values.some(Number.isNaN)) return replies[0];
+      return integerReply(how === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.min(...values));
+    }
+    case 'all-ok':
+      return replies[0];
+    case 'concat':
+      return array(replies.flatMap(elements));
+    case 'and': {
+      const lists = replies.map((r) => elements(r).map((e) => integer(e, decode(e))));
+      const and = lists[0].map((_, i) => (lists.every((l) => l[i] === 1) ? 1 : 0));
+      return array(and.map(integerReply));
+    }
+    case 'first-non-null':
+      return replies.find((r) => !isNullReply(r)) ?? replies[0];
+    case 'key-order': {
+      const out: Buffer[] = [];
+      replies.forEach((r, part) => elements(r).forEach((e, i) => (out[order[part][i]] = e)));
+      return array(out);
+    }
+  }
+}
+
+/** `$-1`, `*-1` or RESP3 `_`. */
+export function isNullReply(r: Buffer): boolean {
+  return r[0] === T_NULL || (r.length >= 3 && r[1] === 0x2d && r[2] === 0x31); // `_`, `$-1`, `*-1`
+}

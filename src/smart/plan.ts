@@ -1,0 +1,107 @@
+import { hashSlot } from '../topology/hash-slot.js';
+import { type CommandInfo, type CommandTable, keyIndexes } from './command-table.js';
+import type { Merge } from './merge.js';
+
+/** One piece of a command split by slot. `positions`: where its keys stand in the client's order. */
+export interface Part {
+  slot: number;
+  args: Buffer[];
+  positions: number[];
+}
+
+/** How smart mode serves one request. */
+export type Plan =
+  /** To the master of `slot`; keyless commands (slot undefined) go to the connection's home node. */
+  | { kind: 'node'; slot: number | undefined }
+  /** Split by slot, the replies merged. */
+  | { kind: 'split'; parts: Part[]; merge: Merge }
+  /** To every master, the replies merged. */
+  | { kind: 'fanout'; merge: Merge }
+  /** SCAN over every master behind one cursor. */
+  | { kind: 'scan' }
+  /** Answered by the tunnel with this error, sent nowhere. */
+  | { kind: 'refuse'; error: string };
+
+/** The cluster's own answer when a command's keys are in different slots. */
+export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
+
+/**
+ * What the command tips cannot say, in one place. Commands answered as one server would by the
+ * connection's home node (PING has an all_shards tip, but one server answers one PONG); those a
+ * split would break (MSETNX is all or nothing); keyless fan-outs whose tips name no merge; and what
+ * smart mode does not serve yet, with the reason.
+ */
+const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command', 'quit']);
+const NEVER_SPLIT = new Set(['msetnx']);
+const FANOUT: Record<string, Merge> = { keys: 'concat', randomkey: 'first-non-null' };
+const NOT_YET: Record<string, string> = {
+  subscribe: 'pub/sub',
+  psubscribe: 'pub/sub',
+  ssubscribe: 'pub/sub',
+  unsubscribe: 'pub/sub',
+  punsubscribe: 'pub/sub',
+  sunsubscribe: 'pub/sub',
+  multi: 'transactions',
+  exec: 'transactions',
+  discard: 'transactions',
+  watch: 'transactions',
+  unwatch: 'transactions',
+  monitor: 'MONITOR',
+  sync: 'replication',
+  psync: 'replication',
+  reset: 'RESET',
+};
+
+const MERGES: Record<string, Merge> = {
+  agg_sum: 'sum',
+  agg_min: 'min',
+  agg_logical_and: 'and',
+  all_succeeded: 'all-ok',
+};
+
+export function plan(table: CommandTable, args: Buffer[]): Plan {
+  const name = args[0].toString('latin1').toLowerCase();
+  if (Object.hasOwn(NOT_YET, name)) {
+    return {
+      kind: 'refuse',
+      error: `ERR redis-cluster-tunnel smart mode does not serve ${name.toUpperCase()} (${NOT_YET[name]}) yet; use pinned mode for it`,
+    };
+  }
+  if (name === 'scan') return { kind: 'scan' };
+  if (HOME.has(name)) return { kind: 'node', slot: undefined };
+  if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
+  const info = table.lookup(args);
+  // A command the server does not know is the server's to refuse.
+  if (!info) return { kind: 'node', slot: undefined };
+  const keys = keyIndexes(info, args);
+  if (keys.length === 0) return keyless(info);
+  const slots = keys.map((i) => hashSlot(args[i]));
+  if (slots.every((s) => s === slots[0])) return { kind: 'node', slot: slots[0] };
+  if (info.requestPolicy !== 'multi_shard' || NEVER_SPLIT.has(name))
+    return { kind: 'refuse', error: CROSSSLOT };
+  return split(info, args, keys, slots);
+}
+
+function keyless(info: CommandInfo): Plan {
+  if (info.requestPolicy === 'all_shards' || info.requestPolicy === 'all_nodes') {
+    const merge = MERGES[info.responsePolicy ?? ''];
+    if (merge) return { kind: 'fanout', merge };
+  }
+  return { kind: 'node', slot: undefined };
+}
+
+/** Splits a multi-key command into one part per slot: each key keeps the values that follow it. */
+function split(info: CommandInfo, args: Buffer[], keys: number[], slots: number[]): Plan {
+  const step = Math.max(info.step, 1);
+  const prefix = args.slice(0, keys[0]);
+  const bySlot = new Map<number, Part>();
+  keys.forEach((index, ordinal) => {
+    const slot = slots[ordinal];
+    let part = bySlot.get(slot);
+    if (!part) bySlot.set(slot, (part = { slot, args: [...prefix], positions: [] }));
+    part.args.push(...args.slice(index, index + step));
+    part.positions.push(ordinal);
+  });
+  const merge = MERGES[info.responsePolicy ?? ''] ?? 'key-order';
+  return { kind: 'split', parts: [...bySlot.values()], merge };
+}

@@ -1,0 +1,134 @@
+import type * as net from 'node:net';
+import { describeError } from '../log.js';
+import type { Connector } from '../net/connector.js';
+import { ReplyScanner } from '../resp/reply-scanner.js';
+import { T_PUSH } from '../resp/types.js';
+import type { NodeEntry } from '../topology/node-table.js';
+
+/** Called with one complete reply frame, or with the reason the node could not answer. */
+export type ReplyHandler = (frame: Buffer | null, failure?: string) => void;
+
+/**
+ * One smart-mode client's connection to one node: requests go out in order, and each complete
+ * reply frame goes to the handler registered with its request. It opens itself on first use and
+ * fails every waiting request, with the reason, when it cannot open or when it breaks.
+ */
+export class Upstream {
+  readonly entry: NodeEntry;
+  private socket: net.Socket | null = null;
+  private opening: Promise<void> | null = null;
+  private readonly handlers: ReplyHandler[] = [];
+  private head = 0;
+  private readonly scanner = new ReplyScanner();
+  private parts: Buffer[] = [];
+  private outbox: Buffer[] = [];
+  private dead: string | null = null;
+
+  constructor(
+    entry: NodeEntry,
+    private readonly connector: Connector,
+    private readonly auth: () => Buffer | null,
+    /** Requests sent first on a new connection (HELLO 3 when the client asked for RESP3). */
+    private readonly greeting: () => Buffer | null,
+    /** Pushes (RESP3 out-of-band frames) go straight to the client. */
+    private readonly onPush: (frame: Buffer) => void,
+    private readonly onClose: (u: Upstream) => void,
+  ) {
+    this.entry = entry;
+  }
+
+  get broken(): boolean {
+    return this.dead !== null;
+  }
+
+  /** Queues a request; `handler` gets its reply. */
+  send(request: Buffer, handler: ReplyHandler): void {
+    if (this.dead !== null) return handler(null, this.dead);
+    this.handlers.push(handler);
+    if (this.socket) {
+      this.socket.write(request);
+      return;
+    }
+    this.outbox.push(request);
+    this.opening ??= this.open();
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.fail('closed');
+  }
+
+  private async open(): Promise<void> {
+    let open;
+    try {
+      open = await this.connector.open(this.entry.target, this.auth());
+    } catch (e) {
+      return this.fail(
+        `cannot reach node ${this.entry.target.label}: ${describeError(e, { withNode: false })}`,
+      );
+    }
+    if (this.dead !== null) return void open.socket.destroy();
+    const socket = (this.socket = open.socket);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e: Error) => this.fail(`node ${this.entry.target.label}: ${describeError(e)}`));
+    socket.on('close', () => this.fail(`node ${this.entry.target.label} closed the connection`));
+    const greeting = this.greeting();
+    if (greeting) {
+      // Its reply is the first frame, ahead of every queued request's.
+      this.handlers.splice(this.head, 0, () => {});
+      socket.write(greeting);
+    }
+    for (const r of this.outbox) socket.write(r);
+    this.outbox = [];
+    if (open.pending) this.onData(open.pending);
+    socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    let pos = 0;
+    try {
+      while (pos < chunk.length) {
+        const start = this.scanner.inFrame ? 0 : pos;
+        const end = this.scanner.next(chunk, pos);
+        if (end < 0) {
+          this.parts.push(start === 0 && pos === 0 ? chunk : chunk.subarray(start));
+          return;
+        }
+        const frame =
+          this.parts.length > 0
+            ? Buffer.concat([...this.parts, chunk.subarray(0, end)])
+            : chunk.subarray(start, end);
+        this.parts = [];
+        pos = end;
+        this.deliver(frame);
+      }
+    } catch (e) {
+      this.socket?.destroy();
+      this.fail(`malformed reply from node ${this.entry.target.label}: ${describeError(e)}`);
+    }
+  }
+
+  private deliver(frame: Buffer): void {
+    if (frame[0] === T_PUSH) return this.onPush(frame);
+    const handler = this.handlers[this.head++];
+    if (this.head === this.handlers.length) {
+      this.handlers.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.handlers.length) {
+      // A connection that is never idle: drop the answered part now and then.
+      this.handlers.splice(0, this.head);
+      this.head = 0;
+    }
+    handler?.(frame);
+  }
+
+  private fail(reason: string): void {
+    if (this.dead !== null) return;
+    this.dead = reason;
+    const waiting = this.handlers.slice(this.head);
+    this.handlers.length = 0;
+    this.head = 0;
+    for (const h of waiting) h(null, reason);
+    this.onClose(this);
+  }
+}

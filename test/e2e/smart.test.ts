@@ -1,0 +1,238 @@
+/**
+ * Smart mode on the project's real TLS cluster: one local port, and programs that do not speak
+ * Cluster (redis-cli without -c, redis-benchmark standalone, ioredis `new Redis()`, node-redis
+ * `createClient` RESP2 and RESP3, redis-py `Redis()`) use the whole cluster through it.
+ */
+import { execFile } from 'node:child_process';
+import * as net from 'node:net';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type SlotRange, attach } from '../../scripts/lib/cluster.js';
+import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const run = promisify(execFile);
+const description = inject('cluster');
+const cluster = attach(description);
+const LOCAL = '127.0.0.1';
+const PORT = 6390;
+let tunnel: RunningTunnel;
+let ranges: SlotRange[];
+
+/** redis-cli against the smart port, no -c. */
+const cli = (...args: string[]): Promise<string> => redisCli(['-p', String(PORT), ...args]);
+
+/** Keys at the start, middle and end of every slot range (each once; a range may be one slot). */
+function keysOnEveryMaster(prefix: string): string[] {
+  const slots = new Set(ranges.flatMap((r) => [r.start, Math.floor((r.start + r.end) / 2), r.end]));
+  return [...slots].map((s) => keyForSlot(s, `${prefix}:`));
+}
+
+/** Every master once (a master may serve several ranges after a slot moved). */
+function masters(): Array<{ ip: string; port: number }> {
+  const seen = new Map(ranges.map((r) => [`${r.ip}:${r.port}`, { ip: r.ip, port: r.port }]));
+  return [...seen.values()];
+}
+
+/** One raw conversation with the smart port: what it answers to `bytes`, and whether it closed. */
+function raw(bytes: string, waitMs = 500): Promise<{ reply: string; closed: boolean }> {
+  return new Promise((done) => {
+    const s = net.connect({ host: LOCAL, port: PORT });
+    let reply = '';
+    let closed = false;
+    s.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    s.on('close', () => (closed = true));
+    s.on('error', () => (closed = true));
+    s.on('connect', () => s.write(bytes));
+    setTimeout(() => {
+      s.destroy();
+      done({ reply, closed });
+    }, waitMs);
+  });
+}
+
+beforeAll(async () => {
+  ranges = await cluster.slotRanges();
+  tunnel = await startTunnel([...seedArgs(description), '--mode', 'smart', '--smart-port', String(PORT)], {
+    REDISCLI_AUTH: description.password,
+  });
+});
+
+afterAll(async () => {
+  expect(await tunnel.stop()).toBe(0);
+  expect(tunnel.stderr()).not.toContain(description.password);
+});
+
+describe('smart mode', () => {
+  it('the ready line names the one port', () => {
+    expect(tunnel.stdout()).toContain(`ready: 6 nodes. Smart mode: point any client at ${LOCAL}:${PORT}`);
+  });
+
+  it('redis-cli without -c: SET/GET on every master, never a MOVED', async () => {
+    for (const key of keysOnEveryMaster('smart:cli')) {
+      expect((await cli('SET', key, `v:${key}`)).trim()).toBe('OK');
+      expect((await cli('GET', key)).trim()).toBe(`v:${key}`);
+    }
+  });
+
+  it('MGET/MSET/DEL/EXISTS/UNLINK/TOUCH across slots, merged in the client key order', async () => {
+    const keys = keysOnEveryMaster('smart:multi');
+    expect((await cli('MSET', ...keys.flatMap((k, i) => [k, `m${i}`]))).trim()).toBe('OK');
+    expect((await cli('MGET', ...keys, 'smart:multi:absent')).replace(/\n$/, '').split('\n')).toEqual([
+      ...keys.map((_, i) => `m${i}`),
+      '',
+    ]);
+    expect((await cli('EXISTS', ...keys, 'smart:multi:absent')).trim()).toBe(String(keys.length));
+    expect((await cli('TOUCH', ...keys)).trim()).toBe(String(keys.length));
+    expect((await cli('DEL', ...keys.slice(0, 3))).trim()).toBe('3');
+    expect((await cli('UNLINK', ...keys)).trim()).toBe(String(keys.length - 3));
+    expect((await cli('EXISTS', ...keys)).trim()).toBe('0');
+  });
+
+  it('commands a split would break answer CROSSSLOT, as the cluster does, and apply nothing', async () => {
+    const [a, , , b] = keysOnEveryMaster('smart:cross');
+    expect(hashSlot(a)).not.toBe(hashSlot(b));
+    expect((await cli('MSETNX', a, '1', b, '2')).trim()).toMatch(/^CROSSSLOT/);
+    expect((await cli('SET', a, 'x')).trim()).toBe('OK');
+    expect((await cli('RENAME', a, b)).trim()).toMatch(/^CROSSSLOT/);
+    expect((await cli('EXISTS', b)).trim()).toBe('0');
+    expect((await cli('GET', a)).trim()).toBe('x');
+  });
+
+  it('DBSIZE, KEYS and a full SCAN agree with the keys written', async () => {
+    const keys = Array.from({ length: 500 }, (_, i) => `smart:scan:${i}`);
+    for (let i = 0; i < keys.length; i += 100)
+      await cli('MSET', ...keys.slice(i, i + 100).flatMap((k) => [k, 'v']));
+    const direct = await Promise.all(masters().map((m) => cluster.cli(m, ['DBSIZE']).then(Number)));
+    expect(Number((await cli('DBSIZE')).trim())).toBe(direct.reduce((x, y) => x + y, 0));
+    const listed = (await cli('KEYS', 'smart:scan:*')).trim().split('\n');
+    expect(new Set(listed)).toEqual(new Set(keys));
+    const scanned = (await redisCli(['-p', String(PORT), '--scan', '--pattern', 'smart:scan:*']))
+      .trim()
+      .split('\n');
+    expect(new Set(scanned)).toEqual(new Set(keys));
+  });
+
+  it('EVAL and EVALSHA on keys of every master; SCRIPT LOAD reaches every master', async () => {
+    const sha = (await cli('SCRIPT', 'LOAD', "return redis.call('INCR', KEYS[1])")).trim();
+    for (const m of masters()) expect((await cluster.cli(m, ['SCRIPT', 'EXISTS', sha])).trim()).toBe('1');
+    for (const key of keysOnEveryMaster('smart:eval')) {
+      expect((await cli('EVAL', "return redis.call('SET', KEYS[1], ARGV[1])", '1', key, 'e')).trim()).toBe(
+        'OK',
+      );
+      expect((await cli('EVALSHA', sha, '1', `${key}:n`)).trim()).toBe('1');
+    }
+  });
+
+  it('values that look like addresses, redirects or topology pass unchanged', async () => {
+    const values = ['MOVED 3999 10.0.0.1:6379', '-ASK 1 127.0.0.11:7001', '127.0.0.12:7002@17002 master'];
+    for (const [i, v] of values.entries()) {
+      expect((await cli('SET', `smart:look:${i}`, v)).trim()).toBe('OK');
+      expect((await cli('GET', `smart:look:${i}`)).trim()).toBe(v);
+    }
+  });
+
+  it('RESP3 after HELLO 3 (redis-cli -3): the same answers as the node gives directly', async () => {
+    for (const key of keysOnEveryMaster('smart:r3')) {
+      expect((await redisCli(['-3', '-p', String(PORT), 'HSET', key, 'f', 'v', 'g', 'w'])).trim()).toBe('2');
+      const owner = ranges.find((r) => hashSlot(key) >= r.start && hashSlot(key) <= r.end) as SlotRange;
+      const direct = await cluster.cli({ ip: owner.ip, port: owner.port }, ['-3', 'HGETALL', key]);
+      expect(await redisCli(['-3', '-p', String(PORT), 'HGETALL', key])).toBe(direct);
+    }
+  });
+
+  it('ioredis new Redis(): mixed workload, pipeline, zero errors', async () => {
+    const io = new Redis({ host: LOCAL, port: PORT, maxRetriesPerRequest: 1 });
+    try {
+      const keys = Array.from({ length: 1000 }, (_, i) => `smart:io:${i}`);
+      await Promise.all(keys.map((k, i) => io.set(k, String(i))));
+      expect(await io.mget(...keys)).toEqual(keys.map((_, i) => String(i)));
+      const results = await keys.reduce((p, k) => p.incr(`${k}:n`), io.pipeline()).exec();
+      expect(results?.every(([e, v]) => e === null && v === 1)).toBe(true);
+      expect(await io.del(...keys)).toBe(keys.length);
+    } finally {
+      io.disconnect();
+    }
+  });
+
+  for (const RESP of [2, 3] as const) {
+    it(`node-redis createClient RESP${RESP}: mixed workload, zero errors`, async () => {
+      let errors = 0;
+      const client = createClient({ url: `redis://${LOCAL}:${PORT}`, RESP });
+      client.on('error', () => errors++);
+      await client.connect();
+      try {
+        const keys = Array.from({ length: 500 }, (_, i) => `smart:nr${RESP}:${i}`);
+        await Promise.all(keys.map((k, i) => client.set(k, String(i))));
+        expect(await client.mGet(keys)).toEqual(keys.map((_, i) => String(i)));
+        await client.hSet(`smart:nr${RESP}:h`, { a: '1', b: '2' });
+        expect(await client.hGetAll(`smart:nr${RESP}:h`)).toEqual({ a: '1', b: '2' });
+        expect(await client.del(keys)).toBe(keys.length);
+      } finally {
+        await client.close();
+      }
+      expect(errors).toBe(0);
+    });
+  }
+
+  it('redis-py Redis(): mixed workload, MGET, pipeline and scan_iter, zero errors', async () => {
+    const script = resolve(__dirname, 'clients/redis_py_standalone.py');
+    const { stdout } = await run('/usr/bin/python3', [script, LOCAL, String(PORT), '300'], {
+      timeout: 120_000,
+    });
+    const py = JSON.parse(stdout.trim().split('\n').pop() as string) as {
+      errors: string[];
+      mismatches: number;
+    };
+    expect(py.errors).toEqual([]);
+    expect(py.mismatches).toBe(0);
+  });
+
+  it('redis-benchmark in standalone mode: set, get, incr, lpush, rpop and a cross-slot mset', async () => {
+    const { stdout } = await run(
+      'redis-benchmark',
+      [
+        '-p',
+        String(PORT),
+        '-n',
+        '5000',
+        '-c',
+        '10',
+        '-r',
+        '100000',
+        '-t',
+        'set,get,incr,lpush,rpop,mset',
+        '--csv',
+      ],
+      { timeout: 120_000 },
+    );
+    const tests = stdout.split('\n').filter((l) => /^"(SET|GET|INCR|LPUSH|RPOP|MSET)/.test(l));
+    expect(tests).toHaveLength(6);
+    expect(stdout).not.toMatch(/MOVED|ASK|ERR|CROSSSLOT/);
+  });
+
+  it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
+    const r = await raw('SUBSCRIBE news\r\nPING\r\n');
+    expect(r.reply).toBe(
+      '-ERR redis-cluster-tunnel smart mode does not serve SUBSCRIBE (pub/sub) yet; use pinned mode for it\r\n+PONG\r\n',
+    );
+    expect(r.closed).toBe(false);
+  });
+
+  it('HTTP sent to the port (POST, Host:) closes that connection, as Redis does; others go on', async () => {
+    const post = await raw('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(post.closed).toBe(true);
+    expect(post.reply).toBe('');
+    expect((await cli('PING')).trim()).toBe('PONG');
+  });
+
+  it('a malformed request gets a protocol error and closes that connection only', async () => {
+    const bad = await raw('*1\r\n$x\r\n');
+    expect(bad.reply).toMatch(/^-ERR Protocol error/);
+    expect(bad.closed).toBe(true);
+    expect((await cli('PING')).trim()).toBe('PONG');
+  });
+});
