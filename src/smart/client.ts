@@ -8,6 +8,7 @@ import { requestArgs } from '../rewrite/requests.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { CommandTable } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
+import { Lanes, type SharedUpstreams } from './lanes.js';
 import { merge } from './merge.js';
 import { type Plan, plan } from './plan.js';
 import { scanStep } from './scan.js';
@@ -21,6 +22,8 @@ export interface SmartContext {
   auth: () => Buffer | null;
   /** Re-read the topology (after a MOVED, or a node that cannot be reached). */
   refresh: (reason: string) => Promise<boolean>;
+  /** The tunnel's shared connections to the nodes. */
+  shared: SharedUpstreams;
   maxFrameBytes: number;
   log: Logger;
 }
@@ -28,7 +31,11 @@ export interface SmartContext {
 /** One client's request and, once every part has answered, its reply. */
 interface Job {
   reply: Buffer | null;
+  /** QUIT: the connection closes once this reply (and every one before it) is written. */
+  last?: boolean;
 }
+
+const OK = Buffer.from('+OK\r\n');
 
 /** Requests a browser sends when a web page is tricked into talking to a Redis port. */
 const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
@@ -46,6 +53,8 @@ export class SmartClient {
   private held: Buffer[] = [];
   private protocol = 2;
   private closed = false;
+  private flushQueued = false;
+  private quitting = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -54,7 +63,12 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes });
-    this.dispatcher = new Dispatcher(ctx, (entry) => this.upstream(entry));
+    const lanes = new Lanes(
+      ctx.shared,
+      (entry) => this.upstream(entry),
+      () => this.protocol,
+    );
+    this.dispatcher = new Dispatcher(ctx, lanes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => socket.resume());
@@ -79,6 +93,7 @@ export class SmartClient {
         this.held = [];
         pos = end;
         if (this.parser.argc > 0) this.request(requestArgs(bytes), bytes);
+        if (this.quitting) return; // nothing after QUIT is read
       }
     } catch (e) {
       // As a server does: say what was wrong with the request, then close the connection.
@@ -103,7 +118,11 @@ export class SmartClient {
     this.jobs.push(job);
     const done = (reply: Buffer): void => {
       job.reply = reply;
-      this.flush();
+      // Replies that arrive together (one upstream chunk) go to the client as one write.
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
     };
     let p: Plan;
     try {
@@ -115,8 +134,12 @@ export class SmartClient {
     switch (p.kind) {
       case 'refuse':
         return done(errorReply(p.error));
+      case 'local':
+        this.quitting = true;
+        job.last = true;
+        return done(OK);
       case 'node':
-        return this.dispatcher.send(p.slot, bytes, done);
+        return this.dispatcher.send(p.slot, bytes, done, p.lane);
       case 'scan':
         return scanStep(this.dispatcher, this.ctx.table, args, done);
       case 'fanout': {
@@ -167,7 +190,7 @@ export class SmartClient {
       const hello = encodeCommand(['HELLO', String(version)]);
       for (const u of this.upstreams.values()) u.send(hello, () => {});
     }
-    this.dispatcher.send(undefined, request, done);
+    this.dispatcher.send(undefined, request, done, 'own');
   }
 
   private greeting(): Buffer | null {
@@ -193,14 +216,17 @@ export class SmartClient {
   }
 
   /** Writes the replies that are ready, in request order. */
-  private flush(): void {
+  private readonly flush = (): void => {
+    this.flushQueued = false;
     let n = 0;
     while (n < this.jobs.length && this.jobs[n].reply !== null) n++;
     if (n === 0 || this.closed) return;
-    const ready = this.jobs.splice(0, n).map((j) => j.reply as Buffer);
+    const jobs = this.jobs.splice(0, n);
+    const ready = jobs.map((j) => j.reply as Buffer);
     const ok = this.socket.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
+    if (jobs[jobs.length - 1].last) return void this.socket.end();
     if (!ok) this.socket.pause(); // resumed on drain
-  }
+  };
 
   private close(): void {
     if (this.closed) return;

@@ -3,7 +3,7 @@ import { T_ERROR } from '../resp/types.js';
 import { parseRedirect } from '../rewrite/redirect.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import type { Upstream } from './upstream.js';
+import type { Lane, Lanes } from './lanes.js';
 
 /**
  * How long a request keeps trying while the cluster changes under it (TRYAGAIN during a slot
@@ -37,20 +37,26 @@ function errorWord(frame: Buffer): string {
 export class Dispatcher {
   constructor(
     private readonly ctx: SmartContext,
-    private readonly upstream: (entry: NodeEntry) => Upstream,
+    private readonly lanes: Lanes,
   ) {}
 
   /** To the master of `slot` (the home node when undefined). */
-  send(slot: number | undefined, request: Buffer, done: (reply: Buffer) => void, attempt = 0): void {
+  send(
+    slot: number | undefined,
+    request: Buffer,
+    done: (reply: Buffer) => void,
+    lane: Lane = 'shared',
+    attempt = 0,
+  ): void {
     const entry = slot === undefined ? this.home() : this.ctx.table.ownerOf(slot);
     if (!entry) {
       if (attempt < RETRY.attempts) {
         void this.ctx.refresh(`slot ${slot} has no known master`);
-        return void setTimeout(() => this.send(slot, request, done, attempt + 1), delayFor(attempt));
+        return void setTimeout(() => this.send(slot, request, done, lane, attempt + 1), delayFor(attempt));
       }
       return done(errorReply(`CLUSTERDOWN Hash slot ${slot} not served`));
     }
-    this.sendTo(entry, request, done, slot, attempt);
+    this.sendTo(entry, request, done, lane, slot, attempt);
   }
 
   /** To this node, following redirects from it. */
@@ -58,6 +64,7 @@ export class Dispatcher {
     entry: NodeEntry,
     request: Buffer,
     done: (reply: Buffer) => void,
+    lane: Lane = 'shared',
     slot?: number,
     attempt = 0,
     redirects = 0,
@@ -67,11 +74,12 @@ export class Dispatcher {
       void this.ctx.refresh(why);
       setTimeout(() => {
         // The slot's owner may have changed meanwhile; a keyless request goes to the new home.
-        if (slot !== undefined || entry.node.role !== 'master') this.send(slot, request, done, attempt + 1);
-        else this.sendTo(entry, request, done, slot, attempt + 1, redirects);
+        if (slot !== undefined || entry.node.role !== 'master')
+          this.send(slot, request, done, lane, attempt + 1);
+        else this.sendTo(entry, request, done, lane, slot, attempt + 1, redirects);
       }, delayFor(attempt));
     };
-    this.upstream(entry).send(request, (frame, failure) => {
+    this.lanes.send(entry, lane, request, (frame, failure) => {
       if (!frame) return retry(failure ?? 'no reply');
       const word = errorWord(frame);
       if (word === 'MOVED' || word === 'ASK') {
@@ -80,8 +88,9 @@ export class Dispatcher {
         if (!r || redirects >= MAX_REDIRECTS) return done(frame);
         if (word === 'MOVED') void this.ctx.refresh('MOVED');
         if (!target) return retry(`${word} to ${r.host}:${r.port}, a node not known yet`);
-        if (word === 'ASK') this.upstream(target).send(ASKING, () => {});
-        return this.sendTo(target, request, done, r.slot, attempt, redirects + 1);
+        // ASKING and the request go out back to back on one connection.
+        if (word === 'ASK') this.lanes.send(target, lane, ASKING, () => {});
+        return this.sendTo(target, request, done, lane, r.slot, attempt, redirects + 1);
       }
       if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
         return retry(frame.toString('latin1', 1, frame.length - 2));

@@ -37,6 +37,7 @@ export class SmartFront {
   async close(): Promise<void> {
     const closing = closeServer(this.server);
     for (const c of this.clients) c.destroy();
+    this.ctx.shared.close();
     await closing;
   }
 }

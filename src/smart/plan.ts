@@ -1,5 +1,6 @@
 import { hashSlot } from '../topology/hash-slot.js';
 import { type CommandInfo, type CommandTable, keyIndexes } from './command-table.js';
+import type { Lane } from './lanes.js';
 import type { Merge } from './merge.js';
 
 /** One piece of a command split by slot. `positions`: where its keys stand in the client's order. */
@@ -12,7 +13,9 @@ export interface Part {
 /** How smart mode serves one request. */
 export type Plan =
   /** To the master of `slot`; keyless commands (slot undefined) go to the connection's home node. */
-  | { kind: 'node'; slot: number | undefined }
+  | { kind: 'node'; slot: number | undefined; lane: Lane }
+  /** Answered by the tunnel itself. */
+  | { kind: 'local'; reply: 'quit' }
   /** Split by slot, the replies merged. */
   | { kind: 'split'; parts: Part[]; merge: Merge }
   /** To every master, the replies merged. */
@@ -31,7 +34,13 @@ export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
  * split would break (MSETNX is all or nothing); keyless fan-outs whose tips name no merge; and what
  * smart mode does not serve yet, with the reason.
  */
-const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command', 'quit']);
+const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command']);
+/**
+ * Commands that hold a connection or change its state: they take the client's own connection,
+ * never the shared one (AUTH there would change the user of every client on it). Commands flagged
+ * `blocking` by the server join them.
+ */
+const OWN_CONNECTION = new Set(['hello', 'select', 'client', 'auth', 'readonly', 'readwrite']);
 const NEVER_SPLIT = new Set(['msetnx']);
 const FANOUT: Record<string, Merge> = { keys: 'concat', randomkey: 'first-non-null' };
 const NOT_YET: Record<string, string> = {
@@ -68,26 +77,30 @@ export function plan(table: CommandTable, args: Buffer[]): Plan {
     };
   }
   if (name === 'scan') return { kind: 'scan' };
-  if (HOME.has(name)) return { kind: 'node', slot: undefined };
+  // QUIT on a shared connection would close it for every client: the tunnel answers it.
+  if (name === 'quit') return { kind: 'local', reply: 'quit' };
+  const own = OWN_CONNECTION.has(name);
+  if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
   if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
   const info = table.lookup(args);
   // A command the server does not know is the server's to refuse.
-  if (!info) return { kind: 'node', slot: undefined };
+  if (!info) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
+  const lane: Lane = own || info.flags.has('blocking') ? 'own' : 'shared';
   const keys = keyIndexes(info, args);
-  if (keys.length === 0) return keyless(info);
+  if (keys.length === 0) return keyless(info, lane);
   const slots = keys.map((i) => hashSlot(args[i]));
-  if (slots.every((s) => s === slots[0])) return { kind: 'node', slot: slots[0] };
+  if (slots.every((s) => s === slots[0])) return { kind: 'node', slot: slots[0], lane };
   if (info.requestPolicy !== 'multi_shard' || NEVER_SPLIT.has(name))
     return { kind: 'refuse', error: CROSSSLOT };
   return split(info, args, keys, slots);
 }
 
-function keyless(info: CommandInfo): Plan {
+function keyless(info: CommandInfo, lane: Lane): Plan {
   if (info.requestPolicy === 'all_shards' || info.requestPolicy === 'all_nodes') {
     const merge = MERGES[info.responsePolicy ?? ''];
     if (merge) return { kind: 'fanout', merge };
   }
-  return { kind: 'node', slot: undefined };
+  return { kind: 'node', slot: undefined, lane };
 }
 
 /** Splits a multi-key command into one part per slot: each key keeps the values that follow it. */

@@ -21,7 +21,9 @@ export class Upstream {
   private head = 0;
   private readonly scanner = new ReplyScanner();
   private parts: Buffer[] = [];
+  /** Requests not written yet: gathered while one client chunk is handled, written as one. */
   private outbox: Buffer[] = [];
+  private flushQueued = false;
   private dead: string | null = null;
 
   constructor(
@@ -45,13 +47,22 @@ export class Upstream {
   send(request: Buffer, handler: ReplyHandler): void {
     if (this.dead !== null) return handler(null, this.dead);
     this.handlers.push(handler);
-    if (this.socket) {
-      this.socket.write(request);
-      return;
-    }
     this.outbox.push(request);
-    this.opening ??= this.open();
+    if (!this.socket) {
+      this.opening ??= this.open();
+    } else if (!this.flushQueued) {
+      // One TLS record and one syscall for a whole pipeline, not one per request.
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
   }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (!this.socket || this.outbox.length === 0) return;
+    this.socket.write(this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox));
+    this.outbox = [];
+  };
 
   close(): void {
     this.socket?.destroy();
@@ -78,8 +89,7 @@ export class Upstream {
       this.handlers.splice(this.head, 0, () => {});
       socket.write(greeting);
     }
-    for (const r of this.outbox) socket.write(r);
-    this.outbox = [];
+    this.flush();
     if (open.pending) this.onData(open.pending);
     socket.resume();
   }

@@ -106,6 +106,13 @@ describe('the command table', () => {
       ['SUNIONSTORE', 'd', 'a', 'b'],
     ])
       expect(p(...cross)).toMatchObject({ kind: 'refuse' });
-    expect(p('PING')).toEqual({ kind: 'node', slot: undefined });
+    expect(p('PING')).toEqual({ kind: 'node', slot: undefined, lane: 'shared' });
+    // What holds or changes a connection takes the client's own, never the shared one.
+    expect(p('BLPOP', 'q', '0')).toMatchObject({ kind: 'node', lane: 'own' });
+    expect(p('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$')).toMatchObject({ kind: 'node', lane: 'own' });
+    expect(p('CLIENT', 'SETNAME', 'me')).toMatchObject({ kind: 'node', lane: 'own' });
+    expect(p('AUTH', 'user', 'pw')).toMatchObject({ kind: 'node', lane: 'own' });
+    expect(p('GET', 'a')).toMatchObject({ kind: 'node', lane: 'shared' });
+    expect(p('QUIT')).toEqual({ kind: 'local', reply: 'quit' });
   });
 });

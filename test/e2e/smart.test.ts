@@ -214,6 +214,38 @@ describe('smart mode', () => {
     expect(stdout).not.toMatch(/MOVED|ASK|ERR|CROSSSLOT/);
   });
 
+  it('BLPOP is woken by another client, and never stalls other clients meanwhile', async () => {
+    const waiter = new Redis({ host: LOCAL, port: PORT });
+    const other = new Redis({ host: LOCAL, port: PORT });
+    try {
+      const popped = waiter.blpop('smart:queue', 10);
+      await new Promise((r) => setTimeout(r, 200));
+      // While the BLPOP waits, the other client works, on the same node as the queue.
+      const t0 = Date.now();
+      for (let i = 0; i < 50; i++) expect(await other.set(`{smart:queue}:${i}`, 'x')).toBe('OK');
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(await other.rpush('smart:queue', 'job')).toBe(1);
+      expect(await popped).toEqual(['smart:queue', 'job']);
+    } finally {
+      waiter.disconnect();
+      other.disconnect();
+    }
+  });
+
+  it("one client's requests keep their order across connections: RPUSH then BLPOP, pipelined", async () => {
+    const r = await raw(
+      `*3\r\n$5\r\nRPUSH\r\n$9\r\nsmart:ord\r\n$1\r\na\r\n*3\r\n$5\r\nBLPOP\r\n$9\r\nsmart:ord\r\n$1\r\n1\r\n`,
+    );
+    expect(r.reply).toBe(':1\r\n*2\r\n$9\r\nsmart:ord\r\n$1\r\na\r\n');
+  });
+
+  it('CLIENT SETNAME/GETNAME stay with the connection; QUIT answers +OK and closes it', async () => {
+    const r = await raw('CLIENT SETNAME smart-test\r\nCLIENT GETNAME\r\nQUIT\r\nPING\r\n');
+    expect(r.reply).toBe('+OK\r\n$10\r\nsmart-test\r\n+OK\r\n');
+    expect(r.closed).toBe(true);
+    expect((await cli('PING')).trim()).toBe('PONG');
+  });
+
   it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
     const r = await raw('SUBSCRIBE news\r\nPING\r\n');
     expect(r.reply).toBe(
