@@ -13,8 +13,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
+import { smartRows } from './smart.js';
 
 const run = promisify(execFile);
+/** Where the tunnel's smart port listens during the benchmark. */
+const SMART_PORT = 17998;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const REQUESTS: Record<number, number> = {
@@ -128,6 +131,10 @@ async function main(): Promise<void> {
         `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
         '--cacert',
         cluster.certs.caCert,
+        '--mode',
+        'both',
+        '--smart-port',
+        String(SMART_PORT),
       ],
       cluster.spec.password,
     );
@@ -184,6 +191,28 @@ async function main(): Promise<void> {
     rows.push(
       '',
       '(Nx) = requests/s relative to direct TLS in the same run; proxy CPU = user+system CPU of the proxy process per request.',
+    );
+    const seed = cluster.nodes[0];
+    rows.push(
+      ...(await smartRows({
+        direct: [
+          '--cluster',
+          '--tls',
+          '--cacert',
+          cluster.certs.caCert,
+          '-h',
+          seed.ip,
+          '-p',
+          String(seed.port),
+          ...auth,
+        ],
+        pinnedPort: seed.port,
+        smartPort: SMART_PORT,
+        tunnelPid: tunnel.pid as number,
+        runs: RUNS,
+        clients: CLIENTS,
+        requests: REQUESTS,
+      })),
     );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {

@@ -9,6 +9,7 @@ import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { CommandTable } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
+import { Transaction } from './transaction.js';
 import { merge } from './merge.js';
 import { type Plan, plan } from './plan.js';
 import { scanStep } from './scan.js';
@@ -50,6 +51,7 @@ export class SmartClient {
   private readonly jobs: Job[] = [];
   private readonly upstreams = new Map<NodeEntry, Upstream>();
   private readonly dispatcher: Dispatcher;
+  private readonly tx: Transaction;
   private held: Buffer[] = [];
   private protocol = 2;
   private closed = false;
@@ -69,6 +71,7 @@ export class SmartClient {
       () => this.protocol,
     );
     this.dispatcher = new Dispatcher(ctx, lanes);
+    this.tx = new Transaction(ctx.table, ctx.commands, lanes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => socket.resume());
@@ -124,6 +127,7 @@ export class SmartClient {
         queueMicrotask(this.flush);
       }
     };
+    if (this.tx.handle(name, args, bytes, done)) return;
     let p: Plan;
     try {
       p = plan(this.ctx.commands, args);

@@ -1,6 +1,6 @@
 import { decode, integer } from '../resp/decode.js';
 import { aggregateHeader, integerReply } from '../resp/encode.js';
-import { T_ARRAY, T_INTEGER, T_NULL, isErrorType } from '../resp/types.js';
+import { T_ARRAY, T_INTEGER, T_NULL, T_VERBATIM, isErrorType } from '../resp/types.js';
 
 /** How the replies of a command sent to several nodes become the one reply the client gets. */
 export type Merge =
@@ -17,7 +17,9 @@ export type Merge =
   /** The first reply that is not null (RANDOMKEY). */
   | 'first-non-null'
   /** Array elements put back in the client's key order (MGET). */
-  | 'key-order';
+  | 'key-order'
+  /** INFO: every section as the first node gives it, the Keyspace section summed over all. */
+  | 'info';
 
 /** The first error among the replies, if any: a merged reply is only as good as every part. */
 function firstError(replies: Buffer[]): Buffer | undefined {
@@ -59,6 +61,8 @@ export function merge(how: Merge, replies: Buffer[], order: number[][] = []): Bu
     }
     case 'first-non-null':
       return replies.find((r) => !isNullReply(r)) ?? replies[0];
+    case 'info':
+      return mergeInfo(replies);
     case 'key-order': {
       const out: Buffer[] = [];
       replies.forEach((r, part) => elements(r).forEach((e, i) => (out[order[part][i]] = e)));
@@ -70,4 +74,37 @@ export function merge(how: Merge, replies: Buffer[], order: number[][] = []): Bu
 /** `$-1`, `*-1` or RESP3 `_`. */
 export function isNullReply(r: Buffer): boolean {
   return r[0] === T_NULL || (r.length >= 3 && r[1] === 0x2d && r[2] === 0x31); // `_`, `$-1`, `*-1`
+}
+
+/** `db0:keys=10,expires=2,avg_ttl=300` lines, summed per db (avg_ttl weighted by expiring keys). */
+function mergeInfo(replies: Buffer[]): Buffer {
+  const texts = replies.map((r) => {
+    const root = decode(r);
+    const body = r.toString('latin1', root.valueStart, root.valueEnd);
+    return r[0] === T_VERBATIM ? body.slice(4) : body;
+  });
+  const dbs = new Map<string, { keys: number; expires: number; ttlTotal: number }>();
+  for (const t of texts) {
+    for (const m of t.matchAll(/^(db\d+):keys=(\d+),expires=(\d+),avg_ttl=(\d+)/gm)) {
+      const d = dbs.get(m[1]) ?? { keys: 0, expires: 0, ttlTotal: 0 };
+      d.keys += Number(m[2]);
+      d.expires += Number(m[3]);
+      d.ttlTotal += Number(m[3]) * Number(m[4]);
+      dbs.set(m[1], d);
+    }
+  }
+  const keyspace = [...dbs.entries()].map(
+    ([db, d]) =>
+      `${db}:keys=${d.keys},expires=${d.expires},avg_ttl=${d.expires ? Math.round(d.ttlTotal / d.expires) : 0}`,
+  );
+  const first = texts[0];
+  const merged = /^# Keyspace\r?$/m.test(first)
+    ? first.replace(
+        /(^# Keyspace\r?\n)(?:db\d+:[^\n]*\n)*/m,
+        (_, head: string) => head + keyspace.map((l) => `${l}\r\n`).join(''),
+      )
+    : first;
+  const payload = replies[0][0] === T_VERBATIM ? `txt:${merged}` : merged;
+  const type = String.fromCharCode(replies[0][0]);
+  return Buffer.from(`${type}${Buffer.byteLength(payload, 'latin1')}\r\n${payload}\r\n`, 'latin1');
 }

@@ -35,6 +35,8 @@ export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
  * smart mode does not serve yet, with the reason.
  */
 const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command']);
+/** INFO sections that hold the keyspace: those are asked of every master and summed. */
+const INFO_KEYSPACE = new Set(['keyspace', 'all', 'everything', 'default']);
 /**
  * Commands that hold a connection or change its state: they take the client's own connection,
  * never the shared one (AUTH there would change the user of every client on it). Commands flagged
@@ -50,11 +52,6 @@ const NOT_YET: Record<string, string> = {
   unsubscribe: 'pub/sub',
   punsubscribe: 'pub/sub',
   sunsubscribe: 'pub/sub',
-  multi: 'transactions',
-  exec: 'transactions',
-  discard: 'transactions',
-  watch: 'transactions',
-  unwatch: 'transactions',
   monitor: 'MONITOR',
   sync: 'replication',
   psync: 'replication',
@@ -79,6 +76,11 @@ export function plan(table: CommandTable, args: Buffer[]): Plan {
   if (name === 'scan') return { kind: 'scan' };
   // QUIT on a shared connection would close it for every client: the tunnel answers it.
   if (name === 'quit') return { kind: 'local', reply: 'quit' };
+  if (
+    name === 'info' &&
+    (args.length === 1 || args.some((a) => INFO_KEYSPACE.has(a.toString('latin1').toLowerCase())))
+  )
+    return { kind: 'fanout', merge: 'info' };
   const own = OWN_CONNECTION.has(name);
   if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
   if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };

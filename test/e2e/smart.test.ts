@@ -246,6 +246,56 @@ describe('smart mode', () => {
     expect((await cli('PING')).trim()).toBe('PONG');
   });
 
+  it('MULTI on a hash tag runs on its node; a MULTI across nodes is refused whole, nothing applied', async () => {
+    const io = new Redis({ host: LOCAL, port: PORT });
+    try {
+      const tx = await io.multi().incr('{smart:tx}:a').incr('{smart:tx}:b').get('{smart:tx}:a').exec();
+      expect(tx).toEqual([
+        [null, 1],
+        [null, 1],
+        [null, '1'],
+      ]);
+    } finally {
+      io.disconnect();
+    }
+    const [a, , , b] = keysOnEveryMaster('smart:txx');
+    const owner = (k: string): string => {
+      const r = ranges.find((x) => hashSlot(k) >= x.start && hashSlot(k) <= x.end) as SlotRange;
+      return `${r.ip}:${r.port}`;
+    };
+    expect(owner(a)).not.toBe(owner(b));
+    const r = await raw(`MULTI\r\nSET ${a} 1\r\nSET ${b} 2\r\nEXEC\r\nEXISTS ${a} ${b}\r\n`);
+    const lines = r.reply.split('\r\n');
+    expect(lines.slice(0, 3)).toEqual(['+OK', '+QUEUED', lines[2]]);
+    expect(lines[2]).toMatch(/^-ERR redis-cluster-tunnel: a transaction runs on one node/);
+    expect(lines[3]).toMatch(/^-EXECABORT/);
+    expect(lines[4]).toBe(':0');
+  });
+
+  it('WATCH then a change by another client: EXEC answers null and nothing runs', async () => {
+    const [key] = keysOnEveryMaster('smart:watch');
+    const watcher = new Redis({ host: LOCAL, port: PORT });
+    const other = new Redis({ host: LOCAL, port: PORT });
+    try {
+      await watcher.set(key, 'before');
+      expect(await watcher.watch(key)).toBe('OK');
+      await other.set(key, 'changed');
+      expect(await watcher.multi().set(key, 'tx').exec()).toBeNull();
+      expect(await other.get(key)).toBe('changed');
+    } finally {
+      watcher.disconnect();
+      other.disconnect();
+    }
+  });
+
+  it('INFO answers as one server would, its keyspace summed over every master', async () => {
+    const direct = await Promise.all(masters().map((m) => cluster.cli(m, ['DBSIZE']).then(Number)));
+    const info = await cli('INFO');
+    expect(info).toContain('# Server');
+    const keys = Number(/^db0:keys=(\d+)/m.exec(info)?.[1]);
+    expect(keys).toBe(direct.reduce((x, y) => x + y, 0));
+  });
+
   it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
     const r = await raw('SUBSCRIBE news\r\nPING\r\n');
     expect(r.reply).toBe(

@@ -1,0 +1,131 @@
+/**
+ * The smart mode rows of `npm run bench:e2e`: redis-benchmark in standalone mode against the
+ * smart port, cluster-mode redis-benchmark against the pinned ports and directly over TLS, with
+ * random keys over every master; and the tunnel's RSS with 1,000 idle clients in each mode.
+ */
+import { execFile } from 'node:child_process';
+import * as net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface SmartBenchTargets {
+  /** --cluster args reaching the cluster directly over TLS with AUTH. */
+  direct: string[];
+  pinnedPort: number;
+  smartPort: number;
+  tunnelPid: number;
+  runs: number;
+  clients: number;
+  requests: Record<number, number>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function rps(
+  args: string[],
+  clients: number,
+  n: number,
+  pipeline: number,
+): Promise<{ set: number; get: number }> {
+  const { stdout } = await run(
+    'redis-benchmark',
+    [
+      ...args,
+      '-c',
+      String(clients),
+      '-n',
+      String(n),
+      '-P',
+      String(pipeline),
+      '-r',
+      '100000',
+      '-t',
+      'set,get',
+      '--csv',
+    ],
+    { timeout: 300_000, maxBuffer: 1 << 20 },
+  );
+  const value = (name: string): number =>
+    Number(
+      (stdout.split('\n').find((l) => l.startsWith(`"${name}"`)) ?? '').split(',')[1]?.replace(/"/g, ''),
+    );
+  return { set: value('SET'), get: value('GET') };
+}
+
+function rssMiB(pid: number): number {
+  const line =
+    readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:')) ?? '';
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+/** Opens `count` connections to a port, each sending one PING, and holds them until `close()`. */
+async function idleClients(port: number, count: number): Promise<() => void> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i += 100) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(100, count - i) },
+        () =>
+          new Promise<void>((ok, fail) => {
+            const s = net.connect({ host: '127.0.0.1', port }, () => s.write('PING\r\n'));
+            s.once('data', () => ok());
+            s.once('error', fail);
+            sockets.push(s);
+          }),
+      ),
+    );
+  }
+  return () => sockets.forEach((s) => s.destroy());
+}
+
+export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
+  const paths: Array<[string, string[]]> = [
+    ['direct TLS (--cluster)', t.direct],
+    ['pinned (--cluster)', ['--cluster', '-h', '127.0.0.1', '-p', String(t.pinnedPort)]],
+    ['smart (standalone)', ['-h', '127.0.0.1', '-p', String(t.smartPort)]],
+  ];
+  const rows = [
+    '',
+    `smart mode: redis-benchmark -c ${t.clients} -r 100000 -t set,get over every master; ${t.runs} interleaved runs, median requests/s`,
+  ];
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
+  for (const pipeline of [1, 16]) {
+    const got = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
+    for (let i = 0; i < t.runs; i++)
+      for (const [name, args] of paths)
+        got.get(name)?.push(await rps(args, t.clients, t.requests[pipeline], pipeline));
+    const med = (name: string): { set: number; get: number } => {
+      const r = got.get(name) ?? [];
+      return { set: median(r.map((x) => x.set)), get: median(r.map((x) => x.get)) };
+    };
+    const pinned = med('pinned (--cluster)');
+    for (const [name] of paths) {
+      const m = med(name);
+      rows.push(
+        `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)`,
+      );
+    }
+  }
+  for (const [mode, port] of [
+    ['pinned', t.pinnedPort],
+    ['smart', t.smartPort],
+  ] as const) {
+    const before = rssMiB(t.tunnelPid);
+    const close = await idleClients(port, 1000);
+    await new Promise((r) => setTimeout(r, 500));
+    const held = rssMiB(t.tunnelPid);
+    close();
+    await new Promise((r) => setTimeout(r, 1000));
+    rows.push(
+      `1,000 idle clients (one PING each), ${mode.padEnd(6)}: tunnel RSS ${before.toFixed(1)} -> ${held.toFixed(1)} MiB (+${(((held - before) * 1024) / 1000).toFixed(1)} KiB per client)`,
+    );
+  }
+  return rows;
+}
