@@ -47,26 +47,32 @@ export function nextTransaction(tx: Pending[] | null, cmd: Command, entry: Pendi
 }
 
 /**
- * FIFO of pending requests. Consumed from a moving head, so a deep pipeline costs no shifting;
- * the array is compacted when the head has passed most of it.
+ * A FIFO consumed from a moving head, so a deep pipeline costs no shifting; the array is
+ * compacted when the head has passed most of it.
  */
-export class PendingQueue {
-  private readonly items: Pending[] = [];
+export class Fifo<T> {
+  private readonly items: T[] = [];
   private head = 0;
 
   get length(): number {
     return this.items.length - this.head;
   }
 
-  push(entry: Pending): void {
-    this.items.push(entry);
+  push(item: T): void {
+    this.items.push(item);
   }
 
-  peek(): Pending | undefined {
+  /** Puts an item ahead of every waiting one. */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  peek(): T | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
-  shift(): Pending | undefined {
+  shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const e = this.items[this.head++];
     if (this.head === this.items.length) {
@@ -79,8 +85,14 @@ export class PendingQueue {
     return e;
   }
 
-  clear(): void {
+  /** Empties the queue; returns what was waiting, in order. */
+  drain(): T[] {
+    const rest = this.items.slice(this.head);
     this.items.length = 0;
     this.head = 0;
+    return rest;
   }
 }
+
+/** The requests of one connection still waiting for their replies. */
+export class PendingQueue extends Fifo<Pending> {}

@@ -284,7 +284,7 @@ export class ReplyTracker {
   failSafe(reason: string): void {
     if (this.mode !== Mode.Track) return;
     this.mode = Mode.Passthrough;
-    this.queue.clear();
+    this.queue.drain();
     this.onUncertain(reason);
   }
 }

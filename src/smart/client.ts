@@ -3,6 +3,7 @@ import { describeError, type Logger } from '../log.js';
 import type { Connector } from '../net/connector.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
+import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
@@ -52,7 +53,7 @@ export class SmartClient {
   private readonly upstreams = new Map<NodeEntry, Upstream>();
   private readonly dispatcher: Dispatcher;
   private readonly tx: Transaction;
-  private held: Buffer[] = [];
+  private readonly requests: FrameSplitter;
   private protocol = 2;
   private closed = false;
   private flushQueued = false;
@@ -65,6 +66,7 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes });
+    this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     const lanes = new Lanes(
       ctx.shared,
       (entry) => this.upstream(entry),
@@ -80,24 +82,14 @@ export class SmartClient {
     socket.resume();
   }
 
+  private readonly onRequest = (bytes: Buffer): boolean => {
+    if (this.parser.argc > 0) this.request(requestArgs(bytes), bytes);
+    return !this.quitting; // nothing after QUIT is read
+  };
+
   private onData(chunk: Buffer): void {
-    let pos = 0;
     try {
-      while (pos < chunk.length) {
-        const start = this.parser.inRequest ? 0 : pos;
-        const end = this.parser.next(chunk, pos);
-        if (end < 0) {
-          this.held.push(start === 0 && pos === 0 ? chunk : chunk.subarray(start));
-          return;
-        }
-        const bytes = this.held.length
-          ? Buffer.concat([...this.held, chunk.subarray(0, end)])
-          : chunk.subarray(start, end);
-        this.held = [];
-        pos = end;
-        if (this.parser.argc > 0) this.request(requestArgs(bytes), bytes);
-        if (this.quitting) return; // nothing after QUIT is read
-      }
+      this.requests.push(chunk, this.onRequest);
     } catch (e) {
       // As a server does: say what was wrong with the request, then close the connection.
       const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);

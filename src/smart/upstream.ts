@@ -1,6 +1,8 @@
 import type * as net from 'node:net';
 import { describeError } from '../log.js';
 import type { Connector } from '../net/connector.js';
+import { Fifo } from '../protocol/pending.js';
+import { FrameSplitter } from '../resp/frame-splitter.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { T_PUSH } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
@@ -17,10 +19,9 @@ export class Upstream {
   readonly entry: NodeEntry;
   private socket: net.Socket | null = null;
   private opening: Promise<void> | null = null;
-  private readonly handlers: ReplyHandler[] = [];
-  private head = 0;
+  private readonly handlers = new Fifo<ReplyHandler>();
   private readonly scanner = new ReplyScanner();
-  private parts: Buffer[] = [];
+  private readonly frames = new FrameSplitter(this.scanner, () => this.scanner.inFrame);
   /** Requests not written yet: gathered while one client chunk is handled, written as one. */
   private outbox: Buffer[] = [];
   private flushQueued = false;
@@ -86,7 +87,7 @@ export class Upstream {
     const greeting = this.greeting();
     if (greeting) {
       // Its reply is the first frame, ahead of every queued request's.
-      this.handlers.splice(this.head, 0, () => {});
+      this.handlers.unshift(() => {});
       socket.write(greeting);
     }
     this.flush();
@@ -95,23 +96,8 @@ export class Upstream {
   }
 
   private onData(chunk: Buffer): void {
-    let pos = 0;
     try {
-      while (pos < chunk.length) {
-        const start = this.scanner.inFrame ? 0 : pos;
-        const end = this.scanner.next(chunk, pos);
-        if (end < 0) {
-          this.parts.push(start === 0 && pos === 0 ? chunk : chunk.subarray(start));
-          return;
-        }
-        const frame =
-          this.parts.length > 0
-            ? Buffer.concat([...this.parts, chunk.subarray(0, end)])
-            : chunk.subarray(start, end);
-        this.parts = [];
-        pos = end;
-        this.deliver(frame);
-      }
+      this.frames.push(chunk, (frame) => this.deliver(frame));
     } catch (e) {
       this.socket?.destroy();
       this.fail(`malformed reply from node ${this.entry.target.label}: ${describeError(e)}`);
@@ -120,25 +106,13 @@ export class Upstream {
 
   private deliver(frame: Buffer): void {
     if (frame[0] === T_PUSH) return this.onPush(frame);
-    const handler = this.handlers[this.head++];
-    if (this.head === this.handlers.length) {
-      this.handlers.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.handlers.length) {
-      // A connection that is never idle: drop the answered part now and then.
-      this.handlers.splice(0, this.head);
-      this.head = 0;
-    }
-    handler?.(frame);
+    this.handlers.shift()?.(frame);
   }
 
   private fail(reason: string): void {
     if (this.dead !== null) return;
     this.dead = reason;
-    const waiting = this.handlers.slice(this.head);
-    this.handlers.length = 0;
-    this.head = 0;
-    for (const h of waiting) h(null, reason);
+    for (const h of this.handlers.drain()) h(null, reason);
     this.onClose(this);
   }
 }
