@@ -1,5 +1,6 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
+import { isSubFamily } from '../protocol/commands.js';
 import type { Connector } from '../net/connector.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -10,6 +11,7 @@ import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { CommandTable } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
+import { PubSub } from './pubsub.js';
 import { Transaction } from './transaction.js';
 import { merge } from './merge.js';
 import { type Plan, plan } from './plan.js';
@@ -39,6 +41,22 @@ interface Job {
 
 const OK = Buffer.from('+OK\r\n');
 
+/** RESP2 in subscribed state: PING answers as an array, QUIT and RESET pass, the rest is refused. */
+function subscribedReply(name: string, args: Buffer[]): Buffer {
+  if (name === 'ping') {
+    const arg = args[1] ?? Buffer.alloc(0);
+    return Buffer.concat([
+      Buffer.from('*2\r\n$4\r\npong\r\n'),
+      Buffer.from(`$${arg.length}\r\n`),
+      arg,
+      Buffer.from('\r\n'),
+    ]);
+  }
+  return errorReply(
+    `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+  );
+}
+
 /** Requests a browser sends when a web page is tricked into talking to a Redis port. */
 const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
 
@@ -53,6 +71,7 @@ export class SmartClient {
   private readonly upstreams = new Map<NodeEntry, Upstream>();
   private readonly dispatcher: Dispatcher;
   private readonly tx: Transaction;
+  private pubsub: PubSub | null = null;
   private readonly requests: FrameSplitter;
   private protocol = 2;
   private closed = false;
@@ -120,6 +139,12 @@ export class SmartClient {
       }
     };
     if (this.tx.handle(name, args, bytes, done)) return;
+    if (isSubFamily(name)) {
+      this.pubsub ??= new PubSub(this.ctx, () => this.protocol, this.emit, this.log);
+      return this.pubsub.handle(name, args, bytes, done);
+    }
+    if (this.protocol === 2 && this.pubsub?.active && name !== 'quit')
+      return done(subscribedReply(name, args));
     let p: Plan;
     try {
       p = plan(this.ctx.commands, args);
@@ -211,6 +236,15 @@ export class SmartClient {
     return u;
   }
 
+  /** A frame nobody asked for just now (a pub/sub confirmation or message): after every pending reply. */
+  private readonly emit = (frame: Buffer): void => {
+    this.jobs.push({ reply: frame });
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  };
+
   /** Writes the replies that are ready, in request order. */
   private readonly flush = (): void => {
     this.flushQueued = false;
@@ -228,6 +262,7 @@ export class SmartClient {
     if (this.closed) return;
     this.closed = true;
     for (const u of this.upstreams.values()) u.close();
+    this.pubsub?.close();
     this.onClose(this);
   }
 

@@ -46,12 +46,6 @@ const OWN_CONNECTION = new Set(['hello', 'select', 'client', 'auth', 'readonly',
 const NEVER_SPLIT = new Set(['msetnx']);
 const FANOUT: Record<string, Merge> = { keys: 'concat', randomkey: 'first-non-null' };
 const NOT_YET: Record<string, string> = {
-  subscribe: 'pub/sub',
-  psubscribe: 'pub/sub',
-  ssubscribe: 'pub/sub',
-  unsubscribe: 'pub/sub',
-  punsubscribe: 'pub/sub',
-  sunsubscribe: 'pub/sub',
   monitor: 'MONITOR',
   sync: 'replication',
   psync: 'replication',

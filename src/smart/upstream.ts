@@ -33,7 +33,10 @@ export class Upstream {
     private readonly auth: () => Buffer | null,
     /** Requests sent first on a new connection (HELLO 3 when the client asked for RESP3). */
     private readonly greeting: () => Buffer | null,
-    /** Pushes (RESP3 out-of-band frames) go straight to the client. */
+    /**
+     * Frames no request waits for: RESP3 pushes, and on a subscriber connection every
+     * confirmation and message.
+     */
     private readonly onPush: (frame: Buffer) => void,
     private readonly onClose: (u: Upstream) => void,
   ) {
@@ -42,6 +45,17 @@ export class Upstream {
 
   get broken(): boolean {
     return this.dead !== null;
+  }
+
+  /** Queues a request whose answers are not replies (SUBSCRIBE's confirmations): they go to onPush. */
+  write(request: Buffer): void {
+    if (this.dead !== null) return;
+    this.outbox.push(request);
+    if (!this.socket) this.opening ??= this.open();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
   }
 
   /** Queues a request; `handler` gets its reply. */
@@ -106,7 +120,9 @@ export class Upstream {
 
   private deliver(frame: Buffer): void {
     if (frame[0] === T_PUSH) return this.onPush(frame);
-    this.handlers.shift()?.(frame);
+    const handler = this.handlers.shift();
+    if (handler) handler(frame);
+    else this.onPush(frame);
   }
 
   private fail(reason: string): void {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SlotRange, attach } from '../../scripts/lib/cluster.js';
+import { type SlotRange, attach, waitFor } from '../../scripts/lib/cluster.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
 
@@ -296,10 +296,62 @@ describe('smart mode', () => {
     expect(keys).toBe(direct.reduce((x, y) => x + y, 0));
   });
 
-  it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
-    const r = await raw('SUBSCRIBE news\r\nPING\r\n');
+  it('SUBSCRIBE and PSUBSCRIBE hear messages published on any node (cluster-wide)', async () => {
+    const sub = new Redis({ host: LOCAL, port: PORT });
+    const got: string[] = [];
+    try {
+      sub.on('message', (ch: string, m: string) => got.push(`${ch}:${m}`));
+      sub.on('pmessage', (p: string, ch: string, m: string) => got.push(`${p}>${ch}:${m}`));
+      expect(await sub.subscribe('smart:news', 'smart:sport')).toBe(2);
+      expect(await sub.psubscribe('smart:n*')).toBe(3);
+      for (const [i, m] of masters().entries()) await cluster.cli(m, ['PUBLISH', 'smart:news', `direct${i}`]);
+      await cli('PUBLISH', 'smart:sport', 'via-tunnel');
+      const want = [
+        ...masters().flatMap((_, i) => [`smart:news:direct${i}`, `smart:n*>smart:news:direct${i}`]),
+        'smart:sport:via-tunnel',
+      ];
+      await waitFor('every message', 5000, async () => want.every((w) => got.includes(w)));
+      expect([...got].sort()).toEqual([...want].sort());
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  it("SSUBSCRIBE goes to each channel's owner; counts are the client's; SPUBLISH is routed", async () => {
+    const channels = keysOnEveryMaster('smart:shard');
+    const subscribed = raw(channels.map((c) => `SSUBSCRIBE ${c}\r\n`).join(''), 1500);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const c of channels) expect((await cli('SPUBLISH', c, 'hi')).trim()).toBe('1');
+    const r = await subscribed;
+    // Confirmations count this client's shard channels, 1..n, whatever node each lives on.
+    channels.forEach((c, i) =>
+      expect(r.reply).toContain(`*3\r\n$10\r\nssubscribe\r\n$${c.length}\r\n${c}\r\n:${i + 1}\r\n`),
+    );
+    for (const c of channels)
+      expect(r.reply).toContain(`$8\r\nsmessage\r\n$${c.length}\r\n${c}\r\n$2\r\nhi\r\n`);
+  });
+
+  it('RESP2 subscribed state is as one server has it: only pub/sub commands and PING', async () => {
+    const r = await raw('SUBSCRIBE smart:c\r\nGET smart:x\r\nPING\r\nUNSUBSCRIBE\r\nGET smart:absent\r\n');
     expect(r.reply).toBe(
-      '-ERR redis-cluster-tunnel smart mode does not serve SUBSCRIBE (pub/sub) yet; use pinned mode for it\r\n+PONG\r\n',
+      '*3\r\n$9\r\nsubscribe\r\n$7\r\nsmart:c\r\n:1\r\n' +
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n" +
+        '*2\r\n$4\r\npong\r\n$0\r\n\r\n' +
+        '*3\r\n$11\r\nunsubscribe\r\n$7\r\nsmart:c\r\n:0\r\n' +
+        '$-1\r\n',
+    );
+  });
+
+  it('RESP3: subscriptions are pushes, and other commands run while subscribed', async () => {
+    const r = await raw('HELLO 3\r\nSUBSCRIBE smart:r3c\r\nSET smart:r3k v\r\nGET smart:r3k\r\n', 1000);
+    expect(r.reply).toContain('>3\r\n$9\r\nsubscribe\r\n$9\r\nsmart:r3c\r\n:1\r\n');
+    expect(r.reply).toContain('+OK\r\n$1\r\nv\r\n');
+  });
+
+  it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
+    const r = await raw('MONITOR\r\nPING\r\n');
+    expect(r.reply).toBe(
+      '-ERR redis-cluster-tunnel smart mode does not serve MONITOR (MONITOR) yet; use pinned mode for it\r\n+PONG\r\n',
     );
     expect(r.closed).toBe(false);
   });
