@@ -93,6 +93,11 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     six(61, (i) => 7601 + i),
     { spares: [{ ip: '127.0.0.67', port: 7607 }] },
   ),
+  /** For smart mode under live changes (failover, resharding). */
+  'smart-live': layout(
+    'smart-live',
+    six(71, (i) => 7701 + i),
+  ),
   'unknown-endpoint': layout(
     'unknown-endpoint',
     six(31, (i) => 7201 + i),

@@ -98,6 +98,9 @@ export class Upstream {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e: Error) => this.fail(`node ${this.entry.target.label}: ${describeError(e)}`));
     socket.on('close', () => this.fail(`node ${this.entry.target.label} closed the connection`));
+    // The node closed its side (it stopped or restarted): nothing more will come, and a subscriber
+    // connection would never write again to find out.
+    socket.on('end', () => socket.destroy());
     const greeting = this.greeting();
     if (greeting) {
       // Its reply is the first frame, ahead of every queued request's.

@@ -1,0 +1,210 @@
+/**
+ * Smart mode while the cluster changes under load, on a real TLS cluster of its own
+ * (127.0.0.71-76): a live reshard, a master killed, and a subscriber whose node is killed. A
+ * client that does not speak Cluster must never see MOVED or ASK, and every acknowledged write
+ * must read back. Every load loop is bounded in count and in time.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LAYOUTS,
+  type RunningCluster,
+  settle,
+  sleep,
+  startCluster,
+  waitFor,
+} from '../../scripts/lib/cluster.js';
+import { type RunningTunnel, startTunnel } from './helpers/tunnel.js';
+
+const run = promisify(execFile);
+const LOCAL = '127.0.0.1';
+const PORT = 6391;
+const NODE_TIMEOUT_MS = LAYOUTS['smart-live'].nodeTimeoutMs;
+let cluster: RunningCluster;
+let tunnel: RunningTunnel;
+
+interface Load {
+  acked: string[];
+  errors: string[];
+}
+
+/** SETs `prefix:i` through the smart port with `workers` loops until stopped, `maxOps` or `maxMs`. */
+function writeLoad(
+  prefix: string,
+  workers: number,
+  maxOps: number,
+  maxMs: number,
+): { stop: () => void; done: Promise<Load> } {
+  const client = new Redis({ host: LOCAL, port: PORT, maxRetriesPerRequest: 0, enableOfflineQueue: true });
+  const result: Load = { acked: [], errors: [] };
+  let next = 0;
+  let stopped = false;
+  const deadline = Date.now() + maxMs;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < maxOps && Date.now() < deadline) {
+      const key = `${prefix}:${next++}`;
+      try {
+        await client.set(key, key);
+        result.acked.push(key);
+      } catch (e) {
+        result.errors.push((e as Error).message);
+        await sleep(20);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, worker)).then(() => {
+    client.disconnect();
+    return result;
+  });
+  return { stop: () => void (stopped = true), done };
+}
+
+async function readBack(keys: string[]): Promise<number> {
+  const reader = new Redis({ host: LOCAL, port: PORT });
+  try {
+    let found = 0;
+    for (let i = 0; i < keys.length; i += 500) {
+      const values = await reader.mget(...keys.slice(i, i + 500));
+      found += values.filter((v, j) => v === keys[i + j]).length;
+    }
+    return found;
+  } finally {
+    reader.disconnect();
+  }
+}
+
+/** Master id → its first slot, and its ip:port, as the real cluster says (asked directly). */
+async function masters(): Promise<Array<{ id: string; ip: string; port: number; first: number }>> {
+  const alive = cluster.nodes.find((n) => n.pid) as (typeof cluster.nodes)[number];
+  const text = await cluster.cli(alive, ['CLUSTER', 'NODES']);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((t) => t[2].includes('master') && !t[2].includes('fail') && t.length > 8)
+    .map((t) => {
+      const [ip, port] = t[1].split('@')[0].split(':');
+      return { id: t[0], ip, port: Number(port), first: Number(t[8].split('-')[0]) };
+    })
+    .sort((a, b) => a.first - b.first);
+}
+
+beforeAll(async () => {
+  cluster = await startCluster(LAYOUTS['smart-live']);
+  tunnel = await startTunnel(
+    [
+      `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
+      '--cacert',
+      cluster.certs.caCert,
+      '--mode',
+      'smart',
+      '--smart-port',
+      String(PORT),
+      '--refresh-interval',
+      '1000',
+    ],
+    { REDISCLI_AUTH: cluster.spec.password },
+  );
+});
+
+afterAll(async () => {
+  const code = await tunnel?.stop();
+  await cluster?.stop();
+  expect(code).toBe(0);
+});
+
+describe('smart mode under live changes', () => {
+  it('a live reshard under load: no MOVED or ASK reaches the client, every write reads back', async () => {
+    const [from, to] = await masters();
+    const load = writeLoad('sl:rs', 4, 100_000, 60_000);
+    await sleep(500);
+    const { stdout } = await run(
+      'redis-cli',
+      [
+        ...cluster.tlsArgs(),
+        '--cluster',
+        'reshard',
+        `${from.ip}:${from.port}`,
+        '--cluster-from',
+        from.id,
+        '--cluster-to',
+        to.id,
+        '--cluster-slots',
+        '300',
+        '--cluster-yes',
+      ],
+      {
+        env: { ...process.env, REDISCLI_AUTH: cluster.spec.password },
+        timeout: 120_000,
+        maxBuffer: 16 << 20,
+      },
+    );
+    load.stop();
+    const result = await load.done;
+    const moved = (stdout.match(/^Moving slot/gm) ?? []).length;
+    const readable = await readBack(result.acked);
+    console.log(
+      `smart reshard: ${moved} slot moves, ${result.acked.length} writes acknowledged, ${readable} read back, ${result.errors.length} errors`,
+    );
+    expect(moved).toBe(300);
+    expect(result.errors).toEqual([]);
+    expect(readable).toBe(result.acked.length);
+  });
+
+  it('a master killed under load: the client recovers, no MOVED or ASK, acknowledged writes read back', async () => {
+    const victim = (await masters())[1];
+    const index = cluster.nodes.findIndex((n) => n.port === victim.port);
+    const load = writeLoad('sl:fo', 4, 200_000, 30_000);
+    await sleep(1500);
+    await cluster.stopNode(index, 'SIGKILL');
+    await waitFor('a replica to take over', NODE_TIMEOUT_MS + 15_000, async () =>
+      (await masters()).some((m) => m.first === victim.first && m.id !== victim.id),
+    );
+    await sleep(NODE_TIMEOUT_MS + 2000);
+    load.stop();
+    const result = await load.done;
+    const readable = await readBack(result.acked);
+    console.log(
+      `smart failover: ${result.acked.length} writes acknowledged, ${readable} read back, ${result.errors.length} errors (first: ${result.errors[0] ?? '-'})`,
+    );
+    expect(result.acked.length).toBeGreaterThan(1000);
+    expect(readable).toBe(result.acked.length);
+    expect(result.errors.filter((e) => /MOVED|ASK/.test(e))).toEqual([]);
+    expect(tunnel.proc.exitCode).toBeNull();
+    await cluster.restartNode(index);
+    await settle(cluster);
+  });
+
+  it('a subscriber keeps hearing messages after the node it listens on is killed', async () => {
+    const home = (await masters())[0];
+    const index = cluster.nodes.findIndex((n) => n.port === home.port);
+    const sub = new Redis({ host: LOCAL, port: PORT });
+    const pub = new Redis({ host: LOCAL, port: PORT });
+    const got: string[] = [];
+    try {
+      sub.on('message', (_ch: string, m: string) => got.push(m));
+      await sub.subscribe('sl:news');
+      await pub.publish('sl:news', 'before');
+      await waitFor('the first message', 5000, async () => got.includes('before'));
+      await cluster.stopNode(index, 'SIGKILL');
+      await waitFor('a replica to take over', NODE_TIMEOUT_MS + 15_000, async () =>
+        (await masters()).some((m) => m.first === home.first && m.id !== home.id),
+      );
+      // Published until heard (bounded): the tunnel renews the subscription on the new home node.
+      let n = 0;
+      await waitFor('a message after the failover', 20_000, async () => {
+        expect(tunnel.proc.exitCode, tunnel.stderr().slice(-3000)).toBeNull();
+        await pub.publish('sl:news', `after${n++}`).catch(() => 0);
+        return got.some((m) => m.startsWith('after'));
+      });
+      expect(tunnel.stderr(), tunnel.stderr().slice(-3000)).toContain('subscriptions renewed on');
+    } finally {
+      sub.disconnect();
+      pub.disconnect();
+    }
+    await cluster.restartNode(index);
+    await settle(cluster);
+  });
+});
