@@ -16,6 +16,7 @@ import { Transaction } from './transaction.js';
 import { merge } from './merge.js';
 import { type Plan, plan } from './plan.js';
 import { scanStep } from './scan.js';
+import { ScriptCache, sendScript } from './scripts.js';
 import { Upstream } from './upstream.js';
 
 /** What every smart client of one tunnel shares. */
@@ -28,6 +29,8 @@ export interface SmartContext {
   refresh: (reason: string) => Promise<boolean>;
   /** The tunnel's shared connections to the nodes. */
   shared: SharedUpstreams;
+  /** Scripts clients sent, to load again where a failover lost them. */
+  scripts: ScriptCache;
   maxFrameBytes: number;
   log: Logger;
 }
@@ -160,10 +163,12 @@ export class SmartClient {
         job.last = true;
         return done(OK);
       case 'node':
-        return this.dispatcher.send(p.slot, bytes, done, p.lane);
+        return sendScript(this.ctx.scripts, this.dispatcher, name, args, p.slot, bytes, p.lane, done);
       case 'scan':
         return scanStep(this.dispatcher, this.ctx.table, args, done);
       case 'fanout': {
+        if (name === 'script' && args[1]?.toString('latin1').toLowerCase() === 'load' && args[2])
+          this.ctx.scripts.remember(args[2]);
         const masters = this.ctx.table.masters();
         return this.gather(
           masters.map((m) => (cb) => this.dispatcher.sendTo(m, bytes, cb)),

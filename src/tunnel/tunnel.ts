@@ -8,6 +8,7 @@ import { rewriteAddressRequest } from '../rewrite/requests.js';
 import { DiscoveryError } from '../topology/discovery.js';
 import { SmartFront } from '../smart/front.js';
 import { SharedPool } from '../smart/shared.js';
+import { ScriptCache } from '../smart/scripts.js';
 import { CommandTable } from '../smart/command-table.js';
 import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
@@ -140,6 +141,7 @@ export class Tunnel {
         connector: this.connector as Connector,
         auth: () => this.credentials.authRequest(),
         refresh: (reason) => this.refresh(reason),
+        scripts: new ScriptCache(),
         shared: new SharedPool(this.connector as Connector, () => this.credentials.authRequest(), this.log),
         maxFrameBytes: o.maxFrameBytes,
         log: this.log,

@@ -127,6 +127,15 @@ describe('smart mode', () => {
     }
   });
 
+  it('EVALSHA on a node that lost its script cache (as a promoted replica has): loaded there again', async () => {
+    const sha = (await cli('SCRIPT', 'LOAD', "return 'reloaded:' .. KEYS[1]")).trim();
+    for (const m of masters()) await cluster.cli(m, ['SCRIPT', 'FLUSH']);
+    for (const key of keysOnEveryMaster('smart:noscript'))
+      expect((await cli('EVALSHA', sha, '1', key)).trim()).toBe(`reloaded:${key}`);
+    // A script the tunnel never saw still gets the node's own answer.
+    expect((await cli('EVALSHA', 'f'.repeat(40), '0')).trim()).toMatch(/^NOSCRIPT/);
+  });
+
   it('values that look like addresses, redirects or topology pass unchanged', async () => {
     const values = ['MOVED 3999 10.0.0.1:6379', '-ASK 1 127.0.0.11:7001', '127.0.0.12:7002@17002 master'];
     for (const [i, v] of values.entries()) {
