@@ -7,8 +7,8 @@ import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
-import type { NodeEntry, NodeTable } from '../topology/node-table.js';
-import type { CommandTable } from './command-table.js';
+import type { NodeTable } from '../topology/node-table.js';
+import { type CommandTable, commandName } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
 import { PubSub } from './pubsub.js';
@@ -17,7 +17,7 @@ import { merge } from './merge.js';
 import { type Plan, plan } from './plan.js';
 import { scanStep } from './scan.js';
 import { ScriptCache, sendScript } from './scripts.js';
-import { Upstream } from './upstream.js';
+import { Upstream, Upstreams, helloFor } from './upstream.js';
 
 /** What every smart client of one tunnel shares. */
 export interface SmartContext {
@@ -71,7 +71,17 @@ const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
 export class SmartClient {
   private readonly parser: RequestParser;
   private readonly jobs: Job[] = [];
-  private readonly upstreams = new Map<NodeEntry, Upstream>();
+  /** This client's own connections, per node. */
+  private readonly upstreams = new Upstreams(
+    (entry, forget) =>
+      new Upstream(
+        entry,
+        this.ctx,
+        () => this.protocol,
+        (push) => this.socket.write(push),
+        forget,
+      ),
+  );
   private readonly dispatcher: Dispatcher;
   private readonly tx: Transaction;
   private pubsub: PubSub | null = null;
@@ -91,7 +101,7 @@ export class SmartClient {
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     const lanes = new Lanes(
       ctx.shared,
-      (entry) => this.upstream(entry),
+      (entry) => this.upstreams.get(entry),
       () => this.protocol,
     );
     this.dispatcher = new Dispatcher(ctx, lanes);
@@ -124,7 +134,7 @@ export class SmartClient {
   }
 
   private request(args: Buffer[], bytes: Buffer): void {
-    const name = args[0].toString('latin1').toLowerCase();
+    const name = commandName(args);
     if (HTTP_COMMANDS.has(name)) {
       // A browser's request reached the port: close, as Redis does, before it reaches a node.
       this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
@@ -150,7 +160,7 @@ export class SmartClient {
       return done(subscribedReply(name, args));
     let p: Plan;
     try {
-      p = plan(this.ctx.commands, args);
+      p = plan(this.ctx.commands, args, name);
     } catch (e) {
       return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
     }
@@ -210,35 +220,15 @@ export class SmartClient {
    */
   private hello(args: Buffer[], done: (r: Buffer) => void): void {
     const version = args.length > 1 ? Number(args[1].toString('latin1')) : 0;
-    const request = version ? encodeCommand(['HELLO', String(version)]) : encodeCommand(['HELLO']);
-    if ((version === 2 || version === 3) && version !== this.protocol) {
+    const known = version === 2 || version === 3;
+    const request = known
+      ? (helloFor(version, true) as Buffer)
+      : encodeCommand(version ? ['HELLO', String(version)] : ['HELLO']);
+    if (known && version !== this.protocol) {
       this.protocol = version;
-      const hello = encodeCommand(['HELLO', String(version)]);
-      for (const u of this.upstreams.values()) u.send(hello, () => {});
+      for (const u of this.upstreams.values()) u.send(request, () => {});
     }
     this.dispatcher.send(undefined, request, done, 'own');
-  }
-
-  private greeting(): Buffer | null {
-    return this.protocol === 3 ? encodeCommand(['HELLO', '3']) : null;
-  }
-
-  private upstream(entry: NodeEntry): Upstream {
-    let u = this.upstreams.get(entry);
-    if (!u || u.broken) {
-      u = new Upstream(
-        entry,
-        this.ctx.connector,
-        this.ctx.auth,
-        () => this.greeting(),
-        (push) => this.socket.write(push),
-        (gone) => {
-          if (this.upstreams.get(gone.entry) === gone) this.upstreams.delete(gone.entry);
-        },
-      );
-      this.upstreams.set(entry, u);
-    }
-    return u;
   }
 
   /** A frame nobody asked for just now (a pub/sub confirmation or message): after every pending reply. */
@@ -266,7 +256,7 @@ export class SmartClient {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const u of this.upstreams.values()) u.close();
+    this.upstreams.close();
     this.pubsub?.close();
     this.onClose(this);
   }

@@ -117,9 +117,12 @@ export class CommandTable {
     return this.commands.size;
   }
 
-  /** The entry for a request: its subcommand's when it has subcommands and one is named. */
-  lookup(args: Buffer[]): CommandInfo | undefined {
-    const top = this.commands.get(args[0].toString('latin1').toLowerCase());
+  /**
+   * The entry for a request: its subcommand's when it has subcommands and one is named. `name` is
+   * the lower-case command name when the caller has it already.
+   */
+  lookup(args: Buffer[], name = commandName(args)): CommandInfo | undefined {
+    const top = this.commands.get(name);
     if (!top || top.subcommands.size === 0 || args.length < 2) return top;
     return top.subcommands.get(args[1].toString('latin1').toLowerCase()) ?? top;
   }
@@ -140,6 +143,11 @@ const UNSPECIFIED_KEYS: Record<string, (args: Buffer[]) => number[]> = {
     return [];
   },
 };
+
+/** A request's command name, lower case: the one spelling every routing table here uses. */
+export function commandName(args: Buffer[]): string {
+  return args[0].toString('latin1').toLowerCase();
+}
 
 /** Argument indexes holding keys, by the key specs (or first/last/step when there are none). */
 export function keyIndexes(info: CommandInfo, args: Buffer[]): number[] {

@@ -1,6 +1,6 @@
-import { decode, integer } from '../resp/decode.js';
+import { decode, integer, isNull } from '../resp/decode.js';
 import { aggregateHeader, integerReply } from '../resp/encode.js';
-import { T_ARRAY, T_INTEGER, T_NULL, T_VERBATIM, isErrorType } from '../resp/types.js';
+import { T_ARRAY, T_INTEGER, T_VERBATIM, isErrorType } from '../resp/types.js';
 
 /** How the replies of a command sent to several nodes become the one reply the client gets. */
 export type Merge =
@@ -73,7 +73,7 @@ export function merge(how: Merge, replies: Buffer[], order: number[][] = []): Bu
 
 /** `$-1`, `*-1` or RESP3 `_`. */
 export function isNullReply(r: Buffer): boolean {
-  return r[0] === T_NULL || (r.length >= 3 && r[1] === 0x2d && r[2] === 0x31); // `_`, `$-1`, `*-1`
+  return isNull(decode(r));
 }
 
 /** `db0:keys=10,expires=2,avg_ttl=300` lines, summed per db (avg_ttl weighted by expiring keys). */

@@ -1,5 +1,5 @@
 import { hashSlot } from '../topology/hash-slot.js';
-import { type CommandInfo, type CommandTable, keyIndexes } from './command-table.js';
+import { type CommandInfo, type CommandTable, commandName, keyIndexes } from './command-table.js';
 import type { Lane } from './lanes.js';
 import type { Merge } from './merge.js';
 
@@ -59,8 +59,7 @@ const MERGES: Record<string, Merge> = {
   all_succeeded: 'all-ok',
 };
 
-export function plan(table: CommandTable, args: Buffer[]): Plan {
-  const name = args[0].toString('latin1').toLowerCase();
+export function plan(table: CommandTable, args: Buffer[], name = commandName(args)): Plan {
   if (Object.hasOwn(NOT_YET, name)) {
     return {
       kind: 'refuse',
@@ -78,7 +77,7 @@ export function plan(table: CommandTable, args: Buffer[]): Plan {
   const own = OWN_CONNECTION.has(name);
   if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
   if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
-  const info = table.lookup(args);
+  const info = table.lookup(args, name);
   // A command the server does not know is the server's to refuse.
   if (!info) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
   const lane: Lane = own || info.flags.has('blocking') ? 'own' : 'shared';

@@ -1,12 +1,12 @@
 import { describeError, type Logger } from '../log.js';
 import { readPubSubHead } from '../protocol/subscriptions.js';
 import { aggregateHeader, bulkString, encodeCommand, integerReply } from '../resp/encode.js';
+import { T_ARRAY, T_PUSH, isErrorType } from '../resp/types.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import { Upstream } from './upstream.js';
+import { Upstream, Upstreams } from './upstream.js';
 
-const HELLO3 = encodeCommand(['HELLO', '3']);
 const MESSAGES = new Set(['message', 'pmessage', 'smessage']);
 
 /**
@@ -26,7 +26,13 @@ export class PubSub {
   /** Shard requests, waiting for a confirmation per channel from whichever node owns it. */
   private readonly shardRequests: ShardRequest[] = [];
   private home: Upstream | null = null;
-  private readonly shard = new Map<NodeEntry, Upstream>();
+  /** Shard subscriber connections, per node; one that breaks is renewed after a refresh. */
+  private readonly shard = new Upstreams((entry, forget) =>
+    this.connection(entry, (u) => {
+      forget(u);
+      void this.ctx.refresh('a shard subscriber connection closed').then(() => this.renewShard());
+    }),
+  );
   /** Confirmations still to drop, per connection: those of a renewal the client did not ask for. */
   private readonly silent = new Map<Upstream, number>();
   private closed = false;
@@ -66,7 +72,7 @@ export class PubSub {
   close(): void {
     this.closed = true;
     this.home?.close();
-    for (const u of this.shard.values()) u.close();
+    this.shard.close();
   }
 
   private shardRequest(name: string, channels: string[], done: (reply: Buffer) => void): void {
@@ -89,7 +95,7 @@ export class PubSub {
       byOwner.set(owner, [...(byOwner.get(owner) ?? []), c]);
     }
     for (const [owner, list] of byOwner) {
-      const u = this.shardConnection(owner);
+      const u = this.shard.get(owner);
       if (quiet) this.silent.set(u, (this.silent.get(u) ?? 0) + list.length);
       u.write(encodeCommand([name.toUpperCase(), ...list]));
     }
@@ -103,27 +109,14 @@ export class PubSub {
     return this.home;
   }
 
-  private shardConnection(entry: NodeEntry): Upstream {
-    let u = this.shard.get(entry);
-    if (!u || u.broken) {
-      u = this.connection(entry, () => {
-        this.shard.delete(entry);
-        void this.ctx.refresh('a shard subscriber connection closed').then(() => this.renewShard());
-      });
-      this.shard.set(entry, u);
-    }
-    return u;
-  }
-
-  private connection(entry: NodeEntry, onBreak: () => void): Upstream {
+  private connection(entry: NodeEntry, onBreak: (u: Upstream) => void): Upstream {
     const upstream: Upstream = new Upstream(
       entry,
-      this.ctx.connector,
-      this.ctx.auth,
-      () => (this.protocol() === 3 ? HELLO3 : null),
+      this.ctx,
+      this.protocol,
       (frame) => this.onFrame(upstream, frame),
-      () => {
-        if (!this.closed) onBreak();
+      (u) => {
+        if (!this.closed) onBreak(u);
       },
     );
     return upstream;
@@ -165,7 +158,7 @@ export class PubSub {
     const request = this.homeRequests[0];
     if (!request) return this.emit(frame);
     request.frames.push(frame);
-    if (--request.remaining > 0 && frame[0] !== 0x2d) return;
+    if (--request.remaining > 0 && !isErrorType(frame[0])) return;
     this.homeRequests.shift();
     request.done(Buffer.concat(request.frames));
   }
@@ -214,7 +207,7 @@ interface ShardRequest {
 
 /** A subscribe-family confirmation as one server sends it (RESP3: a push). */
 function confirmation(kind: string, channel: string | null, count: number, protocol: number): Buffer {
-  const type = protocol === 3 ? 0x3e : 0x2a;
+  const type = protocol === 3 ? T_PUSH : T_ARRAY;
   const ch =
     channel === null ? (protocol === 3 ? Buffer.from('_\r\n') : Buffer.from('$-1\r\n')) : bulkString(channel);
   return Buffer.concat([aggregateHeader(type, 3), bulkString(kind), ch, integerReply(count)]);

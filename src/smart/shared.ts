@@ -1,11 +1,7 @@
 import type { Logger } from '../log.js';
-import type { Connector } from '../net/connector.js';
-import { encodeCommand } from '../resp/encode.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SharedUpstreams } from './lanes.js';
-import { Upstream } from './upstream.js';
-
-const HELLO3 = encodeCommand(['HELLO', '3']);
+import { Upstream, type UpstreamLink, Upstreams } from './upstream.js';
 
 /**
  * The tunnel's shared, pipelined connections: one per node and protocol, opened on first use and
@@ -13,38 +9,34 @@ const HELLO3 = encodeCommand(['HELLO', '3']);
  * handler, and leave in one write per turn of the event loop.
  */
 export class SharedPool implements SharedUpstreams {
-  private readonly byProtocol = new Map<number, Map<NodeEntry, Upstream>>();
+  private readonly byProtocol = new Map<number, Upstreams>();
 
   constructor(
-    private readonly connector: Connector,
-    private readonly auth: () => Buffer | null,
+    private readonly link: UpstreamLink,
     private readonly log: Logger,
   ) {}
 
   get(entry: NodeEntry, protocol: number): Upstream {
     let nodes = this.byProtocol.get(protocol);
-    if (!nodes) this.byProtocol.set(protocol, (nodes = new Map()));
-    let u = nodes.get(entry);
-    if (!u || u.broken) {
-      const pool = nodes;
-      u = new Upstream(
-        entry,
-        this.connector,
-        this.auth,
-        () => (protocol === 3 ? HELLO3 : null),
-        // No request of a shared connection subscribes or tracks, so no push is anyone's.
-        () => this.log.debug(`push on the shared connection to ${entry.target.label} dropped`),
-        (gone) => {
-          if (pool.get(gone.entry) === gone) pool.delete(gone.entry);
-        },
+    if (!nodes) {
+      nodes = new Upstreams(
+        (e, forget) =>
+          new Upstream(
+            e,
+            this.link,
+            () => protocol,
+            // No request of a shared connection subscribes or tracks, so no push is anyone's.
+            () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
+            forget,
+          ),
       );
-      nodes.set(entry, u);
+      this.byProtocol.set(protocol, nodes);
     }
-    return u;
+    return nodes.get(entry);
   }
 
   close(): void {
-    for (const nodes of this.byProtocol.values()) for (const u of nodes.values()) u.close();
+    for (const nodes of this.byProtocol.values()) nodes.close();
     this.byProtocol.clear();
   }
 }

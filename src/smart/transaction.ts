@@ -67,20 +67,18 @@ export class Transaction {
         return true;
     }
     if (!this.queued) return false;
-    const reply = this.queue(args, bytes);
+    const reply = this.queue(name, args, bytes);
     if (isErrorType(reply[0])) this.aborted = true;
     done(reply);
     return true;
   }
 
   /** Checks a command at queue time the way a server would, and files it. */
-  private queue(args: Buffer[], bytes: Buffer): Buffer {
-    const info = this.commands.lookup(args);
-    const name = args[0].toString('latin1');
-    if (!info) return Buffer.from(`-ERR unknown command '${name}'\r\n`);
+  private queue(name: string, args: Buffer[], bytes: Buffer): Buffer {
+    const info = this.commands.lookup(args, name);
+    if (!info) return Buffer.from(`-ERR unknown command '${args[0].toString('latin1')}'\r\n`);
     const arityOk = info.arity >= 0 ? args.length === info.arity : args.length >= -info.arity;
-    if (!arityOk)
-      return Buffer.from(`-ERR wrong number of arguments for '${name.toLowerCase()}' command\r\n`);
+    if (!arityOk) return Buffer.from(`-ERR wrong number of arguments for '${name}' command\r\n`);
     const node = this.nodeOf(args, info);
     if (node) {
       if (this.node && node !== this.node) return ACROSS_NODES;
@@ -112,15 +110,10 @@ export class Transaction {
   }
 
   private watch(args: Buffer[], bytes: Buffer, done: (reply: Buffer) => void): void {
-    const info = this.commands.lookup(args);
-    const node = info && this.nodeOf(args, info);
-    const slots = new Set(args.slice(1).map((k) => hashSlot(k)));
-    if (
-      !node ||
-      [...slots].some((s) => this.table.ownerOf(s) !== node) ||
-      (this.watched && this.watched !== node)
-    )
-      return done(ACROSS_NODES);
+    // Every argument of WATCH is a key; they must all live on one node, the one watched already.
+    const owners = new Set(args.slice(1).map((k) => this.table.ownerOf(hashSlot(k))));
+    const [node] = owners;
+    if (!node || owners.size !== 1 || (this.watched && this.watched !== node)) return done(ACROSS_NODES);
     this.watched = node;
     this.lanes.send(node, 'own', bytes, (frame, failure) =>
       done(frame ?? Buffer.from(`-ERR redis-cluster-tunnel: ${failure ?? 'no reply'}\r\n`)),

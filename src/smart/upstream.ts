@@ -3,9 +3,25 @@ import { describeError } from '../log.js';
 import type { Connector } from '../net/connector.js';
 import { Fifo } from '../protocol/pending.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
+import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { T_PUSH } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
+
+/** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
+export interface UpstreamLink {
+  connector: Connector;
+  auth: () => Buffer | null;
+}
+
+const HELLO2 = encodeCommand(['HELLO', '2']);
+const HELLO3 = encodeCommand(['HELLO', '3']);
+
+/** The HELLO that switches a connection to `protocol`; null for RESP2, which needs none to start. */
+export function helloFor(protocol: number, evenForResp2 = false): Buffer | null {
+  if (protocol === 3) return HELLO3;
+  return evenForResp2 ? HELLO2 : null;
+}
 
 /** Called with one complete reply frame, or with the reason the node could not answer. */
 export type ReplyHandler = (frame: Buffer | null, failure?: string) => void;
@@ -29,10 +45,9 @@ export class Upstream {
 
   constructor(
     entry: NodeEntry,
-    private readonly connector: Connector,
-    private readonly auth: () => Buffer | null,
-    /** Requests sent first on a new connection (HELLO 3 when the client asked for RESP3). */
-    private readonly greeting: () => Buffer | null,
+    private readonly link: UpstreamLink,
+    /** The protocol the connection must speak (3: HELLO 3 goes first on a new connection). */
+    private readonly protocol: () => number,
     /**
      * Frames no request waits for: RESP3 pushes, and on a subscriber connection every
      * confirmation and message.
@@ -87,7 +102,7 @@ export class Upstream {
   private async open(): Promise<void> {
     let open;
     try {
-      open = await this.connector.open(this.entry.target, this.auth());
+      open = await this.link.connector.open(this.entry.target, this.link.auth());
     } catch (e) {
       return this.fail(
         `cannot reach node ${this.entry.target.label}: ${describeError(e, { withNode: false })}`,
@@ -101,7 +116,7 @@ export class Upstream {
     // The node closed its side (it stopped or restarted): nothing more will come, and a subscriber
     // connection would never write again to find out.
     socket.on('end', () => socket.destroy());
-    const greeting = this.greeting();
+    const greeting = helloFor(this.protocol());
     if (greeting) {
       // Its reply is the first frame, ahead of every queued request's.
       this.handlers.unshift(() => {});
@@ -133,5 +148,35 @@ export class Upstream {
     this.dead = reason;
     for (const h of this.handlers.drain()) h(null, reason);
     this.onClose(this);
+  }
+}
+
+/**
+ * Upstreams by node, one each: made on first use, and made again once one breaks. `make` gets
+ * the close hook that forgets a broken one.
+ */
+export class Upstreams {
+  private readonly byNode = new Map<NodeEntry, Upstream>();
+
+  constructor(private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream) {}
+
+  get(entry: NodeEntry): Upstream {
+    let u = this.byNode.get(entry);
+    if (!u || u.broken) {
+      u = this.make(entry, (gone) => {
+        if (this.byNode.get(gone.entry) === gone) this.byNode.delete(gone.entry);
+      });
+      this.byNode.set(entry, u);
+    }
+    return u;
+  }
+
+  values(): IterableIterator<Upstream> {
+    return this.byNode.values();
+  }
+
+  close(): void {
+    for (const u of this.byNode.values()) u.close();
+    this.byNode.clear();
   }
 }

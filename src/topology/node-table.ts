@@ -51,6 +51,8 @@ export class NodeTable {
   private readonly plan: AddressPlan;
   private readonly index = new AddressMap();
   private readonly subscribers = new Set<(change: NodeChange) => void>();
+  /** masters(), kept until the next change: smart mode asks for it on every keyless request. */
+  private mastersInOrder: readonly NodeEntry[] | null = null;
   /** The node discovery started from: clients are pointed at it. */
   seedId: string | undefined;
 
@@ -97,11 +99,12 @@ export class NodeTable {
   }
 
   /** Masters that serve slots, by their first slot. */
-  masters(): NodeEntry[] {
+  masters(): readonly NodeEntry[] {
     const first = (e: NodeEntry): number => Math.min(...e.node.slots.map(([s]) => s));
-    return this.entries()
+    this.mastersInOrder ??= this.entries()
       .filter((e) => e.node.role === 'master' && e.node.slots.length > 0 && !e.adhoc)
       .sort((a, b) => first(a) - first(b));
+    return this.mastersInOrder;
   }
 
   /** The lookup the rewriters take. */
@@ -205,6 +208,7 @@ export class NodeTable {
   }
 
   private emit(change: NodeChange): void {
+    this.mastersInOrder = null;
     for (const fn of this.subscribers) fn(change);
   }
 }

@@ -142,7 +142,10 @@ export class Tunnel {
         auth: () => this.credentials.authRequest(),
         refresh: (reason) => this.refresh(reason),
         scripts: new ScriptCache(),
-        shared: new SharedPool(this.connector as Connector, () => this.credentials.authRequest(), this.log),
+        shared: new SharedPool(
+          { connector: this.connector as Connector, auth: () => this.credentials.authRequest() },
+          this.log,
+        ),
         maxFrameBytes: o.maxFrameBytes,
         log: this.log,
       },
