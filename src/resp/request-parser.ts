@@ -14,6 +14,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
+const EMPTY = Buffer.alloc(0);
 
 /** Longest argument captured as text (longer ones read as null). */
 export const CAPTURED_ARG_BYTES = 64;
@@ -34,6 +35,11 @@ export interface RequestParserOptions {
   withArguments?: readonly string[];
   /** @default DEFAULT_MAX_FRAME_BYTES */
   maxFrameBytes?: number;
+  /**
+   * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
+   * them all does not read the request a second time.
+   */
+  keepArgs?: boolean;
 }
 
 export class RequestParser {
@@ -48,10 +54,16 @@ export class RequestParser {
   inRequest = false;
   /** How many leading arguments of the current request are complete. */
   argsDone = 0;
+  /**
+   * With `keepArgs`: the request's arguments, or null when one spanned chunks or the request was
+   * inline (read it whole, once it is complete, with `requestArgs`).
+   */
+  args: Buffer[] | null = null;
 
   private readonly matcher: NameMatcher;
   private readonly withArguments: ReadonlySet<string>;
   private readonly maxFrameBytes: number;
+  private readonly keepArgs: boolean;
   private state = R_START;
   private num = 0;
   private digits = 0;
@@ -70,6 +82,7 @@ export class RequestParser {
     this.matcher = new NameMatcher(options.names);
     this.withArguments = new Set(options.withArguments ?? []);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.keepArgs = options.keepArgs ?? false;
   }
 
   /**
@@ -114,12 +127,14 @@ export class RequestParser {
           const take = Math.min(this.bodyLeft, len - p);
           if (take === this.bodyLength) {
             this.readArgument(buf, p, take); // whole argument in this chunk: the usual case
+            this.args?.push(buf.subarray(p, p + take));
           } else if (this.wanted()) {
             this.partial ??= Buffer.allocUnsafe(CAPTURED_ARG_BYTES);
             buf.copy(this.partial, this.partialLen, p, p + take);
             this.partialLen += take;
             if (this.partialLen === this.bodyLength) this.readArgument(this.partial, 0, this.partialLen);
           }
+          if (take !== this.bodyLength) this.args = null;
           p += take;
           this.bodyLeft -= take;
           if (this.bodyLeft === 0) this.state = R_ARG_CR;
@@ -165,6 +180,7 @@ export class RequestParser {
     this.arg1 = null;
     this.arg2 = null;
     this.requestBytes = 0;
+    this.args = this.keepArgs && first === STAR ? [] : null;
     if (first === STAR) {
       this.state = R_COUNT;
       this.resetNumber();
@@ -213,7 +229,10 @@ export class RequestParser {
     this.bodyLeft = n;
     this.bodyLength = n;
     this.partialLen = 0;
-    if (n === 0) this.readArgument(Buffer.alloc(0), 0, 0);
+    if (n === 0) {
+      this.readArgument(EMPTY, 0, 0);
+      this.args?.push(EMPTY);
+    }
     this.state = n === 0 ? R_ARG_CR : R_ARG_BODY;
   }
 

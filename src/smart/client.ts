@@ -8,13 +8,13 @@ import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import type { NodeTable } from '../topology/node-table.js';
-import { type CommandTable, commandName } from './command-table.js';
+import { commandName } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
 import { PubSub } from './pubsub.js';
 import { Transaction } from './transaction.js';
 import { merge } from './merge.js';
-import { type Plan, plan } from './plan.js';
+import { type Plan, type Planner } from './plan.js';
 import { scanStep } from './scan.js';
 import { ScriptCache, sendScript } from './scripts.js';
 import { Upstream, Upstreams, helloFor } from './upstream.js';
@@ -22,7 +22,8 @@ import { Upstream, Upstreams, helloFor } from './upstream.js';
 /** What every smart client of one tunnel shares. */
 export interface SmartContext {
   table: NodeTable;
-  commands: CommandTable;
+  /** Plans requests by the server's command table. */
+  planner: Planner;
   connector: Connector;
   auth: () => Buffer | null;
   /** Re-read the topology (after a MOVED, or a node that cannot be reached). */
@@ -97,7 +98,7 @@ export class SmartClient {
     private readonly log: Logger,
     private readonly onClose: (c: SmartClient) => void,
   ) {
-    this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes });
+    this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     const lanes = new Lanes(
       ctx.shared,
@@ -105,7 +106,7 @@ export class SmartClient {
       () => this.protocol,
     );
     this.dispatcher = new Dispatcher(ctx, lanes);
-    this.tx = new Transaction(ctx.table, ctx.commands, lanes);
+    this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => socket.resume());
@@ -115,7 +116,7 @@ export class SmartClient {
   }
 
   private readonly onRequest = (bytes: Buffer): boolean => {
-    if (this.parser.argc > 0) this.request(requestArgs(bytes), bytes);
+    if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(bytes), bytes);
     return !this.quitting; // nothing after QUIT is read
   };
 
@@ -148,7 +149,7 @@ export class SmartClient {
       // Replies that arrive together (one upstream chunk) go to the client as one write.
       if (!this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(this.flush);
+        setImmediate(this.flush);
       }
     };
     if (this.tx.handle(name, args, bytes, done)) return;
@@ -160,7 +161,7 @@ export class SmartClient {
       return done(subscribedReply(name, args));
     let p: Plan;
     try {
-      p = plan(this.ctx.commands, args, name);
+      p = this.ctx.planner.plan(args, name);
     } catch (e) {
       return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
     }
@@ -236,7 +237,7 @@ export class SmartClient {
     this.jobs.push({ reply: frame });
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      setImmediate(this.flush);
     }
   };
 

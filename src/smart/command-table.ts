@@ -27,6 +27,11 @@ export interface CommandInfo {
   responsePolicy?: string;
   keySpecs: KeySpec[];
   subcommands: Map<string, CommandInfo>;
+  /**
+   * The argument index of the only key, for commands that always have exactly one at a fixed place
+   * (GET, SET, INCR, LPUSH...): most traffic, routed without working out key positions. 0 otherwise.
+   */
+  singleKey: number;
 }
 
 function str(buf: Buffer, n: RespNode | undefined): string {
@@ -90,12 +95,23 @@ function parseCommand(buf: Buffer, node: RespNode): CommandInfo | null {
     responsePolicy: policy('response_policy:'),
     keySpecs: (e[8]?.children ?? []).map((s) => parseKeySpec(buf, s)).filter((s): s is KeySpec => s !== null),
     subcommands: new Map(),
+    singleKey: 0,
   };
   for (const sub of e[9]?.children ?? []) {
     const s = parseCommand(buf, sub);
     if (s) info.subcommands.set(s.name.slice(s.name.indexOf('|') + 1), s);
   }
+  info.singleKey = singleKeyIndex(info);
   return info;
+}
+
+function singleKeyIndex(info: CommandInfo): number {
+  if (info.subcommands.size > 0 || Object.hasOwn(UNSPECIFIED_KEYS, info.name)) return 0;
+  if (info.keySpecs.length === 0)
+    return info.firstKey > 0 && info.lastKey === info.firstKey ? info.firstKey : 0;
+  if (info.keySpecs.length > 1) return 0;
+  const { begin, find } = info.keySpecs[0];
+  return 'index' in begin && 'lastKey' in find && find.lastKey === 0 ? begin.index : 0;
 }
 
 /**

@@ -21,9 +21,8 @@ function delayFor(attempt: number): number {
   return Math.min(RETRY.firstDelayMs * 2 ** attempt, RETRY.maxDelayMs);
 }
 
-/** The error's first word, for frames that are errors. */
+/** An error frame's first word. */
 function errorWord(frame: Buffer): string {
-  if (frame[0] !== T_ERROR) return '';
   const space = frame.indexOf(0x20);
   return frame.toString('latin1', 1, space > 0 && space < 16 ? space : Math.min(frame.length - 2, 16));
 }
@@ -69,33 +68,63 @@ export class Dispatcher {
     attempt = 0,
     redirects = 0,
   ): void {
-    const retry = (why: string): void => {
-      if (attempt >= RETRY.attempts) return done(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`));
-      void this.ctx.refresh(why);
-      setTimeout(() => {
-        // The slot's owner may have changed meanwhile; a keyless request goes to the new home.
-        if (slot !== undefined || entry.node.role !== 'master')
-          this.send(slot, request, done, lane, attempt + 1);
-        else this.sendTo(entry, request, done, lane, slot, attempt + 1, redirects);
-      }, delayFor(attempt));
-    };
     this.lanes.send(entry, lane, request, (frame, failure) => {
-      if (!frame) return retry(failure ?? 'no reply');
-      const word = errorWord(frame);
-      if (word === 'MOVED' || word === 'ASK') {
-        const r = parseRedirect(frame.toString('latin1', 1, frame.length - 2));
-        const target = r && this.ctx.table.find({ host: r.host, port: r.port, slot: r.slot });
-        if (!r || redirects >= MAX_REDIRECTS) return done(frame);
-        if (word === 'MOVED') void this.ctx.refresh('MOVED');
-        if (!target) return retry(`${word} to ${r.host}:${r.port}, a node not known yet`);
-        // ASKING and the request go out back to back on one connection.
-        if (word === 'ASK') this.lanes.send(target, lane, ASKING, () => {});
-        return this.sendTo(target, request, done, lane, r.slot, attempt, redirects + 1);
-      }
-      if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
-        return retry(frame.toString('latin1', 1, frame.length - 2));
-      done(frame);
+      // The hot path: a reply that is not an error goes straight back.
+      if (frame && frame[0] !== T_ERROR) return done(frame);
+      this.unusual(frame, failure, entry, request, done, lane, slot, attempt, redirects);
     });
+  }
+
+  /** An error reply, or no reply at all: follow a redirect, wait and retry, or pass it on. */
+  private unusual(
+    frame: Buffer | null,
+    failure: string | undefined,
+    entry: NodeEntry,
+    request: Buffer,
+    done: (reply: Buffer) => void,
+    lane: Lane,
+    slot: number | undefined,
+    attempt: number,
+    redirects: number,
+  ): void {
+    const retry = (why: string): void =>
+      this.retry(why, entry, request, done, lane, slot, attempt, redirects);
+    if (!frame) return retry(failure ?? 'no reply');
+    const word = errorWord(frame);
+    if (word === 'MOVED' || word === 'ASK') {
+      const r = parseRedirect(frame.toString('latin1', 1, frame.length - 2));
+      const target = r && this.ctx.table.find({ host: r.host, port: r.port, slot: r.slot });
+      if (!r || redirects >= MAX_REDIRECTS) return done(frame);
+      if (word === 'MOVED') void this.ctx.refresh('MOVED');
+      if (!target) return retry(`${word} to ${r.host}:${r.port}, a node not known yet`);
+      // ASKING and the request go out back to back on one connection.
+      if (word === 'ASK') this.lanes.send(target, lane, ASKING, () => {});
+      return this.sendTo(target, request, done, lane, r.slot, attempt, redirects + 1);
+    }
+    if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
+      return retry(frame.toString('latin1', 1, frame.length - 2));
+    done(frame);
+  }
+
+  /** After a moment, again: the slot's owner may have changed meanwhile. */
+  private retry(
+    why: string,
+    entry: NodeEntry,
+    request: Buffer,
+    done: (reply: Buffer) => void,
+    lane: Lane,
+    slot: number | undefined,
+    attempt: number,
+    redirects: number,
+  ): void {
+    if (attempt >= RETRY.attempts) return done(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`));
+    void this.ctx.refresh(why);
+    setTimeout(() => {
+      // A keyless request to a node that is no longer a master goes to the new home.
+      if (slot !== undefined || entry.node.role !== 'master')
+        this.send(slot, request, done, lane, attempt + 1);
+      else this.sendTo(entry, request, done, lane, slot, attempt + 1, redirects);
+    }, delayFor(attempt));
   }
 
   /** The node keyless commands go to: the first master, so one connection's state stays together. */

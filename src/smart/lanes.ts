@@ -15,9 +15,11 @@ export interface SharedUpstreams {
   close(): void;
 }
 
+const OWN = 0;
+
 interface NodeGate {
-  /** The lane (and protocol) of the requests in flight to this node. */
-  key: string;
+  /** The lane of the requests in flight to this node: OWN, or the protocol of the shared one. */
+  key: number;
   inflight: number;
   /** Requests waiting for the other lane's requests to this node to be answered. */
   waiting: Array<() => void>;
@@ -39,7 +41,7 @@ export class Lanes {
 
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler): void {
     const protocol = this.protocol();
-    const key = lane === 'own' ? 'own' : `shared${protocol}`;
+    const key = lane === 'own' ? OWN : protocol;
     let gate = this.gates.get(entry);
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {

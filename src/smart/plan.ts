@@ -59,6 +59,46 @@ const MERGES: Record<string, Merge> = {
   all_succeeded: 'all-ok',
 };
 
+/**
+ * What a command name alone decides, worked out once per name: a fixed plan, a key at a fixed
+ * place (most traffic), or a look at the whole request.
+ */
+type Route = { fixed: Plan } | { key: number; lane: Lane } | { general: true };
+
+/**
+ * Plans requests against the server's command table. What depends on the name alone is kept per
+ * name, so a GET or SET costs a map look-up and a hash of its key.
+ */
+export class Planner {
+  private readonly routes = new Map<string, Route>();
+
+  constructor(readonly commands: CommandTable) {}
+
+  plan(args: Buffer[], name = commandName(args)): Plan {
+    let route = this.routes.get(name);
+    if (!route) this.routes.set(name, (route = routeOf(this.commands, name)));
+    if ('fixed' in route) return route.fixed;
+    if ('key' in route && route.key < args.length)
+      return { kind: 'node', slot: hashSlot(args[route.key]), lane: route.lane };
+    return plan(this.commands, args, name);
+  }
+}
+
+function routeOf(table: CommandTable, name: string): Route {
+  if (Object.hasOwn(NOT_YET, name) || name === 'scan' || name === 'quit' || HOME.has(name))
+    return name === 'info' ? { general: true } : { fixed: plan(table, [Buffer.from(name)], name) };
+  if (Object.hasOwn(FANOUT, name)) return { fixed: { kind: 'fanout', merge: FANOUT[name] } };
+  const info = table.lookup([Buffer.from(name)], name);
+  if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(name) } };
+  if (info.singleKey > 0) return { key: info.singleKey, lane: laneOf(name, info) };
+  return { general: true };
+}
+
+function laneOf(name: string, info?: CommandInfo): Lane {
+  return OWN_CONNECTION.has(name) || info?.flags.has('blocking') ? 'own' : 'shared';
+}
+
+/** Plans one request from scratch. */
 export function plan(table: CommandTable, args: Buffer[], name = commandName(args)): Plan {
   if (Object.hasOwn(NOT_YET, name)) {
     return {
@@ -74,13 +114,12 @@ export function plan(table: CommandTable, args: Buffer[], name = commandName(arg
     (args.length === 1 || args.some((a) => INFO_KEYSPACE.has(a.toString('latin1').toLowerCase())))
   )
     return { kind: 'fanout', merge: 'info' };
-  const own = OWN_CONNECTION.has(name);
-  if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
+  if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: laneOf(name) };
   if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
   const info = table.lookup(args, name);
   // A command the server does not know is the server's to refuse.
-  if (!info) return { kind: 'node', slot: undefined, lane: own ? 'own' : 'shared' };
-  const lane: Lane = own || info.flags.has('blocking') ? 'own' : 'shared';
+  if (!info) return { kind: 'node', slot: undefined, lane: laneOf(name) };
+  const lane = laneOf(name, info);
   const keys = keyIndexes(info, args);
   if (keys.length === 0) return keyless(info, lane);
   const slots = keys.map((i) => hashSlot(args[i]));

@@ -69,7 +69,7 @@ export class Upstream {
     if (!this.socket) this.opening ??= this.open();
     else if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      setImmediate(this.flush);
     }
   }
 
@@ -83,7 +83,7 @@ export class Upstream {
     } else if (!this.flushQueued) {
       // One TLS record and one syscall for a whole pipeline, not one per request.
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      setImmediate(this.flush);
     }
   }
 

@@ -10,6 +10,7 @@ import { SmartFront } from '../smart/front.js';
 import { SharedPool } from '../smart/shared.js';
 import { ScriptCache } from '../smart/scripts.js';
 import { CommandTable } from '../smart/command-table.js';
+import { Planner } from '../smart/plan.js';
 import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
@@ -137,7 +138,7 @@ export class Tunnel {
     this.smart = new SmartFront(
       {
         table: this.table,
-        commands,
+        planner: new Planner(commands),
         connector: this.connector as Connector,
         auth: () => this.credentials.authRequest(),
         refresh: (reason) => this.refresh(reason),

@@ -10,7 +10,7 @@ import { Connector } from '../../src/net/connector.js';
 import { decode, text } from '../../src/resp/decode.js';
 import { encodeCommand } from '../../src/resp/encode.js';
 import { CommandTable, keyIndexes } from '../../src/smart/command-table.js';
-import { type Plan, plan } from '../../src/smart/plan.js';
+import { type Plan, Planner, plan } from '../../src/smart/plan.js';
 
 const description = inject('cluster');
 let commander: NodeCommander;
@@ -114,5 +114,38 @@ describe('the command table', () => {
     expect(p('AUTH', 'user', 'pw')).toMatchObject({ kind: 'node', lane: 'own' });
     expect(p('GET', 'a')).toMatchObject({ kind: 'node', lane: 'shared' });
     expect(p('QUIT')).toEqual({ kind: 'local', reply: 'quit' });
+  });
+
+  it('plans the same with the per-name routes kept, first use and after', () => {
+    const planner = new Planner(table);
+    const lines = [
+      ['GET', 'a'],
+      ['SET', 'b', '1', 'EX', '10'],
+      ['GET'],
+      ['LPUSH', 'q', 'x', 'y'],
+      ['BLPOP', 'q', 'r', '0'],
+      ['BRPOP', 'q', '0'],
+      ['OBJECT', 'ENCODING', 'a'],
+      ['INFO'],
+      ['INFO', 'server'],
+      ['INFO', 'keyspace'],
+      ['PING'],
+      ['QUIT'],
+      ['MONITOR'],
+      ['KEYS', '*'],
+      ['SCAN', '0'],
+      ['DBSIZE'],
+      ['NOSUCHCOMMAND', 'a'],
+      ['MGET', 'a', 'b'],
+      ['EVAL', 'return 1', '1', 'k'],
+    ];
+    for (let round = 0; round < 2; round++)
+      for (const line of lines) {
+        const args = line.map((a) => Buffer.from(a));
+        expect(planner.plan(args), line.join(' ')).toEqual(plan(table, args));
+      }
+    expect(table.lookup([Buffer.from('get')])?.singleKey).toBe(1);
+    expect(table.lookup([Buffer.from('mget')])?.singleKey).toBe(0);
+    expect(table.lookup([Buffer.from('object')])?.singleKey).toBe(0);
   });
 });

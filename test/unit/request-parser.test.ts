@@ -155,4 +155,36 @@ describe('RequestParser', () => {
     expect(splitInline('')).toEqual([]);
     expect(bulk('ab')).toBe('$2\r\nab\r\n');
   });
+
+  it('keeps the arguments when asked: whole ones as read, null when one spans chunks', () => {
+    const data = b(cmd('SET', 'key', 'value') + cmd('PING') + '*2\r\n$3\r\nGET\r\n$0\r\n\r\n');
+    const wanted = [['SET', 'key', 'value'], ['PING'], ['GET', '']];
+    for (const { name: how, chunks } of splits(data)) {
+      const parser = new RequestParser({ names: [], keepArgs: true });
+      const kept: Array<string[] | null> = [];
+      for (const chunk of chunks) {
+        let pos = 0;
+        for (let end = parser.next(chunk, pos); end >= 0; end = parser.next(chunk, pos)) {
+          kept.push(parser.args?.map((a) => a.toString()) ?? null);
+          pos = end;
+        }
+      }
+      expect(kept.length, how).toBe(3);
+      // Each request's arguments are kept unless one of them was cut by a chunk boundary.
+      kept.forEach((args, i) => {
+        if (args !== null) expect(args, how).toEqual(wanted[i]);
+      });
+    }
+    const whole = new RequestParser({ names: [], keepArgs: true });
+    expect(whole.next(data, 0)).toBeGreaterThan(0);
+    expect(whole.args?.map((a) => a.toString())).toEqual(wanted[0]);
+    const cut = new RequestParser({ names: [], keepArgs: true });
+    expect(cut.next(data.subarray(0, 18), 0)).toBe(-1); // inside 'key'
+    expect(cut.next(data.subarray(18), 0)).toBeGreaterThan(0);
+    expect(cut.args).toBeNull();
+    const inline = new RequestParser({ names: [], keepArgs: true });
+    expect(inline.next(b('GET k\r\n'), 0)).toBe(7);
+    expect(inline.args).toBeNull();
+    expect(new RequestParser({ names: [] }).args).toBeNull();
+  });
 });
