@@ -11,11 +11,13 @@ import type { NodeTable } from '../topology/node-table.js';
 import { commandName } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
+import { Monitor } from './monitor.js';
 import { PubSub } from './pubsub.js';
 import { Transaction } from './transaction.js';
 import { merge } from './merge.js';
 import { type Plan, type Planner } from './plan.js';
 import { scanStep } from './scan.js';
+import { type ReplyMode, ReplyQueue } from './replies.js';
 import { ScriptCache, sendScript } from './scripts.js';
 import { Upstream, Upstreams, helloFor } from './upstream.js';
 
@@ -36,14 +38,9 @@ export interface SmartContext {
   log: Logger;
 }
 
-/** One client's request and, once every part has answered, its reply. */
-interface Job {
-  reply: Buffer | null;
-  /** QUIT: the connection closes once this reply (and every one before it) is written. */
-  last?: boolean;
-}
-
 const OK = Buffer.from('+OK\r\n');
+const RESET = Buffer.from('+RESET\r\n');
+const REPLY_MODES = new Set<string>(['on', 'off', 'skip']);
 
 /** RESP2 in subscribed state: PING answers as an array, QUIT and RESET pass, the rest is refused. */
 function subscribedReply(name: string, args: Buffer[]): Buffer {
@@ -71,7 +68,7 @@ const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
  */
 export class SmartClient {
   private readonly parser: RequestParser;
-  private readonly jobs: Job[] = [];
+  private readonly replies: ReplyQueue;
   /** This client's own connections, per node. */
   private readonly upstreams = new Upstreams(
     (entry, forget) =>
@@ -84,13 +81,16 @@ export class SmartClient {
       ),
   );
   private readonly dispatcher: Dispatcher;
-  private readonly tx: Transaction;
+  private readonly lanes: Lanes;
+  private tx: Transaction;
   private pubsub: PubSub | null = null;
+  private monitor: Monitor | null = null;
   private readonly requests: FrameSplitter;
   private protocol = 2;
   private closed = false;
-  private flushQueued = false;
   private quitting = false;
+  /** Requests that came after a RESET still waiting for earlier replies: run once it is done. */
+  private held: Array<() => void> | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -100,11 +100,12 @@ export class SmartClient {
   ) {
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
-    const lanes = new Lanes(
+    this.replies = new ReplyQueue(socket);
+    const lanes = (this.lanes = new Lanes(
       ctx.shared,
       (entry) => this.upstreams.get(entry),
       () => this.protocol,
-    );
+    ));
     this.dispatcher = new Dispatcher(ctx, lanes);
     this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes);
     socket.setNoDelay(true);
@@ -142,17 +143,24 @@ export class SmartClient {
       this.socket.destroy();
       return;
     }
-    const job: Job = { reply: null };
-    this.jobs.push(job);
-    const done = (reply: Buffer): void => {
-      job.reply = reply;
-      // Replies that arrive together (one upstream chunk) go to the client as one write.
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        setImmediate(this.flush);
-      }
-    };
+    if (this.held) return void this.held.push(() => this.request(args, bytes));
+    if (name === 'quit') {
+      // QUIT on a shared connection would close it for every client: the tunnel answers it.
+      this.quitting = true;
+      return this.replies.take(true)(OK);
+    }
+    if (name === 'reset') return this.reset();
+    if (name === 'client' && args.length === 3 && args[1].toString('latin1').toLowerCase() === 'reply') {
+      const mode = args[2].toString('latin1').toLowerCase();
+      if (!REPLY_MODES.has(mode)) return this.replies.take()(errorReply('ERR syntax error'));
+      return this.replies.clientReply(mode as ReplyMode);
+    }
+    const done = this.replies.take();
     if (this.tx.handle(name, args, bytes, done)) return;
+    if (name === 'monitor') {
+      if (!this.monitor) (this.monitor = new Monitor(this.ctx, this.emit, this.log)).start();
+      return done(OK);
+    }
     if (isSubFamily(name)) {
       this.pubsub ??= new PubSub(this.ctx, () => this.protocol, this.emit, this.log);
       return this.pubsub.handle(name, args, bytes, done);
@@ -169,10 +177,6 @@ export class SmartClient {
     switch (p.kind) {
       case 'refuse':
         return done(errorReply(p.error));
-      case 'local':
-        this.quitting = true;
-        job.last = true;
-        return done(OK);
       case 'node':
         return sendScript(this.ctx.scripts, this.dispatcher, name, args, p.slot, bytes, p.lane, done);
       case 'scan':
@@ -232,33 +236,39 @@ export class SmartClient {
     this.dispatcher.send(undefined, request, done, 'own');
   }
 
-  /** A frame nobody asked for just now (a pub/sub confirmation or message): after every pending reply. */
-  private readonly emit = (frame: Buffer): void => {
-    this.jobs.push({ reply: frame });
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.flush);
-    }
-  };
+  private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
 
-  /** Writes the replies that are ready, in request order. */
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    let n = 0;
-    while (n < this.jobs.length && this.jobs[n].reply !== null) n++;
-    if (n === 0 || this.closed) return;
-    const jobs = this.jobs.splice(0, n);
-    const ready = jobs.map((j) => j.reply as Buffer);
-    const ok = this.socket.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
-    if (jobs[jobs.length - 1].last) return void this.socket.end();
-    if (!ok) this.socket.pause(); // resumed on drain
-  };
+  /**
+   * RESET, as a server does it: once every earlier request is answered, this client's own
+   * connections close (their transaction, WATCH, subscriptions, name and database go with them),
+   * the protocol is RESP2 again and every reply is sent. Requests after it wait until then.
+   */
+  private reset(): void {
+    const done = this.replies.take();
+    this.held = [];
+    this.replies.whenEarlierAnswered(() => {
+      this.upstreams.close();
+      this.pubsub?.close();
+      this.pubsub = null;
+      this.monitor?.close();
+      this.monitor = null;
+      this.tx = new Transaction(this.ctx.table, this.ctx.planner.commands, this.lanes);
+      this.protocol = 2;
+      this.replies.reset();
+      done(RESET);
+      const later = this.held ?? [];
+      this.held = null;
+      for (const run of later) run();
+    });
+  }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.replies.close();
     this.upstreams.close();
     this.pubsub?.close();
+    this.monitor?.close();
     this.onClose(this);
   }
 

@@ -14,8 +14,6 @@ export interface Part {
 export type Plan =
   /** To the master of `slot`; keyless commands (slot undefined) go to the connection's home node. */
   | { kind: 'node'; slot: number | undefined; lane: Lane }
-  /** Answered by the tunnel itself. */
-  | { kind: 'local'; reply: 'quit' }
   /** Split by slot, the replies merged. */
   | { kind: 'split'; parts: Part[]; merge: Merge }
   /** To every master, the replies merged. */
@@ -32,7 +30,7 @@ export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
  * What the command tips cannot say, in one place. Commands answered as one server would by the
  * connection's home node (PING has an all_shards tip, but one server answers one PONG); those a
  * split would break (MSETNX is all or nothing); keyless fan-outs whose tips name no merge; and what
- * smart mode does not serve yet, with the reason.
+ * smart mode does not serve, with the reason.
  */
 const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command']);
 /** INFO sections that hold the keyspace: those are asked of every master and summed. */
@@ -45,11 +43,10 @@ const INFO_KEYSPACE = new Set(['keyspace', 'all', 'everything', 'default']);
 const OWN_CONNECTION = new Set(['hello', 'select', 'client', 'auth', 'readonly', 'readwrite']);
 const NEVER_SPLIT = new Set(['msetnx']);
 const FANOUT: Record<string, Merge> = { keys: 'concat', randomkey: 'first-non-null' };
-const NOT_YET: Record<string, string> = {
-  monitor: 'MONITOR',
-  sync: 'replication',
-  psync: 'replication',
-  reset: 'RESET',
+/** What one port for the whole cluster cannot be, with the reason given to the client. */
+const UNSERVED: Record<string, string> = {
+  sync: 'a replica copies one node, and this port is every node',
+  psync: 'a replica copies one node, and this port is every node',
 };
 
 const MERGES: Record<string, Merge> = {
@@ -85,7 +82,7 @@ export class Planner {
 }
 
 function routeOf(table: CommandTable, name: string): Route {
-  if (Object.hasOwn(NOT_YET, name) || name === 'scan' || name === 'quit' || HOME.has(name))
+  if (Object.hasOwn(UNSERVED, name) || name === 'scan' || HOME.has(name))
     return name === 'info' ? { general: true } : { fixed: plan(table, [Buffer.from(name)], name) };
   if (Object.hasOwn(FANOUT, name)) return { fixed: { kind: 'fanout', merge: FANOUT[name] } };
   const info = table.lookup([Buffer.from(name)], name);
@@ -100,15 +97,13 @@ function laneOf(name: string, info?: CommandInfo): Lane {
 
 /** Plans one request from scratch. */
 export function plan(table: CommandTable, args: Buffer[], name = commandName(args)): Plan {
-  if (Object.hasOwn(NOT_YET, name)) {
+  if (Object.hasOwn(UNSERVED, name)) {
     return {
       kind: 'refuse',
-      error: `ERR redis-cluster-tunnel smart mode does not serve ${name.toUpperCase()} (${NOT_YET[name]}) yet; use pinned mode for it`,
+      error: `ERR redis-cluster-tunnel smart mode does not serve ${name.toUpperCase()}: ${UNSERVED[name]}; use pinned mode for it`,
     };
   }
   if (name === 'scan') return { kind: 'scan' };
-  // QUIT on a shared connection would close it for every client: the tunnel answers it.
-  if (name === 'quit') return { kind: 'local', reply: 'quit' };
   if (
     name === 'info' &&
     (args.length === 1 || args.some((a) => INFO_KEYSPACE.has(a.toString('latin1').toLowerCase())))

@@ -3,18 +3,14 @@
  * Cluster (redis-cli without -c, redis-benchmark standalone, ioredis `new Redis()`, node-redis
  * `createClient` RESP2 and RESP3, redis-py `Redis()`) use the whole cluster through it.
  */
-import { execFile } from 'node:child_process';
 import * as net from 'node:net';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SlotRange, attach, waitFor } from '../../scripts/lib/cluster.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { standaloneBenchmark, standaloneWorkload } from './helpers/standalone.js';
 import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
 
-const run = promisify(execFile);
 const description = inject('cluster');
 const cluster = attach(description);
 const LOCAL = '127.0.0.1';
@@ -153,74 +149,18 @@ describe('smart mode', () => {
     }
   });
 
-  it('ioredis new Redis(): mixed workload, pipeline, zero errors', async () => {
-    const io = new Redis({ host: LOCAL, port: PORT, maxRetriesPerRequest: 1 });
-    try {
-      const keys = Array.from({ length: 1000 }, (_, i) => `smart:io:${i}`);
-      await Promise.all(keys.map((k, i) => io.set(k, String(i))));
-      expect(await io.mget(...keys)).toEqual(keys.map((_, i) => String(i)));
-      const results = await keys.reduce((p, k) => p.incr(`${k}:n`), io.pipeline()).exec();
-      expect(results?.every(([e, v]) => e === null && v === 1)).toBe(true);
-      expect(await io.del(...keys)).toBe(keys.length);
-    } finally {
-      io.disconnect();
-    }
-  });
-
-  for (const RESP of [2, 3] as const) {
-    it(`node-redis createClient RESP${RESP}: mixed workload, zero errors`, async () => {
-      let errors = 0;
-      const client = createClient({ url: `redis://${LOCAL}:${PORT}`, RESP });
-      client.on('error', () => errors++);
-      await client.connect();
-      try {
-        const keys = Array.from({ length: 500 }, (_, i) => `smart:nr${RESP}:${i}`);
-        await Promise.all(keys.map((k, i) => client.set(k, String(i))));
-        expect(await client.mGet(keys)).toEqual(keys.map((_, i) => String(i)));
-        await client.hSet(`smart:nr${RESP}:h`, { a: '1', b: '2' });
-        expect(await client.hGetAll(`smart:nr${RESP}:h`)).toEqual({ a: '1', b: '2' });
-        expect(await client.del(keys)).toBe(keys.length);
-      } finally {
-        await client.close();
-      }
-      expect(errors).toBe(0);
-    });
-  }
-
-  it('redis-py Redis(): mixed workload, MGET, pipeline and scan_iter, zero errors', async () => {
-    const script = resolve(__dirname, 'clients/redis_py_standalone.py');
-    const { stdout } = await run('/usr/bin/python3', [script, LOCAL, String(PORT), '300'], {
-      timeout: 120_000,
-    });
-    const py = JSON.parse(stdout.trim().split('\n').pop() as string) as {
-      errors: string[];
-      mismatches: number;
-    };
-    expect(py.errors).toEqual([]);
-    expect(py.mismatches).toBe(0);
+  it('ioredis new Redis(), node-redis createClient RESP2 and RESP3, redis-py Redis(): mixed workloads, zero errors', async () => {
+    const r = await standaloneWorkload(PORT, 'smart:std');
+    expect(r.ioredis).toEqual({ errors: 0 });
+    expect(r.nodeRedis2).toEqual({ errors: 0 });
+    expect(r.nodeRedis3).toEqual({ errors: 0 });
+    expect(r.redisPy).toMatchObject({ errors: [], mismatches: 0 });
   });
 
   it('redis-benchmark in standalone mode: set, get, incr, lpush, rpop and a cross-slot mset', async () => {
-    const { stdout } = await run(
-      'redis-benchmark',
-      [
-        '-p',
-        String(PORT),
-        '-n',
-        '5000',
-        '-c',
-        '10',
-        '-r',
-        '100000',
-        '-t',
-        'set,get,incr,lpush,rpop,mset',
-        '--csv',
-      ],
-      { timeout: 120_000 },
-    );
-    const tests = stdout.split('\n').filter((l) => /^"(SET|GET|INCR|LPUSH|RPOP|MSET)/.test(l));
+    const { tests, output } = await standaloneBenchmark(PORT);
     expect(tests).toHaveLength(6);
-    expect(stdout).not.toMatch(/MOVED|ASK|ERR|CROSSSLOT/);
+    expect(output).not.toMatch(/MOVED|ASK|ERR|CROSSSLOT/);
   });
 
   it('BLPOP is woken by another client, and never stalls other clients meanwhile', async () => {
@@ -357,10 +297,41 @@ describe('smart mode', () => {
     expect(r.reply).toContain('+OK\r\n$1\r\nv\r\n');
   });
 
+  it('MONITOR: one +OK, then the commands every master runs, line by line', async () => {
+    const watching = raw('MONITOR\r\n', 2000);
+    await new Promise((r) => setTimeout(r, 700));
+    const keys = keysOnEveryMaster('smart:mon');
+    for (const k of keys) await cli('SET', k, 'seen');
+    const r = await watching;
+    expect(r.reply.startsWith('+OK\r\n')).toBe(true);
+    expect(r.reply.match(/\+OK\r\n/g)).toHaveLength(1);
+    for (const k of keys)
+      expect(r.reply).toMatch(new RegExp(`^\\+\\d+\\.\\d+ \\[0 [^\\]]+\\] "SET" "${k}" "seen"\r$`, 'm'));
+  });
+
+  it('RESET, as one server does it: transaction, subscriptions, name and protocol are gone', async () => {
+    const r = await raw(
+      'CLIENT SETNAME smart-me\r\nHELLO 3\r\nSUBSCRIBE smart:rc\r\nMULTI\r\nRESET\r\n' +
+        'CLIENT GETNAME\r\nEXEC\r\nGET smart:absent\r\nPING\r\n',
+      1000,
+    );
+    const afterReset = r.reply.slice(r.reply.indexOf('+RESET\r\n'));
+    expect(afterReset).toBe('+RESET\r\n$-1\r\n-ERR EXEC without MULTI\r\n$-1\r\n+PONG\r\n');
+    expect(r.closed).toBe(false);
+  });
+
+  it('CLIENT REPLY OFF, SKIP and ON: replies dropped as a server drops them, nothing out of step', async () => {
+    const r = await raw(
+      'SET smart:cr 1\r\nCLIENT REPLY OFF\r\nINCR smart:cr\r\nGET smart:cr\r\nCLIENT REPLY ON\r\nGET smart:cr\r\n' +
+        'CLIENT REPLY SKIP\r\nINCR smart:cr\r\nGET smart:cr\r\nCLIENT REPLY BOGUS\r\n',
+    );
+    expect(r.reply).toBe('+OK\r\n+OK\r\n$1\r\n2\r\n$1\r\n3\r\n-ERR syntax error\r\n');
+  });
+
   it('what smart mode cannot serve gets an error naming it; the connection stays usable', async () => {
-    const r = await raw('MONITOR\r\nPING\r\n');
+    const r = await raw('SYNC\r\nPING\r\n');
     expect(r.reply).toBe(
-      '-ERR redis-cluster-tunnel smart mode does not serve MONITOR (MONITOR) yet; use pinned mode for it\r\n+PONG\r\n',
+      '-ERR redis-cluster-tunnel smart mode does not serve SYNC: a replica copies one node, and this port is every node; use pinned mode for it\r\n+PONG\r\n',
     );
     expect(r.closed).toBe(false);
   });

@@ -1,0 +1,101 @@
+import type * as net from 'node:net';
+
+const OK = Buffer.from('+OK\r\n');
+
+/** One request's place in the reply order. */
+interface Slot {
+  seq: number;
+  reply: Buffer | null;
+  /** Not written: CLIENT REPLY OFF or SKIP was in force when the request came. */
+  silent: boolean;
+  /** QUIT: the connection closes once this reply (and every one before it) is written. */
+  last: boolean;
+}
+
+/** CLIENT REPLY as a server keeps it: every reply, none, or none for the next request. */
+export type ReplyMode = 'on' | 'off' | 'skip';
+
+/**
+ * One smart client's replies, written in request order whichever node answers first. The tunnel
+ * keeps CLIENT REPLY itself: the nodes answer every request (a shared connection must get every
+ * reply to stay paired), and the replies the client turned off are dropped here.
+ */
+export class ReplyQueue {
+  private readonly slots: Slot[] = [];
+  private taken = 0;
+  private written = 0;
+  private mode: ReplyMode = 'on';
+  private flushQueued = false;
+  private closed = false;
+  private barriers: Array<{ seq: number; run: () => void }> = [];
+
+  constructor(private readonly socket: net.Socket) {}
+
+  /** Takes the next place in the order; the returned callback fills it. */
+  take(last = false): (reply: Buffer) => void {
+    const slot: Slot = { seq: ++this.taken, reply: null, silent: this.mode !== 'on', last };
+    if (this.mode === 'skip') this.mode = 'on';
+    this.slots.push(slot);
+    return (reply) => {
+      slot.reply = reply;
+      this.schedule();
+    };
+  }
+
+  /** A frame nobody asked for just now (a pub/sub message): written after every pending reply. */
+  emit(frame: Buffer): void {
+    this.slots.push({ seq: ++this.taken, reply: frame, silent: false, last: false });
+    this.schedule();
+  }
+
+  /** CLIENT REPLY: ON is answered, OFF and SKIP are not; the mode applies from the next request. */
+  clientReply(mode: ReplyMode): void {
+    this.slots.push({ seq: ++this.taken, reply: OK, silent: mode !== 'on', last: false });
+    this.mode = mode;
+    this.schedule();
+  }
+
+  /** Runs `run` once every place taken before the latest one is answered (RESET waits so). */
+  whenEarlierAnswered(run: () => void): void {
+    const seq = this.taken - 1;
+    if (this.written >= seq) return run();
+    this.barriers.push({ seq, run });
+  }
+
+  /** RESET: every reply is sent again. */
+  reset(): void {
+    this.mode = 'on';
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.flushQueued) return;
+    // Replies that arrive in one turn of the event loop (one upstream chunk or several) go to
+    // the client as one write.
+    this.flushQueued = true;
+    setImmediate(this.flush);
+  }
+
+  /** Writes the replies that are ready, in request order. */
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    let n = 0;
+    while (n < this.slots.length && this.slots[n].reply !== null) n++;
+    if (n === 0 || this.closed) return;
+    const done = this.slots.splice(0, n);
+    this.written = done[n - 1].seq;
+    const ready: Buffer[] = [];
+    for (const s of done) if (!s.silent) ready.push(s.reply as Buffer);
+    const ok = ready.length === 0 || this.socket.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
+    if (done[n - 1].last) return void this.socket.end();
+    if (!ok) this.socket.pause(); // resumed on drain
+    if (this.barriers.length > 0) {
+      const due = this.barriers.filter((b) => b.seq <= this.written);
+      this.barriers = this.barriers.filter((b) => b.seq > this.written);
+      for (const b of due) b.run();
+    }
+  };
+}
