@@ -93,10 +93,11 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     six(61, (i) => 7601 + i),
     { spares: [{ ip: '127.0.0.67', port: 7607 }] },
   ),
-  /** For smart mode under live changes (failover, resharding). */
+  /** For smart mode under live changes (failover, resharding, a node joining and leaving). */
   'smart-live': layout(
     'smart-live',
     six(71, (i) => 7701 + i),
+    { spares: [{ ip: '127.0.0.77', port: 7707 }] },
   ),
   'unknown-endpoint': layout(
     'unknown-endpoint',

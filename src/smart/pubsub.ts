@@ -10,6 +10,13 @@ import { Upstream, Upstreams } from './upstream.js';
 const MESSAGES = new Set(['message', 'pmessage', 'smessage']);
 
 /**
+ * A renewal after a subscriber connection broke waits this long, doubling with each break in a
+ * row: a killed node refuses at once until the cluster notices, and renewing on it in a tight
+ * loop would flood the nodes with refreshes.
+ */
+const RENEW = { firstDelayMs: 50, maxDelayMs: 2000 } as const;
+
+/**
  * One smart client's subscriptions. PUBLISH reaches every node over the cluster bus, so SUBSCRIBE
  * and PSUBSCRIBE go to one node (the home node), on a connection of their own; SSUBSCRIBE goes to
  * each channel's slot owner. Confirmations and messages go to the client as one server sends them:
@@ -30,12 +37,14 @@ export class PubSub {
   private readonly shard = new Upstreams((entry, forget) =>
     this.connection(entry, (u) => {
       forget(u);
-      void this.ctx.refresh('a shard subscriber connection closed').then(() => this.renewShard());
+      this.afterBreak('a shard subscriber connection closed', () => this.renewShard());
     }),
   );
   /** Confirmations still to drop, per connection: those of a renewal the client did not ask for. */
   private readonly silent = new Map<Upstream, number>();
   private closed = false;
+  /** Subscriber connections broken in a row, with no frame from any since. */
+  private breaks = 0;
 
   constructor(
     private readonly ctx: SmartContext,
@@ -125,8 +134,8 @@ export class PubSub {
   /** The home connection broke: subscribe again on the new home node, quietly. */
   private renewHome(): void {
     this.home = null;
-    void this.ctx.refresh('the subscriber connection closed').then(() => {
-      if (this.closed || this.channels.size + this.patterns.size === 0) return;
+    this.afterBreak('the subscriber connection closed', () => {
+      if (this.channels.size + this.patterns.size === 0) return;
       const u = this.homeConnection();
       if (!u) return this.log.warn('no master to renew subscriptions on');
       this.silent.set(u, this.channels.size + this.patterns.size);
@@ -136,12 +145,21 @@ export class PubSub {
     });
   }
 
+  /** After the backoff and a topology refresh, renew (unless the client has gone). */
+  private afterBreak(reason: string, renew: () => void): void {
+    const wait = Math.min(RENEW.firstDelayMs * 2 ** this.breaks++, RENEW.maxDelayMs);
+    setTimeout(() => {
+      if (!this.closed) void this.ctx.refresh(reason).then(() => this.closed || renew());
+    }, wait).unref();
+  }
+
   private renewShard(): void {
     if (this.closed || this.shardChannels.size === 0) return;
     this.sendShard('ssubscribe', [...this.shardChannels], true);
   }
 
   private onFrame(from: Upstream, frame: Buffer): void {
+    this.breaks = 0;
     let head;
     try {
       head = readPubSubHead(frame, 0, frame.length);

@@ -98,11 +98,16 @@ export class NodeTable {
     return id === undefined ? undefined : this.byId.get(id);
   }
 
-  /** Masters that serve slots, by their first slot. */
+  /**
+   * Masters that serve slots, by their first slot. A node the last topology did not list is left
+   * out: the slots it had when last seen are someone else's now (it was removed, or reset).
+   */
   masters(): readonly NodeEntry[] {
     const first = (e: NodeEntry): number => Math.min(...e.node.slots.map(([s]) => s));
     this.mastersInOrder ??= this.entries()
-      .filter((e) => e.node.role === 'master' && e.node.slots.length > 0 && !e.adhoc)
+      .filter(
+        (e) => e.node.role === 'master' && e.node.slots.length > 0 && !e.adhoc && e.goneSince === undefined,
+      )
       .sort((a, b) => first(a) - first(b));
     return this.mastersInOrder;
   }
@@ -145,6 +150,7 @@ export class NodeTable {
     const from = entry.target;
     const changed = describe(entry.node) !== describe(node);
     entry.node = node;
+    if (entry.goneSince !== undefined) this.mastersInOrder = null;
     entry.goneSince = undefined;
     entry.target = this.o.targetOf(node);
     this.index.set(node, entry.local);
@@ -171,7 +177,10 @@ export class NodeTable {
   markGone(id: string, now: number): number {
     const entry = this.byId.get(id);
     if (!entry) return now;
-    entry.goneSince ??= now;
+    if (entry.goneSince === undefined) {
+      entry.goneSince = now;
+      this.mastersInOrder = null;
+    }
     return entry.goneSince;
   }
 

@@ -1,10 +1,12 @@
 /**
  * Smart mode while the cluster changes under load, on a real TLS cluster of its own
- * (127.0.0.71-76): a live reshard, a master killed, and a subscriber whose node is killed. A
+ * (127.0.0.71-77): a live reshard, a master killed, a subscriber whose node is killed, a shard
+ * channel whose slot moves, and a node that joins, takes slots and leaves. A
  * client that does not speak Cluster must never see MOVED or ASK, and every acknowledged write
  * must read back. Every load loop is bounded in count and in time.
  */
 import { execFile } from 'node:child_process';
+import * as net from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import {
   startCluster,
   waitFor,
 } from '../../scripts/lib/cluster.js';
+import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type LoadResult, writeLoad } from './helpers/load.js';
 import { type RunningTunnel, startTunnel } from './helpers/tunnel.js';
 
@@ -68,6 +71,29 @@ async function masters(): Promise<Array<{ id: string; ip: string; port: number; 
     .sort((a, b) => a.first - b.first);
 }
 
+/** redis-cli --cluster reshard against the real nodes; the number of slots it moved. */
+async function reshard(from: string, to: string, slots: number): Promise<number> {
+  const seed = cluster.nodes.find((n) => n.pid) as (typeof cluster.nodes)[number];
+  const { stdout } = await run(
+    'redis-cli',
+    [
+      ...cluster.tlsArgs(),
+      '--cluster',
+      'reshard',
+      `${seed.ip}:${seed.port}`,
+      '--cluster-from',
+      from,
+      '--cluster-to',
+      to,
+      '--cluster-slots',
+      String(slots),
+      '--cluster-yes',
+    ],
+    { env: { ...process.env, REDISCLI_AUTH: cluster.spec.password }, timeout: 120_000, maxBuffer: 16 << 20 },
+  );
+  return (stdout.match(/^Moving slot/gm) ?? []).length;
+}
+
 beforeAll(async () => {
   cluster = await startCluster(LAYOUTS['smart-live']);
   tunnel = await startTunnel(
@@ -97,30 +123,9 @@ describe('smart mode under live changes', () => {
     const [from, to] = await masters();
     const load = smartLoad('sl:rs', 4, 100_000, 60_000);
     await sleep(500);
-    const { stdout } = await run(
-      'redis-cli',
-      [
-        ...cluster.tlsArgs(),
-        '--cluster',
-        'reshard',
-        `${from.ip}:${from.port}`,
-        '--cluster-from',
-        from.id,
-        '--cluster-to',
-        to.id,
-        '--cluster-slots',
-        '300',
-        '--cluster-yes',
-      ],
-      {
-        env: { ...process.env, REDISCLI_AUTH: cluster.spec.password },
-        timeout: 120_000,
-        maxBuffer: 16 << 20,
-      },
-    );
+    const moved = await reshard(from.id, to.id, 300);
     load.stop();
     const result = await load.done;
-    const moved = (stdout.match(/^Moving slot/gm) ?? []).length;
     const readable = await readBack(result.acked);
     console.log(
       `smart reshard: ${moved} slot moves, ${result.acked.length} writes acknowledged, ${readable} read back, ${result.errors.length} errors`,
@@ -177,11 +182,87 @@ describe('smart mode under live changes', () => {
         return got.some((m) => m.startsWith('after'));
       });
       expect(tunnel.stderr(), tunnel.stderr().slice(-3000)).toContain('subscriptions renewed on');
+      // Renewals back off while the dead node still looks like the master: a few, not a flood.
+      const renewals = tunnel.stderr().split('subscriptions renewed on').length - 1;
+      console.log(`subscriber failover: ${renewals} renewals`);
+      expect(renewals).toBeLessThan(20);
     } finally {
       sub.disconnect();
       pub.disconnect();
     }
     await cluster.restartNode(index);
+    await settle(cluster);
+  });
+
+  it('a shard channel whose slot moves: the subscriber hears SPUBLISH before and after, never an SUNSUBSCRIBE', async () => {
+    const [from, to] = await masters();
+    // reshard moves the source's lowest slots first: this channel's slot goes in a one-slot move.
+    const channel = keyForSlot(from.first, 'sl:shard:');
+    const sub = net.connect({ host: LOCAL, port: PORT });
+    let stream = '';
+    sub.on('data', (d: Buffer) => (stream += d.toString('latin1')));
+    const pub = new Redis({ host: LOCAL, port: PORT });
+    try {
+      sub.write(`SSUBSCRIBE ${channel}\r\n`);
+      await waitFor('the confirmation', 5000, async () => stream.includes('ssubscribe'));
+      expect(await pub.spublish(channel, 'before')).toBe(1);
+      expect(await reshard(from.id, to.id, 1)).toBe(1);
+      expect((await masters()).find((m) => m.id === to.id)?.first).toBeLessThanOrEqual(from.first);
+      let n = 0;
+      await waitFor('a message on the new owner', 20_000, async () => {
+        await pub.spublish(channel, `after${n++}`);
+        return stream.includes('$6\r\nafter');
+      });
+      expect(stream).toContain('$6\r\nbefore\r\n');
+      expect(stream).not.toContain('sunsubscribe');
+    } finally {
+      sub.destroy();
+      pub.disconnect();
+    }
+  });
+
+  it('a node joins, takes slots and leaves again under load: no MOVED or ASK, every write reads back', async () => {
+    const load = smartLoad('sl:jl', 4, 200_000, 120_000);
+    await sleep(500);
+    const added = await cluster.addNode();
+    const newId = (await cluster.cli(added, ['CLUSTER', 'MYID'])).trim();
+    const donor = (await masters())[0];
+    expect(await reshard(donor.id, newId, 200)).toBe(200);
+    const mine = (await masters()).find((m) => m.id === newId) as { first: number };
+    // The new node serves its keys through the one port, and really holds them.
+    const key = keyForSlot(mine.first, 'sl:jl:direct:');
+    const probe = new Redis({ host: LOCAL, port: PORT });
+    try {
+      await waitFor('the new node to answer through the smart port', 20_000, async () => {
+        await probe.set(key, 'on-the-new-node');
+        return (await cluster.cli(added, ['GET', key])).trim() === 'on-the-new-node';
+      });
+    } finally {
+      probe.disconnect();
+    }
+    await sleep(1000);
+    expect(await reshard(newId, donor.id, 200)).toBe(200);
+    const seed = cluster.nodes[0];
+    await run(
+      'redis-cli',
+      [...cluster.tlsArgs(), '--cluster', 'del-node', `${seed.ip}:${seed.port}`, newId],
+      {
+        env: { ...process.env, REDISCLI_AUTH: cluster.spec.password },
+        timeout: 60_000,
+      },
+    );
+    await cluster.stopNode(added.index);
+    await sleep(1500);
+    load.stop();
+    const result = await load.done;
+    const readable = await readBack(result.acked);
+    console.log(
+      `smart join/leave: ${result.acked.length} writes acknowledged, ${readable} read back, ${result.errors.length} errors`,
+    );
+
+    expect(result.errors).toEqual([]);
+    expect(readable).toBe(result.acked.length);
+    expect(tunnel.proc.exitCode).toBeNull();
     await settle(cluster);
   });
 });
