@@ -7,18 +7,21 @@
  * Starts the project's TLS cluster, the real CLI (and haproxy) as separate processes; stops them.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
+import { cpuSeconds } from './proc.js';
 import { smartRows } from './smart.js';
 
 const run = promisify(execFile);
 /** Where the tunnel's smart port listens during the benchmark. */
 const SMART_PORT = 17998;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** BENCH_ONLY=smart runs the smart mode rows alone. */
+const ONLY_SMART = process.env.BENCH_ONLY === 'smart';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const REQUESTS: Record<number, number> = {
   1: Number(process.env.BENCH_N1 ?? 100_000),
@@ -31,11 +34,6 @@ function median(xs: number[]): number {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 async function benchmark(args: string[], pipeline: number): Promise<{ set: number; get: number }> {
   const { stdout } = await run(
@@ -157,7 +155,7 @@ async function main(): Promise<void> {
     ];
     const cpu = new Map<string, number[]>();
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
-    for (const pipeline of [1, 16]) {
+    for (const pipeline of ONLY_SMART ? [] : [1, 16]) {
       const results = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
       for (let i = 0; i < RUNS; i++) {
         for (const [name, args, pid] of paths) {

@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import * as net from 'node:net';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { cpuSeconds, rssMiB } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -57,14 +57,6 @@ async function rps(
   return { set: value('SET'), get: value('GET') };
 }
 
-function rssMiB(pid: number): number {
-  const line =
-    readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:')) ?? '';
-  return Number(line.replace(/\D+/g, '')) / 1024;
-}
-
 /** Opens `count` connections to a port, each sending one PING, and holds them until `close()`. */
 async function idleClients(port: number, count: number): Promise<() => void> {
   const sockets: net.Socket[] = [];
@@ -98,9 +90,14 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
   for (const pipeline of [1, 16]) {
     const got = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
+    const cpu = new Map<string, number[]>(paths.map(([name]) => [name, []]));
     for (let i = 0; i < t.runs; i++)
-      for (const [name, args] of paths)
+      for (const [name, args] of paths) {
+        const before = cpuSeconds(t.tunnelPid);
         got.get(name)?.push(await rps(args, t.clients, t.requests[pipeline], pipeline));
+        // SET and GET: 2 x n requests; the tunnel's CPU only counts where it is in the path.
+        cpu.get(name)?.push(((cpuSeconds(t.tunnelPid) - before) * 1e6) / (2 * t.requests[pipeline]));
+      }
     const med = (name: string): { set: number; get: number } => {
       const r = got.get(name) ?? [];
       return { set: median(r.map((x) => x.set)), get: median(r.map((x) => x.get)) };
@@ -108,8 +105,13 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     const pinned = med('pinned (--cluster)');
     for (const [name] of paths) {
       const m = med(name);
+      const runs = got.get(name) ?? [];
+      const tunnelCpu = name.startsWith('direct')
+        ? ''
+        : `  tunnel CPU ${median(cpu.get(name) ?? []).toFixed(2)} us/request`;
       rows.push(
-        `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)`,
+        `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)${tunnelCpu}` +
+          `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}`,
       );
     }
   }

@@ -99,6 +99,12 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     six(71, (i) => 7701 + i),
     { spares: [{ ip: '127.0.0.77', port: 7707 }] },
   ),
+  /** For the status page: three masters, no replicas, stopped whole to see the health turn. */
+  status: layout(
+    'status',
+    Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${81 + i}`, port: 7801 + i })),
+    { replicasPerMaster: 0 },
+  ),
   'unknown-endpoint': layout(
     'unknown-endpoint',
     six(31, (i) => 7201 + i),

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { parsePin } from '../topology/address-plan.js';
 import { unbracket } from '../topology/endpoint.js';
-import { DEFAULTS, type TunnelOptions, parseResolveRule, resolveOptions } from '../tunnel/options.js';
+import { type TunnelOptions, parseResolveRule, resolveOptions } from '../tunnel/options.js';
+import { loadConfigFile } from './config-file.js';
+import { OPTION_SPECS, optionsFromEnv } from './option-specs.js';
 
 /** Command-line arguments → TunnelOptions. No side effects, so it can be tested. */
 
-/** The package version, from package.json (dist/src/ or src/, whichever this file runs from). */
+/** The package version, from package.json (from dist/src/cli/ or src/cli/, whichever this file runs from). */
 function version(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
+  for (const rel of ['../../../package.json', '../../package.json']) {
     try {
       return (
         JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name: string; version: string }
@@ -58,89 +60,19 @@ export function parseSeedUrl(text: string): Seed {
   };
 }
 
-function parseArgs(argv: string[]) {
+function parseArgs(argv: string[], layered: Record<string, unknown>) {
   return yargs(argv)
     .scriptName('redis-cluster-tunnel')
+    .parserConfiguration({ 'populate--': true })
     .usage(
-      '$0 [seed]\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
+      '$0 [seed] [options] [-- COMMAND [ARGS...]]\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
         'loopback; CLUSTER SLOTS/NODES/SHARDS/REPLICAS and MOVED/ASK rewritten to point at the tunnel.\n\n' +
-        'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.',
+        'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.\n\n' +
+        'With -- COMMAND: run it once the tunnel is ready, with REDIS_URL, REDIS_HOST, REDIS_PORT and ' +
+        "REDIS_CLUSTER_NODES set; stop the tunnel when it ends and exit with the command's code.",
     )
-    .option('host', { alias: 'h', type: 'string', describe: 'seed host (instead of a URL)' })
-    .option('port', { alias: 'p', type: 'number', describe: 'seed port', default: undefined })
-    .option('tls', { type: 'boolean', describe: 'speak TLS to the cluster (implied by rediss://)' })
-    .option('cacert', { type: 'string', describe: 'CA certificate file (PEM) to verify nodes with' })
-    .option('cert', { type: 'string', describe: 'client certificate file (PEM), for mutual TLS' })
-    .option('key', { type: 'string', describe: 'client private key file (PEM), for mutual TLS' })
-    .option('sni', { type: 'string', describe: 'TLS name to send and verify on every node' })
-    .option('insecure', { type: 'boolean', describe: 'do not verify node certificates' })
-    .option('user', { type: 'string', describe: 'ACL user name' })
-    .option('pass', {
-      alias: 'a',
-      type: 'string',
-      describe: 'password (prefer the REDISCLI_AUTH environment variable)',
-    })
-    .option('auth-command', {
-      type: 'string',
-      describe:
-        'command that prints the password or token, re-run every --auth-refresh ms (IAM/Entra tokens)',
-    })
-    .option('auth-refresh', {
-      type: 'number',
-      defaultDescription: String(DEFAULTS.authRefreshMs),
-      describe: 'ms between --auth-command runs',
-    })
-    .option('bind', {
-      type: 'string',
-      defaultDescription: DEFAULTS.bind,
-      describe: 'local address to listen on',
-    })
-    .option('announce-host', {
-      type: 'string',
-      describe: 'host written into rewritten replies (default: the bind address)',
-    })
-    .option('map', {
-      type: 'string',
-      array: true,
-      describe:
-        'pin a local port: NODE=LOCALPORT, NODE being a node id (or 8+ char prefix), host:port or hostname:port; repeatable',
-    })
-    .option('resolve', {
-      type: 'string',
-      array: true,
-      describe: 'dial ADDR for HOST:PORT, like curl --resolve (PORT may be *); repeatable',
-    })
-    .option('refresh-interval', {
-      type: 'number',
-      defaultDescription: String(DEFAULTS.refreshIntervalMs),
-      describe: 'ms between topology refreshes (0: only on demand)',
-    })
-    .option('retire-after', {
-      type: 'number',
-      defaultDescription: String(DEFAULTS.retireAfterMs),
-      describe: 'ms a node that left keeps its listener',
-    })
-    .option('connect-timeout', {
-      type: 'number',
-      defaultDescription: String(DEFAULTS.connectTimeoutMs),
-      describe: 'ms to connect, handshake and authenticate',
-    })
-    .option('mode', {
-      alias: 'tunnel-mode',
-      choices: ['pinned', 'smart', 'both'] as const,
-      defaultDescription: DEFAULTS.mode,
-      describe: 'pinned: a listener per node (cluster clients); smart: one port for the whole cluster',
-    })
-    .option('smart-port', {
-      type: 'number',
-      defaultDescription: String(DEFAULTS.smartPort),
-      describe: 'the smart mode port',
-    })
-    .option('log-level', {
-      choices: ['error', 'warn', 'info', 'debug'] as const,
-      defaultDescription: DEFAULTS.logLevel,
-    })
-    .option('log-format', { choices: ['text', 'json'] as const, defaultDescription: DEFAULTS.logFormat })
+    .options(OPTION_SPECS)
+    .config(layered)
     .example(
       'REDISCLI_AUTH=secret $0 rediss://app@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379',
       'ElastiCache, TLS + ACL user',
@@ -174,17 +106,57 @@ function usage<T>(parse: () => T): T {
   }
 }
 
-export function optionsFrom(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): { options: TunnelOptions; warnings: string[] } {
-  const a = parseArgs(argv);
+/** What the command line asks of the CLI itself, beside the tunnel's options. */
+export interface CliRequest {
+  options: TunnelOptions;
+  warnings: string[];
+  /** Exec mode: the command after `--`. */
+  command?: string[];
+  readyFile?: string;
+  statusPort?: number;
+}
+
+/** `--config FILE` or `--config=FILE` on the command line, read before the rest is parsed. */
+function configFlag(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    if (argv[i] === '--config') return argv[i + 1];
+    if (argv[i].startsWith('--config=')) return argv[i].slice('--config='.length);
+  }
+  return undefined;
+}
+
+/**
+ * The environment over the config file: yargs puts the command line over both, and
+ * resolveOptions the defaults under all three.
+ */
+function layers(argv: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const fromEnv = usage(() => optionsFromEnv(env));
+  const path = configFlag(argv) ?? (fromEnv.config as string | undefined);
+  const fromFile = path ? usage(() => loadConfigFile(path)) : {};
+  const known = new Set(Object.keys(OPTION_SPECS));
+  const unknown = Object.keys(fromFile).filter((k) => !known.has(k) || k === 'config');
+  if (unknown.length)
+    throw new UsageError(`unknown option in the config file ${path}: ${unknown.join(', ')}`);
+  return { ...fromFile, ...fromEnv };
+}
+
+/** Whether the password was typed on the command line (where other local users can see it). */
+function passwordOnCommandLine(argv: string[]): boolean {
+  const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+  return words.some((w) => /^(--pass(=|$)|-a)/.test(w) || /^rediss?:\/\/[^/@]*:[^/@]*@/.test(w));
+}
+
+export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
+  const a = parseArgs(argv, layers(argv, env));
+  const rest = ((a['--'] as unknown[] | undefined) ?? []).map(String);
+  if (argv.includes('--') && rest.length === 0) throw new UsageError('nothing to run after --');
   const warnings: string[] = [];
   const positional = a._.map(String);
   if (positional.length > 1) throw new UsageError(`one seed only, got: ${positional.join(' ')}`);
   let seed: Seed;
-  if (positional.length === 1) {
-    seed = parseSeedUrl(positional[0]);
+  const seedUrl = positional[0] ?? a.seed;
+  if (seedUrl !== undefined) {
+    seed = parseSeedUrl(seedUrl);
     if (a.host || a.port) throw new UsageError('give the seed as a URL or as -h/-p, not both');
   } else if (a.host) {
     seed = { tls: undefined, host: a.host, port: a.port ?? DEFAULT_SEED_PORT };
@@ -197,11 +169,11 @@ export function optionsFrom(
   }
   if (a['auth-command'] !== undefined) {
     password = undefined;
-  } else if (password !== undefined) {
+  } else if (password !== undefined && passwordOnCommandLine(argv)) {
     warnings.push(
       'a password on the command line is visible to other local users; prefer the REDISCLI_AUTH environment variable',
     );
-  } else {
+  } else if (password === undefined) {
     password = env.REDISCLI_AUTH || undefined;
   }
   const options = resolveOptions({
@@ -231,5 +203,11 @@ export function optionsFrom(
   if (!options.tls && (options.caFile || options.certFile || options.sni)) {
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');
   }
-  return { options, warnings };
+  return {
+    options,
+    warnings,
+    ...(rest.length > 0 ? { command: rest } : {}),
+    ...(a['ready-file'] !== undefined ? { readyFile: a['ready-file'] } : {}),
+    ...(a['status-port'] !== undefined ? { statusPort: a['status-port'] } : {}),
+  };
 }

@@ -1,16 +1,24 @@
 import { hideBin } from 'yargs/helpers';
-import { createLogger } from '../log.js';
+import { createLogger, describeError } from '../log.js';
 import { StartupError } from '../tunnel/errors.js';
 import { announceHostOf } from '../tunnel/options.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { UsageError, optionsFrom } from './args.js';
+import { runChild } from './exec.js';
+import { childEnvironment, readyState, removeReadyFile, writeReadyFile } from './ready.js';
 import { readyReport } from './report.js';
+import { StatusServer } from '../status/server.js';
 
-/** The command: parse, start, print the table, run until SIGINT/SIGTERM. Resolves with the exit code. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * The command: parse, start, print the table, then either run until a signal, or (exec mode) run
+ * the command and leave with its exit code. Resolves with the exit code.
+ */
 export async function main(argv = hideBin(process.argv), env = process.env): Promise<number> {
-  let parsed;
+  let request;
   try {
-    parsed = optionsFrom(argv, env);
+    request = optionsFrom(argv, env);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`redis-cluster-tunnel: ${e.message}\nTry --help.\n`);
@@ -18,13 +26,23 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
     }
     throw e;
   }
-  const { options, warnings } = parsed;
+  const { options, warnings, command, readyFile, statusPort } = request;
   const log = createLogger(options.logLevel, options.logFormat);
   for (const w of warnings) log.warn(w);
   const tunnel = new Tunnel(options, log);
+  const status =
+    statusPort === undefined ? null : new StatusServer(tunnel, log.child({ component: 'status' }));
   try {
+    // Up before the tunnel, so a probe gets 503 while it starts rather than no answer.
+    await status?.listen(options.bind, statusPort as number).catch((e: unknown) => {
+      throw new StartupError(
+        'listen',
+        `cannot listen on ${options.bind}:${statusPort} for the status page: ${describeError(e)}`,
+      );
+    });
     await tunnel.start();
   } catch (e) {
+    await status?.close();
     if (e instanceof StartupError) {
       log.debug(`startup failed (${e.code})`);
       process.stderr.write(`redis-cluster-tunnel: ${e.message}\n`);
@@ -32,20 +50,71 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
     }
     throw e;
   }
-  const smart =
-    options.mode === 'pinned'
-      ? undefined
-      : { host: announceHostOf(options), port: options.smartPort, only: options.mode === 'smart' };
-  process.stdout.write(readyReport(tunnel.table, smart) + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info(`${signal}: closing ${tunnel.connectionCount} connections`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  const smartAt = { host: announceHostOf(options), port: options.smartPort };
+  const smart = options.mode === 'pinned' ? undefined : { ...smartAt, only: options.mode === 'smart' };
+  const state = () => readyState(tunnel.table, options.mode, options.mode === 'pinned' ? null : smartAt);
+  // In exec mode stdout is the command's: the table goes to stderr, out of its output.
+  (command ? process.stderr : process.stdout).write(readyReport(tunnel.table, smart) + '\n');
+  let unwatch = (): void => {};
+  if (readyFile) {
+    try {
+      unwatch = keepReadyFile(readyFile, state, tunnel, log);
+    } catch (e) {
+      // A job waiting for the file would wait for ever: better not to start at all.
+      process.stderr.write(
+        `redis-cluster-tunnel: cannot write the ready file ${readyFile}: ${describeError(e)}\n`,
+      );
+      await tunnel.stop();
+      await status?.close();
+      return 1;
+    }
+  }
+
+  let code = 0;
+  if (command) {
+    const child = runChild(command, childEnvironment(state()), log);
+    const handlers = SIGNALS.map((s) => [s, () => child.forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    code = await child.exit;
+    for (const [s, h] of handlers) process.off(s, h);
+    log.debug(`${command[0]} exited (${code}); stopping`);
+  } else {
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info(`${signal}: closing ${tunnel.connectionCount} connections`);
+        resolve();
+      };
+      for (const s of SIGNALS) process.once(s, () => stop(s));
+    });
+  }
+  unwatch();
   await tunnel.stop();
+  await status?.close();
   log.info('stopped');
-  return 0;
+  return code;
+}
+
+/**
+ * Writes the ready file now (throwing if it cannot), and again whenever the table changes;
+ * returns the cleanup.
+ */
+function keepReadyFile(
+  path: string,
+  state: () => ReturnType<typeof readyState>,
+  tunnel: Tunnel,
+  log: ReturnType<typeof createLogger>,
+): () => void {
+  const write = (): void => {
+    try {
+      writeReadyFile(path, state());
+    } catch (e) {
+      log.warn(`cannot write the ready file ${path}: ${describeError(e)}`);
+    }
+  };
+  writeReadyFile(path, state());
+  const unsubscribe = tunnel.table.subscribe(write);
+  return () => {
+    unsubscribe();
+    removeReadyFile(path);
+  };
 }

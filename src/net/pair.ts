@@ -73,6 +73,7 @@ export class ConnectionPair {
       open = await connector.open(this.target, auth());
     } catch (e) {
       const reason = describeError(e, { withNode: false });
+      this.owner.context.stats.error('unreachable');
       // A node that is down meets every client retry: warn once per node per interval.
       const throttle = this.owner.unreachableWarnings;
       if (throttle.allow(this.target.label)) {
@@ -105,12 +106,14 @@ export class ConnectionPair {
     const client = this.client;
     const clientValve = new Valve(client);
     const upstreamValve = new Valve(upstream);
+    const stats = this.owner.context.stats;
     const sink: SessionSink = {
       toServer: (buf) => {
         if (!upstream.write(buf)) clientValve.close('upstream is slow');
       },
       toClient: (buf) => {
         this.bytesOut += buf.length;
+        stats.bytesToClients += buf.length;
         if (!client.write(buf)) upstreamValve.close('client is slow');
       },
       resume: () => upstreamValve.open('learning nodes'),
@@ -129,6 +132,7 @@ export class ConnectionPair {
     client.on('drain', () => upstreamValve.open('client is slow'));
     client.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
+      stats.bytesToCluster += chunk.length;
       try {
         session.fromClient(chunk);
       } catch (e) {
@@ -159,7 +163,9 @@ export class ConnectionPair {
   }
 
   private notice(n: SessionNotice): void {
-    if (n.kind === 'uncertain') {
+    if (n.kind === 'rewritten') {
+      this.owner.context.stats.rewrites++;
+    } else if (n.kind === 'uncertain') {
       this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${n.reason}`);
     } else if (n.kind === 'unmapped') {
       const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
@@ -197,6 +203,7 @@ export class ConnectionPair {
    */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
+    this.owner.context.stats.error(side === 'request' ? 'malformed-request' : 'malformed-reply');
     if (e instanceof ProtocolError)
       this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
     else this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? describeError(e)}`);

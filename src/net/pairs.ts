@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { Connector } from './connector.js';
 import { ConnectionPair } from './pair.js';
+import type { TunnelStats } from './stats.js';
 import { Throttle } from './throttle.js';
 
 /** What every connection pair of one tunnel shares. */
@@ -15,6 +16,8 @@ export interface PairContext {
   rewriteRequest: (request: Buffer) => Buffer | null;
   maxFrameBytes: number;
   log: Logger;
+  /** What the tunnel counts. */
+  stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */
   onUnreachable: (target: NodeTarget) => void;
 }
@@ -33,6 +36,7 @@ export class Pairs {
   /** Pairs a client connection with a new upstream to `target`. */
   accept(client: net.Socket, target: NodeTarget, self: { host: string; port: number }): void {
     const pair = new ConnectionPair(client, this.nextId++, target, self, this);
+    this.context.stats.accepted.pinned++;
     this.open.add(pair);
     void pair.start();
   }

@@ -164,6 +164,7 @@ export class ReplyPipeline {
       if (wait) return { wait };
       this.o.sink.notice({ kind: 'unmapped', missing });
     }
+    if (out) this.o.sink.notice({ kind: 'rewritten' });
     return out;
   }
 

@@ -4,6 +4,8 @@ import type { NodeRef } from '../topology/types.js';
 export type SessionNotice =
   /** Reply pairing stopped on this connection: topology replies pass unchanged from now on. */
   | { kind: 'uncertain'; reason: string }
+  /** A reply's node addresses were rewritten (counted for the status page). */
+  | { kind: 'rewritten' }
   /** A reply named nodes that are still not served: their addresses went out unchanged. */
   | { kind: 'unmapped'; missing: NodeRef[] }
   /** The node answered a request the tunnel sent itself (a fresh AUTH); the client never sees it. */

@@ -2,6 +2,7 @@ import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { isSubFamily } from '../protocol/commands.js';
 import type { Connector } from '../net/connector.js';
+import type { TunnelStats } from '../net/stats.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
@@ -36,6 +37,7 @@ export interface SmartContext {
   scripts: ScriptCache;
   maxFrameBytes: number;
   log: Logger;
+  stats: TunnelStats;
 }
 
 const OK = Buffer.from('+OK\r\n');
@@ -100,7 +102,7 @@ export class SmartClient {
   ) {
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
-    this.replies = new ReplyQueue(socket);
+    this.replies = new ReplyQueue(socket, ctx.stats);
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
       (entry) => this.upstreams.get(entry),
@@ -122,11 +124,13 @@ export class SmartClient {
   };
 
   private onData(chunk: Buffer): void {
+    this.ctx.stats.bytesToCluster += chunk.length;
     try {
       this.requests.push(chunk, this.onRequest);
     } catch (e) {
       // As a server does: say what was wrong with the request, then close the connection.
       const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
+      this.ctx.stats.error('malformed-request');
       this.log.info(
         `malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`,
       );
@@ -176,6 +180,7 @@ export class SmartClient {
     if (name === 'hello') return this.hello(args, done);
     switch (p.kind) {
       case 'refuse':
+        this.ctx.stats.error('refused');
         return done(errorReply(p.error));
       case 'node':
         return sendScript(this.ctx.scripts, this.dispatcher, name, args, p.slot, bytes, p.lane, done);

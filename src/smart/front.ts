@@ -30,6 +30,7 @@ export class SmartFront {
 
   private accept(socket: net.Socket): void {
     const log = this.log.child({ component: 'smart', conn: this.nextId++ });
+    this.ctx.stats.accepted.smart++;
     const client = new SmartClient(socket, this.ctx, log, (c) => this.clients.delete(c));
     this.clients.add(client);
   }

@@ -29,7 +29,10 @@ export class ReplyQueue {
   private closed = false;
   private barriers: Array<{ seq: number; run: () => void }> = [];
 
-  constructor(private readonly socket: net.Socket) {}
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly stats: { bytesToClients: number },
+  ) {}
 
   /** Takes the next place in the order; the returned callback fills it. */
   take(last = false): (reply: Buffer) => void {
@@ -89,7 +92,9 @@ export class ReplyQueue {
     this.written = done[n - 1].seq;
     const ready: Buffer[] = [];
     for (const s of done) if (!s.silent) ready.push(s.reply as Buffer);
-    const ok = ready.length === 0 || this.socket.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
+    const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
+    this.stats.bytesToClients += out.length;
+    const ok = out.length === 0 || this.socket.write(out);
     if (done[n - 1].last) return void this.socket.end();
     if (!ok) this.socket.pause(); // resumed on drain
     if (this.barriers.length > 0) {

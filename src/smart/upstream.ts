@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 import { describeError } from '../log.js';
 import type { Connector } from '../net/connector.js';
+import type { TunnelStats } from '../net/stats.js';
 import { Fifo } from '../protocol/pending.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
@@ -12,6 +13,8 @@ import type { NodeEntry } from '../topology/node-table.js';
 export interface UpstreamLink {
   connector: Connector;
   auth: () => Buffer | null;
+  /** Where a node that cannot be reached is counted. */
+  stats: TunnelStats;
 }
 
 const HELLO2 = encodeCommand(['HELLO', '2']);
@@ -104,6 +107,7 @@ export class Upstream {
     try {
       open = await this.link.connector.open(this.entry.target, this.link.auth());
     } catch (e) {
+      this.link.stats.error('unreachable');
       return this.fail(
         `cannot reach node ${this.entry.target.label}: ${describeError(e, { withNode: false })}`,
       );

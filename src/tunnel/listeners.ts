@@ -40,6 +40,11 @@ export class Listeners {
     if (this.startupErrors.length > 0) throw this.startupErrors[0];
   }
 
+  /** The local ports bound now. */
+  ports(): number[] {
+    return [...this.servers.keys()].map((e) => e.local.port).sort((a, b) => a - b);
+  }
+
   /** Resolves once the listeners of these entries are bound (or failed to bind). */
   async bound(entries: Array<NodeEntry | undefined>): Promise<void> {
     await Promise.all(entries.map((e) => (e ? this.binding.get(e) : undefined)));

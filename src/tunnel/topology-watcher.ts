@@ -4,6 +4,7 @@ import { type Ask, discover } from '../topology/discovery.js';
 import { hasEndpoint, hostOf } from '../topology/endpoint.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { ClusterNode, NodeRef, NodeTarget } from '../topology/types.js';
+import type { TunnelStats } from '../net/stats.js';
 
 /** A short command conversation with one node (discovery), closed when done. */
 export interface NodeCommands {
@@ -23,6 +24,8 @@ export interface WatcherOptions {
   refreshIntervalMs: number;
   /** How long a node missing from the topology stays served. */
   retireAfterMs: number;
+  /** Where refreshes are counted. */
+  stats: TunnelStats;
 }
 
 /** On-demand refreshes caused by unknown nodes in replies: at most one per this interval. */
@@ -59,6 +62,7 @@ export class TopologyWatcher {
     this.table.seedId = nodes.find((n) => hasEndpoint(n, host, port))?.id;
     this.apply(nodes, true);
     this.lastRefresh = { at: Date.now(), ok: true };
+    this.o.stats.lastRefresh = this.lastRefresh;
     if (this.o.refreshIntervalMs > 0) {
       this.timer = setInterval(() => void this.refresh('periodic'), this.o.refreshIntervalMs);
       this.timer.unref();
@@ -71,9 +75,12 @@ export class TopologyWatcher {
    */
   refresh(reason: string): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
-    this.refreshing ??= this.runRefresh(reason).then((ok) => {
+    this.refreshing ??= this.runRefresh(reason).then((failure) => {
+      const ok = failure === null;
       this.refreshing = null;
       this.lastRefresh = { at: Date.now(), ok };
+      this.o.stats.refreshes[ok ? 'ok' : 'failed']++;
+      this.o.stats.lastRefresh = { ...this.lastRefresh, ...(failure ? { error: failure } : {}) };
       return ok;
     });
     return this.refreshing;
@@ -130,14 +137,15 @@ export class TopologyWatcher {
     }
   }
 
-  private async runRefresh(reason: string): Promise<boolean> {
+  /** Null once a topology was read, else why none could be. */
+  private async runRefresh(reason: string): Promise<string | null> {
     const failures: string[] = [];
     for (const target of [this.o.seed.target, ...this.refreshTargets()]) {
       try {
         const nodes = await this.read(target);
         this.apply(nodes, false);
         this.log.debug(`topology refreshed (${reason}) from ${target.label}: ${nodes.length} nodes`);
-        return true;
+        return null;
       } catch (e) {
         failures.push(describeError(e));
       }
@@ -145,7 +153,7 @@ export class TopologyWatcher {
     this.log.warn(
       `topology refresh (${reason}) failed everywhere; serving the last known topology. ${failures.join('; ')}`,
     );
-    return false;
+    return failures.join('; ') || 'no node to ask';
   }
 
   /** Known nodes to ask, healthy masters first. */

@@ -11,6 +11,7 @@ import { SharedPool } from '../smart/shared.js';
 import { ScriptCache } from '../smart/scripts.js';
 import { CommandTable } from '../smart/command-table.js';
 import { Planner } from '../smart/plan.js';
+import { TunnelStats } from '../net/stats.js';
 import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
@@ -32,6 +33,8 @@ const PLAINTEXT_PROBE_MS = 2000;
 export class Tunnel {
   readonly options: TunnelOptions;
   readonly table: NodeTable;
+  /** What the tunnel has done: read by the status page and the metrics. */
+  readonly stats = new TunnelStats();
   private readonly log: Logger;
   private readonly credentials: Credentials;
   /** The narrow interface the reply path uses to find, or ask for, a node. */
@@ -42,6 +45,8 @@ export class Tunnel {
   private pairs: Pairs | null = null;
   private smart: SmartFront | null = null;
   private stopping = false;
+  /** Every listener is up (start() has finished). */
+  ready = false;
 
   constructor(options: TunnelOptions, log: Logger) {
     this.options = options;
@@ -80,6 +85,7 @@ export class Tunnel {
       rewriteRequest: this.rewriteRequest,
       maxFrameBytes: o.maxFrameBytes,
       log: this.log,
+      stats: this.stats,
       onUnreachable: (target) => void this.watcher?.refresh(`${target.label} unreachable`),
     }));
     this.credentials.onRefresh((auth) => pairs.reauthenticate(auth));
@@ -100,6 +106,7 @@ export class Tunnel {
         tls: o.tls,
         refreshIntervalMs: o.refreshIntervalMs,
         retireAfterMs: o.retireAfterMs,
+        stats: this.stats,
       },
       this.log,
     );
@@ -116,6 +123,7 @@ export class Tunnel {
       await this.stop();
       throw e;
     }
+    this.ready = true;
   }
 
   /** Smart mode: the server's command table from the seed, then the one port. */
@@ -144,11 +152,16 @@ export class Tunnel {
         refresh: (reason) => this.refresh(reason),
         scripts: new ScriptCache(),
         shared: new SharedPool(
-          { connector: this.connector as Connector, auth: () => this.credentials.authRequest() },
+          {
+            connector: this.connector as Connector,
+            auth: () => this.credentials.authRequest(),
+            stats: this.stats,
+          },
           this.log,
         ),
         maxFrameBytes: o.maxFrameBytes,
         log: this.log,
+        stats: this.stats,
       },
       this.log,
     );
@@ -172,9 +185,20 @@ export class Tunnel {
     return (this.pairs?.size ?? 0) + (this.smart?.size ?? 0);
   }
 
+  /** Client connections open now, per mode. */
+  get connections(): { pinned: number; smart: number } {
+    return { pinned: this.pairs?.size ?? 0, smart: this.smart?.size ?? 0 };
+  }
+
+  /** Local ports listening now: one per served node, and the smart port. */
+  get listening(): { nodes: number[]; smart: number | null } {
+    return { nodes: this.listeners?.ports() ?? [], smart: this.smart ? this.options.smartPort : null };
+  }
+
   /** Stops listening, ends every connection cleanly, and destroys what has not closed after the grace. */
   async stop(graceMs = this.options.stopGraceMs): Promise<void> {
     this.stopping = true;
+    this.ready = false;
     this.credentials.stop();
     const closing = Promise.all([this.listeners?.close(), this.smart?.close()]);
     await this.pairs?.close(graceMs);

@@ -34,7 +34,7 @@ export function newSession(o: FlatSessionOptions): Session {
     notice: (n) => {
       if (n.kind === 'uncertain') o.onUncertain?.(n.reason);
       else if (n.kind === 'unmapped') o.onUnmapped?.(n.missing);
-      else o.onInternalReply?.(n.ok, n.reply);
+      else if (n.kind === 'internal-reply') o.onInternalReply?.(n.ok, n.reply);
     },
   };
   const learn = o.learn;

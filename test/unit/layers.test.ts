@@ -11,13 +11,14 @@ const SRC = join(__dirname, '..', '..', 'src');
 const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
 /** Each folder, and the folders it must never import from. */
 const NEVER: Record<string, RegExp> = {
-  resp: /\/(topology|rewrite|protocol|net|tunnel|cli)\//,
-  topology: /\/(rewrite|protocol|net|tunnel|cli)\//,
-  rewrite: /\/(protocol|net|tunnel|cli)\//,
-  protocol: /\/(net|tunnel|cli)\//,
-  net: /\/(smart|tunnel|cli)\//,
-  smart: /\/(tunnel|cli)\//,
-  tunnel: /\/cli\//,
+  resp: /\/(topology|rewrite|protocol|net|smart|tunnel|status|cli)\//,
+  topology: /\/(rewrite|protocol|net|smart|tunnel|status|cli)\//,
+  rewrite: /\/(protocol|net|smart|tunnel|status|cli)\//,
+  protocol: /\/(net|smart|tunnel|status|cli)\//,
+  net: /\/(smart|tunnel|status|cli)\//,
+  smart: /\/(tunnel|status|cli)\//,
+  tunnel: /\/(status|cli)\//,
+  status: /\/cli\//,
 };
 
 /** Every module specifier a file names: import/export … from '…', import '…', import('…'). */

@@ -1,0 +1,110 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { describeError, type Logger } from '../log.js';
+import type { Tunnel } from '../tunnel/tunnel.js';
+import { tunnelMetrics } from './metrics.js';
+import { nodeRows } from './nodes.js';
+
+/** Why the tunnel is not healthy, or null when it is. */
+export function unhealthy(tunnel: Tunnel): string | null {
+  if (!tunnel.ready) return 'starting: not every listener is up yet';
+  const last = tunnel.stats.lastRefresh;
+  if (last && !last.ok)
+    return `the topology cannot be refreshed (last try ${new Date(last.at).toISOString()}): ${last.error ?? 'no node answered'}`;
+  return null;
+}
+
+/** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
+export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unknown> {
+  const s = tunnel.stats;
+  return {
+    ready: tunnel.ready,
+    healthy: unhealthy(tunnel) === null,
+    problem: unhealthy(tunnel),
+    mode: tunnel.options.mode,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    nodes: nodeRows(tunnel.table).map((n) => ({
+      ...n,
+      health: tunnel.table.get(n.id)?.node.health,
+      listed: tunnel.table.get(n.id)?.goneSince === undefined,
+    })),
+    listeners: tunnel.listening,
+    clients: { open: tunnel.connections, accepted: s.accepted },
+    bytes: { toCluster: s.bytesToCluster, toClients: s.bytesToClients },
+    rewrites: s.rewrites,
+    errors: Object.fromEntries(s.errors),
+    refreshes: s.refreshes,
+    lastRefresh: s.lastRefresh && {
+      at: new Date(s.lastRefresh.at).toISOString(),
+      ok: s.lastRefresh.ok,
+      ...(s.lastRefresh.error ? { error: s.lastRefresh.error } : {}),
+    },
+  };
+}
+
+/**
+ * `--status-port`: HTTP on the bind address. /healthz (200 once ready, 503 before it and while
+ * the topology cannot be refreshed), /status (JSON), /metrics (Prometheus text, by prom-client).
+ * It listens before the tunnel starts, so a probe sees 503 during startup rather than nothing.
+ */
+export class StatusServer {
+  private server: http.Server | null = null;
+  private readonly metrics: Registry;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly tunnel: Tunnel,
+    private readonly log: Logger,
+  ) {
+    this.metrics = tunnelMetrics(tunnel);
+  }
+
+  /** Binds; rejects with the bind error. Resolves with the port (useful when 0 was asked for). */
+  listen(bind: string, port: number): Promise<number> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, bind, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.log.warn(`status port: ${describeError(e)}`));
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'GET only\n');
+    try {
+      if (path === '/healthz') {
+        const problem = unhealthy(this.tunnel);
+        return send(problem ? 503 : 200, 'text/plain', `${problem ?? 'ok'}\n`);
+      }
+      if (path === '/status')
+        return send(
+          200,
+          'application/json',
+          JSON.stringify(statusOf(this.tunnel, this.startedAt), null, 2) + '\n',
+        );
+      if (path === '/metrics') return send(200, this.metrics.contentType, await this.metrics.metrics());
+      send(404, 'text/plain', 'not found: try /healthz, /status or /metrics\n');
+    } catch (e) {
+      this.log.warn(`status page ${path}: ${describeError(e)}`);
+      send(500, 'text/plain', 'internal error\n');
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
