@@ -140,10 +140,14 @@ function layers(argv: string[], env: NodeJS.ProcessEnv): Record<string, unknown>
   return { ...fromFile, ...fromEnv };
 }
 
+/** The tunnel's own arguments: those before `--`. */
+function words(argv: string[]): string[] {
+  return argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+}
+
 /** Whether the password was typed on the command line (where other local users can see it). */
 function passwordOnCommandLine(argv: string[]): boolean {
-  const words = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-  return words.some((w) => /^(--pass(=|$)|-a)/.test(w) || /^rediss?:\/\/[^/@]*:[^/@]*@/.test(w));
+  return words(argv).some((w) => /^(--pass(=|$)|-a)/.test(w) || /^rediss?:\/\/[^/@]*:[^/@]*@/.test(w));
 }
 
 export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
@@ -199,7 +203,13 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): CliRequest 
     retireAfterMs: a['retire-after'],
     mode: a.mode,
     smartPort: a['smart-port'],
+    localPassword: a['local-password'],
+    localUser: a['local-user'],
   });
+  if (words(argv).some((w) => /^--local-password(=|$)/.test(w)))
+    warnings.push(
+      '--local-password on the command line is visible to other local users; prefer REDIS_CLUSTER_TUNNEL_LOCAL_PASSWORD',
+    );
   if (!options.tls && (options.caFile || options.certFile || options.sni)) {
     warnings.push('--cacert/--cert/--sni given without TLS: add --tls or use rediss://');
   }

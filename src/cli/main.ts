@@ -72,7 +72,8 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
 
   let code = 0;
   if (command) {
-    const child = runChild(command, childEnvironment(state()), log);
+    const local = { password: options.localPassword, user: options.localUser };
+    const child = runChild(command, childEnvironment(state(), local), log);
     const handlers = SIGNALS.map((s) => [s, () => child.forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
     code = await child.exit;

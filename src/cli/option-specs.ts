@@ -81,6 +81,15 @@ export const OPTION_SPECS = {
     type: 'string',
     describe: 'write this JSON file (atomically) once every listener is up: nodes, seed and smart port',
   },
+  'local-password': {
+    type: 'string',
+    describe:
+      'clients must AUTH with this password first (shared machines); prefer REDIS_CLUSTER_TUNNEL_LOCAL_PASSWORD',
+  },
+  'local-user': {
+    type: 'string',
+    describe: 'with --local-password: the user name AUTH must give (default: any)',
+  },
   'status-port': {
     type: 'number',
     describe: 'serve /healthz, /status (JSON) and /metrics (Prometheus) over HTTP on the bind address',

@@ -37,7 +37,11 @@ export function readyState(
  * What exec mode adds to the child's environment. In smart mode the one port is the whole
  * cluster, so it is the one entry of REDIS_CLUSTER_NODES too.
  */
-export function childEnvironment(state: ReadyState): Record<string, string> {
+export function childEnvironment(
+  state: ReadyState,
+  /** --local-password: REDIS_URL carries it (and the user, if one is required). The ready file does not. */
+  local?: { password?: string; user?: string },
+): Record<string, string> {
   const main = state.mode === 'pinned' ? state.seed : state.smart;
   const seedFirst =
     state.mode === 'smart' || !state.seed
@@ -46,8 +50,11 @@ export function childEnvironment(state: ReadyState): Record<string, string> {
           `${state.seed.host}:${state.seed.port}`,
           ...state.nodes.map((n) => n.local).filter((l) => l !== `${state.seed?.host}:${state.seed?.port}`),
         ];
+  const credentials = local?.password
+    ? `${encodeURIComponent(local.user ?? '')}:${encodeURIComponent(local.password)}@`
+    : '';
   return {
-    REDIS_URL: state.url,
+    REDIS_URL: main ? `redis://${credentials}${main.host}:${main.port}` : '',
     REDIS_HOST: main?.host ?? '',
     REDIS_PORT: String(main?.port ?? ''),
     REDIS_CLUSTER_NODES: seedFirst.join(','),

@@ -1,5 +1,6 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
+import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
 import type { SessionNotice, SessionSink } from '../protocol/sink.js';
 import { errorReply } from '../resp/encode.js';
@@ -130,11 +131,22 @@ export class ConnectionPair {
     this.session = session;
     upstream.on('drain', () => clientValve.open('upstream is slow'));
     client.on('drain', () => upstreamValve.open('client is slow'));
+    const { localAuth } = this.owner.context;
+    // Under --local-password nothing reaches the session (or the node) until the client has AUTHed.
+    const gate =
+      localAuth &&
+      new AuthGate(
+        localAuth,
+        (reply, close) => (close ? client.end(reply) : client.write(reply)),
+        (bytes) => session.fromClient(bytes),
+        maxFrameBytes,
+      );
     client.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
       stats.bytesToCluster += chunk.length;
       try {
-        session.fromClient(chunk);
+        if (gate) gate.push(chunk);
+        else session.fromClient(chunk);
       } catch (e) {
         this.fail('request', e);
       }

@@ -4,6 +4,7 @@ import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { Connector } from './connector.js';
 import { ConnectionPair } from './pair.js';
 import type { TunnelStats } from './stats.js';
+import type { LocalAuth } from '../protocol/local-auth.js';
 import { Throttle } from './throttle.js';
 
 /** What every connection pair of one tunnel shares. */
@@ -16,6 +17,8 @@ export interface PairContext {
   rewriteRequest: (request: Buffer) => Buffer | null;
   maxFrameBytes: number;
   log: Logger;
+  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
+  localAuth: LocalAuth | null;
   /** What the tunnel counts. */
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */

@@ -2,6 +2,7 @@ import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
+import { CREDENTIAL_COMMANDS } from './local-auth.js';
 import type { SessionSink } from './sink.js';
 import { Mode } from './reply-action.js';
 import type { ReplyTracker } from './tracker.js';
@@ -10,14 +11,16 @@ export interface RequestPipelineOptions {
   tracker: ReplyTracker;
   sink: Pick<SessionSink, 'toServer'>;
   /**
-   * Rewrites a complete request that names a node address (MIGRATE, CLUSTER MEET, REPLICAOF);
-   * null keeps it. Without it, requests are never held.
+   * Rewrites a complete request that names a node address (MIGRATE, CLUSTER MEET, REPLICAOF) or
+   * carries credentials (AUTH, HELLO); null keeps it. Without it, requests are never held.
    */
   rewrite?: (request: Buffer) => Buffer | null;
   maxFrameBytes?: number;
 }
 
-const HOLD = new Set<string>(ADDRESS_COMMANDS);
+/** Requests held until complete and offered to `rewrite`: addresses, and credentials (--local-password). */
+const HOLD_NAMES: readonly string[] = [...ADDRESS_COMMANDS, ...CREDENTIAL_COMMANDS];
+const HOLD = new Set<string>(HOLD_NAMES);
 
 /**
  * Client → server. Every complete request is recorded with the tracker before its last byte is
@@ -37,7 +40,7 @@ export class RequestPipeline {
   constructor(options: RequestPipelineOptions) {
     this.o = options;
     this.parser = new RequestParser({
-      names: [...TRACKED_COMMANDS, ...ADDRESS_COMMANDS.filter((n) => !TRACKED_COMMANDS.includes(n))],
+      names: [...TRACKED_COMMANDS, ...HOLD_NAMES.filter((n) => !TRACKED_COMMANDS.includes(n))],
       withArguments: COMMANDS_WITH_ARGUMENTS,
       maxFrameBytes: options.maxFrameBytes,
     });

@@ -17,8 +17,11 @@ export class FrameSplitter {
     private readonly inFrame: () => boolean,
   ) {}
 
-  /** Hands every complete frame to `onFrame`, which may return false to stop reading. Throws ProtocolError. */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean | void): void {
+  /**
+   * Hands every complete frame to `onFrame` (with the offset in `chunk` just past it), which may
+   * return false to stop reading. Throws ProtocolError.
+   */
+  push(chunk: Buffer, onFrame: (frame: Buffer, end: number) => boolean | void): void {
     let pos = 0;
     while (pos < chunk.length) {
       const start = this.inFrame() ? 0 : pos;
@@ -32,7 +35,7 @@ export class FrameSplitter {
         : chunk.subarray(start, end);
       this.held = [];
       pos = end;
-      if (onFrame(frame) === false) return;
+      if (onFrame(frame, end) === false) return;
     }
   }
 }

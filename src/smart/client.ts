@@ -3,6 +3,7 @@ import { describeError, type Logger } from '../log.js';
 import { isSubFamily } from '../protocol/commands.js';
 import type { Connector } from '../net/connector.js';
 import type { TunnelStats } from '../net/stats.js';
+import { type LocalAuth, gate } from '../protocol/local-auth.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
@@ -38,6 +39,8 @@ export interface SmartContext {
   maxFrameBytes: number;
   log: Logger;
   stats: TunnelStats;
+  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
+  localAuth: LocalAuth | null;
 }
 
 const OK = Buffer.from('+OK\r\n');
@@ -91,6 +94,8 @@ export class SmartClient {
   private protocol = 2;
   private closed = false;
   private quitting = false;
+  /** With --local-password: whether this client has authenticated. */
+  private authed = false;
   /** Requests that came after a RESET still waiting for earlier replies: run once it is done. */
   private held: Array<() => void> | null = null;
 
@@ -148,6 +153,12 @@ export class SmartClient {
       return;
     }
     if (this.held) return void this.held.push(() => this.request(args, bytes));
+    if (this.ctx.localAuth) {
+      // AUTH is the tunnel's to answer, in order; before it only HELLO … AUTH and QUIT go on.
+      const { step, authed } = gate(this.ctx.localAuth, this.authed, name, args);
+      this.authed = authed;
+      if ('reply' in step) return this.replies.take()(step.reply);
+    }
     if (name === 'quit') {
       // QUIT on a shared connection would close it for every client: the tunnel answers it.
       this.quitting = true;

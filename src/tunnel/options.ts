@@ -69,12 +69,26 @@ export interface TunnelOptions {
   mode: 'pinned' | 'smart' | 'both';
   /** The smart mode port. @default 6379 */
   smartPort: number;
+  /** Clients must AUTH with this before anything else (shared machines). Never logged. */
+  localPassword?: string;
+  /** With localPassword: the user name AUTH must give (any, when unset). */
+  localUser?: string;
 }
 
 /** The options a caller may leave out. */
 type Defaulted = Exclude<
   keyof TunnelOptions,
-  'seed' | 'caFile' | 'certFile' | 'keyFile' | 'sni' | 'user' | 'password' | 'authCommand' | 'announceHost'
+  | 'seed'
+  | 'caFile'
+  | 'certFile'
+  | 'keyFile'
+  | 'sni'
+  | 'user'
+  | 'password'
+  | 'authCommand'
+  | 'announceHost'
+  | 'localPassword'
+  | 'localUser'
 >;
 
 export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze({
@@ -147,7 +161,8 @@ export function riskWarnings(o: TunnelOptions): string[] {
     out.push('--insecure: node certificates are not verified; anyone on the path can read the traffic');
   if (!isLoopback(o.bind))
     out.push(
-      `listening on ${o.bind}, not loopback: anyone who reaches these ports uses the tunnel's credentials`,
+      `listening on ${o.bind}, not loopback: anyone who reaches these ports uses the tunnel's credentials` +
+        (o.localPassword ? ' (if they have the --local-password)' : ''),
     );
   return out;
 }

@@ -4,7 +4,7 @@ import { Connector } from '../net/connector.js';
 import { NodeError, silentSeedReason } from '../net/node-error.js';
 import { Pairs } from '../net/pairs.js';
 import { answersPlaintext } from '../net/probe.js';
-import { rewriteAddressRequest } from '../rewrite/requests.js';
+import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
 import { DiscoveryError } from '../topology/discovery.js';
 import { SmartFront } from '../smart/front.js';
 import { SharedPool } from '../smart/shared.js';
@@ -12,6 +12,7 @@ import { ScriptCache } from '../smart/scripts.js';
 import { CommandTable } from '../smart/command-table.js';
 import { Planner } from '../smart/plan.js';
 import { TunnelStats } from '../net/stats.js';
+import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
@@ -35,6 +36,8 @@ export class Tunnel {
   readonly table: NodeTable;
   /** What the tunnel has done: read by the status page and the metrics. */
   readonly stats = new TunnelStats();
+  /** --local-password: what clients must AUTH with; null when anyone local may connect. */
+  private readonly localAuth: LocalAuth | null;
   private readonly log: Logger;
   private readonly credentials: Credentials;
   /** The narrow interface the reply path uses to find, or ask for, a node. */
@@ -65,6 +68,7 @@ export class Tunnel {
       },
       log,
     );
+    this.localAuth = options.localPassword ? new LocalAuth(options.localPassword, options.localUser) : null;
     this.addresses = {
       lookup: this.table.lookup,
       tls: options.tls,
@@ -83,6 +87,7 @@ export class Tunnel {
       auth: () => this.credentials.authRequest(),
       addresses: this.addresses,
       rewriteRequest: this.rewriteRequest,
+      localAuth: this.localAuth,
       maxFrameBytes: o.maxFrameBytes,
       log: this.log,
       stats: this.stats,
@@ -162,6 +167,7 @@ export class Tunnel {
         maxFrameBytes: o.maxFrameBytes,
         log: this.log,
         stats: this.stats,
+        localAuth: this.localAuth,
       },
       this.log,
     );
@@ -232,8 +238,16 @@ export class Tunnel {
     return this.table.remoteAt(port);
   };
 
-  private readonly rewriteRequest = (request: Buffer): Buffer | null =>
-    rewriteAddressRequest(request, { toRemote: this.toRemote, migrateAuth: this.credentials.migrateAuth() });
+  private readonly rewriteRequest = (request: Buffer): Buffer | null => {
+    if (this.localAuth) {
+      const credentials = rewriteCredentials(requestArgs(request), this.localAuth);
+      if (credentials) return credentials;
+    }
+    return rewriteAddressRequest(request, {
+      toRemote: this.toRemote,
+      migrateAuth: this.credentials.migrateAuth(),
+    });
+  };
 
   /** Why the seed gave no topology, as a StartupError worded for the user. */
   private async seedFailure(e: unknown, seed: NodeTarget): Promise<StartupError> {

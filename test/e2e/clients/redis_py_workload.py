@@ -1,6 +1,7 @@
-"""redis-py RedisCluster workload through the tunnel, no password. Prints one JSON line.
+"""redis-py RedisCluster workload through the tunnel. Prints one JSON line.
 
-Run with /usr/bin/python3 (Debian's python3-redis). Usage: redis_py_workload.py HOST PORT KEYS
+Run with /usr/bin/python3 (Debian's python3-redis). Usage: redis_py_workload.py HOST PORT KEYS [PASSWORD]
+(the password is the tunnel's --local-password; without one, no AUTH is sent).
 """
 import json
 import sys
@@ -8,8 +9,9 @@ import sys
 from redis.cluster import RedisCluster
 
 host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+password = sys.argv[4] if len(sys.argv) > 4 else None
 errors = []
-rc = RedisCluster(host=host, port=port, socket_timeout=10)
+rc = RedisCluster(host=host, port=port, socket_timeout=10, password=password)
 nodes = sorted(f"{n.host}:{n.port}" for n in rc.get_nodes())
 for i in range(count):
     try:

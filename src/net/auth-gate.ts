@@ -1,0 +1,50 @@
+import { type LocalAuth, OK, gate, helloWithoutAuth } from '../protocol/local-auth.js';
+import { FrameSplitter } from '../resp/frame-splitter.js';
+import { RequestParser } from '../resp/request-parser.js';
+import { requestArgs } from '../rewrite/requests.js';
+
+/**
+ * The front of a pinned connection under `--local-password`: until the client has authenticated,
+ * the tunnel answers every request itself (AUTH, HELLO … AUTH, QUIT; anything else -NOAUTH) and
+ * nothing reaches the node. From the first accepted AUTH on, bytes pass to the session untouched;
+ * a HELLO … AUTH goes on without its AUTH option.
+ */
+export class AuthGate {
+  private open = false;
+  private readonly parser: RequestParser;
+  private readonly frames: FrameSplitter;
+
+  constructor(
+    private readonly auth: LocalAuth,
+    /** A reply of the tunnel's own, to the client. */
+    private readonly reply: (bytes: Buffer, close?: boolean) => void,
+    /** Bytes for the session, once open. */
+    private readonly pass: (bytes: Buffer) => void,
+    maxFrameBytes: number,
+  ) {
+    this.parser = new RequestParser({ names: [], maxFrameBytes, keepArgs: true });
+    this.frames = new FrameSplitter(this.parser, () => this.parser.inRequest);
+  }
+
+  /** Throws ProtocolError for bytes that are not requests (the pair closes). */
+  push(chunk: Buffer): void {
+    if (this.open) return this.pass(chunk);
+    let done = 0;
+    this.frames.push(chunk, (frame, end) => {
+      done = end;
+      if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(frame));
+      return !this.open; // once open, the rest of the chunk is the session's
+    });
+    if (this.open && done < chunk.length) this.pass(chunk.subarray(done));
+  }
+
+  private request(args: Buffer[]): void {
+    const name = args[0].toString('latin1').toLowerCase();
+    const { step, authed } = gate(this.auth, false, name, args);
+    this.open = authed;
+    if ('reply' in step) return this.reply(step.reply);
+    if (name === 'quit') return this.reply(OK, true);
+    // The node answers the HELLO itself (its map, the protocol switch), without the AUTH.
+    this.pass(helloWithoutAuth(args));
+  }
+}
