@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import { parsePin } from '../topology/address-plan.js';
 import { unbracket } from '../topology/endpoint.js';
 import { type TunnelOptions, parseResolveRule, resolveOptions } from '../tunnel/options.js';
@@ -60,18 +60,25 @@ export function parseSeedUrl(text: string): Seed {
   };
 }
 
-function parseArgs(argv: string[], layered: Record<string, unknown>) {
+const TUNNEL_USAGE =
+  '$0 [seed] [options] [-- COMMAND [ARGS...]]\n       $0 fill [seed] --gb N [options]   (see $0 fill --help)\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
+  'loopback; CLUSTER SLOTS/NODES/SHARDS/REPLICAS and MOVED/ASK rewritten to point at the tunnel.\n\n' +
+  'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.\n\n' +
+  'With -- COMMAND: run it once the tunnel is ready, with REDIS_URL, REDIS_HOST, REDIS_PORT and ' +
+  "REDIS_CLUSTER_NODES set; stop the tunnel when it ends and exit with the command's code.";
+
+/** A sub-command's own options and usage text (fill). */
+export interface Extra {
+  specs: Record<string, Options>;
+  usage: string;
+}
+
+function parseArgs(argv: string[], layered: Record<string, unknown>, extra?: Extra) {
   return yargs(argv)
     .scriptName('redis-cluster-tunnel')
     .parserConfiguration({ 'populate--': true })
-    .usage(
-      '$0 [seed] [options] [-- COMMAND [ARGS...]]\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
-        'loopback; CLUSTER SLOTS/NODES/SHARDS/REPLICAS and MOVED/ASK rewritten to point at the tunnel.\n\n' +
-        'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.\n\n' +
-        'With -- COMMAND: run it once the tunnel is ready, with REDIS_URL, REDIS_HOST, REDIS_PORT and ' +
-        "REDIS_CLUSTER_NODES set; stop the tunnel when it ends and exit with the command's code.",
-    )
-    .options(OPTION_SPECS)
+    .usage(extra?.usage ?? TUNNEL_USAGE)
+    .options({ ...OPTION_SPECS, ...extra?.specs })
     .config(layered)
     .example(
       'REDISCLI_AUTH=secret $0 rediss://app@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379',
@@ -114,6 +121,8 @@ export interface CliRequest {
   command?: string[];
   readyFile?: string;
   statusPort?: number;
+  /** A sub-command's own options, as parsed. */
+  extra: Record<string, unknown>;
 }
 
 /** `--config FILE` or `--config=FILE` on the command line, read before the rest is parsed. */
@@ -129,11 +138,11 @@ function configFlag(argv: string[]): string | undefined {
  * The environment over the config file: yargs puts the command line over both, and
  * resolveOptions the defaults under all three.
  */
-function layers(argv: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const fromEnv = usage(() => optionsFromEnv(env));
+function layers(argv: string[], env: NodeJS.ProcessEnv, extra?: Extra): Record<string, unknown> {
+  const fromEnv = usage(() => optionsFromEnv(env, extra?.specs));
   const path = configFlag(argv) ?? (fromEnv.config as string | undefined);
   const fromFile = path ? usage(() => loadConfigFile(path)) : {};
-  const known = new Set(Object.keys(OPTION_SPECS));
+  const known = new Set([...Object.keys(OPTION_SPECS), ...Object.keys(extra?.specs ?? {})]);
   const unknown = Object.keys(fromFile).filter((k) => !known.has(k) || k === 'config');
   if (unknown.length)
     throw new UsageError(`unknown option in the config file ${path}: ${unknown.join(', ')}`);
@@ -150,8 +159,8 @@ function passwordOnCommandLine(argv: string[]): boolean {
   return words(argv).some((w) => /^(--pass(=|$)|-a)/.test(w) || /^rediss?:\/\/[^/@]*:[^/@]*@/.test(w));
 }
 
-export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): CliRequest {
-  const a = parseArgs(argv, layers(argv, env));
+export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extra): CliRequest {
+  const a = parseArgs(argv, layers(argv, env, extra), extra);
   const rest = ((a['--'] as unknown[] | undefined) ?? []).map(String);
   if (argv.includes('--') && rest.length === 0) throw new UsageError('nothing to run after --');
   const warnings: string[] = [];
@@ -219,5 +228,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv): CliRequest 
     ...(rest.length > 0 ? { command: rest } : {}),
     ...(a['ready-file'] !== undefined ? { readyFile: a['ready-file'] } : {}),
     ...(a['status-port'] !== undefined ? { statusPort: a['status-port'] } : {}),
+    extra: Object.fromEntries(
+      Object.keys(extra?.specs ?? {}).map((k) => [k, (a as Record<string, unknown>)[k]]),
+    ),
   };
 }

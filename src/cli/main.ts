@@ -5,6 +5,7 @@ import { announceHostOf } from '../tunnel/options.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { UsageError, optionsFrom } from './args.js';
 import { runChild } from './exec.js';
+import { fillCommand } from './fill-command.js';
 import { childEnvironment, readyState, removeReadyFile, writeReadyFile } from './ready.js';
 import { readyReport } from './report.js';
 import { StatusServer } from '../status/server.js';
@@ -16,6 +17,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * the command and leave with its exit code. Resolves with the exit code.
  */
 export async function main(argv = hideBin(process.argv), env = process.env): Promise<number> {
+  if (argv[0] === 'fill') return fillCommand(argv.slice(1), env);
   let request;
   try {
     request = optionsFrom(argv, env);

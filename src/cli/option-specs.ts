@@ -111,9 +111,12 @@ export function envName(option: string): string {
  * The options set in the environment, typed as their flags are: numbers and booleans parsed,
  * repeatable options split on commas or newlines. A value that does not parse is a usage error.
  */
-export function optionsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function optionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  extra: Record<string, Options> = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(OPTION_SPECS) as Array<[string, Options]>) {
+  for (const [name, spec] of Object.entries({ ...OPTION_SPECS, ...extra }) as Array<[string, Options]>) {
     const raw = env[envName(name)];
     if (raw === undefined || raw === '') continue;
     if (spec.array)
