@@ -1,18 +1,22 @@
 /**
  * Start or stop one of the project's local TLS clusters.
- *   node dist/scripts/cluster.js start [layout]   (layouts: default, same-port, hostname, unknown-endpoint)
+ *   node dist/scripts/cluster.js start [layout] [--docker [--image IMAGE]]
  *   node dist/scripts/cluster.js stop [layout]
+ * (layouts: default, same-port, hostname, unknown-endpoint, ...). --docker runs each node as a
+ * container through the Docker Engine API, host networking, same addresses and certificates.
  * The cluster keeps running after `start` returns; `stop` ends exactly the processes it started.
  */
 import { join } from 'node:path';
-import { LAYOUTS, ROOT, startCluster, stopLeftovers } from './lib/cluster.js';
+import { LAYOUTS, ROOT, runnerChoice, startCluster, stopLeftovers } from './lib/cluster.js';
 
 async function main(): Promise<void> {
-  const [action, layout = 'default'] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const image = args.indexOf('--image');
+  const [action, layout = 'default'] = args.filter((a, i) => !a.startsWith('--') && i !== image + 1);
   const spec = LAYOUTS[layout];
   if (!spec) throw new Error(`unknown layout ${layout}; one of: ${Object.keys(LAYOUTS).join(', ')}`);
   if (action === 'start') {
-    const cluster = await startCluster(spec, (m) => console.log(m));
+    const cluster = await startCluster(spec, (m) => console.log(m), runnerChoice(args));
     console.log(JSON.stringify(cluster.describe(), null, 2));
   } else if (action === 'stop') {
     await stopLeftovers(join(ROOT, spec.name));

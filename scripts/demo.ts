@@ -1,16 +1,20 @@
 /**
  * The README's main command (`npm run demo`): starts the project's own TLS + ACL Redis Cluster on
  * 127.0.0.11-16, starts the tunnel against it, prints how to connect, and stops both on Ctrl-C.
- *   node dist/scripts/demo.js [layout]      layouts: default, same-port, hostname, unknown-endpoint
+ *   node dist/scripts/demo.js [layout] [--docker [--image IMAGE]]
+ * layouts: default, same-port, hostname, unknown-endpoint. --docker: the nodes run as containers
+ * (Docker Engine API, host networking, the same addresses, users and certificates).
  */
 import { readyReport } from '../src/cli/report.js';
 import { createLogger } from '../src/log.js';
 import { resolveOptions } from '../src/tunnel/options.js';
 import { Tunnel } from '../src/tunnel/tunnel.js';
-import { LAYOUTS, type RunningCluster, startCluster } from './lib/cluster.js';
+import { LAYOUTS, type RunningCluster, runnerChoice, startCluster } from './lib/cluster.js';
 
 async function main(): Promise<number> {
-  const layout = process.argv[2] ?? 'default';
+  const args = process.argv.slice(2);
+  const image = args.indexOf('--image');
+  const layout = args.find((a, i) => !a.startsWith('--') && i !== image + 1) ?? 'default';
   const spec = LAYOUTS[layout];
   if (!spec) {
     process.stderr.write(`unknown layout ${layout}; one of: ${Object.keys(LAYOUTS).join(', ')}\n`);
@@ -32,7 +36,7 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => void stop(signal).then(resolve));
   });
-  const cluster = await startCluster(spec, (m) => log.info(m));
+  const cluster = await startCluster(spec, (m) => log.info(m), runnerChoice(args));
   started.cluster = cluster;
   if (stopping) {
     // Ctrl-C arrived while the cluster was starting: stop what has started since.

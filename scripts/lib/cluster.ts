@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { hashSlot } from '../../src/topology/hash-slot.js';
 import { type CertSet, issue, makeCertSet } from './certs.js';
+import { type NodeRunner, dockerRunner } from './docker.js';
 
 /**
  * A real TLS-only Redis Cluster on loopback, started from the machine's `redis-server` (7.0+):
@@ -129,8 +130,18 @@ export class RunningCluster {
   readonly certs: CertSet;
   readonly nodes: NodeInfo[];
 
-  constructor(spec: ClusterSpec, dir: string, certs: CertSet, nodes: NodeInfo[]) {
+  /** How nodes are started: local processes, or Docker containers. */
+  readonly runner: NodeRunner;
+
+  constructor(
+    spec: ClusterSpec,
+    dir: string,
+    certs: CertSet,
+    nodes: NodeInfo[],
+    runner: NodeRunner = PROCESSES,
+  ) {
     this.spec = spec;
+    this.runner = runner;
     this.dir = dir;
     this.certs = certs;
     this.nodes = nodes;
@@ -177,7 +188,7 @@ export class RunningCluster {
   /** Starts a stopped node again with its old nodes.conf: it rejoins the cluster. */
   async restartNode(index: number): Promise<void> {
     const node = this.nodes[index];
-    node.pid = spawnNode(node.dir);
+    node.pid = await this.runner.start(node.dir, this.certs.dir);
     this.savePids();
     await waitFor(`node ${node.ip}:${node.port} to answer`, 20_000, async () =>
       (await this.cli(node, ['PING']).catch(() => '')).includes('PONG'),
@@ -200,7 +211,14 @@ export class RunningCluster {
     mkdirSync(dir, { recursive: true });
     const cert = issue(this.certs, `${spec.name}-node-${i + 1}`, [spare.ip], [hostname]);
     writeFileSync(join(dir, 'redis.conf'), nodeConfig(spec, i, dir, cert, this.certs.caCert));
-    const node: NodeInfo = { index: i, ip: spare.ip, port: spare.port, hostname, dir, pid: spawnNode(dir) };
+    const node: NodeInfo = {
+      index: i,
+      ip: spare.ip,
+      port: spare.port,
+      hostname,
+      dir,
+      pid: await this.runner.start(dir, this.certs.dir),
+    };
     this.nodes.push(node);
     this.savePids();
     await waitFor(`new node ${spare.ip}:${spare.port} to answer`, 20_000, async () =>
@@ -252,6 +270,7 @@ export class RunningCluster {
       user: this.spec.user,
       password: this.spec.password,
       endpointType: this.spec.endpointType,
+      runner: this.runner.kind,
       nodes: this.nodes.map((n) => ({
         index: n.index,
         ip: n.ip,
@@ -284,7 +303,7 @@ export function attach(d: ClusterDescription): RunningCluster {
     pid: number;
   }>;
   const nodes = d.nodes.map((n) => ({ ...n, pid: pids.find((p) => p.dir === n.dir)?.pid ?? 0 }));
-  return new RunningCluster(spec, d.dir, certs, nodes);
+  return new RunningCluster(spec, d.dir, certs, nodes, attachedRunner(d.runner));
 }
 
 export interface ClusterDescription {
@@ -297,6 +316,8 @@ export interface ClusterDescription {
   user: string;
   password: string;
   endpointType: EndpointType;
+  /** NodeRunner.kind: 'process', or 'docker:<image>'. */
+  runner: string;
   nodes: NodeInfo[];
 }
 
@@ -337,6 +358,22 @@ export function nodeConfig(
     `masterauth ${spec.password}`,
   ];
   return lines.join('\n') + '\n';
+}
+
+/** Nodes as local processes of this machine's redis-server. */
+const PROCESSES: NodeRunner = { kind: 'process', start: async (dir) => spawnNode(dir) };
+
+/** The runner a cluster started elsewhere used (a test worker restarting a node). */
+function attachedRunner(kind: string): NodeRunner {
+  if (!kind.startsWith('docker:')) return PROCESSES;
+  let runner: Promise<NodeRunner> | null = null;
+  return {
+    kind,
+    start: async (dir, certsDir) => {
+      runner ??= dockerRunner('', kind.slice('docker:'.length), () => undefined);
+      return (await runner).start(dir, certsDir);
+    },
+  };
 }
 
 function spawnNode(dir: string): number {
@@ -411,9 +448,24 @@ export async function redisServerVersion(): Promise<string> {
 }
 
 /** Starts the cluster fresh (new data, new node ids) and waits until it is fully settled. */
+/** How startCluster runs the nodes: this machine's processes (default), or Docker containers. */
+export interface RunnerChoice {
+  docker?: boolean;
+  /** With docker: the image to use (pulled when missing); default: built from the local redis-server. */
+  image?: string;
+}
+
+/** --docker and --image on a script's command line, or CLUSTER_DOCKER=1 / CLUSTER_IMAGE (the tests). */
+export function runnerChoice(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): RunnerChoice {
+  const at = argv.indexOf('--image');
+  const image = at >= 0 ? argv[at + 1] : env.CLUSTER_IMAGE || undefined;
+  return { docker: argv.includes('--docker') || env.CLUSTER_DOCKER === '1' || image !== undefined, image };
+}
+
 export async function startCluster(
   spec: ClusterSpec,
   log: (msg: string) => void = () => {},
+  choice: RunnerChoice = runnerChoice(),
 ): Promise<RunningCluster> {
   const version = await redisServerVersion();
   if (Number(version.split('.')[0]) < 7)
@@ -432,9 +484,10 @@ export async function startCluster(
     writeFileSync(join(nodeDir, 'redis.conf'), nodeConfig(spec, i, nodeDir, cert, certs.caCert));
     nodes.push({ index: i, ip: n.ip, port: n.port, hostname, dir: nodeDir, pid: 0 });
   }
-  const cluster = new RunningCluster(spec, dir, certs, nodes);
-  log(`starting ${nodes.length} redis-server ${version} nodes (${spec.name})`);
-  for (const node of nodes) node.pid = spawnNode(node.dir);
+  const runner = choice.docker ? await dockerRunner(version, choice.image, log) : PROCESSES;
+  const cluster = new RunningCluster(spec, dir, certs, nodes, runner);
+  log(`starting ${nodes.length} redis-server ${version} nodes (${spec.name}, ${runner.kind})`);
+  for (const node of nodes) node.pid = await runner.start(node.dir, certs.dir);
   cluster.savePids();
   try {
     await Promise.all(
