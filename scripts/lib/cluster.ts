@@ -1,19 +1,29 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { hashSlot } from '../../src/topology/hash-slot.js';
 import { type CertSet, issue, makeCertSet } from './certs.js';
-import { type NodeRunner, dockerRunner } from './docker.js';
+import { dockerRunner, type NodeRunner } from './docker.js';
+import { type ClusterSpec, type EndpointType, LAYOUTS, nodeConfig } from './layouts.js';
+import {
+  PROCESSES,
+  type RunnerChoice,
+  attachedRunner,
+  runnerChoice,
+  stopLeftovers,
+  stopPid,
+} from './runners.js';
+import { waitFor } from './wait.js';
+
+import { settle } from './settle.js';
+
+// What the tests and scripts import from here, wherever it lives now.
+export { settle } from './settle.js';
+export { DEFAULT_PASSWORD, DEFAULT_USER, LAYOUTS, nodeConfig } from './layouts.js';
+export type { ClusterSpec, EndpointType } from './layouts.js';
+export { runnerChoice, stopLeftovers } from './runners.js';
+export type { RunnerChoice } from './runners.js';
+export { sleep, waitFor } from './wait.js';
 
 /**
  * A real TLS-only Redis Cluster on loopback, started from the machine's `redis-server` (7.0+):
@@ -23,95 +33,6 @@ import { type NodeRunner, dockerRunner } from './docker.js';
  */
 
 const run = promisify(execFile);
-
-export type EndpointType = 'ip' | 'hostname' | 'unknown-endpoint';
-
-export interface ClusterSpec {
-  /** Folder name under `.cluster/`. */
-  name: string;
-  /** One entry per node: its address and TLS port. The bus port is port + 10000. */
-  nodes: Array<{ ip: string; port: number }>;
-  /** Addresses for nodes added later (addNode). */
-  spares?: Array<{ ip: string; port: number }>;
-  replicasPerMaster: number;
-  endpointType: EndpointType;
-  /** Announce `node<N>.example` hostnames (always true for the hostname endpoint type). */
-  hostnames: boolean;
-  user: string;
-  password: string;
-  nodeTimeoutMs: number;
-}
-
-export const DEFAULT_USER = 'tunnel';
-export const DEFAULT_PASSWORD = 'correct-horse-battery-staple';
-
-/** A layout with the project's defaults: 1 replica per master, IP endpoints, the ACL user. */
-const layout = (
-  name: string,
-  nodes: ClusterSpec['nodes'],
-  extra: Partial<ClusterSpec> = {},
-): ClusterSpec => ({
-  name,
-  nodes,
-  replicasPerMaster: 1,
-  endpointType: 'ip',
-  hostnames: false,
-  user: DEFAULT_USER,
-  password: DEFAULT_PASSWORD,
-  nodeTimeoutMs: 3000,
-  ...extra,
-});
-
-/** 127.0.0.<first>..<first+5> on `port(i)`. */
-const six = (first: number, port: (i: number) => number): ClusterSpec['nodes'] =>
-  Array.from({ length: 6 }, (_, i) => ({ ip: `127.0.0.${first + i}`, port: port(i) }));
-
-/** The layouts the project tests. `default` is what the demo and most tests use. */
-export const LAYOUTS: Record<string, ClusterSpec> = {
-  default: layout(
-    'default',
-    six(11, (i) => 7001 + i),
-  ),
-  /** Every node on one port, like ElastiCache or Redis Enterprise. */
-  'same-port': layout(
-    'same-port',
-    six(11, () => 6379),
-  ),
-  hostname: layout(
-    'hostname',
-    six(21, (i) => 7101 + i),
-    { endpointType: 'hostname', hostnames: true },
-  ),
-  /** For live changes (failover, resharding, scale-out): a spare address for a 7th node. */
-  live: layout(
-    'live',
-    six(41, (i) => 7401 + i),
-    { spares: [{ ip: '127.0.0.47', port: 7407 }] },
-  ),
-  /** For the in-process tunnel tests: their own cluster, with a spare address for a 7th node. */
-  inproc: layout(
-    'inproc',
-    six(61, (i) => 7601 + i),
-    { spares: [{ ip: '127.0.0.67', port: 7607 }] },
-  ),
-  /** For smart mode under live changes (failover, resharding, a node joining and leaving). */
-  'smart-live': layout(
-    'smart-live',
-    six(71, (i) => 7701 + i),
-    { spares: [{ ip: '127.0.0.77', port: 7707 }] },
-  ),
-  /** For the status page: three masters, no replicas, stopped whole to see the health turn. */
-  status: layout(
-    'status',
-    Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${81 + i}`, port: 7801 + i })),
-    { replicasPerMaster: 0 },
-  ),
-  'unknown-endpoint': layout(
-    'unknown-endpoint',
-    six(31, (i) => 7201 + i),
-    { endpointType: 'unknown-endpoint', hostnames: true },
-  ),
-};
 
 export interface NodeInfo {
   index: number;
@@ -321,125 +242,6 @@ export interface ClusterDescription {
   nodes: NodeInfo[];
 }
 
-export function nodeConfig(
-  spec: ClusterSpec,
-  i: number,
-  dir: string,
-  cert: { cert: string; key: string },
-  ca: string,
-): string {
-  const n = spec.nodes[i];
-  const lines = [
-    `bind ${n.ip}`,
-    `bind-source-addr ${n.ip}`, // else bus and replication connections come from 127.0.0.1 and the cluster never forms
-    'protected-mode no',
-    'port 0',
-    `tls-port ${n.port}`,
-    `tls-cert-file ${cert.cert}`,
-    `tls-key-file ${cert.key}`,
-    `tls-ca-cert-file ${ca}`,
-    'tls-auth-clients optional',
-    'tls-cluster yes',
-    'tls-replication yes',
-    'cluster-enabled yes',
-    'cluster-config-file nodes.conf',
-    `cluster-node-timeout ${spec.nodeTimeoutMs}`,
-    `cluster-announce-ip ${n.ip}`,
-    `replica-announce-ip ${n.ip}`,
-    `dir ${dir}`,
-    'save ""',
-    'appendonly no',
-    'daemonize no',
-    'loglevel notice',
-    'logfile ""',
-    'user default off',
-    `user ${spec.user} on >${spec.password} ~* &* +@all`,
-    `masteruser ${spec.user}`,
-    `masterauth ${spec.password}`,
-  ];
-  return lines.join('\n') + '\n';
-}
-
-/** Nodes as local processes of this machine's redis-server. */
-const PROCESSES: NodeRunner = { kind: 'process', start: async (dir) => spawnNode(dir) };
-
-/** The runner a cluster started elsewhere used (a test worker restarting a node). */
-function attachedRunner(kind: string): NodeRunner {
-  if (!kind.startsWith('docker:')) return PROCESSES;
-  let runner: Promise<NodeRunner> | null = null;
-  return {
-    kind,
-    start: async (dir, certsDir) => {
-      runner ??= dockerRunner('', kind.slice('docker:'.length), () => undefined);
-      return (await runner).start(dir, certsDir);
-    },
-  };
-}
-
-function spawnNode(dir: string): number {
-  const log = openSync(join(dir, 'redis.log'), 'a');
-  const child: ChildProcess = spawn('redis-server', [join(dir, 'redis.conf')], {
-    cwd: dir,
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  child.unref();
-  if (!child.pid) throw new Error(`redis-server did not start in ${dir}`);
-  return child.pid;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True when `pid` is a process whose working directory is `dir`: ours, not a reused PID. */
-function isOurs(pid: number, dir: string): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`) === dir;
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number, dir: string, signal: NodeJS.Signals): Promise<void> {
-  if (!pid || !isOurs(pid, dir)) return;
-  process.kill(pid, signal);
-  const deadline = Date.now() + 10_000;
-  while (processAlive(pid) && isOurs(pid, dir) && Date.now() < deadline) await sleep(50);
-  if (processAlive(pid) && isOurs(pid, dir)) process.kill(pid, 'SIGKILL');
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns true; bounded by `timeoutMs`. */
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-/** Stops processes left by an earlier run of the same cluster folder (only if they are ours). */
-export async function stopLeftovers(dir: string): Promise<void> {
-  const file = join(dir, 'pids.json');
-  if (!existsSync(file)) return;
-  const entries = JSON.parse(readFileSync(file, 'utf8')) as Array<{ dir: string; pid: number }>;
-  await Promise.all(entries.map((e) => stopPid(e.pid, e.dir, 'SIGTERM')));
-}
-
 export async function redisServerVersion(): Promise<string> {
   const { stdout } = await run('redis-server', ['--version']);
   const m = /v=(\d+\.\d+\.\d+)/.exec(stdout);
@@ -448,20 +250,6 @@ export async function redisServerVersion(): Promise<string> {
 }
 
 /** Starts the cluster fresh (new data, new node ids) and waits until it is fully settled. */
-/** How startCluster runs the nodes: this machine's processes (default), or Docker containers. */
-export interface RunnerChoice {
-  docker?: boolean;
-  /** With docker: the image to use (pulled when missing); default: built from the local redis-server. */
-  image?: string;
-}
-
-/** --docker and --image on a script's command line, or CLUSTER_DOCKER=1 / CLUSTER_IMAGE (the tests). */
-export function runnerChoice(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): RunnerChoice {
-  const at = argv.indexOf('--image');
-  const image = at >= 0 ? argv[at + 1] : env.CLUSTER_IMAGE || undefined;
-  return { docker: argv.includes('--docker') || env.CLUSTER_DOCKER === '1' || image !== undefined, image };
-}
-
 export async function startCluster(
   spec: ClusterSpec,
   log: (msg: string) => void = () => {},
@@ -527,60 +315,6 @@ export async function startCluster(
   }
   log(`cluster ${spec.name} is ready`);
   return cluster;
-}
-
-/**
- * Waits until every node agrees: state ok, all nodes known and connected, every master has its
- * replicas listed in CLUSTER SLOTS (they are omitted until they have replicated something), no
- * node `loading` in CLUSTER SHARDS, and every hostname gossiped.
- */
-export async function settle(
-  cluster: RunningCluster,
-  timeoutMs = 60_000,
-  expectHostnames = cluster.spec.hostnames,
-): Promise<void> {
-  const { nodes, spec } = cluster;
-  const total = nodes.filter((n) => n.pid).length;
-  const masters = Math.round(total / (spec.replicasPerMaster + 1));
-  await waitFor('cluster_state:ok on every node', timeoutMs, async () => {
-    for (const node of nodes.filter((n) => n.pid)) {
-      const info = await cluster.cli(node, ['CLUSTER', 'INFO']);
-      if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${total}`)) return false;
-      const lines = (await cluster.cli(node, ['CLUSTER', 'NODES'])).trim().split('\n');
-      if (lines.length !== total || lines.some((l) => /handshake|fail|noaddr|disconnected/.test(l)))
-        return false;
-    }
-    return true;
-  });
-  // One write per master so replicas get a non-zero offset and appear in CLUSTER SLOTS.
-  const ranges = await cluster.slotRanges(nodes[0]).catch(() => []);
-  for (const r of ranges) {
-    const master = nodes.find((n) => n.ip === r.ip && n.port === r.port);
-    if (!master) continue;
-    await cluster.cli(master, ['SET', keyInRange(r.start, r.end), 'settle']);
-  }
-  await waitFor('every replica listed in CLUSTER SLOTS and online in CLUSTER SHARDS', timeoutMs, async () => {
-    for (const node of nodes.filter((n) => n.pid)) {
-      const r = await cluster.slotRanges(node);
-      if (r.length < masters || r.some((x) => x.nodeCount < spec.replicasPerMaster + 1)) return false;
-      const shards = await cluster.cli(node, ['CLUSTER', 'SHARDS']);
-      if (shards.includes('loading') || shards.includes('fail')) return false;
-      if (expectHostnames) {
-        const text = await cluster.cli(node, ['CLUSTER', 'NODES']);
-        for (const other of nodes.filter((n) => n.pid))
-          if (!text.includes(`,${other.hostname}`)) return false;
-      }
-    }
-    return true;
-  });
-}
-
-function keyInRange(start: number, end: number): string {
-  for (let i = 0; i < 1_000_000; i++) {
-    const slot = hashSlot(`settle:${i}`);
-    if (slot >= start && slot <= end) return `settle:${i}`;
-  }
-  throw new Error(`no key for slots ${start}-${end}`);
 }
 
 /** Reads `redis-cli --json CLUSTER SLOTS`: ranges with their master address and node count. */

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { hideBin } from 'yargs/helpers';
 import { createLogger, describeError } from '../log.js';
 import { StartupError } from '../tunnel/errors.js';
@@ -31,6 +32,7 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
   const { options, warnings, command, readyFile, statusPort } = request;
   const log = createLogger(options.logLevel, options.logFormat);
   for (const w of warnings) log.warn(w);
+  const signals = catchSignals();
   const tunnel = new Tunnel(options, log);
   const status =
     statusPort === undefined ? null : new StatusServer(tunnel, log.child({ component: 'status' }));
@@ -44,6 +46,7 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
     });
     await tunnel.start();
   } catch (e) {
+    signals.close();
     await status?.close();
     if (e instanceof StartupError) {
       log.debug(`startup failed (${e.code})`);
@@ -55,8 +58,6 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
   const smartAt = { host: announceHostOf(options), port: options.smartPort };
   const smart = options.mode === 'pinned' ? undefined : { ...smartAt, only: options.mode === 'smart' };
   const state = () => readyState(tunnel.table, options.mode, options.mode === 'pinned' ? null : smartAt);
-  // In exec mode stdout is the command's: the table goes to stderr, out of its output.
-  (command ? process.stderr : process.stdout).write(readyReport(tunnel.table, smart) + '\n');
   let unwatch = (): void => {};
   if (readyFile) {
     try {
@@ -66,35 +67,56 @@ export async function main(argv = hideBin(process.argv), env = process.env): Pro
       process.stderr.write(
         `redis-cluster-tunnel: cannot write the ready file ${readyFile}: ${describeError(e)}\n`,
       );
+      signals.close();
       await tunnel.stop();
       await status?.close();
       return 1;
     }
   }
+  // In exec mode stdout is the command's: the table goes to stderr, out of its output.
+  (command ? process.stderr : process.stdout).write(readyReport(tunnel.table, smart) + '\n');
 
   let code = 0;
-  if (command) {
+  if (command && !signals.received) {
     const local = { password: options.localPassword, user: options.localUser };
     const child = runChild(command, childEnvironment(state(), local), log);
-    const handlers = SIGNALS.map((s) => [s, () => child.forward(s)] as const);
-    for (const [s, h] of handlers) process.on(s, h);
+    signals.onSignal = (s) => child.forward(s);
     code = await child.exit;
-    for (const [s, h] of handlers) process.off(s, h);
     log.debug(`${command[0]} exited (${code}); stopping`);
-  } else {
+  } else if (command && signals.received) {
+    // Stopped before the command could start: leave as a command ended by that signal would.
+    code = 128 + constants.signals[signals.received as NodeJS.Signals];
+  } else if (!signals.received) {
     await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
+      signals.onSignal = (signal) => {
         log.info(`${signal}: closing ${tunnel.connectionCount} connections`);
         resolve();
       };
-      for (const s of SIGNALS) process.once(s, () => stop(s));
     });
   }
+  signals.close();
   unwatch();
   await tunnel.stop();
   await status?.close();
   log.info('stopped');
   return code;
+}
+
+/**
+ * Catches SIGINT, SIGTERM and SIGHUP from the start: one that comes while the tunnel starts is
+ * kept (the tunnel then stops as soon as it is up) instead of killing the process half-started.
+ */
+function catchSignals(): { received: string | null; onSignal: (s: NodeJS.Signals) => void; close(): void } {
+  const state = {
+    received: null as string | null,
+    onSignal: (s: NodeJS.Signals): void => void (state.received = s),
+    close: () => {
+      for (const s of SIGNALS) process.off(s, handler);
+    },
+  };
+  const handler = (s: NodeJS.Signals): void => state.onSignal(s);
+  for (const s of SIGNALS) process.on(s, handler);
+  return state;
 }
 
 /**

@@ -11,14 +11,15 @@ const SRC = join(__dirname, '..', '..', 'src');
 const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
 /** Each folder, and the folders it must never import from. */
 const NEVER: Record<string, RegExp> = {
-  resp: /\/(topology|rewrite|protocol|net|smart|tunnel|status|cli)\//,
-  topology: /\/(rewrite|protocol|net|smart|tunnel|status|cli)\//,
-  rewrite: /\/(protocol|net|smart|tunnel|status|cli)\//,
-  protocol: /\/(net|smart|tunnel|status|cli)\//,
-  net: /\/(smart|tunnel|status|cli)\//,
-  smart: /\/(tunnel|status|cli)\//,
-  tunnel: /\/(status|cli)\//,
-  status: /\/cli\//,
+  resp: /\/(topology|rewrite|protocol|net|smart|tunnel|status|fill|cli)\//,
+  topology: /\/(rewrite|protocol|net|smart|tunnel|status|fill|cli)\//,
+  rewrite: /\/(protocol|net|smart|tunnel|status|fill|cli)\//,
+  protocol: /\/(net|smart|tunnel|status|fill|cli)\//,
+  net: /\/(smart|tunnel|status|fill|cli)\//,
+  smart: /\/(tunnel|status|fill|cli)\//,
+  tunnel: /\/(status|fill|cli)\//,
+  status: /\/(fill|cli)\//,
+  fill: /\/(smart|status|cli)\//,
 };
 
 /** Every module specifier a file names: import/export … from '…', import '…', import('…'). */
