@@ -14,14 +14,15 @@ import { promisify } from 'node:util';
 import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
 import { cpuSeconds } from './proc.js';
+import { connectRows } from './connect.js';
 import { smartRows } from './smart.js';
 
 const run = promisify(execFile);
 /** Where the tunnel's smart port listens during the benchmark. */
 const SMART_PORT = 17998;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** BENCH_ONLY=smart runs the smart mode rows alone. */
-const ONLY_SMART = process.env.BENCH_ONLY === 'smart';
+/** BENCH_ONLY=smart (or connect) runs those rows alone. */
+const ONLY = process.env.BENCH_ONLY;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const REQUESTS: Record<number, number> = {
   1: Number(process.env.BENCH_N1 ?? 100_000),
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     ];
     const cpu = new Map<string, number[]>();
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
-    for (const pipeline of ONLY_SMART ? [] : [1, 16]) {
+    for (const pipeline of ONLY ? [] : [1, 16]) {
       const results = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
       for (let i = 0; i < RUNS; i++) {
         for (const [name, args, pid] of paths) {
@@ -191,27 +192,42 @@ async function main(): Promise<void> {
       '(Nx) = requests/s relative to direct TLS in the same run; proxy CPU = user+system CPU of the proxy process per request.',
     );
     const seed = cluster.nodes[0];
-    rows.push(
-      ...(await smartRows({
-        direct: [
-          '--cluster',
-          '--tls',
-          '--cacert',
-          cluster.certs.caCert,
-          '-h',
-          seed.ip,
-          '-p',
-          String(seed.port),
-          ...auth,
-        ],
-        pinnedPort: seed.port,
-        smartPort: SMART_PORT,
-        tunnelPid: tunnel.pid as number,
-        runs: RUNS,
-        clients: CLIENTS,
-        requests: REQUESTS,
-      })),
-    );
+    if (!ONLY || ONLY === 'connect')
+      rows.push(
+        ...(await connectRows({
+          tunnelPort: port,
+          direct: {
+            host: ip,
+            port,
+            caFile: cluster.certs.caCert,
+            user: cluster.spec.user,
+            password: cluster.spec.password,
+          },
+          count: Number(process.env.BENCH_CONNECTIONS ?? 300),
+        })),
+      );
+    if (!ONLY || ONLY === 'smart')
+      rows.push(
+        ...(await smartRows({
+          direct: [
+            '--cluster',
+            '--tls',
+            '--cacert',
+            cluster.certs.caCert,
+            '-h',
+            seed.ip,
+            '-p',
+            String(seed.port),
+            ...auth,
+          ],
+          pinnedPort: seed.port,
+          smartPort: SMART_PORT,
+          tunnelPid: tunnel.pid as number,
+          runs: RUNS,
+          clients: CLIENTS,
+          requests: REQUESTS,
+        })),
+      );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
     if (haproxy) {

@@ -7,12 +7,11 @@
  * The cluster keeps running after `start` returns; `stop` ends exactly the processes it started.
  */
 import { join } from 'node:path';
-import { LAYOUTS, ROOT, runnerChoice, startCluster, stopLeftovers } from './lib/cluster.js';
+import { LAYOUTS, ROOT, positionals, runnerChoice, startCluster, stopLeftovers } from './lib/cluster.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const image = args.indexOf('--image');
-  const [action, layout = 'default'] = args.filter((a, i) => !a.startsWith('--') && i !== image + 1);
+  const [action, layout = 'default'] = positionals(args);
   const spec = LAYOUTS[layout];
   if (!spec) throw new Error(`unknown layout ${layout}; one of: ${Object.keys(LAYOUTS).join(', ')}`);
   if (action === 'start') {

@@ -9,12 +9,11 @@ import { readyReport } from '../src/cli/report.js';
 import { createLogger } from '../src/log.js';
 import { resolveOptions } from '../src/tunnel/options.js';
 import { Tunnel } from '../src/tunnel/tunnel.js';
-import { LAYOUTS, type RunningCluster, runnerChoice, startCluster } from './lib/cluster.js';
+import { LAYOUTS, type RunningCluster, positionals, runnerChoice, startCluster } from './lib/cluster.js';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const image = args.indexOf('--image');
-  const layout = args.find((a, i) => !a.startsWith('--') && i !== image + 1) ?? 'default';
+  const layout = positionals(args)[0] ?? 'default';
   const spec = LAYOUTS[layout];
   if (!spec) {
     process.stderr.write(`unknown layout ${layout}; one of: ${Object.keys(LAYOUTS).join(', ')}\n`);

@@ -21,7 +21,7 @@ import { settle } from './settle.js';
 export { settle } from './settle.js';
 export { DEFAULT_PASSWORD, DEFAULT_USER, LAYOUTS, nodeConfig } from './layouts.js';
 export type { ClusterSpec, EndpointType } from './layouts.js';
-export { runnerChoice, stopLeftovers } from './runners.js';
+export { positionals, runnerChoice, stopLeftovers } from './runners.js';
 export type { RunnerChoice } from './runners.js';
 export { sleep, waitFor } from './wait.js';
 

@@ -79,6 +79,12 @@ export interface RunnerChoice {
   image?: string;
 }
 
+/** A script's words that are neither --docker/--image nor the image named after --image. */
+export function positionals(argv: string[]): string[] {
+  const image = argv.indexOf('--image');
+  return argv.filter((a, i) => !a.startsWith('--') && (image < 0 || i !== image + 1));
+}
+
 /** --docker and --image on a script's command line, or CLUSTER_DOCKER=1 / CLUSTER_IMAGE (the tests). */
 export function runnerChoice(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): RunnerChoice {
   const at = argv.indexOf('--image');

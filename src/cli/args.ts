@@ -212,6 +212,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     retireAfterMs: a['retire-after'],
     mode: a.mode,
     smartPort: a['smart-port'],
+    pool: a.pool,
     localPassword: a['local-password'],
     localUser: a['local-user'],
   });

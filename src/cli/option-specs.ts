@@ -67,6 +67,11 @@ export const OPTION_SPECS = {
     defaultDescription: DEFAULTS.mode,
     describe: 'pinned: a listener per node (cluster clients); smart: one port for the whole cluster',
   },
+  pool: {
+    type: 'number',
+    defaultDescription: String(DEFAULTS.pool),
+    describe: 'warm authenticated connections kept per node, so a new client skips the handshake (0: none)',
+  },
   'smart-port': {
     type: 'number',
     defaultDescription: String(DEFAULTS.smartPort),

@@ -68,10 +68,10 @@ export class ConnectionPair {
   }
 
   async start(): Promise<void> {
-    const { connector, auth, onUnreachable } = this.owner.context;
+    const { connector, auth, onUnreachable, pool } = this.owner.context;
     let open;
     try {
-      open = await connector.open(this.target, auth());
+      open = pool.take(this.target) ?? (await connector.open(this.target, auth()));
     } catch (e) {
       const reason = describeError(e, { withNode: false });
       this.owner.context.stats.error('unreachable');

@@ -4,6 +4,7 @@ import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { Connector } from './connector.js';
 import { ConnectionPair } from './pair.js';
 import type { TunnelStats } from './stats.js';
+import type { UpstreamPool } from './pool.js';
 import type { LocalAuth } from '../protocol/local-auth.js';
 import { Throttle } from './throttle.js';
 
@@ -19,6 +20,8 @@ export interface PairContext {
   log: Logger;
   /** --local-password: clients authenticate to the tunnel first (null: no local password). */
   localAuth: LocalAuth | null;
+  /** Warm upstreams to take before opening a new one. */
+  pool: UpstreamPool;
   /** What the tunnel counts. */
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */

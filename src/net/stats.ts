@@ -9,6 +9,8 @@ export class TunnelStats {
   /** Bytes from clients towards the cluster, and from the cluster to clients. */
   bytesToCluster = 0;
   bytesToClients = 0;
+  /** New pinned clients that got a warm upstream from the pool, and those that had to wait for one. */
+  pool = { hits: 0, misses: 0 };
   /** Replies whose node addresses were rewritten (topology replies, MOVED, ASK). */
   rewrites = 0;
   /** Problems, by kind: an unreachable node, a malformed frame, a refused command... */

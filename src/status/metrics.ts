@@ -57,6 +57,15 @@ export function tunnelMetrics(tunnel: Tunnel): Registry {
     c.inc({ direction: 'to_cluster' }, stats.bytesToCluster);
     c.inc({ direction: 'to_clients' }, stats.bytesToClients);
   });
+  counter(
+    'pool_takes_total',
+    'new pinned clients: a warm upstream taken (hit) or none ready (miss)',
+    ['result'],
+    (c) => {
+      c.inc({ result: 'hit' }, stats.pool.hits);
+      c.inc({ result: 'miss' }, stats.pool.misses);
+    },
+  );
   counter('rewrites_total', 'replies whose node addresses were rewritten', [], (c) => c.inc(stats.rewrites));
   counter('errors_total', 'problems, by kind', ['kind'], (c) => {
     for (const [kind, n] of stats.errors) c.inc({ kind }, n);

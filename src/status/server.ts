@@ -32,6 +32,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
     listeners: tunnel.listening,
     clients: { open: tunnel.connections, accepted: s.accepted },
     bytes: { toCluster: s.bytesToCluster, toClients: s.bytesToClients },
+    pool: { ...s.pool, idle: tunnel.poolIdle },
     rewrites: s.rewrites,
     errors: Object.fromEntries(s.errors),
     refreshes: s.refreshes,

@@ -69,6 +69,11 @@ export interface TunnelOptions {
   mode: 'pinned' | 'smart' | 'both';
   /** The smart mode port. @default 6379 */
   smartPort: number;
+  /**
+   * Warm authenticated connections kept per node for pinned mode's new clients (0: none).
+   * @default 2
+   */
+  pool: number;
   /** Clients must AUTH with this before anything else (shared machines). Never logged. */
   localPassword?: string;
   /** With localPassword: the user name AUTH must give (any, when unset). */
@@ -108,6 +113,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   stopGraceMs: 5000,
   mode: 'pinned',
   smartPort: 6379,
+  pool: 2,
 });
 
 /** What a caller gives: the seed, and any options it sets (undefined means "the default"). */

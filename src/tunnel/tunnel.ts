@@ -12,6 +12,8 @@ import { ScriptCache } from '../smart/scripts.js';
 import { CommandTable } from '../smart/command-table.js';
 import { Planner } from '../smart/plan.js';
 import { TunnelStats } from '../net/stats.js';
+import { UpstreamPool } from '../net/pool.js';
+import { warmPoolFollows } from './warm-pool.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { bindFailure } from '../net/listen.js';
 import { NodeTable } from '../topology/node-table.js';
@@ -46,6 +48,8 @@ export class Tunnel {
   private watcher: TopologyWatcher | null = null;
   private listeners: Listeners | null = null;
   private pairs: Pairs | null = null;
+  private pool: UpstreamPool | null = null;
+  private unfollowPool = (): void => {};
   private smart: SmartFront | null = null;
   private stopping = false;
   /** Every listener is up (start() has finished). */
@@ -82,8 +86,17 @@ export class Tunnel {
     const connector = (this.connector = new Connector(transportFrom(o)));
     await this.credentials.start();
     for (const w of riskWarnings(o)) this.log.warn(w);
+    // Smart mode shares pipelined upstreams; only pinned clients open one each.
+    const pool = (this.pool = new UpstreamPool(
+      connector,
+      () => this.credentials.authRequest(),
+      o.mode === 'smart' ? 0 : o.pool,
+      this.log,
+      this.stats.pool,
+    ));
     const pairs = (this.pairs = new Pairs({
       connector,
+      pool,
       auth: () => this.credentials.authRequest(),
       addresses: this.addresses,
       rewriteRequest: this.rewriteRequest,
@@ -93,7 +106,10 @@ export class Tunnel {
       stats: this.stats,
       onUnreachable: (target) => void this.watcher?.refresh(`${target.label} unreachable`),
     }));
-    this.credentials.onRefresh((auth) => pairs.reauthenticate(auth));
+    this.credentials.onRefresh((auth) => {
+      pairs.reauthenticate(auth);
+      pool.refreshCredentials();
+    });
     if (o.mode !== 'smart')
       this.listeners = new Listeners(
         this.table,
@@ -128,6 +144,7 @@ export class Tunnel {
       await this.stop();
       throw e;
     }
+    this.unfollowPool = warmPoolFollows(this.table, pool);
     this.ready = true;
   }
 
@@ -191,6 +208,11 @@ export class Tunnel {
     return (this.pairs?.size ?? 0) + (this.smart?.size ?? 0);
   }
 
+  /** Warm upstream connections waiting in the pool now. */
+  get poolIdle(): number {
+    return this.pool?.idleCount ?? 0;
+  }
+
   /** Client connections open now, per mode. */
   get connections(): { pinned: number; smart: number } {
     return { pinned: this.pairs?.size ?? 0, smart: this.smart?.size ?? 0 };
@@ -206,6 +228,8 @@ export class Tunnel {
     this.stopping = true;
     this.ready = false;
     this.credentials.stop();
+    this.unfollowPool();
+    this.pool?.close();
     const closing = Promise.all([this.listeners?.close(), this.smart?.close()]);
     await this.pairs?.close(graceMs);
     await closing;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { composeNodeConfig } from '../../scripts/compose-files.js';
-import { LAYOUTS } from '../../scripts/lib/cluster.js';
+import { LAYOUTS, positionals, runnerChoice } from '../../scripts/lib/cluster.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -20,5 +20,16 @@ describe('docker-compose', () => {
       expect(text).toContain(`command: [redis-server, /conf/node-${i + 1}.conf]`);
       expect(text).toContain(`${n.ip}:${n.port}`);
     }
+  });
+});
+
+describe('script arguments', () => {
+  it('the layout and action are found among --docker and --image NAME, wherever they stand', () => {
+    expect(positionals(['start'])).toEqual(['start']);
+    expect(positionals(['start', 'same-port', '--docker'])).toEqual(['start', 'same-port']);
+    expect(positionals(['--image', 'redis:7', 'start', 'hostname'])).toEqual(['start', 'hostname']);
+    expect(runnerChoice(['start'], {})).toEqual({ docker: false, image: undefined });
+    expect(runnerChoice(['--image', 'redis:7'], {})).toEqual({ docker: true, image: 'redis:7' });
+    expect(runnerChoice([], { CLUSTER_DOCKER: '1' })).toEqual({ docker: true, image: undefined });
   });
 });
