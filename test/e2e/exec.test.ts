@@ -4,9 +4,9 @@
  * exit code; a ready file tells a waiting job where everything is.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../scripts/lib/cluster.js';
 import type { ReadyState } from '../../src/cli/ready.js';
@@ -29,11 +29,11 @@ interface Run {
  */
 function execTunnel(
   args: string[],
-  opts: { input?: string; whenReady?: (pid: number) => void } = {},
+  opts: { input?: string; whenReady?: (pid: number) => void; env?: Record<string, string> } = {},
 ): Promise<Run> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -128,6 +128,40 @@ describe('exec mode', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('redis://127.0.0.1:6395 127.0.0.1:6395\nOK\n1\n2\n3\n');
+  });
+});
+
+describe('config file and environment, on a real tunnel', () => {
+  it('flags > environment > file > defaults: the smart port each layer sets is the one served', async () => {
+    const config = join(dir, 'tunnel.yaml');
+    // The seed, its CA (relative to the file), the mode and a smart port, all from the file.
+    const ca = relative(dir, description.caCert);
+    writeFileSync(
+      config,
+      `seed: rediss://${description.user}@${description.nodes[0].ip}:${description.nodes[0].port}\ncacert: ${ca}\nmode: smart\nsmart-port: 6401\n`,
+    );
+    const port = (extraEnv: Record<string, string>, flags: string[]): Promise<Run> =>
+      execTunnel(
+        [
+          '--config',
+          config,
+          ...flags,
+          '--',
+          'sh',
+          '-c',
+          'echo "$REDIS_PORT"; redis-cli -p "$REDIS_PORT" PING',
+        ],
+        {
+          env: extraEnv,
+        },
+      );
+    const fileOnly = await port({}, []);
+    expect(fileOnly.code, fileOnly.stderr).toBe(0);
+    expect(fileOnly.stdout).toBe('6401\nPONG\n');
+    expect((await port({ REDIS_CLUSTER_TUNNEL_SMART_PORT: '6402' }, [])).stdout).toBe('6402\nPONG\n');
+    expect((await port({ REDIS_CLUSTER_TUNNEL_SMART_PORT: '6402' }, ['--smart-port', '6403'])).stdout).toBe(
+      '6403\nPONG\n',
+    );
   });
 });
 
