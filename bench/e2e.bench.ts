@@ -15,6 +15,7 @@ import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js
 import { hashSlot } from '../src/topology/hash-slot.js';
 import { cpuSeconds } from './proc.js';
 import { connectRows } from './connect.js';
+import { relayRows } from './relay.js';
 import { smartRows } from './smart.js';
 
 const run = promisify(execFile);
@@ -61,7 +62,7 @@ async function benchmark(args: string[], pipeline: number): Promise<{ set: numbe
   return { set: rps('SET'), get: rps('GET') };
 }
 
-async function startTunnel(args: string[], password: string): Promise<ChildProcess> {
+export async function startTunnel(args: string[], password: string): Promise<ChildProcess> {
   const cli = resolve(import.meta.dirname ?? '.', '../src/cli.js');
   const proc = spawn(process.execPath, [cli, ...args, '--log-level', 'warn'], {
     env: { ...process.env, REDISCLI_AUTH: password },
@@ -205,6 +206,15 @@ async function main(): Promise<void> {
           },
           count: Number(process.env.BENCH_CONNECTIONS ?? 300),
         })),
+      );
+    if (!ONLY || ONLY === 'relay')
+      rows.push(
+        ...(await relayRows(
+          cluster,
+          startTunnel,
+          Number(process.env.BENCH_RELAY_MS ?? 20),
+          Number(process.env.BENCH_RELAY_CONNECTIONS ?? 20),
+        )),
       );
     if (!ONLY || ONLY === 'smart')
       rows.push(

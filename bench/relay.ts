@@ -1,0 +1,110 @@
+/**
+ * What a user far from the cluster sees: the latency relay (a test tool) in front of every node,
+ * delaying each direction by D ms, and a second tunnel dialling the nodes through it (--resolve).
+ * New-connection latency (connect + PING + close) through that tunnel and directly (TLS + AUTH +
+ * PING) through the same relay, in milliseconds and in round trips. BENCH_ONLY=relay for these
+ * rows alone; BENCH_RELAY_MS sets D (default 20).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { RunningCluster } from '../scripts/lib/cluster.js';
+import { type LatencyRelay, startLatencyRelay } from '../scripts/lib/latency-relay.js';
+
+/** Where the far tunnel listens: a loopback address of its own, so its ports clash with nothing. */
+const FAR_BIND = '127.0.0.2';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timed(open: () => net.Socket, hello: string, expect: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const s = open();
+    let got = '';
+    s.setTimeout(20_000, () => s.destroy(new Error('timeout')));
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.endsWith(expect)) {
+        s.destroy();
+        resolve(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    });
+    s.on('error', reject);
+    s.write(hello);
+  });
+}
+
+export async function relayRows(
+  cluster: RunningCluster,
+  startTunnel: (args: string[], password: string) => Promise<ChildProcess>,
+  delayMs: number,
+  count: number,
+): Promise<string[]> {
+  const relays: LatencyRelay[] = [];
+  let tunnel: ChildProcess | null = null;
+  try {
+    for (const [i, n] of cluster.nodes.entries())
+      relays.push(
+        await startLatencyRelay(
+          { host: `127.0.0.${111 + i}`, port: n.port },
+          { host: n.ip, port: n.port },
+          delayMs,
+        ),
+      );
+    const resolveRules = cluster.nodes.flatMap((n, i) => [
+      '--resolve',
+      `${n.ip}:${n.port}:127.0.0.${111 + i}`,
+    ]);
+    const seed = cluster.nodes[0];
+    tunnel = await startTunnel(
+      [
+        `rediss://${cluster.spec.user}@${seed.ip}:${seed.port}`,
+        '--cacert',
+        cluster.certs.caCert,
+        '--bind',
+        FAR_BIND,
+        ...resolveRules,
+      ],
+      cluster.spec.password,
+    );
+    await new Promise((r) => setTimeout(r, 8 * delayMs + 500)); // the warm pool fills over the relay
+    const node = cluster.nodes[2];
+    const ca = readFileSync(cluster.certs.caCert);
+    const { user, password } = cluster.spec;
+    const auth = `*3\r\n$4\r\nAUTH\r\n$${user.length}\r\n${user}\r\n$${password.length}\r\n${password}\r\n`;
+    const far = (): net.Socket => net.connect({ host: FAR_BIND, port: node.port, noDelay: true });
+    const direct = (): net.Socket =>
+      tls.connect({
+        host: '127.0.0.113',
+        port: node.port,
+        ca,
+        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(node.ip, cert),
+      });
+    const viaTunnel: number[] = [];
+    const viaDirect: number[] = [];
+    for (let i = 0; i < count; i++) {
+      viaTunnel.push(await timed(far, 'PING\r\n', '+PONG\r\n'));
+      viaDirect.push(await timed(direct, `${auth}PING\r\n`, '+OK\r\n+PONG\r\n'));
+      await new Promise((r) => setTimeout(r, 4 * delayMs)); // the pool refills over the relay
+    }
+    const rtt = 2 * delayMs;
+    const t = median(viaTunnel);
+    const d = median(viaDirect);
+    return [
+      '',
+      `through the latency relay (${delayMs} ms each way, round trip ${rtt} ms): ${count} new connections, connect + PING + close; median`,
+      `direct TLS + AUTH + PING   ${d.toFixed(1)} ms  (${(d / rtt).toFixed(2)} round trips)`,
+      `through the tunnel         ${t.toFixed(1)} ms  (${(t / rtt).toFixed(2)} round trips; ${(t / d).toFixed(2)}x direct; target <= 1.3 round trips)`,
+    ];
+  } finally {
+    if (tunnel) {
+      tunnel.kill('SIGTERM');
+      await new Promise((r) => tunnel?.once('exit', r));
+    }
+    for (const r of relays) await r.close();
+  }
+}
