@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { describeError } from '../log.js';
 
@@ -32,5 +33,40 @@ export function bindFailure(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return 'address in use';
   if (code === 'EADDRNOTAVAIL') return 'address not available here';
+  return describeError(e);
+}
+
+/** The soft limit on open files (Linux, from /proc/self/limits); null where it cannot be read. */
+export function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? null : Number(soft);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The limit as it was when the tunnel started: out of descriptors, /proc/self/limits cannot even
+ * be opened to read it. A constant, read once.
+ */
+export const OPEN_FILE_LIMIT = openFileLimit();
+
+/**
+ * Words an accept failure. Out of file descriptors, the kernel refuses new connections until some
+ * close (Node keeps running): the line says so, with the limit and how to raise it.
+ */
+export function acceptFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    const limit = OPEN_FILE_LIMIT;
+    return (
+      `out of file descriptors${limit ? ` (the limit is ${limit} open files)` : ''}: new connections are ` +
+      'refused until some close; raise the limit (ulimit -n, or LimitNOFILE= for a service)'
+    );
+  }
   return describeError(e);
 }

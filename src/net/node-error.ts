@@ -1,4 +1,5 @@
 import { CodedError } from '../resp/errors.js';
+import { OPEN_FILE_LIMIT } from './listen.js';
 import type { NodeTarget } from '../topology/types.js';
 
 /**
@@ -6,7 +7,16 @@ import type { NodeTarget } from '../topology/types.js';
  * told apart from `tls` because it has other causes: a stopped or overloaded node, or a plaintext
  * node waiting for a command line that a TLS ClientHello never completes.
  */
-export type NodeErrorKind = 'connect' | 'timeout' | 'silent' | 'tls' | 'auth' | 'protocol' | 'closed';
+export type NodeErrorKind =
+  | 'connect'
+  | 'timeout'
+  | 'silent'
+  | 'tls'
+  | 'auth'
+  | 'protocol'
+  | 'closed'
+  /** This machine, not the node: out of file descriptors. */
+  | 'local';
 
 /** A failure at one node, with a reason fit for one line of output. Carries no secret. */
 export class NodeError extends CodedError<NodeErrorKind> {
@@ -65,6 +75,14 @@ export function describeSocketError(target: NodeTarget, tls: boolean, err: NodeJ
       target.label,
       'tls',
       'connection reset during the TLS handshake (does the node speak TLS?)',
+    );
+  }
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    const limit = OPEN_FILE_LIMIT;
+    return new NodeError(
+      target.label,
+      'local',
+      `this machine is out of file descriptors${limit ? ` (the open-file limit is ${limit})` : ''}: raise it (ulimit -n)`,
     );
   }
   const reasons: Record<string, string> = {

@@ -7,6 +7,7 @@ import { errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { Pairs } from './pairs.js';
+import { NodeError } from './node-error.js';
 
 /** Pause reasons for one socket: it flows again only when none is left. */
 class Valve {
@@ -92,7 +93,8 @@ export class ConnectionPair {
           errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${this.target.label}: ${reason}`),
         );
       }
-      onUnreachable(this.target);
+      // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.
+      if (!(e instanceof NodeError && e.code === 'local')) onUnreachable(this.target);
       return;
     }
     if (this.closed) {

@@ -7,6 +7,7 @@ import type { TunnelStats } from './stats.js';
 import type { UpstreamPool } from './pool.js';
 import type { LocalAuth } from '../protocol/local-auth.js';
 import { Throttle } from './throttle.js';
+import { OPEN_FILE_LIMIT } from './listen.js';
 
 /** What every connection pair of one tunnel shares. */
 export interface PairContext {
@@ -28,6 +29,9 @@ export interface PairContext {
   onUnreachable: (target: NodeTarget) => void;
 }
 
+/** Descriptors the process holds besides client pairs (listeners, the pool, refreshes, stdio). */
+const FILE_HEADROOM = 64;
+
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
 
@@ -36,6 +40,7 @@ export class Pairs {
   private readonly open = new Set<ConnectionPair>();
   private nextId = 1;
   readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
+  private readonly fileWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
 
   constructor(readonly context: PairContext) {}
 
@@ -43,6 +48,12 @@ export class Pairs {
   accept(client: net.Socket, target: NodeTarget, self: { host: string; port: number }): void {
     const pair = new ConnectionPair(client, this.nextId++, target, self, this);
     this.context.stats.accepted.pinned++;
+    // Each pair holds two descriptors; past the limit the kernel refuses clients without a word.
+    const limit = OPEN_FILE_LIMIT;
+    if (limit !== null && 2 * this.open.size + FILE_HEADROOM >= limit && this.fileWarnings.allow('files'))
+      this.context.log.warn(
+        `${this.open.size} client connections open, near the open-file limit (${limit}): new clients will be refused; raise it (ulimit -n)`,
+      );
     this.open.add(pair);
     void pair.start();
   }

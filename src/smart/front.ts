@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 import type { Logger } from '../log.js';
-import { closeServer, listenOn } from '../net/listen.js';
+import { acceptFailure, closeServer, listenOn } from '../net/listen.js';
+import { Throttle } from '../net/throttle.js';
 import { type SmartContext, SmartClient } from './client.js';
 
 /** Smart mode's front: one listener for the whole cluster, a SmartClient per connection. */
@@ -8,6 +9,8 @@ export class SmartFront {
   private server: net.Server | null = null;
   private readonly clients = new Set<SmartClient>();
   private nextId = 1;
+  /** An accept failure (out of file descriptors) is logged once per 5 s, not per refused client. */
+  private readonly acceptWarnings = new Throttle(5000);
 
   constructor(
     private readonly ctx: SmartContext,
@@ -20,7 +23,9 @@ export class SmartFront {
       bind,
       port,
       (socket) => (accepting() ? this.accept(socket) : socket.destroy()),
-      (e) => this.log.error(`smart port ${port}: ${e.message}`),
+      (e) => {
+        if (this.acceptWarnings.allow('accept')) this.log.error(`smart port ${port}: ${acceptFailure(e)}`);
+      },
     );
   }
 

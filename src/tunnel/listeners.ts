@@ -1,9 +1,13 @@
 import type * as net from 'node:net';
-import { describeError, type Logger } from '../log.js';
-import { bindFailure, closeServer, listenOn } from '../net/listen.js';
+import type { Logger } from '../log.js';
+import { acceptFailure, bindFailure, closeServer, listenOn } from '../net/listen.js';
+import { Throttle } from '../net/throttle.js';
 import { hostOf } from '../topology/endpoint.js';
 import type { NodeChange, NodeEntry, NodeTable } from '../topology/node-table.js';
 import { StartupError } from './errors.js';
+
+/** How often an accept failure (out of file descriptors) is logged. */
+const ACCEPT_WARNING_INTERVAL_MS = 5000;
 
 /** How many times a node whose local port is taken moves on to the next free one. */
 const PORT_ATTEMPTS = 50;
@@ -18,6 +22,7 @@ export type Accept = (socket: net.Socket, entry: NodeEntry, self: { host: string
  */
 export class Listeners {
   private readonly servers = new Map<NodeEntry, net.Server>();
+  private readonly acceptWarnings = new Throttle(ACCEPT_WARNING_INTERVAL_MS);
   /** Settles once a node's listener is bound (or failed to bind). */
   private readonly binding = new Map<NodeEntry, Promise<void>>();
   private readonly startupErrors: StartupError[] = [];
@@ -76,7 +81,11 @@ export class Listeners {
           this.bind,
           entry.local.port,
           (socket) => this.accept(socket, entry, selfOf(entry)),
-          (e) => this.log.error(`listener ${entry.local.port}: ${describeError(e)}`),
+          (e) => {
+            // A storm beyond the file limit repeats this for every refused client: once per interval.
+            if (this.acceptWarnings.allow('accept'))
+              this.log.error(`listener ${entry.local.port}: ${acceptFailure(e)}`);
+          },
         );
         if (this.table.get(entry.node.id) !== entry) return void closeServer(server); // retired meanwhile
         this.servers.set(entry, server);

@@ -13,6 +13,7 @@ import { CommandTable } from '../smart/command-table.js';
 import { Planner } from '../smart/plan.js';
 import { TunnelStats } from '../net/stats.js';
 import { UpstreamPool } from '../net/pool.js';
+import { openFileLimit } from '../net/listen.js';
 import { warmPoolFollows } from './warm-pool.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { bindFailure } from '../net/listen.js';
@@ -27,6 +28,9 @@ import { seedTarget, targetFor, transportFrom } from './transport.js';
 
 /** Longest wait for a plaintext answer when the seed stays silent during the TLS handshake. */
 const PLAINTEXT_PROBE_MS = 2000;
+
+/** Below this many open files, the tunnel says at startup how few clients that allows. */
+const LOW_FILE_LIMIT = 4096;
 
 /**
  * Pinned mode, assembled: the node table; the topology watcher that fills it; one listener per
@@ -86,6 +90,13 @@ export class Tunnel {
     const connector = (this.connector = new Connector(transportFrom(o)));
     await this.credentials.start();
     for (const w of riskWarnings(o)) this.log.warn(w);
+    const files = openFileLimit();
+    // Each pinned client holds two descriptors (its socket and its node's), a smart client one.
+    if (files !== null && files < LOW_FILE_LIMIT)
+      this.log.warn(
+        `the open-file limit is ${files}: about ${Math.floor(files / 2)} pinned clients at most; raise it (ulimit -n) for more`,
+      );
+    else if (files !== null) this.log.debug(`open-file limit ${files}`);
     // Smart mode shares pipelined upstreams; only pinned clients open one each.
     const pool = (this.pool = new UpstreamPool(
       connector,

@@ -24,8 +24,11 @@ export async function startTunnel(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
+  /** A command the tunnel runs under, e.g. ['prlimit', '--nofile=256:256']. */
+  under: string[] = [],
 ): Promise<RunningTunnel> {
-  const proc = spawn(process.execPath, [CLI, ...args], {
+  const [command, ...before] = [...under, process.execPath];
+  const proc = spawn(command, [...before, CLI, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
