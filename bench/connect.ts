@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { encodeCommand } from '../src/resp/encode.js';
+import { median, timedConversation } from './measure.js';
+
+const PING = Buffer.from('PING\r\n');
 
 export interface ConnectTargets {
   tunnelPort: number;
@@ -13,33 +17,9 @@ export interface ConnectTargets {
   count: number;
 }
 
-/** One connection: connect, (TLS and AUTH), PING, wait for +PONG, close; milliseconds. */
-function once(open: () => net.Socket, hello: string, expect: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const s = open();
-    let got = '';
-    s.setTimeout(10_000, () => s.destroy(new Error('timeout')));
-    s.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-      if (got.endsWith(expect)) {
-        s.destroy();
-        resolve(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-    });
-    s.on('error', reject);
-    s.write(hello);
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 export async function connectRows(t: ConnectTargets): Promise<string[]> {
   const ca = readFileSync(t.direct.caFile);
-  const auth = `*3\r\n$4\r\nAUTH\r\n$${t.direct.user.length}\r\n${t.direct.user}\r\n$${t.direct.password.length}\r\n${t.direct.password}\r\n`;
+  const authAndPing = Buffer.concat([encodeCommand(['AUTH', t.direct.user, t.direct.password]), PING]);
   const viaTunnel = (): net.Socket => net.connect({ host: '127.0.0.1', port: t.tunnelPort, noDelay: true });
   const direct = (): net.Socket =>
     tls.connect({ host: t.direct.host, port: t.direct.port, ca, servername: t.direct.host });
@@ -47,8 +27,8 @@ export async function connectRows(t: ConnectTargets): Promise<string[]> {
   const directMs: number[] = [];
   // Interleaved, so both see the same machine.
   for (let i = 0; i < t.count; i++) {
-    tunnelMs.push(await once(viaTunnel, 'PING\r\n', '+PONG\r\n'));
-    directMs.push(await once(direct, `${auth}PING\r\n`, '+OK\r\n+PONG\r\n'));
+    tunnelMs.push(await timedConversation(viaTunnel, 'PING\r\n', '+PONG\r\n'));
+    directMs.push(await timedConversation(direct, authAndPing, '+OK\r\n+PONG\r\n'));
   }
   const tm = median(tunnelMs);
   const dm = median(directMs);

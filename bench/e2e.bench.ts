@@ -17,6 +17,7 @@ import { cpuSeconds } from './proc.js';
 import { connectRows } from './connect.js';
 import { relayRows } from './relay.js';
 import { smartRows } from './smart.js';
+import { median } from './measure.js';
 
 const run = promisify(execFile);
 /** Where the tunnel's smart port listens during the benchmark. */
@@ -29,11 +30,6 @@ const REQUESTS: Record<number, number> = {
   1: Number(process.env.BENCH_N1 ?? 100_000),
   16: Number(process.env.BENCH_N16 ?? 1_000_000),
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 

@@ -8,17 +8,13 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LAYOUTS, startCluster } from '../scripts/lib/cluster.js';
+import { median } from './measure.js';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GB = Number(process.env.BENCH_FILL_GB ?? 0.25);
 const VALUE = Number(process.env.BENCH_VALUE_SIZE ?? 256);
 const CLI = resolve('dist/src/cli.js');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function main(): Promise<void> {
   const cluster = await startCluster(LAYOUTS.default, (m) => process.stderr.write(`[cluster] ${m}\n`));

@@ -11,13 +11,9 @@ import { rewriteElement } from '../src/rewrite/index.js';
 import { newOutcome } from '../src/rewrite/outcome.js';
 import { AddressMap } from '../src/topology/address-map.js';
 import { localAddress } from '../src/topology/endpoint.js';
+import { median } from './measure.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function timeMs(fn: () => void): number {
   const t0 = process.hrtime.bigint();

@@ -11,32 +11,11 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { RunningCluster } from '../scripts/lib/cluster.js';
 import { type LatencyRelay, startLatencyRelay } from '../scripts/lib/latency-relay.js';
+import { encodeCommand } from '../src/resp/encode.js';
+import { median, timedConversation } from './measure.js';
 
 /** Where the far tunnel listens: a loopback address of its own, so its ports clash with nothing. */
 const FAR_BIND = '127.0.0.2';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timed(open: () => net.Socket, hello: string, expect: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const s = open();
-    let got = '';
-    s.setTimeout(20_000, () => s.destroy(new Error('timeout')));
-    s.on('data', (d: Buffer) => {
-      got += d.toString('latin1');
-      if (got.endsWith(expect)) {
-        s.destroy();
-        resolve(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-    });
-    s.on('error', reject);
-    s.write(hello);
-  });
-}
 
 export async function relayRows(
   cluster: RunningCluster,
@@ -75,7 +54,7 @@ export async function relayRows(
     const node = cluster.nodes[2];
     const ca = readFileSync(cluster.certs.caCert);
     const { user, password } = cluster.spec;
-    const auth = `*3\r\n$4\r\nAUTH\r\n$${user.length}\r\n${user}\r\n$${password.length}\r\n${password}\r\n`;
+    const authAndPing = Buffer.concat([encodeCommand(['AUTH', user, password]), Buffer.from('PING\r\n')]);
     const far = (): net.Socket => net.connect({ host: FAR_BIND, port: node.port, noDelay: true });
     const direct = (): net.Socket =>
       tls.connect({
@@ -87,8 +66,8 @@ export async function relayRows(
     const viaTunnel: number[] = [];
     const viaDirect: number[] = [];
     for (let i = 0; i < count; i++) {
-      viaTunnel.push(await timed(far, 'PING\r\n', '+PONG\r\n'));
-      viaDirect.push(await timed(direct, `${auth}PING\r\n`, '+OK\r\n+PONG\r\n'));
+      viaTunnel.push(await timedConversation(far, 'PING\r\n', '+PONG\r\n'));
+      viaDirect.push(await timedConversation(direct, authAndPing, '+OK\r\n+PONG\r\n'));
       await new Promise((r) => setTimeout(r, 4 * delayMs)); // the pool refills over the relay
     }
     const rtt = 2 * delayMs;

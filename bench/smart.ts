@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
 import { cpuSeconds, rssMiB } from './proc.js';
+import { median } from './measure.js';
 
 const run = promisify(execFile);
 
@@ -19,11 +20,6 @@ export interface SmartBenchTargets {
   runs: number;
   clients: number;
   requests: Record<number, number>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function rps(

@@ -12,6 +12,17 @@ import type { Lane, Lanes } from './lanes.js';
  */
 export const RETRY = { attempts: 10, firstDelayMs: 50, maxDelayMs: 1000 } as const;
 
+/** One try of one request: where it went and how far it has got, for a redirect or a retry. */
+interface Attempt {
+  entry: NodeEntry;
+  request: Buffer;
+  done: (reply: Buffer) => void;
+  lane: Lane;
+  slot: number | undefined;
+  attempt: number;
+  redirects: number;
+}
+
 /** At most this many MOVED/ASK hops for one request (a slot moving twice while we follow it). */
 const MAX_REDIRECTS = 5;
 
@@ -69,62 +80,41 @@ export class Dispatcher {
     redirects = 0,
   ): void {
     this.lanes.send(entry, lane, request, (frame, failure) => {
-      // The hot path: a reply that is not an error goes straight back.
+      // The hot path: a reply that is not an error goes straight back (nothing is allocated).
       if (frame && frame[0] !== T_ERROR) return done(frame);
-      this.unusual(frame, failure, entry, request, done, lane, slot, attempt, redirects);
+      this.unusual(frame, failure, { entry, request, done, lane, slot, attempt, redirects });
     });
   }
 
   /** An error reply, or no reply at all: follow a redirect, wait and retry, or pass it on. */
-  private unusual(
-    frame: Buffer | null,
-    failure: string | undefined,
-    entry: NodeEntry,
-    request: Buffer,
-    done: (reply: Buffer) => void,
-    lane: Lane,
-    slot: number | undefined,
-    attempt: number,
-    redirects: number,
-  ): void {
-    const retry = (why: string): void =>
-      this.retry(why, entry, request, done, lane, slot, attempt, redirects);
-    if (!frame) return retry(failure ?? 'no reply');
+  private unusual(frame: Buffer | null, failure: string | undefined, a: Attempt): void {
+    if (!frame) return this.retry(failure ?? 'no reply', a);
     const word = errorWord(frame);
     if (word === 'MOVED' || word === 'ASK') {
       const r = parseRedirect(frame.toString('latin1', 1, frame.length - 2));
       const target = r && this.ctx.table.find({ host: r.host, port: r.port, slot: r.slot });
-      if (!r || redirects >= MAX_REDIRECTS) return done(frame);
+      if (!r || a.redirects >= MAX_REDIRECTS) return a.done(frame);
       if (word === 'MOVED') void this.ctx.refresh('MOVED');
-      if (!target) return retry(`${word} to ${r.host}:${r.port}, a node not known yet`);
+      if (!target) return this.retry(`${word} to ${r.host}:${r.port}, a node not known yet`, a);
       // ASKING and the request go out back to back on one connection.
-      if (word === 'ASK') this.lanes.send(target, lane, ASKING, () => {});
-      return this.sendTo(target, request, done, lane, r.slot, attempt, redirects + 1);
+      if (word === 'ASK') this.lanes.send(target, a.lane, ASKING, () => {});
+      return this.sendTo(target, a.request, a.done, a.lane, r.slot, a.attempt, a.redirects + 1);
     }
     if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
-      return retry(frame.toString('latin1', 1, frame.length - 2));
-    done(frame);
+      return this.retry(frame.toString('latin1', 1, frame.length - 2), a);
+    a.done(frame);
   }
 
   /** After a moment, again: the slot's owner may have changed meanwhile. */
-  private retry(
-    why: string,
-    entry: NodeEntry,
-    request: Buffer,
-    done: (reply: Buffer) => void,
-    lane: Lane,
-    slot: number | undefined,
-    attempt: number,
-    redirects: number,
-  ): void {
-    if (attempt >= RETRY.attempts) return done(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`));
+  private retry(why: string, a: Attempt): void {
+    if (a.attempt >= RETRY.attempts) return a.done(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`));
     void this.ctx.refresh(why);
     setTimeout(() => {
       // A keyless request to a node that is no longer a master goes to the new home.
-      if (slot !== undefined || entry.node.role !== 'master')
-        this.send(slot, request, done, lane, attempt + 1);
-      else this.sendTo(entry, request, done, lane, slot, attempt + 1, redirects);
-    }, delayFor(attempt));
+      if (a.slot !== undefined || a.entry.node.role !== 'master')
+        this.send(a.slot, a.request, a.done, a.lane, a.attempt + 1);
+      else this.sendTo(a.entry, a.request, a.done, a.lane, a.slot, a.attempt + 1, a.redirects);
+    }, delayFor(a.attempt));
   }
 
   /** The node keyless commands go to: the first master, so one connection's state stays together. */
