@@ -81,6 +81,7 @@ async function startHaproxy(
   ip: string,
   port: number,
   ca: string,
+  threads: number,
 ): Promise<ChildProcess | null> {
   try {
     await run('haproxy', ['-v']);
@@ -94,6 +95,7 @@ async function startHaproxy(
     [
       'global',
       '  maxconn 4096',
+      `  nbthread ${threads}`,
       'defaults',
       '  mode tcp',
       '  timeout connect 5s',
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
     const auth = ['--user', cluster.spec.user, '-a', cluster.spec.password];
     const direct = ['--tls', '--cacert', cluster.certs.caCert, '-h', ip, '-p', String(port), ...auth];
     const viaTunnel = ['-h', '127.0.0.1', '-p', String(port)];
-    haproxy = await startHaproxy(17999, ip, port, cluster.certs.caCert);
+    haproxy = await startHaproxy(17999, ip, port, cluster.certs.caCert, 1);
     const viaHaproxy = ['-h', '127.0.0.1', '-p', '17999', ...auth];
     process.stdout.write(
       `redis-benchmark -c ${CLIENTS} -t set,get against master ${ip}:${port}; ${RUNS} interleaved runs per cell, median requests/s\n` +
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
     ];
     const cpu = new Map<string, number[]>();
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
-    for (const pipeline of ONLY ? [] : [1, 16]) {
+    for (const pipeline of ONLY && ONLY !== 'pinned' ? [] : [1, 16]) {
       const results = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
       for (let i = 0; i < RUNS; i++) {
         for (const [name, args, pid] of paths) {

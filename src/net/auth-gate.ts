@@ -26,9 +26,13 @@ export class AuthGate {
     this.frames = new FrameSplitter(this.parser, () => this.parser.inRequest);
   }
 
-  /** Throws ProtocolError for bytes that are not requests (the pair closes). */
-  push(chunk: Buffer): void {
-    if (this.open) return this.pass(chunk);
+  /**
+   * Throws ProtocolError for bytes that are not requests (the pair closes). The chunk may be lent
+   * (see SocketReads): before the gate opens it is copied, since a partial request is kept.
+   */
+  push(lent: Buffer): void {
+    if (this.open) return this.pass(lent);
+    const chunk = Buffer.from(lent);
     let done = 0;
     this.frames.push(chunk, (frame, end) => {
       done = end;

@@ -5,6 +5,7 @@ import { FrameCollector } from '../resp/frame-collector.js';
 import { isErrorType } from '../resp/types.js';
 import type { NodeTarget } from '../topology/types.js';
 import { NodeError, type StallPhase, describeSocketError, describeStall } from './node-error.js';
+import { type OnRead, type SocketReads } from './socket-reads.js';
 import { TlsSessionCache } from './tls-sessions.js';
 
 /** How every node connection is made. Built once from the options (certificate files read there). */
@@ -19,10 +20,23 @@ export interface Transport {
   tlsSessionLimit: number;
 }
 
-/** An open, authenticated connection. `pending` holds bytes that arrived after the handshake. */
+/**
+ * An open, authenticated connection. `pending` holds bytes that arrived after the handshake;
+ * `reads` is the SocketReads it reads into, when opened with one.
+ */
 export interface OpenNode {
   socket: net.Socket;
   pending: Buffer | null;
+  reads: SocketReads | null;
+}
+
+/**
+ * Bytes the node sent on the TCP connection under TLS (0 when it cannot be read): they tell a
+ * silent node from one that answered something other than a TLS handshake.
+ */
+function rawBytesRead(socket: net.Socket): number {
+  const tcp = (socket as unknown as { _handle?: { _parent?: { bytesRead?: number } } })._handle?._parent;
+  return tcp?.bytesRead ?? socket.bytesRead;
 }
 
 /** One tunnel's way to open node connections: its TLS context and resumable sessions. */
@@ -43,15 +57,17 @@ export class Connector {
   /**
    * Connects, completes TLS, sends `auth` (when given) and checks its answer, and resolves with the
    * socket paused and no listeners of ours left on it. Every failure is a NodeError naming the node
-   * and the reason.
+   * and the reason. With `reads`, the socket reads into it (see SocketReads) and the caller sets
+   * its handler; without, it emits 'data' as usual.
    */
-  open(target: NodeTarget, auth: Buffer | null): Promise<OpenNode> {
+  open(target: NodeTarget, auth: Buffer | null, reads?: SocketReads): Promise<OpenNode> {
     const { connectTimeoutMs: ms, tls: useTls } = this.transport;
     return new Promise<OpenNode>((resolve, reject) => {
-      const raw = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-      raw.setKeepAlive(true, 30_000);
-      /** The raw socket until it connects, then (for TLS) the TLS socket over it. */
-      let socket: net.Socket = raw;
+      // TLS goes straight onto the TCP handle (tls.connect dials): Node's fast path, and the only
+      // one that takes `onread`.
+      const socket = useTls
+        ? this.secure(target, reads)
+        : net.connect({ host: target.host, port: target.port, allowHalfOpen: true, onread: reads?.onread });
       let settled = false;
       let phase: StallPhase = 'connect';
       const fail = (e: NodeError): void => {
@@ -59,11 +75,9 @@ export class Connector {
         settled = true;
         cleanup();
         socket.destroy();
-        raw.destroy();
         reject(e);
       };
-      // The raw socket counts what the node sent before the TLS layer makes sense of it.
-      const timer = setTimeout(() => fail(describeStall(target, phase, raw.bytesRead, ms)), ms);
+      const timer = setTimeout(() => fail(describeStall(target, phase, rawBytesRead(socket), ms)), ms);
       const onError = (err: NodeJS.ErrnoException): void => fail(describeSocketError(target, useTls, err));
       const onClose = (): void =>
         fail(
@@ -91,54 +105,54 @@ export class Connector {
         }
         done(got.rest);
       };
-      const watch = (s: net.Socket, on: boolean): void => {
-        const method = on ? 'on' : 'off';
-        s[method]('error', onError);
-        s[method]('close', onClose);
-      };
+      // The collector keeps partial frames: lent chunks are copied (one reply, once).
+      const onLent = (chunk: Buffer): void => onData(Buffer.from(chunk));
       const cleanup = (): void => {
         clearTimeout(timer);
-        watch(socket, false);
-        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        if (reads) reads.handler = () => undefined;
+        else socket.off('data', onData);
       };
       const done = (pending: Buffer | null): void => {
         if (settled) return;
         settled = true;
         socket.pause();
         cleanup();
-        resolve({ socket, pending });
+        resolve({ socket, pending, reads: reads ?? null });
       };
       const authenticate = (): void => {
         if (!auth) return done(null);
         phase = 'auth';
-        socket.on('data', onData);
+        if (reads) reads.handler = onLent;
+        else socket.on('data', onData);
         // The credential goes on the wire, never anywhere else.
         socket.write(auth);
       };
-      watch(raw, true);
-      raw.once('connect', () => {
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      socket.once('connect', () => {
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
         if (!useTls) return authenticate();
-        // TLS starts once TCP is up: over a connected socket Node's TLS layer works on its handle
-        // directly; over one still connecting it goes through a slower stream wrapper.
         phase = 'handshake';
-        watch(raw, false);
-        socket = this.secure(raw, target);
-        watch(socket, true);
         socket.once('secureConnect', authenticate);
       });
     });
   }
 
-  /** TLS over a socket already dialled, with the TLS name rule and session resumption. */
-  private secure(raw: net.Socket, target: NodeTarget): tls.TLSSocket {
+  /** TLS to the node, with the TLS name rule and session resumption. */
+  private secure(target: NodeTarget, reads: SocketReads | undefined): tls.TLSSocket {
     const name = target.tlsName;
     const insecure = this.transport.insecure;
     // SNI carries names only; for an IP the certificate is still checked against the IP.
     const servername = net.isIP(name) ? undefined : name;
     const key = TlsSessionCache.key(target.host, target.port, servername);
     // allowHalfOpen is honoured by tls.connect but missing from its type.
-    const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
-      socket: raw,
+    const options: tls.ConnectionOptions & { allowHalfOpen: boolean; onread?: OnRead } = {
+      host: target.host,
+      port: target.port,
+      onread: reads?.onread,
       allowHalfOpen: true,
       secureContext: this.secureContext,
       servername,

@@ -7,7 +7,9 @@ import { errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { Pairs } from './pairs.js';
+import type { OpenNode } from './connector.js';
 import { NodeError } from './node-error.js';
+import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
 
 /** Pause reasons for one socket: it flows again only when none is left. */
 class Valve {
@@ -38,6 +40,8 @@ const REAUTH_ATTEMPTS = 1200;
 export class ConnectionPair {
   readonly id: number;
   private readonly client: net.Socket;
+  /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
+  private readonly clientReads: SocketReads | null;
   private readonly target: NodeTarget;
   private readonly self: { host: string; port: number };
   private readonly owner: Pairs;
@@ -57,7 +61,11 @@ export class ConnectionPair {
     owner: Pairs,
   ) {
     this.id = id;
-    this.client = client;
+    const reads = new SocketReads();
+    const adopted = adoptWithReads(client, reads);
+    this.client = adopted ?? client;
+    this.clientReads = adopted ? reads : null;
+    client = this.client;
     this.target = target;
     this.self = self;
     this.owner = owner;
@@ -72,7 +80,7 @@ export class ConnectionPair {
     const { connector, auth, onUnreachable, pool } = this.owner.context;
     let open;
     try {
-      open = pool.take(this.target) ?? (await connector.open(this.target, auth()));
+      open = pool.take(this.target) ?? (await connector.open(this.target, auth(), new SocketReads()));
     } catch (e) {
       const reason = describeError(e, { withNode: false });
       this.owner.context.stats.error('unreachable');
@@ -101,23 +109,28 @@ export class ConnectionPair {
       open.socket.destroy();
       return;
     }
-    this.wire(open.socket, open.pending);
+    this.wire(open);
   }
 
-  private wire(upstream: net.Socket, pending: Buffer | null): void {
+  private wire(open: OpenNode): void {
+    const { socket: upstream, pending, reads: upstreamReads } = open;
     this.upstream = upstream;
-    const client = this.client;
+    const { client, clientReads } = this;
+    // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
+    // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
+    // on the spot (it encrypts during the write).
+    const requestLender = this.owner.context.connector.transport.tls ? null : clientReads;
     const clientValve = new Valve(client);
     const upstreamValve = new Valve(upstream);
     const stats = this.owner.context.stats;
     const sink: SessionSink = {
       toServer: (buf) => {
-        if (!upstream.write(buf)) clientValve.close('upstream is slow');
+        if (!writeLent(upstream, buf, requestLender)) clientValve.close('upstream is slow');
       },
       toClient: (buf) => {
         this.bytesOut += buf.length;
         stats.bytesToClients += buf.length;
-        if (!client.write(buf)) upstreamValve.close('client is slow');
+        if (!writeLent(client, buf, upstreamReads)) upstreamValve.close('client is slow');
       },
       resume: () => upstreamValve.open('learning nodes'),
       fail: (e) => this.fail('reply', e),
@@ -143,7 +156,7 @@ export class ConnectionPair {
         (bytes) => session.fromClient(bytes),
         maxFrameBytes,
       );
-    client.on('data', (chunk: Buffer) => {
+    const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
       stats.bytesToCluster += chunk.length;
       try {
@@ -152,7 +165,9 @@ export class ConnectionPair {
       } catch (e) {
         this.fail('request', e);
       }
-    });
+    };
+    if (clientReads) clientReads.handler = fromClient;
+    else client.on('data', fromClient);
     const fromServer = (chunk: Buffer): void => {
       try {
         if (!session.fromServer(chunk)) upstreamValve.close('learning nodes');
@@ -160,7 +175,8 @@ export class ConnectionPair {
         this.fail('reply', e);
       }
     };
-    upstream.on('data', fromServer);
+    if (upstreamReads) upstreamReads.handler = fromServer;
+    else upstream.on('data', fromServer);
     // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { describeError } from '../log.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { Connector, OpenNode } from './connector.js';
+import { SocketReads } from './socket-reads.js';
 
 /** After a failed open, a node's pool waits this long before trying again (a node that is down). */
 const RETRY_AFTER_MS = 1000;
@@ -91,7 +92,7 @@ export class UpstreamPool {
     const generation = this.generation;
     let open: OpenNode;
     try {
-      open = await this.connector.open(pool.target, this.auth());
+      open = await this.connector.open(pool.target, this.auth(), new SocketReads());
     } catch (e) {
       pool.failedAt = Date.now();
       this.log.debug(
@@ -101,6 +102,7 @@ export class UpstreamPool {
     } finally {
       pool.opening--;
     }
+    const reads = open.reads as SocketReads;
     const stale = generation !== this.generation || this.nodes.get(keyOf(pool.target)) !== pool;
     // Bytes after the AUTH reply (there should be none) would belong to no client: not pooled.
     if (this.closed || stale || open.pending) return void open.socket.destroy();
@@ -123,14 +125,17 @@ export class UpstreamPool {
         open.socket.off('close', drop);
         open.socket.off('error', drop);
         open.socket.off('end', drop);
-        open.socket.off('data', drop);
+        reads.handler = () => undefined;
         open.socket.pause(); // handed over paused, as the connector hands it
       },
     };
     open.socket.on('close', drop);
     open.socket.on('error', drop);
     open.socket.on('end', drop);
-    open.socket.on('data', drop);
+    reads.handler = () => {
+      drop();
+      return false;
+    };
     // Reading while idle is how a close by the node is noticed (nothing else should come).
     open.socket.resume();
     pool.idle.push(idle);

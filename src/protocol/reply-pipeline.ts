@@ -56,7 +56,7 @@ export class ReplyPipeline {
   /** Feeds server bytes. Returns false when the caller should pause input until `sink.resume`. */
   push(chunk: Buffer): boolean {
     if (this.blocked) {
-      this.waiting.push(chunk);
+      this.waiting.push(Buffer.from(chunk)); // lent (see SessionSink): kept, so copied
       return false;
     }
     return this.process(chunk);
@@ -81,7 +81,7 @@ export class ReplyPipeline {
       if (end < 0) {
         if (this.inspect) {
           if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
-          this.held.push(frameStart === 0 ? chunk : chunk.subarray(frameStart));
+          this.held.push(Buffer.from(frameStart === 0 ? chunk : chunk.subarray(frameStart)));
           runStart = len;
         }
         pos = len;
@@ -104,7 +104,9 @@ export class ReplyPipeline {
       if (result !== null && !Buffer.isBuffer(result)) {
         if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
         this.held = [];
-        this.blocked = { type: this.type, frame, action, rest: chunk.subarray(end) };
+        // Kept past this call: copies, not views of the lent chunk.
+        const kept = spanned ? frame : Buffer.from(frame);
+        this.blocked = { type: this.type, frame: kept, action, rest: Buffer.from(chunk.subarray(end)) };
         result.wait.then(
           () => this.resume(),
           () => this.resume(),

@@ -78,7 +78,8 @@ export class RequestPipeline {
       if (end < 0) {
         if (this.mayRewrite()) {
           if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
-          this.held.push(start === 0 ? chunk : chunk.subarray(start));
+          // The chunk is lent (see SessionSink): what is kept is copied.
+          this.held.push(Buffer.from(start === 0 ? chunk : chunk.subarray(start)));
           this.runStart = chunk.length;
         } else {
           this.flushHeld(); // not a candidate after all: what was held goes first, the rest streams

@@ -11,11 +11,18 @@ export type SessionNotice =
   /** The node answered a request the tunnel sent itself (a fresh AUTH); the client never sees it. */
   | { kind: 'internal-reply'; ok: boolean; reply: string };
 
-/** Where a session's output goes: the socket layer implements it. */
+/**
+ * Where a session's output goes: the socket layer implements it.
+ *
+ * The bytes a session is fed are lent: valid only during the call (the socket layer reads every
+ * chunk into one reused buffer). The session copies whatever it keeps past the call, and the
+ * buffers it hands to `toServer` / `toClient` may be views of the lent chunk, so the sink writes or
+ * copies them at once.
+ */
 export interface SessionSink {
-  /** Bytes for the node, in order. */
+  /** Bytes for the node, in order (possibly lent). */
   toServer(buf: Buffer): void;
-  /** Bytes for the client, in order. */
+  /** Bytes for the client, in order (possibly lent). */
   toClient(buf: Buffer): void;
   /** Server input may flow again, after `fromServer` returned false. */
   resume(): void;

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Connector, OpenNode } from '../../src/net/connector.js';
 import { UpstreamPool } from '../../src/net/pool.js';
+import type { SocketReads } from '../../src/net/socket-reads.js';
 import { createLogger } from '../../src/log.js';
 import type { NodeTarget } from '../../src/topology/types.js';
 
@@ -25,12 +26,12 @@ function fakeConnector(fail = false): {
 } {
   const opened: Array<{ auth: string; socket: net.Socket }> = [];
   const connector = {
-    open: async (_t: NodeTarget, auth: Buffer | null): Promise<OpenNode> => {
+    open: async (_t: NodeTarget, auth: Buffer | null, reads?: SocketReads): Promise<OpenNode> => {
       await new Promise((r) => setImmediate(r));
       if (fail) throw new Error('connection refused');
       const socket = new net.Socket();
       opened.push({ auth: auth?.toString() ?? '', socket });
-      return { socket, pending: null };
+      return { socket, pending: null, reads: reads ?? null };
     },
   } as unknown as Connector;
   return { connector, opened };
