@@ -20,8 +20,9 @@ export function createLogger(
   stream: NodeJS.WritableStream = process.stderr,
 ): Logger {
   const text = winston.format.printf((info) => {
-    const { level: lvl, message, timestamp, component, node, conn, ...rest } = info;
-    const where = [component, node, conn].filter((x) => x !== undefined).join(' ');
+    const { level: lvl, message, timestamp, worker, component, node, conn, ...rest } = info;
+    const by = worker === undefined ? undefined : `worker ${String(worker)}`;
+    const where = [by, component, node, conn].filter((x) => x !== undefined).join(' ');
     const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
     return `${String(timestamp)} ${lvl.padEnd(5)} ${where ? `[${where}] ` : ''}${String(message)}${extra}`;
   });

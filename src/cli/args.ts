@@ -149,6 +149,9 @@ function layers(argv: string[], env: NodeJS.ProcessEnv, extra?: Extra): Record<s
   return { ...fromFile, ...fromEnv };
 }
 
+/** More workers than this would only fight over the cores (and over a node's maxclients). */
+const MAX_WORKERS = 64;
+
 /** The tunnel's own arguments: those before `--`. */
 function words(argv: string[]): string[] {
   return argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
@@ -176,6 +179,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
   } else {
     throw new UsageError('no seed: give rediss://host:port or -h HOST -p PORT');
   }
+  if (a.workers !== undefined && !(Number.isInteger(a.workers) && a.workers >= 1 && a.workers <= MAX_WORKERS))
+    throw new UsageError(`--workers ${a.workers}: a whole number from 1 to ${MAX_WORKERS}`);
   let password = a.pass ?? seed.password;
   if (a['auth-command'] !== undefined && password !== undefined) {
     throw new UsageError('--auth-command gives the password: do not give one with -a or in the URL too');
@@ -213,6 +218,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     mode: a.mode,
     smartPort: a['smart-port'],
     pool: a.pool,
+    workers: a.workers,
     localPassword: a['local-password'],
     localUser: a['local-user'],
   });

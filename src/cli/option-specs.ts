@@ -72,6 +72,12 @@ export const OPTION_SPECS = {
     defaultDescription: String(DEFAULTS.pool),
     describe: 'warm authenticated connections kept per node, so a new client skips the handshake (0: none)',
   },
+  workers: {
+    type: 'number',
+    defaultDescription: String(DEFAULTS.workers),
+    describe:
+      'processes serving clients (N > 1: the primary keeps the topology and hands each client to a worker)',
+  },
   'smart-port': {
     type: 'number',
     defaultDescription: String(DEFAULTS.smartPort),

@@ -20,9 +20,76 @@ export class TunnelStats {
   /** The last refresh: when it ended, whether it read a topology, and why not. */
   lastRefresh: { at: number; ok: boolean; error?: string } | null = null;
 
-  error(kind: ErrorKind): void {
-    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
+  /** What the last `delta()` reported, so the next one sends only what is new. */
+  private reported: StatsDelta = emptyDelta();
+
+  error(kind: ErrorKind, n = 1): void {
+    this.errors.set(kind, (this.errors.get(kind) ?? 0) + n);
   }
+
+  /** The counts as plain data (a worker's report to the primary is the change since the last). */
+  totals(): StatsDelta {
+    return {
+      accepted: { ...this.accepted },
+      bytesToCluster: this.bytesToCluster,
+      bytesToClients: this.bytesToClients,
+      pool: { ...this.pool },
+      rewrites: this.rewrites,
+      errors: [...this.errors],
+    };
+  }
+
+  /** What was counted since the last call. */
+  delta(): StatsDelta {
+    const now = this.totals();
+    const was = this.reported;
+    this.reported = now;
+    const before = new Map(was.errors);
+    return {
+      accepted: {
+        pinned: now.accepted.pinned - was.accepted.pinned,
+        smart: now.accepted.smart - was.accepted.smart,
+      },
+      bytesToCluster: now.bytesToCluster - was.bytesToCluster,
+      bytesToClients: now.bytesToClients - was.bytesToClients,
+      pool: { hits: now.pool.hits - was.pool.hits, misses: now.pool.misses - was.pool.misses },
+      rewrites: now.rewrites - was.rewrites,
+      errors: now.errors.map(([k, n]) => [k, n - (before.get(k) ?? 0)]),
+    };
+  }
+
+  /** Adds what a worker counted. */
+  add(d: StatsDelta): void {
+    this.accepted.pinned += d.accepted.pinned;
+    this.accepted.smart += d.accepted.smart;
+    this.bytesToCluster += d.bytesToCluster;
+    this.bytesToClients += d.bytesToClients;
+    this.pool.hits += d.pool.hits;
+    this.pool.misses += d.pool.misses;
+    this.rewrites += d.rewrites;
+    for (const [kind, n] of d.errors) if (n > 0) this.error(kind, n);
+  }
+}
+
+/** Counts as plain data, to cross from a worker process to the primary. */
+export interface StatsDelta {
+  accepted: { pinned: number; smart: number };
+  bytesToCluster: number;
+  bytesToClients: number;
+  pool: { hits: number; misses: number };
+  rewrites: number;
+  errors: Array<[ErrorKind, number]>;
+}
+
+function emptyDelta(): StatsDelta {
+  return {
+    accepted: { pinned: 0, smart: 0 },
+    bytesToCluster: 0,
+    bytesToClients: 0,
+    pool: { hits: 0, misses: 0 },
+    rewrites: 0,
+    errors: [],
+  };
 }
 
 export type ErrorKind =

@@ -33,7 +33,7 @@ export class SmartFront {
     return this.clients.size;
   }
 
-  private accept(socket: net.Socket): void {
+  accept(socket: net.Socket): void {
     const log = this.log.child({ component: 'smart', conn: this.nextId++ });
     this.ctx.stats.accepted.smart++;
     const client = new SmartClient(socket, this.ctx, log, (c) => this.clients.delete(c));

@@ -31,6 +31,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
     })),
     listeners: tunnel.listening,
     clients: { open: tunnel.connections, accepted: s.accepted },
+    ...(tunnel.workerRows ? { workers: tunnel.workerRows } : {}),
     bytes: { toCluster: s.bytesToCluster, toClients: s.bytesToClients },
     pool: { ...s.pool, idle: tunnel.poolIdle },
     rewrites: s.rewrites,

@@ -30,6 +30,18 @@ export type NodeChange =
   | { type: 'port-moved'; entry: NodeEntry; from: number }
   | { type: 'retired'; entry: NodeEntry };
 
+/** A table's entries as plain data: what a worker process's copy is made from (see `mirror`). */
+export interface TableRecords {
+  seedId: string | undefined;
+  entries: Array<{
+    node: ClusterNode;
+    target: NodeTarget;
+    port: number;
+    adhoc: boolean;
+    goneSince: number | undefined;
+  }>;
+}
+
 export interface NodeTableOptions {
   /** Local ports pinned with --map. */
   pins: PortPin[];
@@ -210,6 +222,54 @@ export class NodeTable {
     return moved;
   }
 
+  /** Every entry as plain data, for a copy of this table in another process. */
+  records(): TableRecords {
+    const entries = this.entries().map((e) => ({
+      node: e.node,
+      target: e.target,
+      port: e.local.port,
+      adhoc: e.adhoc,
+      goneSince: e.goneSince,
+    }));
+    return { seedId: this.seedId, entries };
+  }
+
+  /**
+   * Makes this table hold exactly `r` (a worker following the primary's table): entries are added,
+   * changed in place or retired, emitting the changes the original emitted. Local ports are the
+   * original's; this table plans none.
+   */
+  mirror(r: TableRecords): void {
+    this.seedId = r.seedId;
+    const listed = new Set<string>();
+    for (const rec of r.entries) {
+      listed.add(rec.node.id);
+      let entry = this.byId.get(rec.node.id);
+      const isNew = !entry;
+      entry ??= { ...rec, local: localAddress(this.o.localHost, rec.port) };
+      const from = entry.target;
+      const changed =
+        !isNew &&
+        describe(entry.node) + describeTarget(from) !== describe(rec.node) + describeTarget(rec.target);
+      const fromPort = entry.local.port;
+      Object.assign(entry, {
+        node: rec.node,
+        target: rec.target,
+        adhoc: rec.adhoc,
+        goneSince: rec.goneSince,
+      });
+      if (fromPort !== rec.port) entry.local = localAddress(this.o.localHost, rec.port);
+      this.byId.set(rec.node.id, entry);
+      this.index.set(rec.node, entry.local);
+      if (rec.node.role === 'master') this.index.setSlots(rec.node.id, rec.node.slots);
+      if (isNew) this.emit({ type: 'added', entry });
+      else if (fromPort !== rec.port) this.emit({ type: 'port-moved', entry, from: fromPort });
+      if (changed) this.emit({ type: 'updated', entry, from });
+    }
+    for (const id of [...this.byId.keys()]) if (!listed.has(id)) this.retire(id);
+    this.mastersInOrder = null;
+  }
+
   /** The real node behind a local port (for requests that send node addresses to the server). */
   remoteAt(port: number): { host: string; port: number } | undefined {
     const e = this.atLocalPort(port);
@@ -220,6 +280,10 @@ export class NodeTable {
     this.mastersInOrder = null;
     for (const fn of this.subscribers) fn(change);
   }
+}
+
+function describeTarget(t: NodeTarget): string {
+  return `${t.host}|${t.port}|${t.tlsName}|${t.label}`;
 }
 
 /** Everything about a node that a subscriber may act on, as one comparable string. */

@@ -44,17 +44,22 @@ export class Credentials {
     }
     this.timer = setInterval(() => {
       runAuthCommand(command).then(
-        (token) => {
-          // New connections authenticate with the new token; open ones re-authenticate with it
-          // (Azure Entra disconnects a connection whose token expires without a fresh AUTH).
-          this.password = token;
-          const auth = this.authRequest() as Buffer;
-          for (const fn of this.listeners) fn(auth);
-        },
+        (token) => this.set(token),
         (e: unknown) => this.log.warn(`${describeError(e)}; new connections keep using the previous token`),
       );
     }, this.o.refreshMs);
     this.timer.unref();
+  }
+
+  /**
+   * A new credential. New connections authenticate with it; open ones re-authenticate with it
+   * (Azure Entra disconnects a connection whose token expires without a fresh AUTH). A worker
+   * process hears of it from the primary, which runs --auth-command.
+   */
+  set(password: string): void {
+    this.password = password;
+    const auth = this.authRequest() as Buffer;
+    for (const fn of this.listeners) fn(auth);
   }
 
   /** Calls `fn` with the new AUTH request after every refresh. */

@@ -74,6 +74,12 @@ export interface TunnelOptions {
    * @default 2
    */
   pool: number;
+  /**
+   * Processes that serve clients. 1: this process does everything; N > 1: N workers serve the
+   * clients the primary hands them, and the primary keeps the topology and the listeners.
+   * @default 1 (see README, "Workers", for the measurement behind it)
+   */
+  workers: number;
   /** Clients must AUTH with this before anything else (shared machines). Never logged. */
   localPassword?: string;
   /** With localPassword: the user name AUTH must give (any, when unset). */
@@ -114,6 +120,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   mode: 'pinned',
   smartPort: 6379,
   pool: 2,
+  workers: 1,
 });
 
 /** What a caller gives: the seed, and any options it sets (undefined means "the default"). */

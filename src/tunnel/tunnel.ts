@@ -1,30 +1,22 @@
 import { describeError, type Logger } from '../log.js';
 import { NodeCommander } from '../net/commander.js';
 import { Connector } from '../net/connector.js';
+import { bindFailure, closeServer, listenOn, openFileLimit } from '../net/listen.js';
 import { NodeError, silentSeedReason } from '../net/node-error.js';
-import { Pairs } from '../net/pairs.js';
 import { answersPlaintext } from '../net/probe.js';
-import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
-import { DiscoveryError } from '../topology/discovery.js';
-import { SmartFront } from '../smart/front.js';
-import { SharedPool } from '../smart/shared.js';
-import { ScriptCache } from '../smart/scripts.js';
-import { CommandTable } from '../smart/command-table.js';
-import { Planner } from '../smart/plan.js';
 import { TunnelStats } from '../net/stats.js';
-import { UpstreamPool } from '../net/pool.js';
-import { openFileLimit } from '../net/listen.js';
-import { warmPoolFollows } from './warm-pool.js';
-import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
-import { bindFailure } from '../net/listen.js';
+import { DiscoveryError } from '../topology/discovery.js';
 import { NodeTable } from '../topology/node-table.js';
-import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
+import type { NodeRef, NodeTarget } from '../topology/types.js';
+import type * as net from 'node:net';
 import { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { Listeners } from './listeners.js';
-import { type TunnelOptions, announceHostOf, isLoopback, riskWarnings } from './options.js';
+import { type TunnelOptions, announceHostOf, riskWarnings } from './options.js';
+import { Serving } from './serving.js';
 import { type NodeCommands, TopologyWatcher } from './topology-watcher.js';
 import { seedTarget, targetFor, transportFrom } from './transport.js';
+import { type WorkerRow, WorkerSet } from './workers.js';
 
 /** Longest wait for a plaintext answer when the seed stays silent during the TLS handshake. */
 const PLAINTEXT_PROBE_MS = 2000;
@@ -33,28 +25,24 @@ const PLAINTEXT_PROBE_MS = 2000;
 const LOW_FILE_LIMIT = 4096;
 
 /**
- * Pinned mode, assembled: the node table; the topology watcher that fills it; one listener per
- * node, following the table; and the connection pairs behind the listeners. Another front (one
- * port for the whole cluster) would subscribe to the same table instead of `Listeners`.
+ * A tunnel, assembled: the node table and the topology watcher that fills it; pinned mode's
+ * listeners, one per node, following the table; and who serves the clients: this process
+ * (`Serving`), or with --workers N, N worker processes the primary hands each client to.
  */
 export class Tunnel {
   readonly options: TunnelOptions;
   readonly table: NodeTable;
   /** What the tunnel has done: read by the status page and the metrics. */
   readonly stats = new TunnelStats();
-  /** --local-password: what clients must AUTH with; null when anyone local may connect. */
-  private readonly localAuth: LocalAuth | null;
   private readonly log: Logger;
   private readonly credentials: Credentials;
-  /** The narrow interface the reply path uses to find, or ask for, a node. */
-  private readonly addresses: AddressBook;
   private connector: Connector | null = null;
   private watcher: TopologyWatcher | null = null;
   private listeners: Listeners | null = null;
-  private pairs: Pairs | null = null;
-  private pool: UpstreamPool | null = null;
-  private unfollowPool = (): void => {};
-  private smart: SmartFront | null = null;
+  private serving: Serving | null = null;
+  private workers: WorkerSet | null = null;
+  /** The smart port, when the primary listens on it for its workers. */
+  private smartServer: net.Server | null = null;
   private stopping = false;
   /** Every listener is up (start() has finished). */
   ready = false;
@@ -76,12 +64,6 @@ export class Tunnel {
       },
       log,
     );
-    this.localAuth = options.localPassword ? new LocalAuth(options.localPassword, options.localUser) : null;
-    this.addresses = {
-      lookup: this.table.lookup,
-      tls: options.tls,
-      ensure: (missing) => this.serve(missing),
-    };
   }
 
   /** Reads the topology and binds every listener; a StartupError says what failed. */
@@ -97,36 +79,24 @@ export class Tunnel {
         `the open-file limit is ${files}: about ${Math.floor(files / 2)} pinned clients at most; raise it (ulimit -n) for more`,
       );
     else if (files !== null) this.log.debug(`open-file limit ${files}`);
-    // Smart mode shares pipelined upstreams; only pinned clients open one each.
-    const pool = (this.pool = new UpstreamPool(
-      connector,
-      () => this.credentials.authRequest(),
-      o.mode === 'smart' ? 0 : o.pool,
-      this.log,
-      this.stats.pool,
-    ));
-    const pairs = (this.pairs = new Pairs({
-      connector,
-      pool,
-      auth: () => this.credentials.authRequest(),
-      addresses: this.addresses,
-      rewriteRequest: this.rewriteRequest,
-      localAuth: this.localAuth,
-      maxFrameBytes: o.maxFrameBytes,
-      log: this.log,
+    const links = {
+      table: this.table,
+      credentials: this.credentials,
       stats: this.stats,
-      onUnreachable: (target) => void this.watcher?.refresh(`${target.label} unreachable`),
-    }));
-    this.credentials.onRefresh((auth) => {
-      pairs.reauthenticate(auth);
-      pool.refreshCredentials();
-    });
+      serve: (missing: NodeRef[]) => this.serve(missing),
+      refresh: (reason: string) => this.refresh(reason),
+    };
+    if (o.workers > 1) this.workers = new WorkerSet(o, links, this.log);
+    else this.serving = new Serving(o, { ...links, connector }, this.log);
     if (o.mode !== 'smart')
       this.listeners = new Listeners(
         this.table,
         o.bind,
-        (socket, entry, self) =>
-          this.stopping ? socket.destroy() : pairs.accept(socket, entry.target, self),
+        (socket, entry, self) => {
+          if (this.stopping) socket.destroy();
+          else if (this.workers) this.workers.pinned(socket, entry, self);
+          else this.serving?.acceptPinned(socket, entry, self);
+        },
         this.log,
       );
     const seed = seedTarget(o);
@@ -150,64 +120,34 @@ export class Tunnel {
     }
     try {
       await this.listeners?.settle();
+      await this.workers?.start(o.workers);
       if (o.mode !== 'pinned') await this.startSmart(seed);
     } catch (e) {
       await this.stop();
       throw e;
     }
-    this.unfollowPool = warmPoolFollows(this.table, pool);
     this.ready = true;
   }
 
-  /** Smart mode: the server's command table from the seed, then the one port. */
+  /** Smart mode's one port: served here, or accepted here and handed to the workers. */
   private async startSmart(seed: NodeTarget): Promise<void> {
     const o = this.options;
-    let commands: CommandTable;
+    const workers = this.workers;
     try {
-      const conversation = await this.openCommands(seed);
-      try {
-        commands = new CommandTable(await conversation.ask(['COMMAND']));
-      } finally {
-        conversation.close();
-      }
-    } catch (e) {
-      throw new StartupError(
-        'seed',
-        `seed ${describeError(e)}: cannot read the command table for smart mode`,
+      if (!workers) return await this.serving?.startSmart(seed, true);
+      this.smartServer = await listenOn(
+        o.bind,
+        o.smartPort,
+        (socket) => (this.stopping ? socket.destroy() : workers.smart(socket)),
+        (e) => this.log.error(`smart port ${o.smartPort}: ${describeError(e)}`),
       );
-    }
-    this.smart = new SmartFront(
-      {
-        table: this.table,
-        planner: new Planner(commands),
-        connector: this.connector as Connector,
-        auth: () => this.credentials.authRequest(),
-        refresh: (reason) => this.refresh(reason),
-        scripts: new ScriptCache(),
-        shared: new SharedPool(
-          {
-            connector: this.connector as Connector,
-            auth: () => this.credentials.authRequest(),
-            stats: this.stats,
-          },
-          this.log,
-        ),
-        maxFrameBytes: o.maxFrameBytes,
-        log: this.log,
-        stats: this.stats,
-        localAuth: this.localAuth,
-      },
-      this.log,
-    );
-    try {
-      await this.smart.listen(o.bind, o.smartPort, () => !this.stopping);
     } catch (e) {
+      if (e instanceof StartupError) throw e;
       throw new StartupError(
         'listen',
         `cannot listen on ${o.bind}:${o.smartPort} for smart mode: ${bindFailure(e)}`,
       );
     }
-    this.log.debug(`smart mode: ${commands.size} commands in the server's table`);
   }
 
   /** Re-reads the topology now (see TopologyWatcher.refresh). */
@@ -216,22 +156,29 @@ export class Tunnel {
   }
 
   get connectionCount(): number {
-    return (this.pairs?.size ?? 0) + (this.smart?.size ?? 0);
+    const c = this.connections;
+    return c.pinned + c.smart;
+  }
+
+  /** With --workers N: each worker's process and clients (null when this process serves). */
+  get workerRows(): WorkerRow[] | null {
+    return this.workers?.rows() ?? null;
   }
 
   /** Warm upstream connections waiting in the pool now. */
   get poolIdle(): number {
-    return this.pool?.idleCount ?? 0;
+    return this.workers?.poolIdle ?? this.serving?.pool.idleCount ?? 0;
   }
 
   /** Client connections open now, per mode. */
   get connections(): { pinned: number; smart: number } {
-    return { pinned: this.pairs?.size ?? 0, smart: this.smart?.size ?? 0 };
+    return this.workers?.connections ?? this.serving?.connections ?? { pinned: 0, smart: 0 };
   }
 
   /** Local ports listening now: one per served node, and the smart port. */
   get listening(): { nodes: number[]; smart: number | null } {
-    return { nodes: this.listeners?.ports() ?? [], smart: this.smart ? this.options.smartPort : null };
+    const smart = this.serving?.smart || this.smartServer ? this.options.smartPort : null;
+    return { nodes: this.listeners?.ports() ?? [], smart };
   }
 
   /** Stops listening, ends every connection cleanly, and destroys what has not closed after the grace. */
@@ -239,15 +186,11 @@ export class Tunnel {
     this.stopping = true;
     this.ready = false;
     this.credentials.stop();
-    this.unfollowPool();
-    this.pool?.close();
-    const closing = Promise.all([this.listeners?.close(), this.smart?.close()]);
-    await this.pairs?.close(graceMs);
+    const closing = Promise.all([this.listeners?.close(), closeServer(this.smartServer)]);
+    await Promise.all([this.serving?.close(graceMs), this.workers?.stop(graceMs)]);
     await closing;
     await this.watcher?.stop();
   }
-
-  /** The narrow interface the reply path uses to find, or ask for, a node. */
 
   /**
    * A reply names nodes the tunnel does not serve: the watcher adds them, the listeners bind them.
@@ -265,24 +208,6 @@ export class Tunnel {
     const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
     return { ask: (args) => commander.command(args), close: () => commander.close() };
   }
-
-  /** A local listener address (as clients see it) → the real node behind it. */
-  private readonly toRemote = (host: string, port: number): { host: string; port: number } | undefined => {
-    const o = this.options;
-    if (host !== announceHostOf(o) && host !== o.bind && !isLoopback(host)) return undefined;
-    return this.table.remoteAt(port);
-  };
-
-  private readonly rewriteRequest = (request: Buffer): Buffer | null => {
-    if (this.localAuth) {
-      const credentials = rewriteCredentials(requestArgs(request), this.localAuth);
-      if (credentials) return credentials;
-    }
-    return rewriteAddressRequest(request, {
-      toRemote: this.toRemote,
-      migrateAuth: this.credentials.migrateAuth(),
-    });
-  };
 
   /** Why the seed gave no topology, as a StartupError worded for the user. */
   private async seedFailure(e: unknown, seed: NodeTarget): Promise<StartupError> {

@@ -90,53 +90,59 @@ for (const mode of ['ip', '?'] as EndpointMode[]) {
   });
 }
 
-describe('fake nodes: a MOVED to a node no topology lists (served ad hoc, then retired)', () => {
-  const hidden: FakeNodeSpec = {
-    id: '9'.repeat(40),
-    listen: { host: '127.0.0.59', port: 6379 },
-    ip: 'fd00::59',
-    port: 6379,
-    slots: [0, 0],
-  };
-  const fake = new FakeCluster(NODES, 'ip', hidden);
-  let tunnel: RunningTunnel;
+// With --workers 2 the MOVED is held in a worker while the primary binds the listener.
+for (const workers of ['1', '2'])
+  describe(`fake nodes: a MOVED to a node no topology lists (served ad hoc, then retired; --workers ${workers})`, () => {
+    const hidden: FakeNodeSpec = {
+      id: '9'.repeat(40),
+      listen: { host: '127.0.0.59', port: 6379 },
+      ip: 'fd00::59',
+      port: 6379,
+      slots: [0, 0],
+    };
+    const fake = new FakeCluster(NODES, 'ip', hidden);
+    let tunnel: RunningTunnel;
 
-  beforeAll(async () => {
-    await fake.start();
-    tunnel = await startTunnel(
-      [
-        'redis://[fd00::51]:6379',
-        ...RESOLVE,
-        '--resolve',
-        '[fd00::59]:6379:127.0.0.59',
-        '--refresh-interval',
-        '500',
-        '--retire-after',
-        '1500',
-      ],
-      {},
-    );
-  });
+    beforeAll(async () => {
+      await fake.start();
+      tunnel = await startTunnel(
+        [
+          'redis://[fd00::51]:6379',
+          ...RESOLVE,
+          '--resolve',
+          '[fd00::59]:6379:127.0.0.59',
+          '--refresh-interval',
+          '500',
+          '--retire-after',
+          '1500',
+          '--workers',
+          workers,
+        ],
+        {},
+      );
+    });
 
-  afterAll(async () => {
-    expect(await tunnel.stop()).toBe(0);
-    await fake.stop();
-  });
+    afterAll(async () => {
+      expect(await tunnel.stop()).toBe(0);
+      await fake.stop();
+    });
 
-  it('the MOVED is held until a listener for the target is bound, and -c follows it there', async () => {
-    const key = 'hidden:k1';
-    // The three listed nodes hold 6379-6381; the unknown target gets the next free port.
-    expect((await redisCli(['-p', '6379', 'GET', key])).trim()).toBe(`MOVED ${hashSlot(key)} 127.0.0.1:6382`);
-    expect(tunnel.stderr()).toContain(
-      'serving redirect target fd00::59:6379 at 127.0.0.1:6382 until a topology lists it',
-    );
-    expect((await redisCli(['-c', '-p', '6380', 'GET', key])).trim()).toBe(`value of ${key} at fd00::59`);
-  });
+    it('the MOVED is held until a listener for the target is bound, and -c follows it there', async () => {
+      const key = 'hidden:k1';
+      // The three listed nodes hold 6379-6381; the unknown target gets the next free port.
+      expect((await redisCli(['-p', '6379', 'GET', key])).trim()).toBe(
+        `MOVED ${hashSlot(key)} 127.0.0.1:6382`,
+      );
+      expect(tunnel.stderr()).toContain(
+        'serving redirect target fd00::59:6379 at 127.0.0.1:6382 until a topology lists it',
+      );
+      expect((await redisCli(['-c', '-p', '6380', 'GET', key])).trim()).toBe(`value of ${key} at fd00::59`);
+    });
 
-  it('a redirect target no topology ever lists is retired after --retire-after', async () => {
-    await waitFor('the ad hoc listener to close', 10_000, async () =>
-      tunnel.stderr().includes('node fd00::59:6379 left the cluster; closing its listener 6382'),
-    );
-    await expect(redisCli(['-p', '6382', 'PING'])).rejects.toThrow(/Connection refused|Could not connect/);
+    it('a redirect target no topology ever lists is retired after --retire-after', async () => {
+      await waitFor('the ad hoc listener to close', 10_000, async () =>
+        tunnel.stderr().includes('node fd00::59:6379 left the cluster; closing its listener 6382'),
+      );
+      await expect(redisCli(['-p', '6382', 'PING'])).rejects.toThrow(/Connection refused|Could not connect/);
+    });
   });
-});

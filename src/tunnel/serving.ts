@@ -1,0 +1,174 @@
+import type * as net from 'node:net';
+import { describeError, type Logger } from '../log.js';
+import { NodeCommander } from '../net/commander.js';
+import type { Connector } from '../net/connector.js';
+import { Pairs } from '../net/pairs.js';
+import { UpstreamPool } from '../net/pool.js';
+import type { TunnelStats } from '../net/stats.js';
+import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
+import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
+import { CommandTable } from '../smart/command-table.js';
+import { SmartFront } from '../smart/front.js';
+import { Planner } from '../smart/plan.js';
+import { ScriptCache } from '../smart/scripts.js';
+import { SharedPool } from '../smart/shared.js';
+import type { NodeEntry, NodeTable } from '../topology/node-table.js';
+import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
+import type { Credentials } from './credentials.js';
+import { StartupError } from './errors.js';
+import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
+import type { NodeCommands } from './topology-watcher.js';
+import { warmPoolFollows } from './warm-pool.js';
+
+/** What serving clients needs from whoever keeps the topology (this process, or the primary). */
+export interface ServingLinks {
+  table: NodeTable;
+  connector: Connector;
+  credentials: Credentials;
+  stats: TunnelStats;
+  /** A reply names nodes not served yet: resolves once they are (see Tunnel.serve). */
+  serve: (missing: NodeRef[]) => Promise<void>;
+  /** Re-read the topology now; resolves with whether it was read. */
+  refresh: (reason: string) => Promise<boolean>;
+}
+
+/**
+ * The half of a tunnel that serves clients: pinned mode's connection pairs and warm pool, and
+ * smart mode's front. The tunnel builds one in its own process, or each worker process builds
+ * one while the primary keeps the topology (see workers.ts). It reads the node table and never
+ * writes to it.
+ */
+export class Serving {
+  readonly pairs: Pairs;
+  readonly pool: UpstreamPool;
+  smart: SmartFront | null = null;
+  private readonly localAuth: LocalAuth | null;
+  private readonly unfollowPool: () => void;
+  private closing = false;
+
+  constructor(
+    private readonly options: TunnelOptions,
+    private readonly links: ServingLinks,
+    private readonly log: Logger,
+  ) {
+    const o = options;
+    const { connector, credentials, stats, table } = links;
+    this.localAuth = o.localPassword ? new LocalAuth(o.localPassword, o.localUser) : null;
+    const addresses: AddressBook = { lookup: table.lookup, tls: o.tls, ensure: (m) => links.serve(m) };
+    // Smart mode shares pipelined upstreams; only pinned clients open one each.
+    this.pool = new UpstreamPool(
+      connector,
+      () => credentials.authRequest(),
+      o.mode === 'smart' ? 0 : o.pool,
+      log,
+      stats.pool,
+    );
+    this.pairs = new Pairs({
+      connector,
+      pool: this.pool,
+      auth: () => credentials.authRequest(),
+      addresses,
+      rewriteRequest: this.rewriteRequest,
+      localAuth: this.localAuth,
+      maxFrameBytes: o.maxFrameBytes,
+      log,
+      stats,
+      onUnreachable: (target) => void links.refresh(`${target.label} unreachable`),
+    });
+    credentials.onRefresh((auth) => {
+      this.pairs.reauthenticate(auth);
+      this.pool.refreshCredentials();
+    });
+    this.unfollowPool = warmPoolFollows(table, this.pool);
+  }
+
+  /** Smart mode: the server's command table from the seed, then the front (listening if asked). */
+  async startSmart(seed: NodeTarget, listen: boolean): Promise<void> {
+    const { links, options: o } = this;
+    let commands: CommandTable;
+    try {
+      const conversation = await this.openCommands(seed);
+      try {
+        commands = new CommandTable(await conversation.ask(['COMMAND']));
+      } finally {
+        conversation.close();
+      }
+    } catch (e) {
+      throw new StartupError(
+        'seed',
+        `seed ${describeError(e)}: cannot read the command table for smart mode`,
+      );
+    }
+    const auth = (): Buffer | null => links.credentials.authRequest();
+    this.smart = new SmartFront(
+      {
+        table: links.table,
+        planner: new Planner(commands),
+        connector: links.connector,
+        auth,
+        refresh: (reason) => links.refresh(reason),
+        scripts: new ScriptCache(),
+        shared: new SharedPool({ connector: links.connector, auth, stats: links.stats }, this.log),
+        maxFrameBytes: o.maxFrameBytes,
+        log: this.log,
+        stats: links.stats,
+        localAuth: this.localAuth,
+      },
+      this.log,
+    );
+    if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);
+    this.log.debug(`smart mode: ${commands.size} commands in the server's table`);
+  }
+
+  /** A client of a node's listener. */
+  acceptPinned(socket: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
+    if (this.closing) socket.destroy();
+    else this.pairs.accept(socket, entry.target, self);
+  }
+
+  /** A client of the smart port. */
+  acceptSmart(socket: net.Socket): void {
+    if (this.closing || !this.smart) socket.destroy();
+    else this.smart.accept(socket);
+  }
+
+  /** Client connections open now, per mode. */
+  get connections(): { pinned: number; smart: number } {
+    return { pinned: this.pairs.size, smart: this.smart?.size ?? 0 };
+  }
+
+  /** One command conversation with a node, over a connection of its own. */
+  async openCommands(target: NodeTarget): Promise<NodeCommands> {
+    const open = await this.links.connector.open(target, this.links.credentials.authRequest());
+    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
+    return { ask: (args) => commander.command(args), close: () => commander.close() };
+  }
+
+  /** Ends every client connection cleanly; destroys what has not closed after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.unfollowPool();
+    this.pool.close();
+    const smart = this.smart?.close();
+    await this.pairs.close(graceMs);
+    await smart;
+  }
+
+  /** A local listener address (as clients see it) → the real node behind it. */
+  private readonly toRemote = (host: string, port: number): { host: string; port: number } | undefined => {
+    const o = this.options;
+    if (host !== announceHostOf(o) && host !== o.bind && !isLoopback(host)) return undefined;
+    return this.links.table.remoteAt(port);
+  };
+
+  private readonly rewriteRequest = (request: Buffer): Buffer | null => {
+    if (this.localAuth) {
+      const credentials = rewriteCredentials(requestArgs(request), this.localAuth);
+      if (credentials) return credentials;
+    }
+    return rewriteAddressRequest(request, {
+      toRemote: this.toRemote,
+      migrateAuth: this.links.credentials.migrateAuth(),
+    });
+  };
+}

@@ -1,0 +1,4 @@
+/** The entry of a worker process (`--workers N`): see worker.ts. */
+import { runWorker } from './worker.js';
+
+runWorker();
