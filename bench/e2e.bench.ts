@@ -8,18 +8,20 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
-import { cpuSeconds } from './proc.js';
+import { withChildren } from './proc.js';
 import { connectRows } from './connect.js';
 import { relayRows } from './relay.js';
 import { smartRows } from './smart.js';
-import { median } from './measure.js';
+import { type BenchPath, pinnedRows } from './pinned.js';
 
 const run = promisify(execFile);
+/** Where the --workers 2 tunnel listens: a loopback address of its own, so its ports clash with nothing. */
+const WORKERS_BIND = '127.0.0.3';
 /** Where the tunnel's smart port listens during the benchmark. */
 const SMART_PORT = 17998;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -30,33 +32,6 @@ const REQUESTS: Record<number, number> = {
   1: Number(process.env.BENCH_N1 ?? 100_000),
   16: Number(process.env.BENCH_N16 ?? 1_000_000),
 };
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-
-async function benchmark(args: string[], pipeline: number): Promise<{ set: number; get: number }> {
-  const { stdout } = await run(
-    'redis-benchmark',
-    [
-      ...args,
-      '-c',
-      String(CLIENTS),
-      '-n',
-      String(REQUESTS[pipeline]),
-      '-P',
-      String(pipeline),
-      '-t',
-      'set,get',
-      '--csv',
-    ],
-    { timeout: 300_000, maxBuffer: 1 << 20 },
-  );
-  const rps = (name: string): number => {
-    const line = stdout.split('\n').find((l) => l.startsWith(`"${name}"`));
-    if (!line) throw new Error(`no ${name} line in: ${stdout}`);
-    return Number(line.split(',')[1].replace(/"/g, ''));
-  };
-  return { set: rps('SET'), get: rps('GET') };
-}
 
 export async function startTunnel(args: string[], password: string): Promise<ChildProcess> {
   const cli = resolve(import.meta.dirname ?? '.', '../src/cli.js');
@@ -117,7 +92,9 @@ async function startHaproxy(
 async function main(): Promise<void> {
   const cluster = await startCluster(LAYOUTS.default, (m) => process.stderr.write(`[cluster] ${m}\n`));
   let tunnel: ChildProcess | undefined;
+  let tunnel2: ChildProcess | undefined;
   let haproxy: ChildProcess | null = null;
+  let haproxy2: ChildProcess | null = null;
   try {
     // redis-benchmark's default key is literally key:__rand_int__: bench the master that owns it.
     const slot = hashSlot('key:__rand_int__');
@@ -138,58 +115,61 @@ async function main(): Promise<void> {
     );
     const auth = ['--user', cluster.spec.user, '-a', cluster.spec.password];
     const direct = ['--tls', '--cacert', cluster.certs.caCert, '-h', ip, '-p', String(port), ...auth];
-    const viaTunnel = ['-h', '127.0.0.1', '-p', String(port)];
     haproxy = await startHaproxy(17999, ip, port, cluster.certs.caCert, 1);
-    const viaHaproxy = ['-h', '127.0.0.1', '-p', '17999', ...auth];
+    haproxy2 = await startHaproxy(17997, ip, port, cluster.certs.caCert, 2);
+    tunnel2 = await startTunnel(
+      [
+        `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
+        '--cacert',
+        cluster.certs.caCert,
+        '--bind',
+        WORKERS_BIND,
+        '--workers',
+        '2',
+      ],
+      cluster.spec.password,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // both workers' warm pools fill
     process.stdout.write(
       `redis-benchmark -c ${CLIENTS} -t set,get against master ${ip}:${port}; ${RUNS} interleaved runs per cell, median requests/s\n` +
-        `node ${process.version}, redis-benchmark from ${(await run('redis-benchmark', ['--version'])).stdout.trim()}\n\n`,
+        `node ${process.version}, redis-benchmark from ${(await run('redis-benchmark', ['--version'])).stdout.trim()}, ${availableParallelism()} cores\n\n`,
     );
-    const rows: string[] = [];
-    const paths: Array<[string, string[], number | undefined]> = [
-      ['direct TLS', direct, undefined],
-      ['tunnel', viaTunnel, tunnel.pid],
+    const paths: BenchPath[] = [
+      { name: 'direct TLS', args: direct, pids: [] },
+      {
+        name: 'tunnel',
+        args: ['-h', '127.0.0.1', '-p', String(port)],
+        pids: [tunnel.pid as number],
+        versus: 'haproxy',
+      },
       ...(haproxy
-        ? ([['haproxy', viaHaproxy, haproxy.pid]] as Array<[string, string[], number | undefined]>)
+        ? [
+            {
+              name: 'haproxy',
+              args: ['-h', '127.0.0.1', '-p', '17999', ...auth],
+              pids: [haproxy.pid as number],
+            },
+          ]
         : []),
-    ];
-    const cpu = new Map<string, number[]>();
-    const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
-    for (const pipeline of ONLY && ONLY !== 'pinned' ? [] : [1, 16]) {
-      const results = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
-      for (let i = 0; i < RUNS; i++) {
-        for (const [name, args, pid] of paths) {
-          const before = cpuSeconds(pid);
-          results.get(name)?.push(await benchmark(args, pipeline));
-          // Both SET and GET ran: 2 x n requests through the proxy.
-          const key = `${name} ${pipeline}`;
-          cpu.set(key, [
-            ...(cpu.get(key) ?? []),
-            ((cpuSeconds(pid) - before) * 1e6) / (2 * REQUESTS[pipeline]),
-          ]);
-        }
-      }
-      const med = (name: string): { set: number; get: number } => {
-        const r = results.get(name) ?? [];
-        return { set: median(r.map((x) => x.set)), get: median(r.map((x) => x.get)) };
-      };
-      const d = med('direct TLS');
-      for (const [name, , pid] of paths) {
-        const m = med(name);
-        const runs = results.get(name) ?? [];
-        const cpuPerRequest = pid
-          ? `  proxy CPU ${median(cpu.get(`${name} ${pipeline}`) ?? []).toFixed(2)} us/request`
-          : '';
-        rows.push(
-          `-P ${String(pipeline).padEnd(3)} ${name.padEnd(11)} SET ${fmt(m.set)} (${(m.set / d.set).toFixed(2)}x)  GET ${fmt(m.get)} (${(m.get / d.get).toFixed(2)}x)${cpuPerRequest}` +
-            `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}`,
-        );
-      }
-    }
-    rows.push(
-      '',
-      '(Nx) = requests/s relative to direct TLS in the same run; proxy CPU = user+system CPU of the proxy process per request.',
-    );
+      {
+        name: 'tunnel x2',
+        args: ['-h', WORKERS_BIND, '-p', String(port)],
+        pids: withChildren(tunnel2.pid as number),
+        versus: 'haproxy x2',
+      },
+      ...(haproxy2
+        ? [
+            {
+              name: 'haproxy x2',
+              args: ['-h', '127.0.0.1', '-p', '17997', ...auth],
+              pids: [haproxy2.pid as number],
+            },
+          ]
+        : []),
+    ].map((p) => (p.versus && !haproxy ? { ...p, versus: undefined } : p));
+    const rows: string[] = [];
+    if (!ONLY || ONLY === 'pinned')
+      rows.push(...(await pinnedRows(paths, { runs: RUNS, clients: CLIENTS, requests: REQUESTS })));
     const seed = cluster.nodes[0];
     if (!ONLY || ONLY === 'connect')
       rows.push(
@@ -204,15 +184,6 @@ async function main(): Promise<void> {
           },
           count: Number(process.env.BENCH_CONNECTIONS ?? 300),
         })),
-      );
-    if (!ONLY || ONLY === 'relay')
-      rows.push(
-        ...(await relayRows(
-          cluster,
-          startTunnel,
-          Number(process.env.BENCH_RELAY_MS ?? 20),
-          Number(process.env.BENCH_RELAY_CONNECTIONS ?? 20),
-        )),
       );
     if (!ONLY || ONLY === 'smart')
       rows.push(
@@ -229,6 +200,8 @@ async function main(): Promise<void> {
             ...auth,
           ],
           pinnedPort: seed.port,
+          nodePorts: cluster.nodes.map((n) => n.port),
+          workers: { host: WORKERS_BIND, pids: () => withChildren(tunnel2?.pid as number) },
           smartPort: SMART_PORT,
           tunnelPid: tunnel.pid as number,
           runs: RUNS,
@@ -236,15 +209,22 @@ async function main(): Promise<void> {
           requests: REQUESTS,
         })),
       );
+    // Last: its failover row kills a master.
+    if (!ONLY || ONLY === 'relay')
+      rows.push(
+        ...(await relayRows(
+          cluster,
+          startTunnel,
+          Number(process.env.BENCH_RELAY_MS ?? 20),
+          Number(process.env.BENCH_RELAY_CONNECTIONS ?? 20),
+        )),
+      );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
-    if (haproxy) {
-      haproxy.kill('SIGTERM');
-      await new Promise((r) => haproxy?.once('exit', r));
-    }
-    if (tunnel) {
-      tunnel.kill('SIGTERM');
-      await new Promise((r) => tunnel?.once('exit', r));
+    for (const proc of [haproxy, haproxy2, tunnel, tunnel2]) {
+      if (!proc || proc.exitCode !== null) continue;
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
     }
     await cluster.stop();
   }

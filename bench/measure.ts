@@ -1,5 +1,9 @@
 /** What the benchmarks share: the median, and one timed conversation on a fresh connection. */
+import { execFile } from 'node:child_process';
 import type * as net from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,4 +35,45 @@ export function timedConversation(
     s.on('error', reject);
     s.write(hello);
   });
+}
+
+/** One redis-benchmark test's result: requests per second and the 99th percentile latency (ms). */
+export interface BenchResult {
+  rps: number;
+  p99: number;
+}
+
+/**
+ * Runs redis-benchmark `-t set,get --csv` with `args` (where and how to connect) and returns SET
+ * and GET. `random` adds `-r 100000` (keys over every slot, for cluster and smart runs).
+ */
+export async function redisBenchmark(
+  args: string[],
+  o: { clients: number; requests: number; pipeline: number; random?: boolean },
+): Promise<{ set: BenchResult; get: BenchResult }> {
+  const { stdout } = await run(
+    'redis-benchmark',
+    [
+      ...args,
+      '-c',
+      String(o.clients),
+      '-n',
+      String(o.requests),
+      '-P',
+      String(o.pipeline),
+      ...(o.random ? ['-r', '100000'] : []),
+      '-t',
+      'set,get',
+      '--csv',
+    ],
+    { timeout: 300_000, maxBuffer: 1 << 20 },
+  );
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const result = (name: string): BenchResult => {
+    const line = stdout.split('\n').find((l) => l.startsWith(`"${name}"`));
+    if (!line) throw new Error(`no ${name} line in: ${stdout}`);
+    const cells = line.split(',').map((c) => Number(c.replace(/"/g, '')));
+    return { rps: cells[1], p99: cells[6] };
+  };
+  return { set: result('SET'), get: result('GET') };
 }

@@ -1,7 +1,11 @@
 import * as net from 'node:net';
 
-/** A socket's first read buffer; one that a read fills is replaced by a larger one, up to the max. */
-const FIRST_BYTES = 16 * 1024;
+/**
+ * A socket's first read buffer: small, since most reads are a request or a reply of a few dozen
+ * bytes, and an idle connection keeps its buffer (below 4 KiB, Node carves it from a shared slab).
+ * A read that fills it means bulk traffic: the next buffer is the max, as Node's own reads are.
+ */
+const FIRST_BYTES = 2 * 1024;
 const MAX_BYTES = 64 * 1024;
 
 /** The socket option (Node's `onread`) that sends every read to a `SocketReads`. */
@@ -34,7 +38,6 @@ export class SocketReads {
       buffer: () => this.buf,
       callback: (n, buffer) => {
         const go = this.handler(buffer.subarray(0, n));
-        // A full buffer: the peer is sending in bulk, so read more at a time.
         if (n === buffer.length && n < MAX_BYTES) this.buf = Buffer.allocUnsafe(MAX_BYTES);
         return go !== false;
       },
