@@ -13,6 +13,8 @@ const PING = Buffer.from('PING\r\n');
 
 export interface ConnectTargets {
   tunnelPort: number;
+  /** Where the --workers 2 tunnel listens (same port): its clients are handed to a worker. */
+  workersHost: string;
   direct: { host: string; port: number; caFile: string; user: string; password: string };
   count: number;
 }
@@ -29,19 +31,25 @@ export async function connectRows(t: ConnectTargets): Promise<string[]> {
       // An IP: no SNI (RFC 6066), the certificate is still checked against it.
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(t.direct.host, cert),
     });
+  const viaWorkers = (): net.Socket =>
+    net.connect({ host: t.workersHost, port: t.tunnelPort, noDelay: true });
   const tunnelMs: number[] = [];
+  const workersMs: number[] = [];
   const directMs: number[] = [];
-  // Interleaved, so both see the same machine.
+  // Interleaved, so all see the same machine.
   for (let i = 0; i < t.count; i++) {
     tunnelMs.push(await timedConversation(viaTunnel, 'PING\r\n', '+PONG\r\n'));
+    workersMs.push(await timedConversation(viaWorkers, 'PING\r\n', '+PONG\r\n'));
     directMs.push(await timedConversation(direct, authAndPing, '+OK\r\n+PONG\r\n'));
   }
   const tm = median(tunnelMs);
+  const wm = median(workersMs);
   const dm = median(directMs);
   return [
     '',
     `new connections: ${t.count} sequential, each connect + PING + close, interleaved; median ms`,
     `direct TLS + AUTH + PING   ${dm.toFixed(3)} ms`,
     `through the tunnel         ${tm.toFixed(3)} ms  (${(tm / dm).toFixed(2)}x direct; target <= 0.25x)`,
+    `through --workers 2        ${wm.toFixed(3)} ms  (${(wm / dm).toFixed(2)}x direct: the socket goes to a worker first)`,
   ];
 }

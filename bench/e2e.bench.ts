@@ -175,6 +175,7 @@ async function main(): Promise<void> {
       rows.push(
         ...(await connectRows({
           tunnelPort: port,
+          workersHost: WORKERS_BIND,
           direct: {
             host: ip,
             port,

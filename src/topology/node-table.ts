@@ -261,12 +261,18 @@ export class NodeTable {
       if (fromPort !== rec.port) entry.local = localAddress(this.o.localHost, rec.port);
       this.byId.set(rec.node.id, entry);
       this.index.set(rec.node, entry.local);
-      if (rec.node.role === 'master') this.index.setSlots(rec.node.id, rec.node.slots);
       if (isNew) this.emit({ type: 'added', entry });
       else if (fromPort !== rec.port) this.emit({ type: 'port-moved', entry, from: fromPort });
       if (changed) this.emit({ type: 'updated', entry, from });
     }
     for (const id of [...this.byId.keys()]) if (!listed.has(id)) this.retire(id);
+    // Slot owners as the original has them: a node the topology no longer lists keeps only the
+    // slots no listed master has taken (the original stopped updating its slots), so it goes first.
+    const masters = r.entries.filter((rec) => rec.node.role === 'master');
+    for (const rec of masters)
+      if (rec.goneSince !== undefined) this.index.setSlots(rec.node.id, rec.node.slots);
+    for (const rec of masters)
+      if (rec.goneSince === undefined) this.index.setSlots(rec.node.id, rec.node.slots);
     this.mastersInOrder = null;
   }
 

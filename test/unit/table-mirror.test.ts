@@ -101,3 +101,17 @@ describe('TunnelStats.delta', () => {
     expect(Object.fromEntries(primary.errors)).toEqual({ unreachable: 2, refused: 1 });
   });
 });
+
+describe('NodeTable.mirror, slot owners', () => {
+  it('slots given back by a node that then left stay with the master that took them', () => {
+    const primary = table();
+    // Node 9 (listed last) joined with slots 0-99, gave them back to node 1, and was removed.
+    primary.add([node(1, 'master', [[100, 16383]]), node(9, 'master', [[0, 99]])]);
+    primary.update(node(1, 'master', [[0, 16383]]));
+    primary.markGone('9'.repeat(40), Date.now());
+    const copy = table();
+    copy.mirror(primary.records());
+    expect(primary.ownerOf(50)?.node.id).toBe('1'.repeat(40));
+    expect(copy.ownerOf(50)?.node.id).toBe('1'.repeat(40));
+  });
+});
