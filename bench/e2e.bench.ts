@@ -9,7 +9,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LAYOUTS, type SlotRange, startCluster } from '../scripts/lib/cluster.js';
 import { hashSlot } from '../src/topology/hash-slot.js';
@@ -18,6 +18,7 @@ import { connectRows } from './connect.js';
 import { relayRows } from './relay.js';
 import { smartRows } from './smart.js';
 import { type BenchPath, pinnedRows } from './pinned.js';
+import { startTunnel } from './measure.js';
 
 const run = promisify(execFile);
 /** Where the --workers 2 tunnel listens: a loopback address of its own, so its ports clash with nothing. */
@@ -32,23 +33,6 @@ const REQUESTS: Record<number, number> = {
   1: Number(process.env.BENCH_N1 ?? 100_000),
   16: Number(process.env.BENCH_N16 ?? 1_000_000),
 };
-
-export async function startTunnel(args: string[], password: string): Promise<ChildProcess> {
-  const cli = resolve(import.meta.dirname ?? '.', '../src/cli.js');
-  const proc = spawn(process.execPath, [cli, ...args, '--log-level', 'warn'], {
-    env: { ...process.env, REDISCLI_AUTH: password },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((ok, fail) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready:')) ok();
-    });
-    proc.once('exit', (code) => fail(new Error(`tunnel exited with ${code}`)));
-  });
-  return proc;
-}
 
 /** haproxy forwarding 127.0.0.1:<listen> (plain) to the node over TLS with verification, or null if absent. */
 async function startHaproxy(
@@ -101,72 +85,39 @@ async function main(): Promise<void> {
     const { ip, port } = (await cluster.slotRanges()).find(
       (r) => slot >= r.start && slot <= r.end,
     ) as SlotRange;
-    tunnel = await startTunnel(
-      [
-        `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
-        '--cacert',
-        cluster.certs.caCert,
-        '--mode',
-        'both',
-        '--smart-port',
-        String(SMART_PORT),
-      ],
-      cluster.spec.password,
-    );
+    tunnel = await startTunnel(cluster, ['--mode', 'both', '--smart-port', String(SMART_PORT)]);
     const auth = ['--user', cluster.spec.user, '-a', cluster.spec.password];
     const direct = ['--tls', '--cacert', cluster.certs.caCert, '-h', ip, '-p', String(port), ...auth];
     haproxy = await startHaproxy(17999, ip, port, cluster.certs.caCert, 1);
     haproxy2 = await startHaproxy(17997, ip, port, cluster.certs.caCert, 2);
-    tunnel2 = await startTunnel(
-      [
-        `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
-        '--cacert',
-        cluster.certs.caCert,
-        '--bind',
-        WORKERS_BIND,
-        '--workers',
-        '2',
-      ],
-      cluster.spec.password,
-    );
+    tunnel2 = await startTunnel(cluster, ['--bind', WORKERS_BIND, '--workers', '2']);
     await new Promise((r) => setTimeout(r, 1000)); // both workers' warm pools fill
     process.stdout.write(
       `redis-benchmark -c ${CLIENTS} -t set,get against master ${ip}:${port}; ${RUNS} interleaved runs per cell, median requests/s\n` +
         `node ${process.version}, redis-benchmark from ${(await run('redis-benchmark', ['--version'])).stdout.trim()}, ${availableParallelism()} cores\n\n`,
     );
+    /** A haproxy path, when haproxy is installed; a tunnel path is compared with it then. */
+    const viaHaproxy = (name: string, listen: number, proc: ChildProcess | null): BenchPath[] =>
+      proc
+        ? [{ name, args: ['-h', '127.0.0.1', '-p', String(listen), ...auth], pids: [proc.pid as number] }]
+        : [];
     const paths: BenchPath[] = [
       { name: 'direct TLS', args: direct, pids: [] },
       {
         name: 'tunnel',
         args: ['-h', '127.0.0.1', '-p', String(port)],
         pids: [tunnel.pid as number],
-        versus: 'haproxy',
+        versus: haproxy ? 'haproxy' : undefined,
       },
-      ...(haproxy
-        ? [
-            {
-              name: 'haproxy',
-              args: ['-h', '127.0.0.1', '-p', '17999', ...auth],
-              pids: [haproxy.pid as number],
-            },
-          ]
-        : []),
+      ...viaHaproxy('haproxy', 17999, haproxy),
       {
         name: 'tunnel x2',
         args: ['-h', WORKERS_BIND, '-p', String(port)],
         pids: withChildren(tunnel2.pid as number),
-        versus: 'haproxy x2',
+        versus: haproxy2 ? 'haproxy x2' : undefined,
       },
-      ...(haproxy2
-        ? [
-            {
-              name: 'haproxy x2',
-              args: ['-h', '127.0.0.1', '-p', '17997', ...auth],
-              pids: [haproxy2.pid as number],
-            },
-          ]
-        : []),
-    ].map((p) => (p.versus && !haproxy ? { ...p, versus: undefined } : p));
+      ...viaHaproxy('haproxy x2', 17997, haproxy2),
+    ];
     const rows: string[] = [];
     if (!ONLY || ONLY === 'pinned')
       rows.push(...(await pinnedRows(paths, { runs: RUNS, clients: CLIENTS, requests: REQUESTS })));
@@ -215,7 +166,6 @@ async function main(): Promise<void> {
       rows.push(
         ...(await relayRows(
           cluster,
-          startTunnel,
           Number(process.env.BENCH_RELAY_MS ?? 20),
           Number(process.env.BENCH_RELAY_CONNECTIONS ?? 20),
         )),

@@ -1,7 +1,12 @@
-/** What the benchmarks share: the median, and one timed conversation on a fresh connection. */
-import { execFile } from 'node:child_process';
+/**
+ * What the benchmarks share: the median, one timed conversation on a fresh connection, a
+ * redis-benchmark run, and the real CLI started against the project's cluster.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import type * as net from 'node:net';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { RunningCluster } from '../scripts/lib/cluster.js';
 
 const run = promisify(execFile);
 
@@ -76,4 +81,31 @@ export async function redisBenchmark(
     return { rps: cells[1], p99: cells[6] };
   };
   return { set: result('SET'), get: result('GET') };
+}
+
+/**
+ * Starts the real CLI against `cluster`'s first node (its user, CA and password), with `args`,
+ * and resolves once it prints its ready line.
+ */
+export async function startTunnel(cluster: RunningCluster, args: string[]): Promise<ChildProcess> {
+  const cli = resolve(import.meta.dirname ?? '.', '../src/cli.js');
+  const seed = cluster.nodes[0];
+  const url = `rediss://${cluster.spec.user}@${seed.ip}:${seed.port}`;
+  const proc = spawn(
+    process.execPath,
+    [cli, url, '--cacert', cluster.certs.caCert, ...args, '--log-level', 'warn'],
+    {
+      env: { ...process.env, REDISCLI_AUTH: cluster.spec.password },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready:')) ok();
+    });
+    proc.once('exit', (code) => fail(new Error(`tunnel exited with ${code}`)));
+  });
+  return proc;
 }

@@ -13,7 +13,7 @@ import type { RunningCluster } from '../scripts/lib/cluster.js';
 import { type LatencyRelay, startLatencyRelay } from '../scripts/lib/latency-relay.js';
 import { encodeCommand } from '../src/resp/encode.js';
 import { failoverRows } from './failover.js';
-import { median, redisBenchmark, timedConversation } from './measure.js';
+import { median, redisBenchmark, startTunnel, timedConversation } from './measure.js';
 
 /** Where the far tunnel listens: a loopback address of its own, so its ports clash with nothing. */
 const FAR_BIND = '127.0.0.2';
@@ -40,12 +40,7 @@ async function relayThroughput(viaTunnel: string[], direct: string[], rtt: numbe
   return rows;
 }
 
-export async function relayRows(
-  cluster: RunningCluster,
-  startTunnel: (args: string[], password: string) => Promise<ChildProcess>,
-  delayMs: number,
-  count: number,
-): Promise<string[]> {
+export async function relayRows(cluster: RunningCluster, delayMs: number, count: number): Promise<string[]> {
   const relays: LatencyRelay[] = [];
   let tunnel: ChildProcess | null = null;
   try {
@@ -61,18 +56,7 @@ export async function relayRows(
       '--resolve',
       `${n.ip}:${n.port}:127.0.0.${111 + i}`,
     ]);
-    const seed = cluster.nodes[0];
-    tunnel = await startTunnel(
-      [
-        `rediss://${cluster.spec.user}@${seed.ip}:${seed.port}`,
-        '--cacert',
-        cluster.certs.caCert,
-        '--bind',
-        FAR_BIND,
-        ...resolveRules,
-      ],
-      cluster.spec.password,
-    );
+    tunnel = await startTunnel(cluster, ['--bind', FAR_BIND, ...resolveRules]);
     await new Promise((r) => setTimeout(r, 8 * delayMs + 500)); // the warm pool fills over the relay
     const node = cluster.nodes[2];
     const ca = readFileSync(cluster.certs.caCert);

@@ -113,7 +113,9 @@ export class ConnectionPair {
   }
 
   private wire(open: OpenNode): void {
-    const { socket: upstream, pending, reads: upstreamReads } = open;
+    const { socket: upstream, pending } = open;
+    // Every upstream of a pair reads into one (the pair and the pool open them so).
+    const upstreamReads = open.reads as SocketReads;
     this.upstream = upstream;
     const { client, clientReads } = this;
     // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
@@ -175,8 +177,7 @@ export class ConnectionPair {
         this.fail('reply', e);
       }
     };
-    if (upstreamReads) upstreamReads.handler = fromServer;
-    else upstream.on('data', fromServer);
+    upstreamReads.handler = fromServer;
     // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());

@@ -20,16 +20,16 @@ export class TunnelStats {
   /** The last refresh: when it ended, whether it read a topology, and why not. */
   lastRefresh: { at: number; ok: boolean; error?: string } | null = null;
 
-  /** What the last `delta()` reported, so the next one sends only what is new. */
-  private reported: StatsDelta = emptyDelta();
-
   error(kind: ErrorKind, n = 1): void {
     this.errors.set(kind, (this.errors.get(kind) ?? 0) + n);
   }
 
-  /** The counts as plain data (a worker's report to the primary is the change since the last). */
-  totals(): StatsDelta {
-    return {
+  /**
+   * The counts so far as plain data, and zero from here on: a worker's report to the primary,
+   * which adds it up. Reset in place: the warm pool holds `pool` and counts into it.
+   */
+  take(): StatsDelta {
+    const taken: StatsDelta = {
       accepted: { ...this.accepted },
       bytesToCluster: this.bytesToCluster,
       bytesToClients: this.bytesToClients,
@@ -37,25 +37,11 @@ export class TunnelStats {
       rewrites: this.rewrites,
       errors: [...this.errors],
     };
-  }
-
-  /** What was counted since the last call. */
-  delta(): StatsDelta {
-    const now = this.totals();
-    const was = this.reported;
-    this.reported = now;
-    const before = new Map(was.errors);
-    return {
-      accepted: {
-        pinned: now.accepted.pinned - was.accepted.pinned,
-        smart: now.accepted.smart - was.accepted.smart,
-      },
-      bytesToCluster: now.bytesToCluster - was.bytesToCluster,
-      bytesToClients: now.bytesToClients - was.bytesToClients,
-      pool: { hits: now.pool.hits - was.pool.hits, misses: now.pool.misses - was.pool.misses },
-      rewrites: now.rewrites - was.rewrites,
-      errors: now.errors.map(([k, n]) => [k, n - (before.get(k) ?? 0)]),
-    };
+    this.accepted.pinned = this.accepted.smart = 0;
+    this.bytesToCluster = this.bytesToClients = this.rewrites = 0;
+    this.pool.hits = this.pool.misses = 0;
+    this.errors.clear();
+    return taken;
   }
 
   /** Adds what a worker counted. */
@@ -67,11 +53,11 @@ export class TunnelStats {
     this.pool.hits += d.pool.hits;
     this.pool.misses += d.pool.misses;
     this.rewrites += d.rewrites;
-    for (const [kind, n] of d.errors) if (n > 0) this.error(kind, n);
+    for (const [kind, n] of d.errors) this.error(kind, n);
   }
 }
 
-/** Counts as plain data, to cross from a worker process to the primary. */
+/** Counts as plain data, from a worker process to the primary (see `take`). */
 export interface StatsDelta {
   accepted: { pinned: number; smart: number };
   bytesToCluster: number;
@@ -79,17 +65,6 @@ export interface StatsDelta {
   pool: { hits: number; misses: number };
   rewrites: number;
   errors: Array<[ErrorKind, number]>;
-}
-
-function emptyDelta(): StatsDelta {
-  return {
-    accepted: { pinned: 0, smart: 0 },
-    bytesToCluster: 0,
-    bytesToClients: 0,
-    pool: { hits: 0, misses: 0 },
-    rewrites: 0,
-    errors: [],
-  };
 }
 
 export type ErrorKind =

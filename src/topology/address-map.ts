@@ -17,6 +17,25 @@ export class AddressMap {
   /** Slot → owning node id, from the last topology (for MOVED to `?` or an empty host). */
   private readonly owners: Array<string | undefined> = new Array(16384);
 
+  /** Slot owners as ranges `[start, end, id]` (unowned slots left out): a copy for another process. */
+  ownerRanges(): Array<[number, number, string]> {
+    const out: Array<[number, number, string]> = [];
+    for (let s = 0; s < 16384; s++) {
+      const id = this.owners[s];
+      if (id === undefined) continue;
+      const last = out.at(-1);
+      if (last && last[2] === id && last[1] === s - 1) last[1] = s;
+      else out.push([s, s, id]);
+    }
+    return out;
+  }
+
+  /** Makes the slot owners exactly `ranges` (see ownerRanges). */
+  setOwnerRanges(ranges: Array<[number, number, string]>): void {
+    this.owners.fill(undefined);
+    for (const [start, end, id] of ranges) this.setSlots(id, [[start, end]]);
+  }
+
   /** Records the slots a master serves. */
   setSlots(id: string, ranges: SlotRange[]): void {
     for (const [start, end] of ranges)

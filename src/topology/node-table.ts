@@ -33,6 +33,8 @@ export type NodeChange =
 /** A table's entries as plain data: what a worker process's copy is made from (see `mirror`). */
 export interface TableRecords {
   seedId: string | undefined;
+  /** Slot owners as the original's index has them: `[start, end, node id]`. */
+  owners: Array<[number, number, string]>;
   entries: Array<{
     node: ClusterNode;
     target: NodeTarget;
@@ -231,7 +233,7 @@ export class NodeTable {
       adhoc: e.adhoc,
       goneSince: e.goneSince,
     }));
-    return { seedId: this.seedId, entries };
+    return { seedId: this.seedId, owners: this.index.ownerRanges(), entries };
   }
 
   /**
@@ -241,38 +243,29 @@ export class NodeTable {
    */
   mirror(r: TableRecords): void {
     this.seedId = r.seedId;
-    const listed = new Set<string>();
-    for (const rec of r.entries) {
-      listed.add(rec.node.id);
-      let entry = this.byId.get(rec.node.id);
-      const isNew = !entry;
-      entry ??= { ...rec, local: localAddress(this.o.localHost, rec.port) };
+    const listed = new Set(r.entries.map((rec) => rec.node.id));
+    for (const id of [...this.byId.keys()]) if (!listed.has(id)) this.retire(id);
+    for (const { node, target, port, adhoc, goneSince } of r.entries) {
+      const entry = this.byId.get(node.id);
+      if (!entry) {
+        const added = { node, target, local: localAddress(this.o.localHost, port), adhoc, goneSince };
+        this.byId.set(node.id, added);
+        this.index.set(node, added.local);
+        this.emit({ type: 'added', entry: added });
+        continue;
+      }
       const from = entry.target;
-      const changed =
-        !isNew &&
-        describe(entry.node) + describeTarget(from) !== describe(rec.node) + describeTarget(rec.target);
+      const changed = describe(entry.node) + describeTarget(from) !== describe(node) + describeTarget(target);
+      Object.assign(entry, { node, target, adhoc, goneSince });
       const fromPort = entry.local.port;
-      Object.assign(entry, {
-        node: rec.node,
-        target: rec.target,
-        adhoc: rec.adhoc,
-        goneSince: rec.goneSince,
-      });
-      if (fromPort !== rec.port) entry.local = localAddress(this.o.localHost, rec.port);
-      this.byId.set(rec.node.id, entry);
-      this.index.set(rec.node, entry.local);
-      if (isNew) this.emit({ type: 'added', entry });
-      else if (fromPort !== rec.port) this.emit({ type: 'port-moved', entry, from: fromPort });
+      if (fromPort !== port) entry.local = localAddress(this.o.localHost, port);
+      this.index.set(node, entry.local);
+      if (fromPort !== port) this.emit({ type: 'port-moved', entry, from: fromPort });
       if (changed) this.emit({ type: 'updated', entry, from });
     }
-    for (const id of [...this.byId.keys()]) if (!listed.has(id)) this.retire(id);
-    // Slot owners as the original has them: a node the topology no longer lists keeps only the
-    // slots no listed master has taken (the original stopped updating its slots), so it goes first.
-    const masters = r.entries.filter((rec) => rec.node.role === 'master');
-    for (const rec of masters)
-      if (rec.goneSince !== undefined) this.index.setSlots(rec.node.id, rec.node.slots);
-    for (const rec of masters)
-      if (rec.goneSince === undefined) this.index.setSlots(rec.node.id, rec.node.slots);
+    // Slot owners copied, not worked out again: the original's depend on the order of its updates
+    // (a node that left keeps only the slots nobody took).
+    this.index.setOwnerRanges(r.owners);
     this.mastersInOrder = null;
   }
 

@@ -112,6 +112,6 @@ export class Listeners {
 }
 
 /** The node as the cluster announces it, for replies that name "this node" by an empty endpoint. */
-function selfOf(entry: NodeEntry): { host: string; port: number } {
+export function selfOf(entry: NodeEntry): { host: string; port: number } {
   return { host: hostOf(entry.node) || entry.target.host, port: entry.node.port };
 }

@@ -1,6 +1,5 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { NodeCommander } from '../net/commander.js';
 import type { Connector } from '../net/connector.js';
 import { Pairs } from '../net/pairs.js';
 import { UpstreamPool } from '../net/pool.js';
@@ -17,19 +16,25 @@ import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import type { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
-import type { NodeCommands } from './topology-watcher.js';
+import { openCommands } from './transport.js';
 import { warmPoolFollows } from './warm-pool.js';
 
-/** What serving clients needs from whoever keeps the topology (this process, or the primary). */
-export interface ServingLinks {
+/**
+ * What serving clients needs from whoever keeps the topology: the tunnel in this process, or the
+ * primary (the worker set holds the same, less the connector, which each worker makes itself).
+ */
+export interface TopologyLinks {
   table: NodeTable;
-  connector: Connector;
   credentials: Credentials;
   stats: TunnelStats;
   /** A reply names nodes not served yet: resolves once they are (see Tunnel.serve). */
   serve: (missing: NodeRef[]) => Promise<void>;
   /** Re-read the topology now; resolves with whether it was read. */
   refresh: (reason: string) => Promise<boolean>;
+}
+
+export interface ServingLinks extends TopologyLinks {
+  connector: Connector;
 }
 
 /**
@@ -87,7 +92,12 @@ export class Serving {
     const { links, options: o } = this;
     let commands: CommandTable;
     try {
-      const conversation = await this.openCommands(seed);
+      const conversation = await openCommands(
+        links.connector,
+        links.credentials.authRequest(),
+        seed,
+        o.connectTimeoutMs,
+      );
       try {
         commands = new CommandTable(await conversation.ask(['COMMAND']));
       } finally {
@@ -135,13 +145,6 @@ export class Serving {
   /** Client connections open now, per mode. */
   get connections(): { pinned: number; smart: number } {
     return { pinned: this.pairs.size, smart: this.smart?.size ?? 0 };
-  }
-
-  /** One command conversation with a node, over a connection of its own. */
-  async openCommands(target: NodeTarget): Promise<NodeCommands> {
-    const open = await this.links.connector.open(target, this.links.credentials.authRequest());
-    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
-    return { ask: (args) => commander.command(args), close: () => commander.close() };
   }
 
   /** Ends every client connection cleanly; destroys what has not closed after `graceMs`. */

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import type { Transport } from '../net/connector.js';
+import { NodeCommander } from '../net/commander.js';
+import type { Connector, Transport } from '../net/connector.js';
 import type { ClusterNode, NodeTarget } from '../topology/types.js';
 import { hostOf } from '../topology/endpoint.js';
 import { StartupError } from './errors.js';
 import { type TunnelOptions, resolveDial } from './options.js';
+import type { NodeCommands } from './topology-watcher.js';
 
 /** Options → how every node connection is made (certificate files read once, here). */
 export function transportFrom(o: TunnelOptions): Transport {
@@ -53,4 +55,15 @@ export function targetFor(o: TunnelOptions): (node: ClusterNode) => NodeTarget {
       host;
     return { host: dial, port: node.port, label: `${node.hostname ?? host}:${node.port}`, tlsName };
   };
+}
+
+/** A command conversation with a node, over a connection of its own (discovery, COMMAND). */
+export async function openCommands(
+  connector: Connector,
+  auth: Buffer | null,
+  target: NodeTarget,
+  timeoutMs: number,
+): Promise<NodeCommands> {
+  const commander = new NodeCommander(await connector.open(target, auth), target.label, timeoutMs);
+  return { ask: (args) => commander.command(args), close: () => commander.close() };
 }

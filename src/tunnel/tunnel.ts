@@ -1,5 +1,4 @@
 import { describeError, type Logger } from '../log.js';
-import { NodeCommander } from '../net/commander.js';
 import { Connector } from '../net/connector.js';
 import { bindFailure, closeServer, listenOn, openFileLimit } from '../net/listen.js';
 import { NodeError, silentSeedReason } from '../net/node-error.js';
@@ -15,7 +14,7 @@ import { Listeners } from './listeners.js';
 import { type TunnelOptions, announceHostOf, riskWarnings } from './options.js';
 import { Serving } from './serving.js';
 import { type NodeCommands, TopologyWatcher } from './topology-watcher.js';
-import { seedTarget, targetFor, transportFrom } from './transport.js';
+import { openCommands, seedTarget, targetFor, transportFrom } from './transport.js';
 import { type WorkerRow, WorkerSet } from './workers.js';
 
 /** Longest wait for a plaintext answer when the seed stays silent during the TLS handshake. */
@@ -94,7 +93,7 @@ export class Tunnel {
         o.bind,
         (socket, entry, self) => {
           if (this.stopping) socket.destroy();
-          else if (this.workers) this.workers.pinned(socket, entry, self);
+          else if (this.workers) this.workers.pinned(socket, entry);
           else this.serving?.acceptPinned(socket, entry, self);
         },
         this.log,
@@ -203,10 +202,9 @@ export class Tunnel {
     await withTimeout(this.listeners?.bound(missing.map((ref) => this.table.find(ref))), ms);
   }
 
-  private async openCommands(target: NodeTarget): Promise<NodeCommands> {
-    const open = await (this.connector as Connector).open(target, this.credentials.authRequest());
-    const commander = new NodeCommander(open, target.label, this.options.connectTimeoutMs);
-    return { ask: (args) => commander.command(args), close: () => commander.close() };
+  private openCommands(target: NodeTarget): Promise<NodeCommands> {
+    const auth = this.credentials.authRequest();
+    return openCommands(this.connector as Connector, auth, target, this.options.connectTimeoutMs);
   }
 
   /** Why the seed gave no topology, as a StartupError worded for the user. */

@@ -15,7 +15,7 @@ export type ToWorker =
   /** A refreshed credential (--auth-command). */
   | { t: 'password'; password: string }
   /** A client connection (its handle travels with the message). */
-  | { t: 'pinned'; nodeId: string; self: { host: string; port: number } }
+  | { t: 'pinned'; nodeId: string }
   | { t: 'smart' }
   /** The answer to a worker's `ask`. */
   | { t: 'answer'; seq: number; ok: boolean }
@@ -25,9 +25,9 @@ export type ToWorker =
 export type FromWorker =
   /** Listening for messages: anything sent before this is lost, so `init` waits for it. */
   | { t: 'hello' }
-  /** Serving: clients may be handed over. `error` instead when it could not start. */
+  /** Serving: clients may be handed over; `failed` instead when it could not start. */
   | { t: 'ready' }
-  | { t: 'failed'; error: string; code?: string }
+  | { t: 'failed'; error: string }
   /** Something only the primary can do: serve nodes a reply names, or re-read the topology. */
   | { t: 'ask'; seq: number; serve?: NodeRef[]; refresh?: string }
   /** What the worker counted since its last report, and what it holds now. */

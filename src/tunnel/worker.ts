@@ -5,7 +5,8 @@ import { TunnelStats } from '../net/stats.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { NodeRef } from '../topology/types.js';
 import { Credentials } from './credentials.js';
-import { type TunnelOptions, announceHostOf } from './options.js';
+import { announceHostOf } from './options.js';
+import { selfOf } from './listeners.js';
 import { Serving } from './serving.js';
 import { seedTarget, targetFor, transportFrom } from './transport.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
@@ -40,7 +41,7 @@ class WorkerProcess {
   stopped = false;
 
   receive(m: ToWorker, handle: net.Socket | undefined): void {
-    if (m.t === 'init') void this.start(m.options, m);
+    if (m.t === 'init') void this.start(m);
     else if (m.t === 'table') this.table?.mirror(m.records);
     else if (m.t === 'password') this.credentials?.set(m.password);
     else if (m.t === 'answer') {
@@ -49,14 +50,15 @@ class WorkerProcess {
     } else if (m.t === 'pinned' && handle) {
       const entry = this.table?.get(m.nodeId);
       if (!this.serving || !entry) handle.destroy();
-      else this.serving.acceptPinned(handle, entry, m.self);
+      else this.serving.acceptPinned(handle, entry, selfOf(entry));
     } else if (m.t === 'smart' && handle) {
       if (this.serving) this.serving.acceptSmart(handle);
       else handle.destroy();
     } else if (m.t === 'stop') void this.stop(m.graceMs);
   }
 
-  private async start(options: TunnelOptions, init: Extract<ToWorker, { t: 'init' }>): Promise<void> {
+  private async start(init: Extract<ToWorker, { t: 'init' }>): Promise<void> {
+    const { options } = init;
     const n = process.env.REDIS_CLUSTER_TUNNEL_WORKER ?? '?';
     const log = (this.log = createLogger(options.logLevel, options.logFormat).child({ worker: n }));
     try {
@@ -103,7 +105,7 @@ class WorkerProcess {
   private report(): void {
     if (!this.serving) return;
     const { connections, pool } = this.serving;
-    send({ t: 'stats', delta: this.stats.delta(), connections, poolIdle: pool.idleCount });
+    send({ t: 'stats', delta: this.stats.take(), connections, poolIdle: pool.idleCount });
   }
 
   private async stop(graceMs: number): Promise<void> {

@@ -2,12 +2,10 @@ import cluster, { type Worker } from 'node:cluster';
 import type * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
-import type { TunnelStats } from '../net/stats.js';
-import type { NodeEntry, NodeTable } from '../topology/node-table.js';
-import type { NodeRef } from '../topology/types.js';
-import type { Credentials } from './credentials.js';
+import type { NodeEntry } from '../topology/node-table.js';
 import { StartupError } from './errors.js';
 import type { TunnelOptions } from './options.js';
+import type { TopologyLinks } from './serving.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 
 /** The script a worker process runs (built next to this file). */
@@ -18,15 +16,6 @@ const RESTART_AFTER_MS = 1000;
 
 /** After the grace period, a worker that has not exited gets this long, then SIGKILL. */
 const EXIT_MARGIN_MS = 3000;
-
-/** What the workers need from the primary's tunnel. */
-export interface WorkerLinks {
-  table: NodeTable;
-  credentials: Credentials;
-  stats: TunnelStats;
-  serve: (missing: NodeRef[]) => Promise<void>;
-  refresh: (reason: string) => Promise<boolean>;
-}
 
 export interface WorkerRow {
   worker: number;
@@ -59,7 +48,7 @@ export class WorkerSet {
 
   constructor(
     private readonly options: TunnelOptions,
-    private readonly links: WorkerLinks,
+    private readonly links: TopologyLinks,
     private readonly log: Logger,
   ) {
     this.unsubscribe = links.table.subscribe(() => this.queueTable());
@@ -134,8 +123,8 @@ export class WorkerSet {
   }
 
   /** Hands a node listener's client to the next worker. */
-  pinned(socket: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
-    this.handOver(socket, { t: 'pinned', nodeId: entry.node.id, self });
+  pinned(socket: net.Socket, entry: NodeEntry): void {
+    this.handOver(socket, { t: 'pinned', nodeId: entry.node.id });
   }
 
   /** Hands a smart-port client to the next worker. */

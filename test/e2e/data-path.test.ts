@@ -49,7 +49,7 @@ function converse(
       chunks.push(d);
       total += d.length;
       const all = Buffer.concat(chunks);
-      if (countReplies(all) >= replies && done(all)) {
+      if (splitBulk(all).length >= replies && done(all)) {
         s.destroy();
         resolve(all);
       } else if (readSlowly) {
@@ -63,10 +63,6 @@ function converse(
 }
 
 /** Complete replies at the start of `buf`: simple lines and bulk strings only (what these tests get). */
-function countReplies(buf: Buffer): number {
-  return splitBulk(buf).length;
-}
-
 function splitBulk(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let pos = 0;

@@ -1,6 +1,6 @@
 /**
  * A worker's copy of the node table (NodeTable.mirror) answers as the primary's does, and emits
- * the changes its followers need; a worker's counts reach the primary's once (TunnelStats.delta).
+ * the changes its followers need; a worker's counts reach the primary's once (TunnelStats.take).
  */
 import { describe, expect, it } from 'vitest';
 import { TunnelStats } from '../../src/net/stats.js';
@@ -83,19 +83,19 @@ describe('NodeTable.mirror', () => {
   });
 });
 
-describe('TunnelStats.delta', () => {
+describe('TunnelStats.take', () => {
   it('a worker reports each count once; the primary adds them up', () => {
     const worker = new TunnelStats();
     const primary = new TunnelStats();
     worker.accepted.pinned += 3;
     worker.bytesToClients += 100;
     worker.error('unreachable');
-    primary.add(worker.delta());
+    primary.add(worker.take());
     worker.accepted.pinned += 1;
     worker.error('unreachable');
     worker.error('refused');
-    primary.add(worker.delta());
-    primary.add(worker.delta()); // nothing new
+    primary.add(worker.take());
+    primary.add(worker.take()); // nothing new
     expect(primary.accepted.pinned).toBe(4);
     expect(primary.bytesToClients).toBe(100);
     expect(Object.fromEntries(primary.errors)).toEqual({ unreachable: 2, refused: 1 });

@@ -8,18 +8,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LAYOUTS,
-  type RunningCluster,
-  settle,
-  sleep,
-  startCluster,
-  waitFor,
-} from '../../../scripts/lib/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { LAYOUTS, type RunningCluster, settle, sleep, waitFor } from '../../../scripts/lib/cluster.js';
 import { hashSlot } from '../../../src/topology/hash-slot.js';
 import { writeLoad } from './load.js';
-import { type RunningTunnel, redisCli, startTunnel } from './tunnel.js';
+import { type RunningTunnel, clusterAndTunnel, redisCli } from './tunnel.js';
 
 /** The cluster and the tunnel of the scenarios running now. */
 let cluster: RunningCluster;
@@ -99,28 +92,14 @@ async function readBack(keys: string[]): Promise<number> {
 
 /** Registers the scenarios against a tunnel started with `extraArgs`; `label` names the run. */
 export function liveTopologyChanges(extraArgs: string[], label: string): void {
-  beforeAll(async () => {
-    cluster = await startCluster(LAYOUTS.live);
-    tunnel = await startTunnel(
-      [
-        `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
-        '--cacert',
-        cluster.certs.caCert,
-        '--refresh-interval',
-        '2000',
-        '--retire-after',
-        '5000',
-        ...extraArgs,
-      ],
-      { REDISCLI_AUTH: cluster.spec.password },
-    );
-  });
-
-  afterAll(async () => {
-    const code = await tunnel?.stop();
-    await cluster?.stop();
-    expect(code).toBe(0);
-  });
+  clusterAndTunnel(
+    LAYOUTS.live,
+    ['--refresh-interval', '2000', '--retire-after', '5000', ...extraArgs],
+    (c, t) => {
+      cluster = c;
+      tunnel = t;
+    },
+  );
 
   describe(`live topology changes (${label})`, () => {
     it('a master is killed under write load: acknowledged writes survive, the client recovers', async () => {

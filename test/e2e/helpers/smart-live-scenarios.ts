@@ -10,18 +10,11 @@ import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LAYOUTS,
-  type RunningCluster,
-  settle,
-  sleep,
-  startCluster,
-  waitFor,
-} from '../../../scripts/lib/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { LAYOUTS, type RunningCluster, settle, sleep, waitFor } from '../../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../../src/topology/hash-slot.js';
 import { type LoadResult, writeLoad } from './load.js';
-import { type RunningTunnel, startTunnel } from './tunnel.js';
+import { type RunningTunnel, clusterAndTunnel } from './tunnel.js';
 
 /** The cluster and the tunnel of the scenarios running now. */
 let cluster: RunningCluster;
@@ -99,30 +92,14 @@ async function reshard(from: string, to: string, slots: number): Promise<number>
 
 /** Registers the scenarios against a tunnel started with `extraArgs`; `label` names the run. */
 export function smartLiveChanges(extraArgs: string[], label: string): void {
-  beforeAll(async () => {
-    cluster = await startCluster(LAYOUTS['smart-live']);
-    tunnel = await startTunnel(
-      [
-        `rediss://${cluster.spec.user}@${cluster.nodes[0].ip}:${cluster.nodes[0].port}`,
-        '--cacert',
-        cluster.certs.caCert,
-        '--mode',
-        'smart',
-        '--smart-port',
-        String(PORT),
-        '--refresh-interval',
-        '1000',
-        ...extraArgs,
-      ],
-      { REDISCLI_AUTH: cluster.spec.password },
-    );
-  });
-
-  afterAll(async () => {
-    const code = await tunnel?.stop();
-    await cluster?.stop();
-    expect(code).toBe(0);
-  });
+  clusterAndTunnel(
+    LAYOUTS['smart-live'],
+    ['--mode', 'smart', '--smart-port', String(PORT), '--refresh-interval', '1000', ...extraArgs],
+    (c, t) => {
+      cluster = c;
+      tunnel = t;
+    },
+  );
 
   describe(`smart mode under live changes (${label})`, () => {
     it('a live reshard under load: no MOVED or ASK reaches the client, every write reads back', async () => {

@@ -1,7 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { ClusterDescription } from '../../../scripts/lib/cluster.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  type ClusterDescription,
+  type ClusterSpec,
+  type RunningCluster,
+  startCluster,
+} from '../../../scripts/lib/cluster.js';
 
 export const CLI = resolve(__dirname, '../../../dist/src/cli.js');
 const run = promisify(execFile);
@@ -91,4 +97,30 @@ export async function redisCli(args: string[], timeoutMs = 20_000): Promise<stri
   delete env.REDISCLI_AUTH;
   const { stdout } = await run('redis-cli', args, { env, timeout: timeoutMs, maxBuffer: 64 << 20 });
   return stdout;
+}
+
+/**
+ * A cluster of its own for a test file: before the tests, starts `spec`'s cluster and a tunnel to
+ * its first node (with `args`), and hands both to `use`; after them, stops both, and the tunnel
+ * must have exited 0.
+ */
+export function clusterAndTunnel(
+  spec: ClusterSpec,
+  args: string[],
+  use: (cluster: RunningCluster, tunnel: RunningTunnel) => void,
+): void {
+  let cluster: RunningCluster | undefined;
+  let tunnel: RunningTunnel | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(spec);
+    tunnel = await startTunnel([...seedArgs(cluster.describe()), ...args], {
+      REDISCLI_AUTH: cluster.spec.password,
+    });
+    use(cluster, tunnel);
+  });
+  afterAll(async () => {
+    const code = await tunnel?.stop();
+    await cluster?.stop();
+    expect(code).toBe(0);
+  });
 }
