@@ -218,6 +218,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     mode: a.mode,
     smartPort: a['smart-port'],
     pool: a.pool,
+    share: a.share,
     workers: a.workers,
     localPassword: a['local-password'],
     localUser: a['local-user'],

@@ -72,6 +72,12 @@ export const OPTION_SPECS = {
     defaultDescription: String(DEFAULTS.pool),
     describe: 'warm authenticated connections kept per node, so a new client skips the handshake (0: none)',
   },
+  share: {
+    type: 'boolean',
+    defaultDescription: String(DEFAULTS.share),
+    describe:
+      "pinned mode: clients' plain requests share one pipelined connection per node; --no-share gives every client its own",
+  },
   workers: {
     type: 'number',
     defaultDescription: String(DEFAULTS.workers),

@@ -5,27 +5,14 @@ import { Session } from '../protocol/session.js';
 import type { SessionNotice, SessionSink } from '../protocol/sink.js';
 import { errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
-import type { NodeTarget } from '../topology/types.js';
+import type { NodeEntry } from '../topology/node-table.js';
 import type { Pairs } from './pairs.js';
 import type { OpenNode } from './connector.js';
-import { NodeError } from './node-error.js';
+import { isRefusal, openOwnUpstream, reportUnreachable } from './own-upstream.js';
+import { type LaneOwner, SharedLane } from './shared-lane.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
-
-/** Pause reasons for one socket: it flows again only when none is left. */
-class Valve {
-  private readonly reasons = new Set<string>();
-  constructor(private readonly socket: net.Socket) {}
-
-  close(reason: string): void {
-    if (this.reasons.size === 0) this.socket.pause();
-    this.reasons.add(reason);
-  }
-
-  open(reason: string): void {
-    if (!this.reasons.delete(reason)) return;
-    if (this.reasons.size === 0) this.socket.resume();
-  }
-}
+import { Valve } from './valve.js';
+import type { Upstream } from './upstream.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
@@ -33,21 +20,40 @@ const CLIENT_DRAIN_MS = 10_000;
 const REAUTH_RETRY_MS = 50;
 const REAUTH_ATTEMPTS = 1200;
 
+/** Why a side's reads are paused (see Valve). */
+const CONNECTING = 'no connection to the node yet';
+const PINNING = 'taking a connection of its own';
+const SLOW_CLIENT = 'client is slow';
+const SLOW_UPSTREAM = 'upstream is slow';
+const LEARNING = 'learning nodes';
+
 /**
- * One client connection and its own upstream connection to the node its listener fronts. The
- * upstream is authenticated before any client byte is forwarded (client bytes wait, unread).
+ * One client connection of a node's listener and its way to that node. Its requests first take
+ * the node's shared connection (a SharedLane), unless sharing is off; at the first request that
+ * needs a connection of its own (MULTI, SELECT, BLPOP, SUBSCRIBE...), the pair takes one (warm,
+ * from the pool) and keeps it to the end. Client bytes wait, unread, until there is a way.
  */
 export class ConnectionPair {
   readonly id: number;
   private readonly client: net.Socket;
   /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
   private readonly clientReads: SocketReads | null;
-  private readonly target: NodeTarget;
-  private readonly self: { host: string; port: number };
+  private readonly clientValve: Valve;
+  private readonly entry: NodeEntry;
   private readonly owner: Pairs;
   private readonly log: Logger;
+  private readonly session: Session;
+  /** The node's shared connection, while the client's requests take it. */
+  private lane: SharedLane | null = null;
+  /** The client's own connection, once it has one. */
   private upstream: net.Socket | null = null;
-  private session: Session | null = null;
+  private upstreamReads: SocketReads | null = null;
+  private upstreamValve: Valve | null = null;
+  /** An own connection opened while shared requests were still unanswered: it waits for them. */
+  private ownReady: OpenNode | null = null;
+  /** The client's last words (a node it cannot reach), sent once shared replies are delivered. */
+  private refusal: Buffer | null = null;
+  private clientEnded = false;
   private reauthTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private bytesIn = 0;
@@ -56,99 +62,27 @@ export class ConnectionPair {
   constructor(
     client: net.Socket,
     id: number,
-    target: NodeTarget,
+    entry: NodeEntry,
     self: { host: string; port: number },
     owner: Pairs,
   ) {
     this.id = id;
     const reads = new SocketReads();
     const adopted = adoptWithReads(client, reads);
-    this.client = adopted ?? client;
+    this.client = client = adopted ?? client;
     this.clientReads = adopted ? reads : null;
-    client = this.client;
-    this.target = target;
-    this.self = self;
+    this.entry = entry;
     this.owner = owner;
-    this.log = owner.context.log.child({ component: 'conn', node: target.label, conn: id });
+    const { context } = owner;
+    this.log = context.log.child({ component: 'conn', node: entry.target.label, conn: id });
     client.setNoDelay(true);
-    client.pause(); // hold client bytes in the kernel until the upstream is ready
+    this.clientValve = new Valve(client);
+    this.clientValve.close(CONNECTING); // client bytes wait in the kernel until there is a way
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
-  }
-
-  async start(): Promise<void> {
-    const { connector, auth, onUnreachable, pool } = this.owner.context;
-    let open;
-    try {
-      open = pool.take(this.target) ?? (await connector.open(this.target, auth(), new SocketReads()));
-    } catch (e) {
-      const reason = describeError(e, { withNode: false });
-      this.owner.context.stats.error('unreachable');
-      // A node that is down meets every client retry: warn once per node per interval.
-      const throttle = this.owner.unreachableWarnings;
-      if (throttle.allow(this.target.label)) {
-        this.log.warn(
-          `cannot open upstream: ${reason} (repeats within ${throttle.intervalMs / 1000} s are logged at debug)`,
-        );
-      } else {
-        this.log.debug(`cannot open upstream: ${reason}`);
-      }
-      // The client learns which node failed and why, as a RESP error, then the pair closes.
-      // CLUSTERDOWN, not ERR: cluster clients answer it by re-reading the topology and retrying
-      // (ioredis, redis-py, go-redis), which is what a failover needs; ERR would fail the command.
-      if (!this.closed) {
-        this.client.end(
-          errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${this.target.label}: ${reason}`),
-        );
-      }
-      // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.
-      if (!(e instanceof NodeError && e.code === 'local')) onUnreachable(this.target);
-      return;
-    }
-    if (this.closed) {
-      open.socket.destroy();
-      return;
-    }
-    this.wire(open);
-  }
-
-  private wire(open: OpenNode): void {
-    const { socket: upstream, pending } = open;
-    // Every upstream of a pair reads into one (the pair and the pool open them so).
-    const upstreamReads = open.reads as SocketReads;
-    this.upstream = upstream;
-    const { client, clientReads } = this;
-    // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
-    // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
-    // on the spot (it encrypts during the write).
-    const requestLender = this.owner.context.connector.transport.tls ? null : clientReads;
-    const clientValve = new Valve(client);
-    const upstreamValve = new Valve(upstream);
-    const stats = this.owner.context.stats;
-    const sink: SessionSink = {
-      toServer: (buf) => {
-        if (!writeLent(upstream, buf, requestLender)) clientValve.close('upstream is slow');
-      },
-      toClient: (buf) => {
-        this.bytesOut += buf.length;
-        stats.bytesToClients += buf.length;
-        if (!writeLent(client, buf, upstreamReads)) upstreamValve.close('client is slow');
-      },
-      resume: () => upstreamValve.open('learning nodes'),
-      fail: (e) => this.fail('reply', e),
-      notice: (n) => this.notice(n),
-    };
-    const { addresses, rewriteRequest, maxFrameBytes } = this.owner.context;
-    const session = new Session(sink, {
-      addresses,
-      self: this.self,
-      rewriteRequest,
-      limits: { maxFrameBytes },
-    });
-    this.session = session;
-    upstream.on('drain', () => clientValve.open('upstream is slow'));
-    client.on('drain', () => upstreamValve.open('client is slow'));
-    const { localAuth } = this.owner.context;
+    const { addresses, rewriteRequest, maxFrameBytes, localAuth } = context;
+    this.session = new Session(this.sink, { addresses, self, rewriteRequest, limits: { maxFrameBytes } });
+    const session = this.session;
     // Under --local-password nothing reaches the session (or the node) until the client has AUTHed.
     const gate =
       localAuth &&
@@ -160,7 +94,7 @@ export class ConnectionPair {
       );
     const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
-      stats.bytesToCluster += chunk.length;
+      context.stats.bytesToCluster += chunk.length;
       try {
         if (gate) gate.push(chunk);
         else session.fromClient(chunk);
@@ -168,29 +102,138 @@ export class ConnectionPair {
         this.fail('request', e);
       }
     };
-    if (clientReads) clientReads.handler = fromClient;
+    if (this.clientReads) this.clientReads.handler = fromClient;
     else client.on('data', fromClient);
-    const fromServer = (chunk: Buffer): void => {
-      try {
-        if (!session.fromServer(chunk)) upstreamValve.close('learning nodes');
-      } catch (e) {
-        this.fail('reply', e);
-      }
-    };
-    upstreamReads.handler = fromServer;
+    client.on('drain', () => {
+      this.upstreamValve?.open(SLOW_CLIENT);
+      this.clientValve.open(SLOW_CLIENT);
+    });
     // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
-    client.on('end', () => upstream.end());
-    upstream.on('end', () => client.end());
+    client.on('end', () => {
+      this.clientEnded = true;
+      if (this.upstream) this.upstream.end();
+      else this.idle();
+    });
+  }
+
+  async start(): Promise<void> {
+    const { shared } = this.owner.context;
+    if (shared) {
+      this.lane = new SharedLane(this.laneOwner(shared), this.owner.context.maxFrameBytes);
+      this.clientValve.open(CONNECTING);
+      return;
+    }
+    await this.takeOwn();
+  }
+
+  private readonly sink: SessionSink = {
+    toServer: (buf) => {
+      const { upstream, lane } = this;
+      if (!upstream) return lane?.push(buf);
+      // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
+      // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
+      // on the spot (it encrypts during the write).
+      const lender = this.owner.context.connector.transport.tls ? null : this.clientReads;
+      if (!writeLent(upstream, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
+    },
+    toClient: (buf) => {
+      this.bytesOut += buf.length;
+      this.owner.context.stats.bytesToClients += buf.length;
+      // Shared replies are the shared connection's own buffers, not lent; own ones are.
+      if (!writeLent(this.client, buf, this.upstreamReads)) {
+        // The own connection waits; on the shared one, the client's new requests do.
+        (this.upstreamValve ?? this.clientValve).close(SLOW_CLIENT);
+      }
+    },
+    resume: () => this.upstreamValve?.open(LEARNING),
+    fail: (e) => this.fail('reply', e),
+    notice: (n) => this.notice(n),
+  };
+
+  private fromServer(chunk: Buffer): void {
+    try {
+      // A shared reply is kept by the session while it learns nodes: only an own connection waits.
+      if (!this.session.fromServer(chunk)) this.upstreamValve?.close(LEARNING);
+    } catch (e) {
+      this.fail('reply', e);
+    }
+  }
+
+  private laneOwner(shared: (entry: NodeEntry) => Upstream): LaneOwner {
+    return {
+      upstream: () => shared(this.entry),
+      reply: (frame) => {
+        if (!this.closed) this.fromServer(frame);
+      },
+      idle: () => this.idle(),
+      broken: (upstream, reason) => {
+        if (this.closed) return;
+        if (!upstream.unreachable) {
+          this.log.debug(`shared connection broke with requests in flight: ${reason}`);
+          return this.endClient();
+        }
+        const { context, unreachableWarnings } = this.owner;
+        reportUnreachable(reason, context.onUnreachable, this.entry.target, unreachableWarnings, this.log);
+        this.client.end(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${reason}`));
+      },
+      pin: (why) => {
+        this.log.debug(`takes a connection of its own: ${why}`);
+        this.clientValve.close(PINNING);
+        void this.takeOwn();
+      },
+    };
+  }
+
+  /** Opens the client's own connection, and moves the client onto it once nothing shared is due. */
+  private async takeOwn(): Promise<void> {
+    const { owner } = this;
+    const open = await openOwnUpstream(owner.context, this.entry.target, owner.unreachableWarnings, this.log);
+    if (isRefusal(open)) {
+      this.refusal = open.reply;
+    } else if (this.closed) {
+      return void open.socket.destroy();
+    } else {
+      this.ownReady = open;
+    }
+    this.idle();
+  }
+
+  /** No shared request of this client is unanswered: whatever waited for that goes ahead. */
+  private idle(): void {
+    const { lane } = this;
+    if (this.closed || (lane && lane.inflight > 0)) return;
+    if (this.refusal) this.client.end(this.refusal);
+    else if (this.ownReady) this.attach(this.ownReady);
+    else if (this.clientEnded && lane && !lane.held) this.client.end();
+  }
+
+  private attach(open: OpenNode): void {
+    const { socket: upstream, pending } = open;
+    this.ownReady = null;
+    this.upstream = upstream;
+    // Every own connection reads into one (the pair and the pool open them so).
+    const reads = open.reads as SocketReads;
+    this.upstreamReads = reads;
+    this.upstreamValve = new Valve(upstream);
+    upstream.on('drain', () => this.clientValve.open(SLOW_UPSTREAM));
+    reads.handler = (chunk) => this.fromServer(chunk);
+    upstream.on('end', () => this.client.end());
     upstream.on('error', (e: Error) => {
       this.log.debug(`upstream error: ${describeError(e)}`);
       this.destroy();
     });
     // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
     upstream.on('close', () => this.endClient());
-    if (pending) fromServer(pending);
+    // What the client sent from the request that needed this connection on goes first.
+    const held = this.lane?.held ?? [];
+    this.lane = null;
+    for (const bytes of held) this.sink.toServer(bytes);
+    if (this.clientEnded) upstream.end();
+    if (pending) this.fromServer(pending);
     upstream.resume();
-    client.resume();
-    this.log.debug(`connected to ${this.target.label}`);
+    this.clientValve.open(CONNECTING);
+    this.clientValve.open(PINNING);
+    this.log.debug(`connected to ${this.entry.target.label}`);
   }
 
   private notice(n: SessionNotice): void {
@@ -209,14 +252,15 @@ export class ConnectionPair {
   }
 
   /**
-   * Sends AUTH with a fresh token on this open connection, as Azure Entra requires before the old
-   * token expires. It goes in only between the client's requests on an idle connection, so the
-   * client never sees its reply; a busy connection is retried every 50 ms for up to a minute.
+   * Sends AUTH with a fresh token on the client's own connection, as Azure Entra requires before
+   * the old token expires (the shared connections are re-authenticated by their pool). It goes in
+   * only between the client's requests on an idle connection, so the client never sees its reply;
+   * a busy connection is retried every 50 ms for up to a minute.
    */
   reauth(request: Buffer, attempts = REAUTH_ATTEMPTS): void {
     if (this.reauthTimer) clearTimeout(this.reauthTimer);
     this.reauthTimer = null;
-    if (this.closed || !this.session) return;
+    if (this.closed || !this.upstream) return;
     if (this.session.inject(request)) return;
     if (attempts <= 1) {
       this.log.warn(
@@ -256,9 +300,10 @@ export class ConnectionPair {
     if (this.reauthTimer) clearTimeout(this.reauthTimer);
     // The client is gone: nothing more can be delivered, so the upstream goes too.
     this.upstream?.destroy();
+    this.ownReady?.socket.destroy();
     if (!this.closed) {
       this.closed = true;
-      const pending = this.session?.pending ?? 0;
+      const pending = this.session.pending;
       this.log.debug(
         `closed (${this.bytesIn} bytes in, ${this.bytesOut} bytes out, ${pending} replies not delivered)`,
       );

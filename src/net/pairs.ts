@@ -1,6 +1,8 @@
 import type * as net from 'node:net';
 import type { Logger } from '../log.js';
+import type { NodeEntry } from '../topology/node-table.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
+import type { Upstream } from './upstream.js';
 import type { Connector } from './connector.js';
 import { ConnectionPair } from './pair.js';
 import type { TunnelStats } from './stats.js';
@@ -23,6 +25,11 @@ export interface PairContext {
   localAuth: LocalAuth | null;
   /** Warm upstreams to take before opening a new one. */
   pool: UpstreamPool;
+  /**
+   * The node's shared connection, which plain requests take until a client needs its own (see
+   * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
+   */
+  shared: ((entry: NodeEntry) => Upstream) | null;
   /** What the tunnel counts. */
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */
@@ -44,11 +51,11 @@ export class Pairs {
 
   constructor(readonly context: PairContext) {}
 
-  /** Pairs a client connection with a new upstream to `target`. */
-  accept(client: net.Socket, target: NodeTarget, self: { host: string; port: number }): void {
-    const pair = new ConnectionPair(client, this.nextId++, target, self, this);
+  /** Takes a client connection of `entry`'s listener. */
+  accept(client: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
+    const pair = new ConnectionPair(client, this.nextId++, entry, self, this);
     this.context.stats.accepted.pinned++;
-    // Each pair holds two descriptors; past the limit the kernel refuses clients without a word.
+    // A pair holds up to two descriptors; past the limit the kernel refuses clients without a word.
     const limit = OPEN_FILE_LIMIT;
     if (limit !== null && 2 * this.open.size + FILE_HEADROOM >= limit && this.fileWarnings.allow('files'))
       this.context.log.warn(

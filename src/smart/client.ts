@@ -21,7 +21,7 @@ import { type Plan, type Planner } from './plan.js';
 import { scanStep } from './scan.js';
 import { type ReplyMode, ReplyQueue } from './replies.js';
 import { ScriptCache, sendScript } from './scripts.js';
-import { Upstream, Upstreams, helloFor } from './upstream.js';
+import { Upstream, Upstreams, helloFor } from '../net/upstream.js';
 
 /** What every smart client of one tunnel shares. */
 export interface SmartContext {

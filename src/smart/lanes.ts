@@ -1,5 +1,8 @@
 import type { NodeEntry } from '../topology/node-table.js';
-import type { ReplyHandler, Upstream } from './upstream.js';
+import type { SharedUpstreams } from '../net/shared-pool.js';
+import type { ReplyHandler, Upstream } from '../net/upstream.js';
+
+export type { SharedUpstreams };
 
 /**
  * Which connection a request takes to its node. `shared`: the tunnel's pipelined connection to the
@@ -8,12 +11,6 @@ import type { ReplyHandler, Upstream } from './upstream.js';
  * state (blocking commands, CLIENT, SELECT, HELLO).
  */
 export type Lane = 'shared' | 'own';
-
-/** The tunnel's shared connections, one per node and protocol. */
-export interface SharedUpstreams {
-  get(entry: NodeEntry, protocol: number): Upstream;
-  close(): void;
-}
 
 const OWN = 0;
 

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { encodeCommand } from '../resp/encode.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import { Upstream, Upstreams } from './upstream.js';
+import { Upstream, Upstreams } from '../net/upstream.js';
 
 const MONITOR = encodeCommand(['MONITOR']);
 

@@ -5,7 +5,7 @@ import { T_ARRAY, T_PUSH, isErrorType } from '../resp/types.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import { Upstream, Upstreams } from './upstream.js';
+import { Upstream, Upstreams } from '../net/upstream.js';
 
 const MESSAGES = new Set(['message', 'pmessage', 'smessage']);
 

@@ -75,6 +75,12 @@ export interface TunnelOptions {
    */
   pool: number;
   /**
+   * Pinned mode: plain requests of every client of a node take one shared, pipelined connection to
+   * it, until a client sends a request that needs a connection of its own (see
+   * OWN_CONNECTION_COMMANDS). false: every client opens its own at once. @default true
+   */
+  share: boolean;
+  /**
    * Processes that serve clients. 1: this process does everything; N > 1: N workers serve the
    * clients the primary hands them, and the primary keeps the topology and the listeners.
    * @default 1 (see README, "Workers", for the measurement behind it)
@@ -120,6 +126,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   mode: 'pinned',
   smartPort: 6379,
   pool: 2,
+  share: true,
   workers: 1,
 });
 

@@ -10,7 +10,8 @@ import { CommandTable } from '../smart/command-table.js';
 import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
 import { ScriptCache } from '../smart/scripts.js';
-import { SharedPool } from '../smart/shared.js';
+import { SharedPool } from '../net/shared-pool.js';
+import type { Upstream } from '../net/upstream.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import type { Credentials } from './credentials.js';
@@ -46,6 +47,8 @@ export interface ServingLinks extends TopologyLinks {
 export class Serving {
   readonly pairs: Pairs;
   readonly pool: UpstreamPool;
+  /** One pipelined connection per node, for pinned clients' plain requests and smart mode's. */
+  readonly shared: SharedPool;
   smart: SmartFront | null = null;
   private readonly localAuth: LocalAuth | null;
   private readonly unfollowPool: () => void;
@@ -68,9 +71,14 @@ export class Serving {
       log,
       stats.pool,
     );
+    const auth = (): Buffer | null => credentials.authRequest();
+    this.shared = new SharedPool({ connector, auth, stats, log }, log);
+    // Sharing speaks RESP2: a client that sends HELLO takes a connection of its own.
+    const shared = (entry: NodeEntry): Upstream => this.shared.get(entry, 2);
     this.pairs = new Pairs({
       connector,
       pool: this.pool,
+      shared: o.share ? shared : null,
       auth: () => credentials.authRequest(),
       addresses,
       rewriteRequest: this.rewriteRequest,
@@ -82,6 +90,7 @@ export class Serving {
     });
     credentials.onRefresh((auth) => {
       this.pairs.reauthenticate(auth);
+      this.shared.reauthenticate(auth);
       this.pool.refreshCredentials();
     });
     this.unfollowPool = warmPoolFollows(table, this.pool);
@@ -118,7 +127,7 @@ export class Serving {
         auth,
         refresh: (reason) => links.refresh(reason),
         scripts: new ScriptCache(),
-        shared: new SharedPool({ connector: links.connector, auth, stats: links.stats }, this.log),
+        shared: this.shared,
         maxFrameBytes: o.maxFrameBytes,
         log: this.log,
         stats: links.stats,
@@ -133,7 +142,7 @@ export class Serving {
   /** A client of a node's listener. */
   acceptPinned(socket: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
     if (this.closing) socket.destroy();
-    else this.pairs.accept(socket, entry.target, self);
+    else this.pairs.accept(socket, entry, self);
   }
 
   /** A client of the smart port. */
@@ -155,6 +164,8 @@ export class Serving {
     const smart = this.smart?.close();
     await this.pairs.close(graceMs);
     await smart;
+    // Last: pinned clients' shared requests were answered on them while the pairs closed.
+    this.shared.close();
   }
 
   /** A local listener address (as clients see it) → the real node behind it. */

@@ -74,7 +74,7 @@ for (const mode of ['ip', '?'] as EndpointMode[]) {
       expect(fake.received.get(NODES[1].id)?.some((a) => a[0] === 'GET' && a[1] === key)).toBe(true);
     });
 
-    it('a malformed reply from a node closes that client connection only', async () => {
+    it('a malformed reply closes the connection it came on, and fails only the clients waiting on it', async () => {
       await expect(redisCli(['-p', '6379', 'GARBAGE'])).rejects.toThrow();
       expect(tunnel.stderr()).toMatch(/malformed reply \(ERR_UNKNOWN_TYPE\)/);
       expect((await redisCli(['-p', '6379', 'PING'])).trim()).toBe('PONG');

@@ -4,41 +4,20 @@
  * younger than a refresh or two, since each refresh replaces them; without a refresh they age.
  * The only tunnel in this file is the one under test, so every `cmd=auth` connection is its pool.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { sleep } from '../../scripts/lib/cluster.js';
+import { nodeClients } from './helpers/node.js';
 import { seedArgs, startTunnel } from './helpers/tunnel.js';
 
-const run = promisify(execFile);
 const description = inject('cluster');
 
 /** Ages (s) of the connections to the seed node whose last command was AUTH: the idle pool's. */
 async function pooledAges(): Promise<number[]> {
-  const seed = description.nodes[0];
-  const { stdout } = await run(
-    'redis-cli',
-    [
-      '--tls',
-      '--cacert',
-      description.caCert,
-      '--user',
-      description.user,
-      '-h',
-      seed.ip,
-      '-p',
-      String(seed.port),
-      'CLIENT',
-      'LIST',
-    ],
-    { env: { ...process.env, REDISCLI_AUTH: description.password } },
-  );
-  return stdout
-    .split('\n')
-    .filter((l) => / cmd=auth /.test(l) && / user=tunnel /.test(l))
+  return (await nodeClients(description))
+    .filter((l) => / cmd=auth /.test(l))
     .map((l) => Number(/ age=(\d+) /.exec(l)?.[1]));
 }
 

@@ -1,8 +1,8 @@
 /**
  * The latency path: a tunnel that reaches the project's real TLS cluster through the latency relay
- * (a test tool standing in for a WAN: each direction delayed). With the warm pool, a new client's
- * first command costs one round trip to the cluster, as on an open connection; without it, the TCP,
- * TLS and AUTH round trips come first. The delay is large (100 ms each way) so that the counts, not
+ * (a test tool standing in for a WAN: each direction delayed). On the shared connection, or with
+ * the warm pool, a new client's first command costs one round trip to the cluster, as on an open
+ * connection; with neither, the TCP, TLS and AUTH round trips come first. The delay is large (100 ms each way) so that the counts, not
  * the machine's speed, decide: each bound has a full round trip of margin.
  */
 import * as net from 'node:net';
@@ -19,10 +19,18 @@ const relays: LatencyRelay[] = [];
 const tunnels: RunningTunnel[] = [];
 
 /** A tunnel dialling every node through its relay, on a loopback address of its own. */
-async function farTunnel(bind: string, pool: number): Promise<RunningTunnel> {
+async function farTunnel(bind: string, pool: number, share: boolean): Promise<RunningTunnel> {
   const resolve = description.nodes.flatMap((n, i) => ['--resolve', `${n.ip}:${n.port}:${relays[i].host}`]);
   const t = await startTunnel(
-    [...seedArgs(description), ...resolve, '--bind', bind, '--pool', String(pool)],
+    [
+      ...seedArgs(description),
+      ...resolve,
+      '--bind',
+      bind,
+      '--pool',
+      String(pool),
+      share ? '--share' : '--no-share',
+    ],
     { REDISCLI_AUTH: description.password },
     60_000,
   );
@@ -57,18 +65,27 @@ afterAll(async () => {
 });
 
 describe('through the latency relay', () => {
-  it('with the warm pool a new client is answered after one round trip; without, after three or more', async () => {
-    await farTunnel('127.0.0.4', 2);
-    await farTunnel('127.0.0.5', 0);
+  it('on the shared connection or with the warm pool a new client is answered after one round trip; with neither, after three or more', async () => {
+    await farTunnel('127.0.0.4', 2, false);
+    await farTunnel('127.0.0.5', 0, false);
+    await farTunnel('127.0.0.6', 0, true);
     await sleep(4 * RTT); // the pool fills through the relay
+    // The shared connection opens on first use: that first client pays its handshake.
+    await newConnectionMs('127.0.0.6', 1);
+    const shared = await newConnectionMs('127.0.0.6', 5);
     const pooled = await newConnectionMs('127.0.0.4', 5);
     const unpooled = await newConnectionMs('127.0.0.5', 3);
     console.log(
-      `new connection through the relay (round trip ${RTT} ms): pooled ${pooled.toFixed(0)} ms, unpooled ${unpooled.toFixed(0)} ms`,
+      `new connection through the relay (round trip ${RTT} ms): shared ${shared.toFixed(0)} ms, pooled ${pooled.toFixed(0)} ms, neither ${unpooled.toFixed(0)} ms`,
     );
     // One round trip (PING), against TCP + TLS 1.3 + AUTH + PING.
-    expect(pooled, `pooled ${pooled} ms`).toBeGreaterThanOrEqual(RTT);
-    expect(pooled, `pooled ${pooled} ms`).toBeLessThan(2 * RTT);
+    for (const [name, ms] of [
+      ['shared', shared],
+      ['pooled', pooled],
+    ] as const) {
+      expect(ms, `${name} ${ms} ms`).toBeGreaterThanOrEqual(RTT);
+      expect(ms, `${name} ${ms} ms`).toBeLessThan(2 * RTT);
+    }
     expect(unpooled, `unpooled ${unpooled} ms`).toBeGreaterThanOrEqual(3 * RTT);
   });
 });

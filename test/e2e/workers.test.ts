@@ -159,7 +159,9 @@ describe('--workers 2 with --auth-command', () => {
       const clients = await openClients(7001, 2);
       await waitFor('both workers to re-authenticate their connection', 10_000, async () =>
         ['worker 1', 'worker 2'].every((w) =>
-          new RegExp(`\\[${w} conn [^\\]]*\\] re-authenticated with a fresh token`).test(tunnel.stderr()),
+          new RegExp(
+            `\\[${w}[^\\]]*\\] (shared connection to \\S+ )?re-authenticated with a fresh token`,
+          ).test(tunnel.stderr()),
         ),
       );
       for (const c of clients) c.destroy();

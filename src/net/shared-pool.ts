@@ -1,7 +1,12 @@
 import type { Logger } from '../log.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SharedUpstreams } from './lanes.js';
 import { Upstream, type UpstreamLink, Upstreams } from './upstream.js';
+
+/** The tunnel's shared connections, one per node and protocol. */
+export interface SharedUpstreams {
+  get(entry: NodeEntry, protocol: number): Upstream;
+  close(): void;
+}
 
 /**
  * The tunnel's shared, pipelined connections: one per node and protocol, opened on first use and
@@ -33,6 +38,17 @@ export class SharedPool implements SharedUpstreams {
       this.byProtocol.set(protocol, nodes);
     }
     return nodes.get(entry);
+  }
+
+  /** A fresh credential reaches every shared connection, open or opening. */
+  reauthenticate(auth: Buffer): void {
+    for (const nodes of this.byProtocol.values())
+      for (const u of nodes.values())
+        u.reauth(auth, (ok, reply) => {
+          const where = `shared connection to ${u.entry.target.label}`;
+          if (ok) this.log.debug(`${where} re-authenticated with a fresh token`);
+          else this.log.warn(`re-authentication refused on the ${where}: ${reply}`);
+        });
   }
 
   close(): void {

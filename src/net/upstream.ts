@@ -1,20 +1,23 @@
 import type * as net from 'node:net';
-import { describeError } from '../log.js';
-import type { Connector } from '../net/connector.js';
-import type { TunnelStats } from '../net/stats.js';
+import { describeError, type Logger } from '../log.js';
+import { ProtocolError } from '../resp/errors.js';
+import type { Connector } from './connector.js';
+import type { TunnelStats } from './stats.js';
 import { Fifo } from '../protocol/pending.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { T_PUSH } from '../resp/types.js';
+import { T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 
 /** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
 export interface UpstreamLink {
   connector: Connector;
   auth: () => Buffer | null;
-  /** Where a node that cannot be reached is counted. */
+  /** Where a node that cannot be reached, or a malformed reply, is counted. */
   stats: TunnelStats;
+  /** Where a malformed reply is reported. */
+  log?: Logger;
 }
 
 const HELLO2 = encodeCommand(['HELLO', '2']);
@@ -30,6 +33,21 @@ export function helloFor(protocol: number, evenForResp2 = false): Buffer | null 
 export type ReplyHandler = (frame: Buffer | null, failure?: string) => void;
 
 /**
+ * Called with the reply bytes of a run of requests as they arrive, in order (`frames`: how many
+ * replies ended in them; the last may go on in the next call), or with null and the reason the
+ * node could not answer the `frames` still due. Spans are views of the connection's reads.
+ */
+export type SpanHandler = (span: Buffer | null, frames: number, failure?: string) => void;
+
+/** A run of requests whose replies go to one SpanHandler. */
+interface SpanWaiter {
+  span: SpanHandler;
+  left: number;
+}
+
+type Waiter = ReplyHandler | SpanWaiter;
+
+/**
  * One smart-mode client's connection to one node: requests go out in order, and each complete
  * reply frame goes to the handler registered with its request. It opens itself on first use and
  * fails every waiting request, with the reason, when it cannot open or when it breaks.
@@ -38,13 +56,15 @@ export class Upstream {
   readonly entry: NodeEntry;
   private socket: net.Socket | null = null;
   private opening: Promise<void> | null = null;
-  private readonly handlers = new Fifo<ReplyHandler>();
+  private readonly handlers = new Fifo<Waiter>();
   private readonly scanner = new ReplyScanner();
   private readonly frames = new FrameSplitter(this.scanner, () => this.scanner.inFrame);
   /** Requests not written yet: gathered while one client chunk is handled, written as one. */
   private outbox: Buffer[] = [];
   private flushQueued = false;
   private dead: string | null = null;
+  /** Set when the connection could not be opened at all (the node is unreachable). */
+  unreachable = false;
 
   constructor(
     entry: NodeEntry,
@@ -80,6 +100,21 @@ export class Upstream {
   send(request: Buffer, handler: ReplyHandler): void {
     if (this.dead !== null) return handler(null, this.dead);
     this.handlers.push(handler);
+    this.queue(request);
+  }
+
+  /**
+   * Queues `replies` requests, back to back in `request`, whose reply bytes stream to `span`
+   * (pinned mode's shared lane: its session frames them again, and a large reply is never held
+   * whole). The buffer is kept until the next turn of the event loop: a lent one must be copied.
+   */
+  sendSpans(request: Buffer, replies: number, span: SpanHandler): void {
+    if (this.dead !== null) return span(null, replies, this.dead);
+    this.handlers.push({ span, left: replies });
+    this.queue(request);
+  }
+
+  private queue(request: Buffer): void {
     this.outbox.push(request);
     if (!this.socket) {
       this.opening ??= this.open();
@@ -97,6 +132,18 @@ export class Upstream {
     this.outbox = [];
   };
 
+  /**
+   * A fresh credential (an expiring token): AUTH goes out behind the requests already queued, so
+   * every later request runs under it. A connection still opening sends it right after its own.
+   */
+  reauth(request: Buffer, done: (ok: boolean, reply: string) => void): void {
+    if (this.dead !== null) return;
+    this.send(request, (frame, failure) => {
+      if (frame) done(!isErrorType(frame[0]), frame.toString('latin1', 0, 200).trim());
+      else done(false, failure ?? 'no reply');
+    });
+  }
+
   close(): void {
     this.socket?.destroy();
     this.fail('closed');
@@ -108,6 +155,7 @@ export class Upstream {
       open = await this.link.connector.open(this.entry.target, this.link.auth());
     } catch (e) {
       this.link.stats.error('unreachable');
+      this.unreachable = true;
       return this.fail(
         `cannot reach node ${this.entry.target.label}: ${describeError(e, { withNode: false })}`,
       );
@@ -133,24 +181,70 @@ export class Upstream {
 
   private onData(chunk: Buffer): void {
     try {
-      this.frames.push(chunk, (frame) => this.deliver(frame));
+      let rest = chunk;
+      while (rest.length > 0) {
+        const head = this.handlers.peek();
+        if (head !== undefined && typeof head !== 'function') {
+          rest = rest.subarray(this.stream(head, rest));
+          continue;
+        }
+        // Whole frames, until a span waiter is next.
+        let stop = -1;
+        const r = rest;
+        this.frames.push(r, (frame, end) => {
+          this.deliver(frame);
+          const next = this.handlers.peek();
+          if (next === undefined || typeof next === 'function' || end === r.length) return true;
+          stop = end;
+          return false;
+        });
+        if (stop < 0) break;
+        rest = rest.subarray(stop);
+      }
     } catch (e) {
       this.socket?.destroy();
+      this.link.stats.error('malformed-reply');
+      const what = e instanceof ProtocolError ? `(${e.code}) ${e.message}` : describeError(e);
+      this.link.log?.warn(
+        `malformed reply ${what} from node ${this.entry.target.label}; closing that connection, and the requests waiting on it fail`,
+      );
       this.fail(`malformed reply from node ${this.entry.target.label}: ${describeError(e)}`);
     }
   }
 
   private deliver(frame: Buffer): void {
     if (frame[0] === T_PUSH) return this.onPush(frame);
-    const handler = this.handlers.shift();
+    const handler = this.handlers.shift() as ReplyHandler | undefined;
     if (handler) handler(frame);
     else this.onPush(frame);
+  }
+
+  /** Hands the waiter the bytes of its replies at the start of `chunk`; returns how many. */
+  private stream(waiter: SpanWaiter, chunk: Buffer): number {
+    let end = 0;
+    let frames = 0;
+    while (end < chunk.length && waiter.left > 0) {
+      const e = this.scanner.next(chunk, end);
+      if (e < 0) {
+        end = chunk.length; // a reply that goes on in the next read
+        break;
+      }
+      end = e;
+      waiter.left--;
+      frames++;
+    }
+    if (waiter.left === 0) this.handlers.shift();
+    waiter.span(chunk.subarray(0, end), frames);
+    return end;
   }
 
   private fail(reason: string): void {
     if (this.dead !== null) return;
     this.dead = reason;
-    for (const h of this.handlers.drain()) h(null, reason);
+    for (const w of this.handlers.drain()) {
+      if (typeof w === 'function') w(null, reason);
+      else w.span(null, w.left, reason);
+    }
     this.onClose(this);
   }
 }

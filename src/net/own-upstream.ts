@@ -1,0 +1,70 @@
+import { describeError, type Logger } from '../log.js';
+import { errorReply } from '../resp/encode.js';
+import type { NodeTarget } from '../topology/types.js';
+import type { OpenNode } from './connector.js';
+import { NodeError } from './node-error.js';
+import type { PairContext } from './pairs.js';
+import { SocketReads } from './socket-reads.js';
+import type { Throttle } from './throttle.js';
+
+/** Why a client could not get a connection to its node: the reply it gets, then its pair closes. */
+export interface Refusal {
+  reply: Buffer;
+}
+
+/**
+ * Opens a client's own connection to `target`: a warm one from the pool, else a new one (reading
+ * into a reused buffer). When the node cannot be reached, the failure is counted, logged (once per
+ * node per interval at warn), the topology re-read (a failover may have moved the node), and the
+ * refusal the client should get is returned.
+ */
+export async function openOwnUpstream(
+  context: PairContext,
+  target: NodeTarget,
+  warnings: Throttle,
+  log: Logger,
+): Promise<OpenNode | Refusal> {
+  const { connector, auth, onUnreachable, pool } = context;
+  try {
+    return pool.take(target) ?? (await connector.open(target, auth(), new SocketReads()));
+  } catch (e) {
+    const reason = describeError(e, { withNode: false });
+    context.stats.error('unreachable');
+    // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.
+    const local = e instanceof NodeError && e.code === 'local';
+    reportUnreachable(`cannot open upstream: ${reason}`, local ? null : onUnreachable, target, warnings, log);
+    return { reply: unreachableReply(target, reason) };
+  }
+}
+
+/**
+ * Logs that a node could not be reached, at warn once per node per interval (a node that is down
+ * meets every client retry), and asks for the topology to be re-read when `reread` is given.
+ */
+export function reportUnreachable(
+  what: string,
+  reread: ((target: NodeTarget) => void) | null,
+  target: NodeTarget,
+  warnings: Throttle,
+  log: Logger,
+): void {
+  if (warnings.allow(target.label)) {
+    log.warn(`${what} (repeats within ${warnings.intervalMs / 1000} s are logged at debug)`);
+  } else {
+    log.debug(what);
+  }
+  reread?.(target);
+}
+
+/**
+ * The client learns which node failed and why. CLUSTERDOWN, not ERR: cluster clients answer it by
+ * re-reading the topology and retrying (ioredis, redis-py, go-redis), which is what a failover
+ * needs; ERR would fail the command.
+ */
+export function unreachableReply(target: NodeTarget, reason: string): Buffer {
+  return errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`);
+}
+
+export function isRefusal(x: OpenNode | Refusal): x is Refusal {
+  return 'reply' in x;
+}

@@ -1,0 +1,137 @@
+import { OWN_CONNECTION_COMMANDS } from '../protocol/own-connection.js';
+import { ProtocolError } from '../resp/errors.js';
+import { RequestParser } from '../resp/request-parser.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * A request still incomplete at this size takes the client's own connection instead: the shared
+ * connection only takes whole requests, and holding a large one until its last byte would both
+ * cost memory and delay it (its own connection streams it).
+ */
+const MAX_SHARED_REQUEST_BYTES = 256 * 1024;
+
+/** What a shared lane needs from its connection pair. */
+export interface LaneOwner {
+  /** The node's shared connection (made again after one broke). */
+  upstream(): Upstream;
+  /** This client's next reply bytes, in order (they may end inside a reply). */
+  reply(span: Buffer): void;
+  /** The shared connection failed while requests of this client were on it. */
+  broken(upstream: Upstream, reason: string): void;
+  /** The client needs its own connection from the request that `held` starts with. */
+  pin(why: string): void;
+  /** Every request this client sent on the shared connection has been answered. */
+  idle(): void;
+}
+
+/**
+ * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
+ * requests of many clients go out in one TLS record per turn of the event loop and their replies
+ * come back in order. Only whole requests go, and only plain ones (not in OWN_CONNECTION_COMMANDS):
+ * at the first request that would change or hold a connection, or one that is malformed or large,
+ * the lane stops, keeps every byte from that request on in `held`, and asks for the client's own
+ * connection (`pin`), which takes `held` once every shared request has been answered.
+ */
+export class SharedLane {
+  /** This client's requests sent on the shared connection and not answered yet. */
+  inflight = 0;
+  /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
+  held: Buffer[] | null = null;
+  private readonly parser: RequestParser;
+  /** The start of a request begun in an earlier push (copies: pushed bytes are lent). */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private failed = false;
+
+  constructor(
+    private readonly owner: LaneOwner,
+    maxFrameBytes?: number,
+  ) {
+    this.parser = new RequestParser({ names: OWN_CONNECTION_COMMANDS, maxFrameBytes });
+  }
+
+  /** Request bytes, in order (lent: valid only during the call). */
+  push(run: Buffer): void {
+    if (this.held) {
+      this.held.push(Buffer.from(run));
+      return;
+    }
+    const p = this.parser;
+    let pos = 0;
+    // [sendFrom, sendTo) holds `count` whole plain requests of this run, not sent yet.
+    let sendFrom = 0;
+    let sendTo = 0;
+    let count = 0;
+    let start = 0;
+    try {
+      while (pos < run.length) {
+        const continued = p.inRequest;
+        start = continued ? 0 : pos;
+        const end = p.next(run, pos);
+        if (end < 0) break;
+        if (p.name !== null) {
+          this.send(run, sendFrom, sendTo, count);
+          return this.pin(run, start, `${p.name.toUpperCase()} needs a connection of its own`);
+        }
+        const replies = p.argc > 0 ? 1 : 0;
+        if (continued) {
+          this.send(Buffer.concat([...this.partial, run.subarray(0, end)]), 0, -1, replies);
+          this.partial = [];
+          this.partialBytes = 0;
+          sendFrom = end;
+          count = 0;
+        } else {
+          count += replies;
+        }
+        sendTo = end;
+        pos = end;
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      // The node is the one to answer a malformed request (and close), on the client's own.
+      this.send(run, sendFrom, sendTo, count);
+      return this.pin(run, start, 'a malformed request goes to the node on its own connection');
+    }
+    this.send(run, sendFrom, sendTo, count);
+    if (!p.inRequest) return;
+    const rest = run.subarray(start);
+    this.partial.push(Buffer.from(rest));
+    this.partialBytes += rest.length;
+    if (this.partialBytes > MAX_SHARED_REQUEST_BYTES) {
+      this.held = this.partial;
+      this.partial = [];
+      this.owner.pin(`a request over ${MAX_SHARED_REQUEST_BYTES / 1024} KiB streams on its own connection`);
+    }
+  }
+
+  /** Sends `bytes` [from, to) (to -1: all of it, already a copy) holding `count` requests. */
+  private send(bytes: Buffer, from: number, to: number, count: number): void {
+    if (count === 0) return;
+    const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
+    const upstream = this.owner.upstream();
+    this.inflight += count;
+    upstream.sendSpans(request, count, (span, frames, failure) =>
+      this.settle(upstream, span, frames, failure),
+    );
+  }
+
+  private settle(upstream: Upstream, span: Buffer | null, frames: number, failure?: string): void {
+    this.inflight -= frames;
+    if (this.failed) return;
+    if (!span) {
+      this.failed = true;
+      this.owner.broken(upstream, failure ?? 'the shared connection closed');
+      return;
+    }
+    if (span.length > 0) this.owner.reply(span);
+    if (this.inflight === 0) this.owner.idle();
+  }
+
+  /** Keeps the pinning request (begun at `start`, or in earlier pushes) and all that follows. */
+  private pin(run: Buffer, start: number, why: string): void {
+    this.held = [...this.partial, Buffer.from(run.subarray(start))];
+    this.partial = [];
+    this.partialBytes = 0;
+    this.owner.pin(why);
+  }
+}

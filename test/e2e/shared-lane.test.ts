@@ -1,0 +1,232 @@
+/**
+ * Pinned mode's shared connection, on the project's real TLS cluster and seen from the node itself
+ * (CLIENT LIST, asked directly over TLS): plain requests of every client of a listener take one
+ * pipelined connection to the node; a client that needs a connection of its own (CLIENT, MULTI,
+ * BLPOP...) gets one at that request, after its shared replies, and keeps it. Each test talks to
+ * the seed listener (7001, the node 127.0.0.11:7001) with raw RESP over TCP.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sleep, waitFor } from '../../scripts/lib/cluster.js';
+import { keyForSlot } from '../../src/topology/hash-slot.js';
+import { askNode, nodeClients } from './helpers/node.js';
+import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const description = inject('cluster');
+const env = { REDISCLI_AUTH: description.password };
+let tunnel: RunningTunnel;
+
+/** A client of a listener: `ask` writes bytes and resolves with what came back by `until`. */
+class RawClient {
+  private got = '';
+  private waiter: (() => void) | null = null;
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.got += d.toString('latin1');
+      this.waiter?.();
+    });
+  }
+
+  static open(port = 7001, host = '127.0.0.1'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  ask(bytes: string | Buffer, until: (reply: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    this.got = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no full reply: ${this.got.slice(0, 200)}`)),
+        timeoutMs,
+      );
+      this.waiter = () => {
+        if (!until(this.got)) return;
+        clearTimeout(timer);
+        this.waiter = null;
+        resolve(this.got);
+      };
+      this.socket.write(bytes);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const lines = (n: number) => (r: string) => r.split('\r\n').length > n;
+const cmd = (...args: string[]): string =>
+  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+/** Connections of the node's user whose last command was `name`. */
+const lastCommand = async (name: string): Promise<string[]> =>
+  (await nodeClients(description)).filter((l) => l.includes(` cmd=${name} `));
+
+beforeAll(async () => {
+  tunnel = await startTunnel([...seedArgs(description), '--log-level', 'debug'], env);
+});
+
+afterAll(async () => {
+  expect(await tunnel.stop()).toBe(0);
+});
+
+describe('the shared connection', () => {
+  it('40 clients with PING answered and still open hold one connection to the node; with --no-share, 40', async () => {
+    const clients = await Promise.all(Array.from({ length: 40 }, () => RawClient.open()));
+    for (const c of clients) expect(await c.ask('PING\r\n', lines(1))).toBe('+PONG\r\n');
+    expect(await lastCommand('ping')).toHaveLength(1);
+    for (const c of clients) c.close();
+
+    const own = await startTunnel([...seedArgs(description), '--no-share', '--bind', '127.0.0.7'], env);
+    try {
+      const mine = await Promise.all(Array.from({ length: 40 }, () => RawClient.open(7001, '127.0.0.7')));
+      for (const c of mine) expect(await c.ask('ECHO own\r\n', lines(2))).toBe('$3\r\nown\r\n');
+      expect(await lastCommand('echo')).toHaveLength(40);
+      for (const c of mine) c.close();
+    } finally {
+      expect(await own.stop()).toBe(0);
+    }
+  });
+
+  it('a pipeline that moves to its own connection midway is answered in order', async () => {
+    const key = keyForSlot(100, 'shared:order:');
+    const c = await RawClient.open();
+    const pipeline = [
+      cmd('SET', key, '1'),
+      cmd('GET', key),
+      cmd('CLIENT', 'SETNAME', 'mover'),
+      cmd('CLIENT', 'GETNAME'),
+      cmd('INCR', key),
+      cmd('MULTI'),
+      cmd('INCR', key),
+      cmd('EXEC'),
+      cmd('GET', key),
+    ].join('');
+    const expected =
+      '+OK\r\n$1\r\n1\r\n+OK\r\n$5\r\nmover\r\n:2\r\n+OK\r\n+QUEUED\r\n*1\r\n:3\r\n$1\r\n3\r\n';
+    expect(await c.ask(pipeline, (r) => r.length >= expected.length)).toBe(expected);
+    expect(tunnel.stderr()).toMatch(/takes a connection of its own: CLIENT needs a connection of its own/);
+    c.close();
+  });
+
+  it("one client's MULTI and name stay on its own connection: a shared client is neither queued nor named", async () => {
+    const key = keyForSlot(200, 'shared:tx:');
+    const a = await RawClient.open();
+    const b = await RawClient.open();
+    expect(
+      await a.ask(cmd('CLIENT', 'SETNAME', 'alone') + cmd('MULTI') + cmd('SET', key, 'a'), lines(3)),
+    ).toBe('+OK\r\n+OK\r\n+QUEUED\r\n');
+    expect(await b.ask(cmd('SET', key, 'b') + cmd('GET', key), lines(3))).toBe('+OK\r\n$1\r\nb\r\n');
+    expect(await a.ask(cmd('EXEC') + cmd('GET', key), lines(4))).toBe('*1\r\n+OK\r\n$1\r\na\r\n');
+    // B's CLIENT takes a fresh connection of its own: no name on it.
+    expect(await b.ask(cmd('CLIENT', 'GETNAME'), lines(1))).toBe('$-1\r\n');
+    a.close();
+    b.close();
+  });
+
+  it('a blocked client holds only its own connection: the shared one goes on answering', async () => {
+    const a = await RawClient.open();
+    const b = await RawClient.open();
+    const started = Date.now();
+    const blocked = a.ask(cmd('BLPOP', keyForSlot(300, 'shared:empty:'), '1.5'), lines(1), 10_000);
+    await sleep(100);
+    for (let i = 0; i < 20; i++) expect(await b.ask('PING\r\n', lines(1))).toBe('+PONG\r\n');
+    const sharedDone = Date.now() - started;
+    expect(await blocked).toBe('*-1\r\n');
+    const blockedDone = Date.now() - started;
+    expect(sharedDone, `20 PINGs took ${sharedDone} ms`).toBeLessThan(1000);
+    expect(blockedDone).toBeGreaterThanOrEqual(1500);
+    a.close();
+    b.close();
+  });
+
+  it('killed by the node, it is opened again: a client with nothing in flight goes on', async () => {
+    const c = await RawClient.open();
+    expect(await c.ask(cmd('ECHO', 'before'), lines(2))).toBe('$6\r\nbefore\r\n');
+    const shared = await lastCommand('echo');
+    expect(shared).toHaveLength(1);
+    const id = /^id=(\d+) /.exec(shared[0])?.[1] as string;
+    expect((await askNode(description, ['CLIENT', 'KILL', 'ID', id])).trim()).toBe('1');
+    await waitFor('the node to drop it', 5000, async () => (await lastCommand('echo')).length === 0);
+    expect(await c.ask(cmd('ECHO', 'after'), lines(2))).toBe('$5\r\nafter\r\n');
+    const again = await lastCommand('echo');
+    expect(again).toHaveLength(1);
+    expect(/^id=(\d+) /.exec(again[0])?.[1]).not.toBe(id);
+    c.close();
+  });
+
+  it('a 4 MiB request goes on its own connection, and the 4 MiB reply streams through the shared one intact', async () => {
+    const key = keyForSlot(400, 'shared:big:');
+    const value = 'v'.repeat(4 << 20);
+    const writer = await RawClient.open();
+    expect(await writer.ask(cmd('SET', key, value), lines(1), 20_000)).toBe('+OK\r\n');
+    expect(tunnel.stderr()).toMatch(/a request over 256 KiB streams on its own connection/);
+    const reader = await RawClient.open();
+    const expected = `$${value.length}\r\n${value}\r\n`;
+    const got = await reader.ask(cmd('GET', key), (r) => r.length >= expected.length, 20_000);
+    expect(got.length).toBe(expected.length);
+    expect(got === expected).toBe(true);
+    writer.close();
+    reader.close();
+  });
+
+  it('a storm of 300 concurrent new clients: every one answered on the shared connection', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const c = await RawClient.open();
+        const r = await c.ask(cmd('ECHO', `storm-${i}`), lines(2));
+        c.close();
+        return r === `$${`storm-${i}`.length}\r\nstorm-${i}\r\n`;
+      }),
+    );
+    expect(replies.filter((ok) => !ok)).toHaveLength(0);
+    expect((await lastCommand('echo')).length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the shared connection and a credential refresh', () => {
+  it('each refresh re-authenticates it, seen from the node as its last command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rct-shared-'));
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, description.password, { mode: 0o600 });
+    const refreshing = await startTunnel(
+      [
+        ...seedArgs(description),
+        '--bind',
+        '127.0.0.8',
+        '--pool',
+        '0',
+        '--auth-command',
+        `cat ${secret}`,
+        '--auth-refresh',
+        '300',
+        '--log-level',
+        'debug',
+      ],
+      {},
+    );
+    try {
+      const c = await RawClient.open(7001, '127.0.0.8');
+      // LASTSAVE: a command no other test sends, so its connection is this tunnel's shared one.
+      expect(await c.ask(cmd('LASTSAVE'), lines(1))).toMatch(/^:\d+\r\n$/);
+      const shared = await lastCommand('lastsave');
+      expect(shared).toHaveLength(1);
+      const id = /^id=(\d+) /.exec(shared[0])?.[1] as string;
+      await waitFor('an AUTH on the shared connection', 5000, async () =>
+        (await lastCommand('auth')).some((l) => l.startsWith(`id=${id} `)),
+      );
+      expect(refreshing.stderr()).toMatch(
+        /shared connection to 127\.0\.0\.11:7001 re-authenticated with a fresh token/,
+      );
+      expect(await c.ask(cmd('ECHO', 'still'), lines(2))).toBe('$5\r\nstill\r\n');
+      c.close();
+      expect(refreshing.stderr()).not.toContain(description.password);
+    } finally {
+      expect(await refreshing.stop()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The shared lane's rules, with a fake upstream (named so): it records what each send carried and
+ * lets the test answer or fail it, so request splitting, pinning and ordering can be checked byte by
+ * byte without a node. The lane on the real cluster is in test/e2e/shared-lane.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { SharedLane } from '../../src/net/shared-lane.js';
+import type { SpanHandler, Upstream } from '../../src/net/upstream.js';
+
+interface Sent {
+  bytes: string;
+  replies: number;
+  span: SpanHandler;
+}
+
+/** A lane on a fake upstream, and what reached its owner. */
+function harness() {
+  const sent: Sent[] = [];
+  const fake = {
+    unreachable: false,
+    sendSpans: (request: Buffer, replies: number, span: SpanHandler) =>
+      sent.push({ bytes: request.toString('latin1'), replies, span }),
+  } as unknown as Upstream;
+  const got = { replies: [] as string[], pins: [] as string[], broken: [] as string[], idle: 0 };
+  const lane = new SharedLane({
+    upstream: () => fake,
+    reply: (span) => got.replies.push(span.toString('latin1')),
+    broken: (_u, reason) => got.broken.push(reason),
+    pin: (why) => got.pins.push(why),
+    idle: () => got.idle++,
+  });
+  const held = (): string => (lane.held ?? []).map((b) => b.toString('latin1')).join('');
+  return { lane, sent, got, held };
+}
+
+const push = (lane: SharedLane, s: string): void => lane.push(Buffer.from(s, 'latin1'));
+
+describe('the shared lane', () => {
+  it('sends whole plain requests, one send per push, counting their replies', () => {
+    const { lane, sent } = harness();
+    push(lane, '*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n');
+    expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
+      ['*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', 2],
+    ]);
+    expect(lane.inflight).toBe(2);
+  });
+
+  it('holds a request split over pushes until it is whole, and sends it in one piece', () => {
+    const { lane, sent } = harness();
+    push(lane, '*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGE');
+    push(lane, 'T\r\n$1');
+    push(lane, '\r\nk\r\nPING\r\n');
+    expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
+      ['*1\r\n$4\r\nPING\r\n', 1],
+      ['*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', 1],
+      ['PING\r\n', 1],
+    ]);
+  });
+
+  it('an empty inline line is answered by nothing, so it counts no reply', () => {
+    const { lane, sent } = harness();
+    push(lane, '\r\n');
+    expect(sent).toEqual([]);
+    push(lane, '\r\nPING\r\n');
+    expect(sent.map((s) => s.replies)).toEqual([1]);
+  });
+
+  it('stops at the first request that needs its own connection and keeps every byte from it on', () => {
+    const { lane, sent, got, held } = harness();
+    push(lane, 'GET a\r\nclient setname x\r\nGET b\r\n');
+    push(lane, 'GET c\r\n');
+    expect(sent.map((s) => s.bytes)).toEqual(['GET a\r\n']);
+    expect(got.pins).toEqual(['CLIENT needs a connection of its own']);
+    expect(held()).toBe('client setname x\r\nGET b\r\nGET c\r\n');
+  });
+
+  it('a pinning request begun in an earlier push is held whole', () => {
+    const { lane, sent, held } = harness();
+    push(lane, 'PING\r\n*2\r\n$5\r\nBLPOP');
+    push(lane, '\r\n$1\r\nq\r\n');
+    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n']);
+    expect(held()).toBe('*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n');
+  });
+
+  it("a malformed request goes, with what follows, to the client's own connection", () => {
+    const { lane, sent, got, held } = harness();
+    push(lane, 'PING\r\n*1\r\n!oops\r\n');
+    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n']);
+    expect(got.pins[0]).toMatch(/malformed request/);
+    expect(held()).toBe('*1\r\n!oops\r\n');
+  });
+
+  it('a request still incomplete past 256 KiB pins, keeping all of it', () => {
+    const { lane, sent, got, held } = harness();
+    const value = 'x'.repeat(300 * 1024);
+    const request = `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${value.length}\r\n${value}\r\n`;
+    push(lane, request.slice(0, 100 * 1024));
+    expect(got.pins).toEqual([]);
+    push(lane, request.slice(100 * 1024, 290 * 1024));
+    expect(got.pins).toEqual(['a request over 256 KiB streams on its own connection']);
+    push(lane, request.slice(290 * 1024));
+    expect(sent).toEqual([]);
+    expect(held()).toBe(request);
+  });
+
+  it('replies reach the owner as they come; the last one tells it the lane is idle', () => {
+    const { lane, sent, got } = harness();
+    push(lane, 'GET a\r\nGET b\r\n');
+    sent[0].span(Buffer.from('$1\r\nA\r\n$1'), 1);
+    expect(got.idle).toBe(0);
+    sent[0].span(Buffer.from('\r\nB\r\n'), 1);
+    expect(got.replies).toEqual(['$1\r\nA\r\n$1', '\r\nB\r\n']);
+    expect(lane.inflight).toBe(0);
+    expect(got.idle).toBe(1);
+  });
+
+  it('a failure is reported once, and nothing after it reaches the owner', () => {
+    const { lane, sent, got } = harness();
+    push(lane, 'GET a\r\n');
+    push(lane, 'GET b\r\n');
+    sent[0].span(null, 1, 'node closed');
+    sent[1].span(Buffer.from('+late\r\n'), 1);
+    expect(got.broken).toEqual(['node closed']);
+    expect(got.replies).toEqual([]);
+  });
+});
