@@ -1,6 +1,7 @@
 /**
  * New-connection latency: a fresh connection, one PING, closed; sequentially, through the tunnel
- * (plaintext, its warm pool hands the upstream over) and directly (TCP + TLS + AUTH + PING), median
+ * (plaintext: the PING takes the shared connection, or with --no-share a warm upstream from the
+ * pool) and directly (TCP + TLS + AUTH + PING), median
  * milliseconds and the ratio. Part of `npm run bench:e2e` (BENCH_ONLY=connect for these rows alone).
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface ConnectTargets {
   tunnelPort: number;
   /** Where the --workers 2 tunnel listens (same port): its clients are handed to a worker. */
   workersHost: string;
+  /** Where the --no-share tunnel listens (same port): each client takes a warm pooled upstream. */
+  ownHost: string;
   direct: { host: string; port: number; caFile: string; user: string; password: string };
   count: number;
 }
@@ -33,17 +36,21 @@ export async function connectRows(t: ConnectTargets): Promise<string[]> {
     });
   const viaWorkers = (): net.Socket =>
     net.connect({ host: t.workersHost, port: t.tunnelPort, noDelay: true });
+  const viaOwn = (): net.Socket => net.connect({ host: t.ownHost, port: t.tunnelPort, noDelay: true });
   const tunnelMs: number[] = [];
   const workersMs: number[] = [];
+  const ownMs: number[] = [];
   const directMs: number[] = [];
   // Interleaved, so all see the same machine.
   for (let i = 0; i < t.count; i++) {
     tunnelMs.push(await timedConversation(viaTunnel, 'PING\r\n', '+PONG\r\n'));
     workersMs.push(await timedConversation(viaWorkers, 'PING\r\n', '+PONG\r\n'));
+    ownMs.push(await timedConversation(viaOwn, 'PING\r\n', '+PONG\r\n'));
     directMs.push(await timedConversation(direct, authAndPing, '+OK\r\n+PONG\r\n'));
   }
   const tm = median(tunnelMs);
   const wm = median(workersMs);
+  const om = median(ownMs);
   const dm = median(directMs);
   return [
     '',
@@ -51,5 +58,6 @@ export async function connectRows(t: ConnectTargets): Promise<string[]> {
     `direct TLS + AUTH + PING   ${dm.toFixed(3)} ms`,
     `through the tunnel         ${tm.toFixed(3)} ms  (${(tm / dm).toFixed(2)}x direct; target <= 0.25x)`,
     `through --workers 2        ${wm.toFixed(3)} ms  (${(wm / dm).toFixed(2)}x direct: the socket goes to a worker first)`,
+    `through --no-share         ${om.toFixed(3)} ms  (${(om / dm).toFixed(2)}x direct: a warm upstream from the pool)`,
   ];
 }

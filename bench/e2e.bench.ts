@@ -23,6 +23,8 @@ import { startTunnel } from './measure.js';
 const run = promisify(execFile);
 /** Where the --workers 2 tunnel listens: a loopback address of its own, so its ports clash with nothing. */
 const WORKERS_BIND = '127.0.0.3';
+/** Where the --no-share tunnel listens (every pinned client with a connection of its own). */
+const OWN_BIND = '127.0.0.9';
 /** Where the tunnel's smart port listens during the benchmark. */
 const SMART_PORT = 17998;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   const cluster = await startCluster(LAYOUTS.default, (m) => process.stderr.write(`[cluster] ${m}\n`));
   let tunnel: ChildProcess | undefined;
   let tunnel2: ChildProcess | undefined;
+  let tunnelOwn: ChildProcess | undefined;
   let haproxy: ChildProcess | null = null;
   let haproxy2: ChildProcess | null = null;
   try {
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
     haproxy = await startHaproxy(17999, ip, port, cluster.certs.caCert, 1);
     haproxy2 = await startHaproxy(17997, ip, port, cluster.certs.caCert, 2);
     tunnel2 = await startTunnel(cluster, ['--bind', WORKERS_BIND, '--workers', '2']);
+    tunnelOwn = await startTunnel(cluster, ['--bind', OWN_BIND, '--no-share']);
     await new Promise((r) => setTimeout(r, 1000)); // both workers' warm pools fill
     process.stdout.write(
       `redis-benchmark -c ${CLIENTS} -t set,get against master ${ip}:${port}; ${RUNS} interleaved runs per cell, median requests/s\n` +
@@ -111,6 +115,12 @@ async function main(): Promise<void> {
       },
       ...viaHaproxy('haproxy', 17999, haproxy),
       {
+        name: 'tunnel own',
+        args: ['-h', OWN_BIND, '-p', String(port)],
+        pids: [tunnelOwn.pid as number],
+        versus: haproxy ? 'haproxy' : undefined,
+      },
+      {
         name: 'tunnel x2',
         args: ['-h', WORKERS_BIND, '-p', String(port)],
         pids: withChildren(tunnel2.pid as number),
@@ -127,6 +137,7 @@ async function main(): Promise<void> {
         ...(await connectRows({
           tunnelPort: port,
           workersHost: WORKERS_BIND,
+          ownHost: OWN_BIND,
           direct: {
             host: ip,
             port,
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
           pinnedPort: seed.port,
           nodePorts: cluster.nodes.map((n) => n.port),
           workers: { host: WORKERS_BIND, pids: () => withChildren(tunnel2?.pid as number) },
+          ownConnections: { host: OWN_BIND, pids: () => [tunnelOwn?.pid as number] },
           smartPort: SMART_PORT,
           tunnelPid: tunnel.pid as number,
           runs: RUNS,
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
       );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
-    for (const proc of [haproxy, haproxy2, tunnel, tunnel2]) {
+    for (const proc of [haproxy, haproxy2, tunnel, tunnel2, tunnelOwn]) {
       if (!proc || proc.exitCode !== null) continue;
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));

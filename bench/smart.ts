@@ -1,7 +1,7 @@
 /**
  * The smart mode rows of `npm run bench:e2e`: redis-benchmark in standalone mode against the
  * smart port, cluster-mode redis-benchmark against the pinned ports and directly over TLS, with
- * random keys over every master; and the tunnel's RSS with 1,000 idle clients in each mode.
+ * random keys over every master; and the tunnel's RSS with 1,000 and 10,000 idle clients.
  */
 import * as net from 'node:net';
 import { cpuSeconds, rssMiB } from './proc.js';
@@ -15,6 +15,8 @@ export interface SmartBenchTargets {
   nodePorts: number[];
   /** The --workers 2 tunnel (same ports): the processes whose memory counts, and its address. */
   workers: { host: string; pids: () => number[] };
+  /** The --no-share tunnel (same ports): every pinned client has a connection of its own. */
+  ownConnections: { host: string; pids: () => number[] };
   smartPort: number;
   tunnelPid: number;
   runs: number;
@@ -90,14 +92,14 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
       );
     }
   }
-  // A pinned client holds two descriptors in the tunnel (its socket and its upstream), so 10,000
-  // pass a 20,000 open-file limit in one process: that row is the --workers 2 tunnel's, whose
-  // workers hold 5,000 each. Smart clients share the upstreams.
+  // A pinned client whose requests take the shared connection holds one descriptor in the tunnel
+  // (its socket), as a smart client does; with --no-share it holds two (and its upstream's TLS).
   const one = { host: '127.0.0.1', pids: () => [t.tunnelPid] };
   const rss = (pids: number[]): number => pids.reduce((sum, pid) => sum + rssMiB(pid), 0);
   for (const [label, tunnel, ports, count] of [
     ['pinned', one, t.nodePorts, 1000],
-    ['pinned, --workers 2', t.workers, t.nodePorts, 10_000],
+    ['pinned', one, t.nodePorts, 10_000],
+    ['pinned, --no-share', t.ownConnections, t.nodePorts, 1000],
     ['smart', one, [t.smartPort], 1000],
     ['smart', one, [t.smartPort], 10_000],
   ] as const) {

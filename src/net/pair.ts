@@ -311,10 +311,17 @@ export class ConnectionPair {
     }
   };
 
-  /** Ends the pair politely (shutdown): FIN to the client once written, then to the node. */
+  /**
+   * Ends the pair politely (shutdown): FIN to the client once written, then to the node; on the
+   * shared connection, once the replies it waits for are delivered.
+   */
   end(): void {
+    if (!this.upstream) {
+      this.clientEnded = true;
+      return this.idle();
+    }
     this.client.end();
-    this.upstream?.end();
+    this.upstream.end();
   }
 
   destroy(): void {

@@ -9,9 +9,10 @@ const RETRY_AFTER_MS = 1000;
 
 /**
  * An idle connection is replaced after this long: managed services close idle clients (Azure
- * after 10 minutes), and a client must never be handed one the server has just dropped.
+ * after 10 minutes), and a client must never be handed one the server has just dropped. The
+ * shared connections follow the same rule.
  */
-const IDLE_MAX_MS = 240_000;
+export const IDLE_MAX_MS = 240_000;
 
 /**
  * A refill starts this long after a take: opening a TLS connection costs about a millisecond of

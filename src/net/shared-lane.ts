@@ -10,6 +10,15 @@ import type { Upstream } from './upstream.js';
  */
 const MAX_SHARED_REQUEST_BYTES = 256 * 1024;
 
+/**
+ * At most this many requests of one client are on the shared connection at once; one more takes
+ * the client's own connection. A deep pipeline gains nothing from sharing, and the replies of a
+ * client that does not read them must be held in the tunnel (the shared connection cannot stop
+ * for one client): this bounds them, while an own connection stops reading from the node instead.
+ * redis-benchmark -P 16 and cluster clients' request-reply rhythm stay within it.
+ */
+export const SHARED_WINDOW = 16;
+
 /** What a shared lane needs from its connection pair. */
 export interface LaneOwner {
   /** The node's shared connection (made again after one broke). */
@@ -28,7 +37,8 @@ export interface LaneOwner {
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
  * requests of many clients go out in one TLS record per turn of the event loop and their replies
  * come back in order. Only whole requests go, and only plain ones (not in OWN_CONNECTION_COMMANDS):
- * at the first request that would change or hold a connection, or one that is malformed or large,
+ * at the first request that would change or hold a connection, one that is malformed or large, or
+ * one past SHARED_WINDOW,
  * the lane stops, keeps every byte from that request on in `held`, and asks for the client's own
  * connection (`pin`), which takes `held` once every shared request has been answered.
  */
@@ -74,6 +84,10 @@ export class SharedLane {
           return this.pin(run, start, `${p.name.toUpperCase()} needs a connection of its own`);
         }
         const replies = p.argc > 0 ? 1 : 0;
+        if (this.inflight + count + replies > SHARED_WINDOW) {
+          this.send(run, sendFrom, sendTo, count);
+          return this.pin(run, start, `more than ${SHARED_WINDOW} requests in flight`);
+        }
         if (continued) {
           this.send(Buffer.concat([...this.partial, run.subarray(0, end)]), 0, -1, replies);
           this.partial = [];

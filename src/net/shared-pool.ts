@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { NodeEntry } from '../topology/node-table.js';
+import { IDLE_MAX_MS } from './pool.js';
 import { Upstream, type UpstreamLink, Upstreams } from './upstream.js';
 
 /** The tunnel's shared connections, one per node and protocol. */
@@ -34,6 +35,7 @@ export class SharedPool implements SharedUpstreams {
             () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
             forget,
           ),
+        IDLE_MAX_MS,
       );
       this.byProtocol.set(protocol, nodes);
     }

@@ -65,6 +65,7 @@ export class Upstream {
   private dead: string | null = null;
   /** Set when the connection could not be opened at all (the node is unreachable). */
   unreachable = false;
+  private lastUsed = Date.now();
 
   constructor(
     entry: NodeEntry,
@@ -114,7 +115,13 @@ export class Upstream {
     this.queue(request);
   }
 
+  /** How long nothing has been waiting on this connection (0 while something is). */
+  idleMs(now: number): number {
+    return this.handlers.length > 0 ? 0 : now - this.lastUsed;
+  }
+
   private queue(request: Buffer): void {
+    this.lastUsed = Date.now();
     this.outbox.push(request);
     if (!this.socket) {
       this.opening ??= this.open();
@@ -250,16 +257,24 @@ export class Upstream {
 }
 
 /**
- * Upstreams by node, one each: made on first use, and made again once one breaks. `make` gets
- * the close hook that forgets a broken one.
+ * Upstreams by node, one each: made on first use, and made again once one breaks, or once it has
+ * been idle for `retireIdleMs` (when given). `make` gets the close hook that forgets a broken one.
  */
 export class Upstreams {
   private readonly byNode = new Map<NodeEntry, Upstream>();
 
-  constructor(private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream) {}
+  constructor(
+    private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream,
+    private readonly retireIdleMs = 0,
+  ) {}
 
   get(entry: NodeEntry): Upstream {
     let u = this.byNode.get(entry);
+    // A connection idle that long may have been dropped by the server without a word yet.
+    if (u && this.retireIdleMs > 0 && u.idleMs(Date.now()) > this.retireIdleMs) {
+      u.close();
+      u = undefined;
+    }
     if (!u || u.broken) {
       u = this.make(entry, (gone) => {
         if (this.byNode.get(gone.entry) === gone) this.byNode.delete(gone.entry);

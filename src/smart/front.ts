@@ -43,7 +43,7 @@ export class SmartFront {
   async close(): Promise<void> {
     const closing = closeServer(this.server);
     for (const c of this.clients) c.destroy();
-    this.ctx.shared.close();
+    // The shared connections are the serving side's: pinned clients may still be using them.
     await closing;
   }
 }

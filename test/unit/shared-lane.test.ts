@@ -103,6 +103,15 @@ describe('the shared lane', () => {
     expect(held()).toBe(request);
   });
 
+  it('at most 16 requests are in flight: the 17th, sent before replies came, takes its own connection', () => {
+    const { lane, sent, got, held } = harness();
+    push(lane, 'PING\r\n'.repeat(10));
+    push(lane, 'PING\r\n'.repeat(6) + 'ECHO a\r\nECHO b\r\n');
+    expect(sent.map((s) => s.replies)).toEqual([10, 6]);
+    expect(got.pins).toEqual(['more than 16 requests in flight']);
+    expect(held()).toBe('ECHO a\r\nECHO b\r\n');
+  });
+
   it('replies reach the owner as they come; the last one tells it the lane is idle', () => {
     const { lane, sent, got } = harness();
     push(lane, 'GET a\r\nGET b\r\n');
