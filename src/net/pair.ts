@@ -2,7 +2,7 @@ import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
-import type { SessionNotice, SessionSink } from '../protocol/sink.js';
+import type { SessionSink } from '../protocol/sink.js';
 import { errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { NodeEntry } from '../topology/node-table.js';
@@ -10,6 +10,7 @@ import type { Pairs } from './pairs.js';
 import type { OpenNode } from './connector.js';
 import { isRefusal, openOwnUpstream, reportUnreachable } from './own-upstream.js';
 import { type LaneOwner, SharedLane } from './shared-lane.js';
+import { reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
 import { Valve } from './valve.js';
 import type { Upstream } from './upstream.js';
@@ -54,6 +55,8 @@ export class ConnectionPair {
   /** The client's last words (a node it cannot reach), sent once shared replies are delivered. */
   private refusal: Buffer | null = null;
   private clientEnded = false;
+  /** The client is being sent its last bytes (its way to the node broke): nothing more starts. */
+  private ending = false;
   private reauthTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private bytesIn = 0;
@@ -147,7 +150,7 @@ export class ConnectionPair {
     },
     resume: () => this.upstreamValve?.open(LEARNING),
     fail: (e) => this.fail('reply', e),
-    notice: (n) => this.notice(n),
+    notice: (n) => reportNotice(n, this.owner.context.stats, this.log),
   };
 
   private fromServer(chunk: Buffer): void {
@@ -174,6 +177,7 @@ export class ConnectionPair {
         }
         const { context, unreachableWarnings } = this.owner;
         reportUnreachable(reason, context.onUnreachable, this.entry.target, unreachableWarnings, this.log);
+        this.ending = true;
         this.client.end(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${reason}`));
       },
       pin: (why) => {
@@ -190,7 +194,7 @@ export class ConnectionPair {
     const open = await openOwnUpstream(owner.context, this.entry.target, owner.unreachableWarnings, this.log);
     if (isRefusal(open)) {
       this.refusal = open.reply;
-    } else if (this.closed) {
+    } else if (this.closed || this.ending) {
       return void open.socket.destroy();
     } else {
       this.ownReady = open;
@@ -201,7 +205,7 @@ export class ConnectionPair {
   /** No shared request of this client is unanswered: whatever waited for that goes ahead. */
   private idle(): void {
     const { lane } = this;
-    if (this.closed || (lane && lane.inflight > 0)) return;
+    if (this.closed || this.ending || (lane && lane.inflight > 0)) return;
     if (this.refusal) this.client.end(this.refusal);
     else if (this.ownReady) this.attach(this.ownReady);
     else if (this.clientEnded && lane && !lane.held) this.client.end();
@@ -234,21 +238,6 @@ export class ConnectionPair {
     this.clientValve.open(CONNECTING);
     this.clientValve.open(PINNING);
     this.log.debug(`connected to ${this.entry.target.label}`);
-  }
-
-  private notice(n: SessionNotice): void {
-    if (n.kind === 'rewritten') {
-      this.owner.context.stats.rewrites++;
-    } else if (n.kind === 'uncertain') {
-      this.log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${n.reason}`);
-    } else if (n.kind === 'unmapped') {
-      const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
-      this.log.warn(`reply names nodes the tunnel does not serve: ${names}`);
-    } else if (n.ok) {
-      this.log.debug('re-authenticated with a fresh token');
-    } else {
-      this.log.warn(`re-authentication refused by the node: ${n.reply}`);
-    }
   }
 
   /**
@@ -287,6 +276,7 @@ export class ConnectionPair {
 
   private endClient(): void {
     if (this.closed) return;
+    this.ending = true;
     this.client.end();
     setTimeout(() => this.destroy(), CLIENT_DRAIN_MS).unref();
   }

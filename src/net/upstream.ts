@@ -125,8 +125,11 @@ export class Upstream {
     this.outbox.push(request);
     if (!this.socket) {
       this.opening ??= this.open();
+    } else if (this.handlers.length === 1 && !this.flushQueued) {
+      // Nothing else is waiting on the connection: no batch to join, so no reason to wait.
+      this.flush();
     } else if (!this.flushQueued) {
-      // One TLS record and one syscall for a whole pipeline, not one per request.
+      // One TLS record and one syscall for every request of this turn, not one per request.
       this.flushQueued = true;
       setImmediate(this.flush);
     }

@@ -4,6 +4,17 @@
  * A match returns the set's own lower-case string (a constant, no allocation).
  */
 export class NameMatcher {
+  /** Matchers by their name list: every connection's parser shares one (they never change). */
+  private static readonly made = new Map<string, NameMatcher>();
+
+  /** The matcher for `names`, made once per distinct list. */
+  static of(names: readonly string[]): NameMatcher {
+    const key = names.join(' ');
+    let m = NameMatcher.made.get(key);
+    if (!m) NameMatcher.made.set(key, (m = new NameMatcher(names)));
+    return m;
+  }
+
   private readonly byLength: Array<Array<{ bytes: Uint8Array; name: string }>> = [];
   private readonly names: Set<string>;
 

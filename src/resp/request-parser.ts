@@ -79,7 +79,7 @@ export class RequestParser {
   private requestBytes = 0;
 
   constructor(options: RequestParserOptions) {
-    this.matcher = new NameMatcher(options.names);
+    this.matcher = NameMatcher.of(options.names);
     this.withArguments = new Set(options.withArguments ?? []);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.keepArgs = options.keepArgs ?? false;

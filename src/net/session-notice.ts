@@ -1,0 +1,19 @@
+import type { Logger } from '../log.js';
+import type { SessionNotice } from '../protocol/sink.js';
+import type { TunnelStats } from './stats.js';
+
+/** What a pinned client's session noticed: counted, or logged on the connection's logger. */
+export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger): void {
+  if (n.kind === 'rewritten') {
+    stats.rewrites++;
+  } else if (n.kind === 'uncertain') {
+    log.info(`reply pairing stopped, topology replies pass unchanged on this connection: ${n.reason}`);
+  } else if (n.kind === 'unmapped') {
+    const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
+    log.warn(`reply names nodes the tunnel does not serve: ${names}`);
+  } else if (n.ok) {
+    log.debug('re-authenticated with a fresh token');
+  } else {
+    log.warn(`re-authentication refused by the node: ${n.reply}`);
+  }
+}
