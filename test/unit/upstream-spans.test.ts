@@ -1,0 +1,97 @@
+/**
+ * One shared connection carrying both kinds of waiter: smart mode's whole-frame handlers and
+ * pinned mode's span handlers, in one FIFO. The node is a fake (named so): a loopback TCP server
+ * that answers every request line with a scripted reply, written in pieces cut at awkward places,
+ * so frames and spans cross reads.
+ */
+import * as net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/net/connector.js';
+import { TunnelStats } from '../../src/net/stats.js';
+import { Upstream } from '../../src/net/upstream.js';
+import type { NodeEntry } from '../../src/topology/node-table.js';
+
+const servers: net.Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+/** A fake node: once `expect` request lines are in, it writes `reply` in pieces of `piece` bytes. */
+async function fakeNode(expect: number, reply: string, piece: number): Promise<number> {
+  const server = net.createServer((s) => {
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.split('\r\n').length - 1 < expect) return;
+      for (let i = 0; i < reply.length; i += piece) s.write(reply.slice(i, i + piece));
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+function upstreamTo(port: number): Upstream {
+  const connector = {
+    open: async () => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      await new Promise((r) => socket.once('connect', r));
+      socket.pause();
+      return { socket, pending: null, reads: null };
+    },
+  } as unknown as Connector;
+  const entry = { target: { host: '127.0.0.1', port, label: `127.0.0.1:${port}`, tlsName: '127.0.0.1' } };
+  return new Upstream(
+    entry as unknown as NodeEntry,
+    { connector, auth: () => null, stats: new TunnelStats() },
+    () => 2,
+    () => {},
+    () => {},
+  );
+}
+
+describe('a shared connection with frame and span waiters', () => {
+  for (const piece of [1, 3, 7, 1000]) {
+    it(`each waiter gets exactly its replies, in order (node writes ${piece}-byte pieces)`, async () => {
+      const replies = ['+A\r\n', '$3\r\nbbb\r\n', '*2\r\n:1\r\n$-1\r\n', '-ERR c\r\n', '$1\r\nd\r\n'];
+      const port = await fakeNode(5, replies.join(''), piece);
+      const u = upstreamTo(port);
+      const frames: string[] = [];
+      let spans = '';
+      let spanFrames = 0;
+      let last = '';
+      const done = new Promise<void>((resolve) => {
+        u.send(Buffer.from('A\r\n'), (f) => frames.push(f?.toString('latin1') ?? 'failed'));
+        u.sendSpans(Buffer.from('B\r\nC\r\nD\r\n'), 3, (span, n) => {
+          spans += span?.toString('latin1') ?? 'failed';
+          spanFrames += n;
+        });
+        u.send(Buffer.from('E\r\n'), (f) => {
+          last = f?.toString('latin1') ?? 'failed';
+          resolve();
+        });
+      });
+      await done;
+      u.close();
+      expect(frames).toEqual(['+A\r\n']);
+      expect(spans).toBe(replies.slice(1, 4).join(''));
+      expect(spanFrames).toBe(3);
+      expect(last).toBe('$1\r\nd\r\n');
+    });
+  }
+
+  it('a connection that breaks fails every waiter with the reason: spans once, with what was due', async () => {
+    const port = await fakeNode(1, '+A\r\n$5\r\nhal', 1000);
+    const u = upstreamTo(port);
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      u.sendSpans(Buffer.from('A\r\nB\r\nC\r\n'), 3, (span, n, failure) => {
+        seen.push(span ? `span ${JSON.stringify(span.toString('latin1'))} ${n}` : `failed ${n}: ${failure}`);
+        if (!span) resolve();
+      });
+      setTimeout(() => u.close(), 200);
+    });
+    expect(seen[0]).toBe('span "+A\\r\\n$5\\r\\nhal" 1');
+    expect(seen.at(-1)).toBe('failed 2: closed');
+  });
+});
