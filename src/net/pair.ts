@@ -191,6 +191,7 @@ export class ConnectionPair {
   /** Opens the client's own connection, and moves the client onto it once nothing shared is due. */
   private async takeOwn(): Promise<void> {
     const { owner } = this;
+    owner.context.stats.ownConnections++;
     const open = await openOwnUpstream(owner.context, this.entry.target, owner.unreachableWarnings, this.log);
     if (isRefusal(open)) {
       this.refusal = open.reply;

@@ -11,6 +11,11 @@ export class TunnelStats {
   bytesToClients = 0;
   /** New pinned clients that got a warm upstream from the pool, and those that had to wait for one. */
   pool = { hits: 0, misses: 0 };
+  /**
+   * Pinned clients that took a connection of their own (every one with --no-share; with sharing,
+   * those that sent a request that needs one).
+   */
+  ownConnections = 0;
   /** Replies whose node addresses were rewritten (topology replies, MOVED, ASK). */
   rewrites = 0;
   /** Problems, by kind: an unreachable node, a malformed frame, a refused command... */
@@ -34,12 +39,14 @@ export class TunnelStats {
       bytesToCluster: this.bytesToCluster,
       bytesToClients: this.bytesToClients,
       pool: { ...this.pool },
+      ownConnections: this.ownConnections,
       rewrites: this.rewrites,
       errors: [...this.errors],
     };
     this.accepted.pinned = this.accepted.smart = 0;
     this.bytesToCluster = this.bytesToClients = this.rewrites = 0;
     this.pool.hits = this.pool.misses = 0;
+    this.ownConnections = 0;
     this.errors.clear();
     return taken;
   }
@@ -52,6 +59,7 @@ export class TunnelStats {
     this.bytesToClients += d.bytesToClients;
     this.pool.hits += d.pool.hits;
     this.pool.misses += d.pool.misses;
+    this.ownConnections += d.ownConnections;
     this.rewrites += d.rewrites;
     for (const [kind, n] of d.errors) this.error(kind, n);
   }
@@ -63,6 +71,7 @@ export interface StatsDelta {
   bytesToCluster: number;
   bytesToClients: number;
   pool: { hits: number; misses: number };
+  ownConnections: number;
   rewrites: number;
   errors: Array<[ErrorKind, number]>;
 }

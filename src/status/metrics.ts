@@ -66,6 +66,12 @@ export function tunnelMetrics(tunnel: Tunnel): Registry {
       c.inc({ result: 'miss' }, stats.pool.misses);
     },
   );
+  counter(
+    'own_connections_total',
+    'pinned clients that took a connection of their own instead of the shared one',
+    [],
+    (c) => c.inc(stats.ownConnections),
+  );
   counter('rewrites_total', 'replies whose node addresses were rewritten', [], (c) => c.inc(stats.rewrites));
   counter('errors_total', 'problems, by kind', ['kind'], (c) => {
     for (const [kind, n] of stats.errors) c.inc({ kind }, n);

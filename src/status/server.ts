@@ -30,7 +30,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
     })),
     listeners: tunnel.listening,
-    clients: { open: tunnel.connections, accepted: s.accepted },
+    clients: { open: tunnel.connections, accepted: s.accepted, ownConnections: s.ownConnections },
     ...(tunnel.workerRows ? { workers: tunnel.workerRows } : {}),
     bytes: { toCluster: s.bytesToCluster, toClients: s.bytesToClients },
     pool: { ...s.pool, idle: tunnel.poolIdle },

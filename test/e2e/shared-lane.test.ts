@@ -66,8 +66,20 @@ const cmd = (...args: string[]): string =>
 const lastCommand = async (name: string): Promise<string[]> =>
   (await nodeClients(description)).filter((l) => l.includes(` cmd=${name} `));
 
+const STATUS = 9194;
+/** Pinned clients that took a connection of their own so far (the status page's count). */
+const ownConnections = async (): Promise<number> =>
+  (
+    (await (await fetch(`http://127.0.0.1:${STATUS}/status`)).json()) as {
+      clients: { ownConnections: number };
+    }
+  ).clients.ownConnections;
+
 beforeAll(async () => {
-  tunnel = await startTunnel([...seedArgs(description), '--log-level', 'debug'], env);
+  tunnel = await startTunnel(
+    [...seedArgs(description), '--log-level', 'debug', '--status-port', String(STATUS)],
+    env,
+  );
 });
 
 afterAll(async () => {
@@ -76,24 +88,27 @@ afterAll(async () => {
 
 describe('the shared connection', () => {
   it('40 clients with PING answered and still open hold one connection to the node; with --no-share, 40', async () => {
+    const own = await ownConnections();
     const clients = await Promise.all(Array.from({ length: 40 }, () => RawClient.open()));
     for (const c of clients) expect(await c.ask('PING\r\n', lines(1))).toBe('+PONG\r\n');
     expect(await lastCommand('ping')).toHaveLength(1);
+    expect(await ownConnections()).toBe(own);
     for (const c of clients) c.close();
 
-    const own = await startTunnel([...seedArgs(description), '--no-share', '--bind', '127.0.0.7'], env);
+    const unshared = await startTunnel([...seedArgs(description), '--no-share', '--bind', '127.0.0.7'], env);
     try {
       const mine = await Promise.all(Array.from({ length: 40 }, () => RawClient.open(7001, '127.0.0.7')));
       for (const c of mine) expect(await c.ask('ECHO own\r\n', lines(2))).toBe('$3\r\nown\r\n');
       expect(await lastCommand('echo')).toHaveLength(40);
       for (const c of mine) c.close();
     } finally {
-      expect(await own.stop()).toBe(0);
+      expect(await unshared.stop()).toBe(0);
     }
   });
 
   it('a pipeline that moves to its own connection midway is answered in order', async () => {
     const key = keyForSlot(100, 'shared:order:');
+    const own = await ownConnections();
     const c = await RawClient.open();
     const pipeline = [
       cmd('SET', key, '1'),
@@ -110,6 +125,7 @@ describe('the shared connection', () => {
       '+OK\r\n$1\r\n1\r\n+OK\r\n$5\r\nmover\r\n:2\r\n+OK\r\n+QUEUED\r\n*1\r\n:3\r\n$1\r\n3\r\n';
     expect(await c.ask(pipeline, (r) => r.length >= expected.length)).toBe(expected);
     expect(tunnel.stderr()).toMatch(/takes a connection of its own: CLIENT needs a connection of its own/);
+    expect(await ownConnections()).toBe(own + 1);
     c.close();
   });
 
