@@ -207,8 +207,10 @@ export class ConnectionPair {
   private idle(): void {
     const { lane } = this;
     if (this.closed || this.ending || (lane && lane.inflight > 0)) return;
-    if (this.refusal) this.client.end(this.refusal);
-    else if (this.ownReady) this.attach(this.ownReady);
+    if (this.refusal) {
+      this.ending = true;
+      this.client.end(this.refusal);
+    } else if (this.ownReady) this.attach(this.ownReady);
     else if (this.clientEnded && lane && !lane.held) this.client.end();
   }
 
