@@ -66,7 +66,16 @@ describe('command-line arguments', () => {
         { node: 'abcdef12', localPort: 7001 },
       ],
       resolve: [{ host: 'node1', port: 6379, addr: '10.0.0.9' }],
+      share: true,
     });
+  });
+
+  it('--no-share, or REDIS_CLUSTER_TUNNEL_SHARE=false, gives every pinned client its own connection', () => {
+    expect(optionsFrom(['-h', 'a', '--no-share'], {}).options.share).toBe(false);
+    expect(optionsFrom(['-h', 'a'], { REDIS_CLUSTER_TUNNEL_SHARE: 'false' }).options.share).toBe(false);
+    expect(optionsFrom(['-h', 'a', '--share'], { REDIS_CLUSTER_TUNNEL_SHARE: 'false' }).options.share).toBe(
+      true,
+    );
   });
 
   it('--auth-command replaces REDISCLI_AUTH and refuses a second password', () => {
