@@ -33,7 +33,7 @@ export async function openOwnUpstream(
     // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.
     const local = e instanceof NodeError && e.code === 'local';
     reportUnreachable(`cannot open upstream: ${reason}`, local ? null : onUnreachable, target, warnings, log);
-    return { reply: unreachableReply(target, reason) };
+    return { reply: unreachableReply(`cannot reach node ${target.label}: ${reason}`) };
   }
 }
 
@@ -57,12 +57,13 @@ export function reportUnreachable(
 }
 
 /**
- * The client learns which node failed and why. CLUSTERDOWN, not ERR: cluster clients answer it by
+ * The client learns which node failed and why (`why` names the node, as the shared connection's
+ * failures do). CLUSTERDOWN, not ERR: cluster clients answer it by
  * re-reading the topology and retrying (ioredis, redis-py, go-redis), which is what a failover
  * needs; ERR would fail the command.
  */
-export function unreachableReply(target: NodeTarget, reason: string): Buffer {
-  return errorReply(`CLUSTERDOWN redis-cluster-tunnel: cannot reach node ${target.label}: ${reason}`);
+export function unreachableReply(why: string): Buffer {
+  return errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`);
 }
 
 export function isRefusal(x: OpenNode | Refusal): x is Refusal {

@@ -3,23 +3,19 @@ import { describeError, type Logger } from '../log.js';
 import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
-import { errorReply } from '../resp/encode.js';
-import { ProtocolError } from '../resp/errors.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { Pairs } from './pairs.js';
 import type { OpenNode } from './connector.js';
-import { isRefusal, openOwnUpstream, reportUnreachable } from './own-upstream.js';
+import { isRefusal, openOwnUpstream, reportUnreachable, unreachableReply } from './own-upstream.js';
 import { type LaneOwner, SharedLane } from './shared-lane.js';
-import { reportNotice } from './session-notice.js';
+import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
+import { IdleRetry } from './idle-retry.js';
 import { Valve } from './valve.js';
 import type { Upstream } from './upstream.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
-/** Re-authentication waits for an idle moment: every 50 ms, for up to a minute. */
-const REAUTH_RETRY_MS = 50;
-const REAUTH_ATTEMPTS = 1200;
 
 /** Why a side's reads are paused (see Valve). */
 const CONNECTING = 'no connection to the node yet';
@@ -57,7 +53,7 @@ export class ConnectionPair {
   private clientEnded = false;
   /** The client is being sent its last bytes (its way to the node broke): nothing more starts. */
   private ending = false;
-  private reauthTimer: NodeJS.Timeout | null = null;
+  private readonly reauthRetry = new IdleRetry();
   private closed = false;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -178,7 +174,7 @@ export class ConnectionPair {
         const { context, unreachableWarnings } = this.owner;
         reportUnreachable(reason, context.onUnreachable, this.entry.target, unreachableWarnings, this.log);
         this.ending = true;
-        this.client.end(errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${reason}`));
+        this.client.end(unreachableReply(reason));
       },
       pin: (why) => {
         this.log.debug(`takes a connection of its own: ${why}`);
@@ -249,31 +245,21 @@ export class ConnectionPair {
    * only between the client's requests on an idle connection, so the client never sees its reply;
    * a busy connection is retried every 50 ms for up to a minute.
    */
-  reauth(request: Buffer, attempts = REAUTH_ATTEMPTS): void {
-    if (this.reauthTimer) clearTimeout(this.reauthTimer);
-    this.reauthTimer = null;
+  reauth(request: Buffer): void {
     if (this.closed || !this.upstream) return;
-    if (this.session.inject(request)) return;
-    if (attempts <= 1) {
-      this.log.warn(
-        'could not re-authenticate: the connection was never idle; it keeps its previous authentication',
-      );
-      return;
-    }
-    this.reauthTimer = setTimeout(() => this.reauth(request, attempts - 1), REAUTH_RETRY_MS);
-    this.reauthTimer.unref();
+    this.reauthRetry.start(
+      () => this.session.inject(request),
+      () =>
+        this.log.warn(
+          'could not re-authenticate: the connection was never idle; it keeps its previous authentication',
+        ),
+    );
   }
 
-  /**
-   * A malformed reply closes this pair only. (A malformed request never gets here: the session
-   * passes it to the node unparsed, which answers and closes, as it would without the tunnel.)
-   */
+  /** A malformed frame closes this pair only (see reportFailure). */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
-    this.owner.context.stats.error(side === 'request' ? 'malformed-request' : 'malformed-reply');
-    if (e instanceof ProtocolError)
-      this.log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
-    else this.log.error(`unexpected ${side} failure: ${(e as Error).stack ?? describeError(e)}`);
+    reportFailure(side, e, this.owner.context.stats, this.log);
     this.destroy();
   }
 
@@ -290,7 +276,7 @@ export class ConnectionPair {
   };
 
   private readonly onClientClose = (): void => {
-    if (this.reauthTimer) clearTimeout(this.reauthTimer);
+    this.reauthRetry.cancel();
     // The client is gone: nothing more can be delivered, so the upstream goes too.
     this.upstream?.destroy();
     this.ownReady?.socket.destroy();

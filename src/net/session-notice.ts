@@ -1,4 +1,5 @@
-import type { Logger } from '../log.js';
+import { describeError, type Logger } from '../log.js';
+import { ProtocolError } from '../resp/errors.js';
 import type { SessionNotice } from '../protocol/sink.js';
 import type { TunnelStats } from './stats.js';
 
@@ -16,4 +17,16 @@ export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger):
   } else {
     log.warn(`re-authentication refused by the node: ${n.reply}`);
   }
+}
+
+/**
+ * A pinned client's session failed on a frame: counted and logged; the caller closes that one
+ * pair. A malformed request never gets here: the session passes it to the node unparsed, which
+ * answers and closes, as it would without the tunnel.
+ */
+export function reportFailure(side: 'request' | 'reply', e: unknown, stats: TunnelStats, log: Logger): void {
+  stats.error(side === 'request' ? 'malformed-request' : 'malformed-reply');
+  if (e instanceof ProtocolError)
+    log.warn(`malformed ${side} (${e.code}): ${e.message}; closing this connection`);
+  else log.error(`unexpected ${side} failure: ${(e as Error).stack ?? describeError(e)}`);
 }

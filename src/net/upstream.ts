@@ -121,7 +121,6 @@ export class Upstream {
   }
 
   private queue(request: Buffer): void {
-    this.lastUsed = Date.now();
     this.outbox.push(request);
     if (!this.socket) {
       this.opening ??= this.open();
@@ -138,6 +137,8 @@ export class Upstream {
   private readonly flush = (): void => {
     this.flushQueued = false;
     if (!this.socket || this.outbox.length === 0) return;
+    // Once per write, not per request: idleness only counts once nothing is waiting anyway.
+    this.lastUsed = Date.now();
     this.socket.write(this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox));
     this.outbox = [];
   };

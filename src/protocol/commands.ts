@@ -54,14 +54,16 @@ const CLUSTER: Record<string, Command> = {
   slaves: topology('replicas'),
 };
 
-const SUB_FAMILY = new Set<string>([
+/** The subscribe family's command names. */
+export const SUB_FAMILY_COMMANDS: readonly SubFamily[] = [
   'subscribe',
   'psubscribe',
   'ssubscribe',
   'unsubscribe',
   'punsubscribe',
   'sunsubscribe',
-]);
+];
+const SUB_FAMILY = new Set<string>(SUB_FAMILY_COMMANDS);
 
 export function isSubFamily(name: string): name is SubFamily {
   return SUB_FAMILY.has(name);

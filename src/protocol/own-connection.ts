@@ -1,3 +1,5 @@
+import { SUB_FAMILY_COMMANDS } from './commands.js';
+
 /**
  * Commands that change or hold the connection they are sent on. A client whose requests share a
  * connection with other clients' (pinned mode's shared lane) takes a connection of its own at the
@@ -32,12 +34,7 @@ export const OWN_CONNECTION_COMMANDS: readonly string[] = [
   'discard',
   'watch',
   'unwatch',
-  'subscribe',
-  'psubscribe',
-  'ssubscribe',
-  'unsubscribe',
-  'punsubscribe',
-  'sunsubscribe',
+  ...SUB_FAMILY_COMMANDS,
   'monitor',
   'sync',
   'psync',

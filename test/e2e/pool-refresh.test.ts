@@ -4,13 +4,10 @@
  * younger than a refresh or two, since each refresh replaces them; without a refresh they age.
  * The only tunnel in this file is the one under test, so every `cmd=auth` connection is its pool.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { sleep } from '../../scripts/lib/cluster.js';
 import { nodeClients } from './helpers/node.js';
-import { seedArgs, startTunnel } from './helpers/tunnel.js';
+import { authCommandArgs, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 
@@ -23,11 +20,8 @@ async function pooledAges(): Promise<number[]> {
 
 describe('the warm pool and a credential refresh', () => {
   it('each refresh replaces the pooled connections; without one they age', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rct-pool-'));
-    const secret = join(dir, 'secret');
-    writeFileSync(secret, description.password, { mode: 0o600 });
     const refreshing = await startTunnel(
-      [...seedArgs(description), '--auth-command', `cat ${secret}`, '--auth-refresh', '500'],
+      [...seedArgs(description), ...authCommandArgs(description.password, 500)],
       {},
     );
     await sleep(3500);

@@ -5,15 +5,13 @@
  * BLPOP...) gets one at that request, after its shared replies, and keeps it. Each test talks to
  * the seed listener (7001, the node 127.0.0.11:7001) with raw RESP over TCP.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep, waitFor } from '../../scripts/lib/cluster.js';
+import { encodeCommand } from '../../src/resp/encode.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { askNode, nodeClients } from './helpers/node.js';
-import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, authCommandArgs, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 const env = { REDISCLI_AUTH: description.password };
@@ -60,8 +58,7 @@ class RawClient {
 }
 
 const lines = (n: number) => (r: string) => r.split('\r\n').length > n;
-const cmd = (...args: string[]): string =>
-  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+const cmd = (...args: string[]): string => encodeCommand(args).toString('latin1');
 /** Connections of the node's user whose last command was `name`. */
 const lastCommand = async (name: string): Promise<string[]> =>
   (await nodeClients(description)).filter((l) => l.includes(` cmd=${name} `));
@@ -206,9 +203,6 @@ describe('the shared connection', () => {
 
 describe('the shared connection and a credential refresh', () => {
   it('each refresh re-authenticates it, seen from the node as its last command', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rct-shared-'));
-    const secret = join(dir, 'secret');
-    writeFileSync(secret, description.password, { mode: 0o600 });
     const refreshing = await startTunnel(
       [
         ...seedArgs(description),
@@ -216,10 +210,7 @@ describe('the shared connection and a credential refresh', () => {
         '127.0.0.8',
         '--pool',
         '0',
-        '--auth-command',
-        `cat ${secret}`,
-        '--auth-refresh',
-        '300',
+        ...authCommandArgs(description.password, 300),
         '--log-level',
         'debug',
       ],

@@ -4,13 +4,10 @@
  * worker that dies replaced, and a clean stop that leaves no process behind. The live topology
  * changes with workers are in workers-live.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../../scripts/lib/cluster.js';
-import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, authCommandArgs, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 const STATUS = 9191;
@@ -137,18 +134,12 @@ describe('--workers 2', () => {
 
 describe('--workers 2 with --auth-command', () => {
   it('a refreshed credential reaches the connections the workers hold', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rct-workers-'));
-    const secret = join(dir, 'secret');
-    writeFileSync(secret, description.password, { mode: 0o600 });
     const tunnel = await startTunnel(
       [
         ...seedArgs(description),
         '--workers',
         '2',
-        '--auth-command',
-        `cat ${secret}`,
-        '--auth-refresh',
-        '300',
+        ...authCommandArgs(description.password, 300),
         '--log-level',
         'debug',
       ],

@@ -1,5 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
@@ -23,6 +25,16 @@ export interface RunningTunnel {
 /** Arguments that point the tunnel at a project cluster's first node with its CA. */
 export function seedArgs(c: ClusterDescription, node = 0): string[] {
   return [`rediss://${c.user}@${c.nodes[node].ip}:${c.nodes[node].port}`, '--cacert', c.caCert];
+}
+
+/**
+ * `--auth-command` printing `password` from a 0600 file (as a token helper would), re-run every
+ * `refreshMs`: the tunnel re-authenticates with the same credential each time.
+ */
+export function authCommandArgs(password: string, refreshMs: number): string[] {
+  const secret = join(mkdtempSync(join(tmpdir(), 'rct-secret-')), 'secret');
+  writeFileSync(secret, password, { mode: 0o600 });
+  return ['--auth-command', `cat ${secret}`, '--auth-refresh', String(refreshMs)];
 }
 
 /** Starts the real CLI (the built dist/src/cli.js) and waits for its ready line. */
