@@ -24,10 +24,14 @@ export async function openOwnUpstream(
   warnings: Throttle,
   log: Logger,
 ): Promise<OpenNode | Refusal> {
-  const { connector, auth, onUnreachable, pool } = context;
+  const { connector, auth, onUnreachable, pool, files } = context;
+  if (!files.take()) return { reply: errorReply(files.refusal()) };
   try {
-    return pool.take(target) ?? (await connector.open(target, auth(), new SocketReads()));
+    const open = pool.take(target) ?? (await connector.open(target, auth(), new SocketReads()));
+    files.releaseOnClose(open.socket);
+    return open;
   } catch (e) {
+    files.release();
     const reason = describeError(e, { withNode: false });
     context.stats.error('unreachable');
     // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.

@@ -9,7 +9,7 @@ import type { TunnelStats } from './stats.js';
 import type { UpstreamPool } from './pool.js';
 import type { LocalAuth } from '../protocol/local-auth.js';
 import { Throttle } from './throttle.js';
-import { OPEN_FILE_LIMIT } from './listen.js';
+import type { FileBudget } from './file-budget.js';
 
 /** What every connection pair of one tunnel shares. */
 export interface PairContext {
@@ -25,6 +25,8 @@ export interface PairContext {
   localAuth: LocalAuth | null;
   /** Warm upstreams to take before opening a new one. */
   pool: UpstreamPool;
+  /** The open-file limit: a client's own connection counts against it. */
+  files: FileBudget;
   /**
    * The node's shared connection, which plain requests take until a client needs its own (see
    * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
@@ -36,9 +38,6 @@ export interface PairContext {
   onUnreachable: (target: NodeTarget) => void;
 }
 
-/** Descriptors the process holds besides client pairs (listeners, the pool, refreshes, stdio). */
-const FILE_HEADROOM = 64;
-
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
 
@@ -47,27 +46,21 @@ export class Pairs {
   private readonly open = new Set<ConnectionPair>();
   private nextId = 1;
   readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
-  private readonly fileWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
 
   constructor(readonly context: PairContext) {}
 
   /** Takes a client connection of `entry`'s listener. */
   accept(client: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
+    if (!this.context.files.admit(client)) return;
     const pair = new ConnectionPair(client, this.nextId++, entry, self, this);
     this.context.stats.accepted.pinned++;
-    // A pair holds up to two descriptors; past the limit the kernel refuses clients without a word.
-    const limit = OPEN_FILE_LIMIT;
-    if (limit !== null && 2 * this.open.size + FILE_HEADROOM >= limit && this.fileWarnings.allow('files'))
-      this.context.log.warn(
-        `${this.open.size} client connections open, near the open-file limit (${limit}): new clients will be refused; raise it (ulimit -n)`,
-      );
     this.open.add(pair);
     void pair.start();
   }
 
   /** Called by a pair once both of its sockets are gone. */
   closed(pair: ConnectionPair): void {
-    this.open.delete(pair);
+    if (this.open.delete(pair)) this.context.files.release();
   }
 
   /** A fresh credential: open connections re-authenticate with it. */

@@ -84,4 +84,6 @@ export type ErrorKind =
   /** A node sent bytes that are not RESP: that connection pair was closed. */
   | 'malformed-reply'
   /** Smart mode answered a command with an error of its own (CROSSSLOT, not served...). */
-  | 'refused';
+  | 'refused'
+  /** A client, or a pinned client's own connection, was refused at the open-file limit. */
+  | 'file-limit';

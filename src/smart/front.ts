@@ -1,5 +1,6 @@
 import type * as net from 'node:net';
 import type { Logger } from '../log.js';
+import type { FileBudget } from '../net/file-budget.js';
 import { acceptFailure, closeServer, listenOn } from '../net/listen.js';
 import { Throttle } from '../net/throttle.js';
 import { type SmartContext, SmartClient } from './client.js';
@@ -14,6 +15,7 @@ export class SmartFront {
 
   constructor(
     private readonly ctx: SmartContext,
+    private readonly files: FileBudget,
     private readonly log: Logger,
   ) {}
 
@@ -34,9 +36,12 @@ export class SmartFront {
   }
 
   accept(socket: net.Socket): void {
+    if (!this.files.admit(socket)) return;
     const log = this.log.child({ component: 'smart', conn: this.nextId++ });
     this.ctx.stats.accepted.smart++;
-    const client = new SmartClient(socket, this.ctx, log, (c) => this.clients.delete(c));
+    const client = new SmartClient(socket, this.ctx, log, (c) => {
+      if (this.clients.delete(c)) this.files.release();
+    });
     this.clients.add(client);
   }
 

@@ -1,6 +1,8 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import type { Connector } from '../net/connector.js';
+import { FileBudget, reservedFiles } from '../net/file-budget.js';
+import { OPEN_FILE_LIMIT } from '../net/listen.js';
 import { Pairs } from '../net/pairs.js';
 import { UpstreamPool } from '../net/pool.js';
 import type { TunnelStats } from '../net/stats.js';
@@ -38,6 +40,11 @@ export interface ServingLinks extends TopologyLinks {
   connector: Connector;
 }
 
+/** Warm connections per node: smart mode shares pipelined upstreams; only pinned clients take one. */
+export function poolSize(o: TunnelOptions): number {
+  return o.mode === 'smart' ? 0 : o.pool;
+}
+
 /**
  * The half of a tunnel that serves clients: pinned mode's connection pairs and warm pool, and
  * smart mode's front. The tunnel builds one in its own process, or each worker process builds
@@ -50,6 +57,8 @@ export class Serving {
   /** One pipelined connection per node, for pinned clients' plain requests and smart mode's. */
   readonly shared: SharedPool;
   smart: SmartFront | null = null;
+  /** The open-file limit, shared out between clients and the tunnel's own connections. */
+  readonly files: FileBudget;
   private readonly localAuth: LocalAuth | null;
   private readonly unfollowPool: () => void;
   private closing = false;
@@ -62,15 +71,10 @@ export class Serving {
     const o = options;
     const { connector, credentials, stats, table } = links;
     this.localAuth = o.localPassword ? new LocalAuth(o.localPassword, o.localUser) : null;
+    const pool = poolSize(o);
+    this.files = new FileBudget(OPEN_FILE_LIMIT, () => reservedFiles(table.size, pool), stats, log);
     const addresses: AddressBook = { lookup: table.lookup, tls: o.tls, ensure: (m) => links.serve(m) };
-    // Smart mode shares pipelined upstreams; only pinned clients open one each.
-    this.pool = new UpstreamPool(
-      connector,
-      () => credentials.authRequest(),
-      o.mode === 'smart' ? 0 : o.pool,
-      log,
-      stats.pool,
-    );
+    this.pool = new UpstreamPool(connector, () => credentials.authRequest(), pool, log, stats.pool);
     const auth = (): Buffer | null => credentials.authRequest();
     this.shared = new SharedPool({ connector, auth, stats, log }, log);
     // Sharing speaks RESP2: a client that sends HELLO takes a connection of its own.
@@ -78,6 +82,7 @@ export class Serving {
     this.pairs = new Pairs({
       connector,
       pool: this.pool,
+      files: this.files,
       shared: o.share ? shared : null,
       auth: () => credentials.authRequest(),
       addresses,
@@ -133,6 +138,7 @@ export class Serving {
         stats: links.stats,
         localAuth: this.localAuth,
       },
+      this.files,
       this.log,
     );
     if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);

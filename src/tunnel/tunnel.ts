@@ -1,6 +1,7 @@
 import { describeError, type Logger } from '../log.js';
 import { Connector } from '../net/connector.js';
-import { bindFailure, closeServer, listenOn, openFileLimit } from '../net/listen.js';
+import { reservedFiles } from '../net/file-budget.js';
+import { OPEN_FILE_LIMIT, bindFailure, closeServer, listenOn } from '../net/listen.js';
 import { NodeError, silentSeedReason } from '../net/node-error.js';
 import { answersPlaintext } from '../net/probe.js';
 import { TunnelStats } from '../net/stats.js';
@@ -12,7 +13,7 @@ import { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { Listeners } from './listeners.js';
 import { type TunnelOptions, announceHostOf, riskWarnings } from './options.js';
-import { Serving } from './serving.js';
+import { Serving, poolSize } from './serving.js';
 import { type NodeCommands, TopologyWatcher } from './topology-watcher.js';
 import { openCommands, seedTarget, targetFor, transportFrom } from './transport.js';
 import { type WorkerRow, WorkerSet } from './workers.js';
@@ -71,13 +72,6 @@ export class Tunnel {
     const connector = (this.connector = new Connector(transportFrom(o)));
     await this.credentials.start();
     for (const w of riskWarnings(o)) this.log.warn(w);
-    const files = openFileLimit();
-    // Each pinned client holds two descriptors (its socket and its node's), a smart client one.
-    if (files !== null && files < LOW_FILE_LIMIT)
-      this.log.warn(
-        `the open-file limit is ${files}: about ${Math.floor(files / 2)} pinned clients at most; raise it (ulimit -n) for more`,
-      );
-    else if (files !== null) this.log.debug(`open-file limit ${files}`);
     const links = {
       table: this.table,
       credentials: this.credentials,
@@ -117,6 +111,7 @@ export class Tunnel {
       await this.stop();
       throw await this.seedFailure(e, seed);
     }
+    this.reportFileLimit();
     try {
       await this.listeners?.settle();
       await this.workers?.start(o.workers);
@@ -126,6 +121,19 @@ export class Tunnel {
       throw e;
     }
     this.ready = true;
+  }
+
+  /** Says at startup how many clients a low open-file limit leaves room for (see FileBudget). */
+  private reportFileLimit(): void {
+    const files = OPEN_FILE_LIMIT;
+    if (files === null) return;
+    const clients = Math.max(0, files - reservedFiles(this.table.size, poolSize(this.options)));
+    const per = this.options.workers > 1 ? ' per worker' : '';
+    const line =
+      `the open-file limit is ${files}: about ${clients} clients${per} at most, ${Math.floor(clients / 2)} where each ` +
+      'takes a connection of its own (--no-share, or MULTI, blocking and subscribe commands)';
+    if (files < LOW_FILE_LIMIT) this.log.warn(`${line}; raise it (ulimit -n) for more`);
+    else this.log.debug(line);
   }
 
   /** Smart mode's one port: served here, or accepted here and handed to the workers. */
