@@ -12,6 +12,7 @@ import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
 import { IdleRetry } from './idle-retry.js';
 import { Valve } from './valve.js';
+import { ReplySkipper } from '../resp/reply-skipper.js';
 import type { Upstream } from './upstream.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
@@ -48,6 +49,8 @@ export class ConnectionPair {
   private upstreamValve: Valve | null = null;
   /** An own connection opened while shared requests were still unanswered: it waits for them. */
   private ownReady: OpenNode | null = null;
+  /** Replies to the labels sent first on the client's own connection: not the client's to read. */
+  private skip: ReplySkipper | null = null;
   /** The client's last words (a node it cannot reach), sent once shared replies are delivered. */
   private refusal: Buffer | null = null;
   private clientEnded = false;
@@ -151,6 +154,11 @@ export class ConnectionPair {
 
   private fromServer(chunk: Buffer): void {
     try {
+      if (this.skip) {
+        chunk = this.skip.push(chunk);
+        if (!this.skip.done || chunk.length === 0) return;
+        this.skip = null;
+      }
       // A shared reply is kept by the session while it learns nodes: only an own connection waits.
       if (!this.session.fromServer(chunk)) this.upstreamValve?.close(LEARNING);
     } catch (e) {
@@ -158,13 +166,17 @@ export class ConnectionPair {
     }
   }
 
-  private laneOwner(shared: (entry: NodeEntry) => Upstream): LaneOwner {
+  private laneOwner(shared: (entry: NodeEntry, protocol: 2 | 3) => Upstream): LaneOwner {
     return {
-      upstream: () => shared(this.entry),
+      upstream: (protocol) => shared(this.entry, protocol),
       reply: (frame) => {
         if (!this.closed) this.fromServer(frame);
       },
       idle: () => this.idle(),
+      close: () => {
+        this.ending = true;
+        this.client.end();
+      },
       broken: (upstream, reason) => {
         if (this.closed) return;
         if (!upstream.unreachable) {
@@ -227,7 +239,13 @@ export class ConnectionPair {
     });
     // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
     upstream.on('close', () => this.endClient());
-    // What the client sent from the request that needed this connection on goes first.
+    // The labels the client set on the shared connection go first, then what it sent from the
+    // request that needed this connection on.
+    const labels = [...(this.lane?.labels.values() ?? [])];
+    if (labels.length > 0) {
+      upstream.write(Buffer.concat(labels));
+      this.skip = new ReplySkipper(labels.length);
+    }
     const held = this.lane?.held ?? [];
     this.lane = null;
     for (const bytes of held) this.sink.toServer(bytes);

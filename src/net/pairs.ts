@@ -31,7 +31,7 @@ export interface PairContext {
    * The node's shared connection, which plain requests take until a client needs its own (see
    * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
    */
-  shared: ((entry: NodeEntry) => Upstream) | null;
+  shared: ((entry: NodeEntry, protocol: 2 | 3) => Upstream) | null;
   /** What the tunnel counts. */
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */

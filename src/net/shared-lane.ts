@@ -1,4 +1,5 @@
 import { OWN_CONNECTION_COMMANDS } from '../protocol/own-connection.js';
+import { type SharedStep, sharedStep } from '../protocol/shared-steps.js';
 import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { Upstream } from './upstream.js';
@@ -19,10 +20,13 @@ const MAX_SHARED_REQUEST_BYTES = 256 * 1024;
  */
 export const SHARED_WINDOW = 16;
 
+/** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
+const MAX_LABELS = 8;
+
 /** What a shared lane needs from its connection pair. */
 export interface LaneOwner {
-  /** The node's shared connection (made again after one broke). */
-  upstream(): Upstream;
+  /** The node's shared connection in `protocol` (made again after one broke). */
+  upstream(protocol: 2 | 3): Upstream;
   /** This client's next reply bytes, in order (they may end inside a reply). */
   reply(span: Buffer): void;
   /** The shared connection failed while requests of this client were on it. */
@@ -31,22 +35,38 @@ export interface LaneOwner {
   pin(why: string): void;
   /** Every request this client sent on the shared connection has been answered. */
   idle(): void;
+  /** The client asked to be disconnected (QUIT, answered): end it. */
+  close(): void;
 }
 
 /**
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
  * requests of many clients go out in one TLS record per turn of the event loop and their replies
- * come back in order. Only whole requests go, and only plain ones (not in OWN_CONNECTION_COMMANDS):
- * at the first request that would change or hold a connection, one that is malformed or large, or
- * one past SHARED_WINDOW,
- * the lane stops, keeps every byte from that request on in `held`, and asks for the client's own
- * connection (`pin`), which takes `held` once every shared request has been answered.
+ * come back in order. Only whole requests go, and only plain ones: a request in
+ * OWN_CONNECTION_COMMANDS goes only as its SharedStep allows (labels, HELLO, QUIT, see there). At
+ * the first request that would change or hold a connection, one that is malformed or large, or one
+ * past SHARED_WINDOW, the lane stops, keeps every byte from that request on in `held`, and asks
+ * for the client's own connection (`pin`), which takes `held` once every shared request has been
+ * answered.
  */
 export class SharedLane {
   /** This client's requests sent on the shared connection and not answered yet. */
   inflight = 0;
   /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
   held: Buffer[] | null = null;
+  /**
+   * The labels the client set on the shared connection (see SharedStep), the last request for
+   * each in the order they were last set, to be sent first on its own connection.
+   */
+  readonly labels = new Map<string, Buffer>();
+  /** The protocol the client speaks: which of the node's shared connections it takes. */
+  private protocol: 2 | 3 = 2;
+  /**
+   * While a request waits for every earlier one to be answered (a protocol switch, an answer of
+   * the tunnel's): the client's bytes from that request on, and what to do then.
+   */
+  private stalled: Buffer[] | null = null;
+  private next: { step: SharedStep; length: number } | null = null;
   private readonly parser: RequestParser;
   /** The start of a request begun in an earlier push (copies: pushed bytes are lent). */
   private partial: Buffer[] = [];
@@ -62,8 +82,9 @@ export class SharedLane {
 
   /** Request bytes, in order (lent: valid only during the call). */
   push(run: Buffer): void {
-    if (this.held) {
-      this.held.push(Buffer.from(run));
+    const waiting = this.held ?? this.stalled;
+    if (waiting) {
+      waiting.push(Buffer.from(run));
       return;
     }
     const p = this.parser;
@@ -80,8 +101,18 @@ export class SharedLane {
         const end = p.next(run, pos);
         if (end < 0) break;
         if (p.name !== null) {
-          this.send(run, sendFrom, sendTo, count);
-          return this.pin(run, start, `${p.name.toUpperCase()} needs a connection of its own`);
+          const request = continued
+            ? Buffer.concat([...this.partial, run.subarray(0, end)])
+            : run.subarray(start, end);
+          const step = sharedStep(p.name, request, this.protocol);
+          if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
+            this.send(run, sendFrom, sendTo, count);
+            return this.pin(run, start, `${p.name.toUpperCase()} needs a connection of its own`);
+          }
+          if (step.step === 'protocol' || step.step === 'answer') {
+            this.send(run, sendFrom, sendTo, count);
+            return this.stall(run, start, { step, length: request.length });
+          }
         }
         const replies = p.argc > 0 ? 1 : 0;
         if (this.inflight + count + replies > SHARED_WINDOW) {
@@ -118,11 +149,44 @@ export class SharedLane {
     }
   }
 
+  /** Records a label (a copy); false when the client has set too many (it takes its own). */
+  private label(key: string, request: Buffer): boolean {
+    if (!this.labels.delete(key) && this.labels.size >= MAX_LABELS) return false;
+    this.labels.set(key, Buffer.from(request));
+    return true;
+  }
+
+  /** Holds the request begun at `start` and all that follows until nothing is in flight. */
+  private stall(run: Buffer, start: number, next: { step: SharedStep; length: number }): void {
+    this.stalled = [...this.partial, Buffer.from(run.subarray(start))];
+    this.partial = [];
+    this.partialBytes = 0;
+    this.next = next;
+    if (this.inflight === 0) this.unstall();
+  }
+
+  /** Every earlier request is answered: the held one is served, and what followed goes on. */
+  private unstall(): void {
+    const bytes = Buffer.concat(this.stalled ?? []);
+    const { step, length } = this.next as { step: SharedStep; length: number };
+    this.stalled = this.next = null;
+    if (step.step === 'protocol') {
+      // HELLO itself goes again, now in the lane's protocol: a label on the new connection.
+      this.protocol = step.protocol;
+      this.push(bytes);
+    } else if (step.step === 'answer') {
+      this.owner.reply(step.reply);
+      if (step.close) return this.owner.close();
+      this.push(bytes.subarray(length));
+    }
+    if (this.inflight === 0 && !this.stalled) this.owner.idle();
+  }
+
   /** Sends `bytes` [from, to) (to -1: all of it, already a copy) holding `count` requests. */
   private send(bytes: Buffer, from: number, to: number, count: number): void {
     if (count === 0) return;
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
-    const upstream = this.owner.upstream();
+    const upstream = this.owner.upstream(this.protocol);
     this.inflight += count;
     upstream.sendSpans(request, count, (span, frames, failure) =>
       this.settle(upstream, span, frames, failure),
@@ -138,7 +202,9 @@ export class SharedLane {
       return;
     }
     if (span.length > 0) this.owner.reply(span);
-    if (this.inflight === 0) this.owner.idle();
+    if (this.inflight > 0) return;
+    if (this.stalled) this.unstall();
+    else this.owner.idle();
   }
 
   /** Keeps the pinning request (begun at `start`, or in earlier pushes) and all that follows. */

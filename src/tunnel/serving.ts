@@ -77,8 +77,8 @@ export class Serving {
     this.pool = new UpstreamPool(connector, () => credentials.authRequest(), pool, log, stats.pool);
     const auth = (): Buffer | null => credentials.authRequest();
     this.shared = new SharedPool({ connector, auth, stats, log }, log);
-    // Sharing speaks RESP2: a client that sends HELLO takes a connection of its own.
-    const shared = (entry: NodeEntry): Upstream => this.shared.get(entry, 2);
+    // A client that sends HELLO 3 moves to the node's RESP3 shared connection (see SharedLane).
+    const shared = (entry: NodeEntry, protocol: 2 | 3): Upstream => this.shared.get(entry, protocol);
     this.pairs = new Pairs({
       connector,
       pool: this.pool,

@@ -6,6 +6,8 @@
  * the seed listener (7001, the node 127.0.0.11:7001) with raw RESP over TCP.
  */
 import * as net from 'node:net';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sleep, waitFor } from '../../scripts/lib/cluster.js';
 import { encodeCommand } from '../../src/resp/encode.js';
@@ -121,9 +123,72 @@ describe('the shared connection', () => {
     const expected =
       '+OK\r\n$1\r\n1\r\n+OK\r\n$5\r\nmover\r\n:2\r\n+OK\r\n+QUEUED\r\n*1\r\n:3\r\n$1\r\n3\r\n';
     expect(await c.ask(pipeline, (r) => r.length >= expected.length)).toBe(expected);
-    expect(tunnel.stderr()).toMatch(/takes a connection of its own: CLIENT needs a connection of its own/);
+    await waitFor('the pin to be logged', 5000, async () =>
+      /takes a connection of its own: CLIENT needs a connection of its own/.test(tunnel.stderr()),
+    );
     expect(await ownConnections()).toBe(own + 1);
     c.close();
+  });
+
+  it('labels a client library sends on connect (CLIENT SETNAME, SETINFO) stay shared, and follow it to its own connection', async () => {
+    const own = await ownConnections();
+    const c = await RawClient.open();
+    // CLIENT SETINFO is 7.2's: on this 7.0 node the client gets the node's own error, as directly.
+    const setinfo = ['CLIENT', 'SETINFO', 'LIB-NAME', 'rawlib'];
+    const direct = await askNode(description, setinfo);
+    const labels = cmd('CLIENT', 'SETNAME', 'labelled') + cmd(...setinfo) + cmd('PING');
+    const replies = await c.ask(labels, lines(3));
+    expect(replies).toBe(`+OK\r\n-${direct.trim()}\r\n+PONG\r\n`);
+    expect(await ownConnections()).toBe(own);
+    // CLIENT GETNAME needs the client's own connection: the name was set there first.
+    expect(await c.ask(cmd('CLIENT', 'GETNAME'), lines(2))).toBe('$8\r\nlabelled\r\n');
+    expect(await ownConnections()).toBe(own + 1);
+    const mine = (await nodeClients(description)).filter((l) => l.includes(' name=labelled '));
+    expect(mine.some((l) => l.includes(' cmd=client|getname '))).toBe(true);
+    c.close();
+  });
+
+  it('HELLO 3 SETNAME: the client moves to the RESP3 shared connection, and its own connection later speaks RESP3 under its name', async () => {
+    const own = await ownConnections();
+    const c = await RawClient.open();
+    const hello = await c.ask(cmd('HELLO', '3', 'SETNAME', 'threes'), (r) => r.endsWith('modules\r\n*0\r\n'));
+    expect(hello).toMatch(/^%7\r\n/);
+    expect(hello).toContain('$5\r\nproto\r\n:3\r\n');
+    const key = keyForSlot(150, 'shared:resp3:');
+    expect(await c.ask(cmd('HSET', key, 'f', 'v') + cmd('HGETALL', key), lines(6))).toBe(
+      ':1\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n',
+    );
+    expect(await ownConnections()).toBe(own);
+    // CLIENT INFO needs the client's own connection: HELLO went there first (RESP3, the name).
+    const info = await c.ask(cmd('CLIENT', 'INFO'), (r) => r.endsWith('\n\r\n'));
+    expect(info).toMatch(/^=\d+\r\ntxt:id=/);
+    expect(info).toContain(' name=threes ');
+    expect(info).toMatch(/ resp=3\n/);
+    expect(await ownConnections()).toBe(own + 1);
+    c.close();
+  });
+
+  it('node-redis and ioredis, which send HELLO 3 and CLIENT SETINFO on connect, stay on the shared connections', async () => {
+    const own = await ownConnections();
+    const key = keyForSlot(160, 'shared:libs:');
+    for (let i = 0; i < 5; i++) {
+      const nr = createClient({ url: 'redis://127.0.0.1:7001', socket: { reconnectStrategy: false } });
+      await nr.connect();
+      expect(await nr.hSet(key, 'n', String(i))).toBeGreaterThanOrEqual(0);
+      expect(await nr.hGetAll(key)).toMatchObject({ n: String(i) });
+      nr.destroy();
+      const io = new Redis({
+        port: 7001,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      await io.connect();
+      expect(await io.hget(key, 'n')).toBe(String(i));
+      expect(await io.quit()).toBe('OK');
+    }
+    expect(await ownConnections()).toBe(own);
+    expect(tunnel.stderr()).not.toMatch(/HELLO needs a connection of its own/);
   });
 
   it("one client's MULTI and name stay on its own connection: a shared client is neither queued nor named", async () => {

@@ -1,0 +1,57 @@
+import { errorReply } from '../resp/encode.js';
+import { requestArgs } from '../rewrite/requests.js';
+
+/**
+ * What pinned mode's shared lane does with a request named in OWN_CONNECTION_COMMANDS. Most take
+ * the client's own connection; a few that client libraries send on every new connection are
+ * served on the shared one instead, so those clients keep sharing:
+ * - `label`: CLIENT SETNAME, CLIENT SETINFO and HELLO in the lane's protocol without AUTH only
+ *   label the connection. They go on as plain requests and are recorded under `key`; a client
+ *   that later takes a connection of its own has them sent there first (replies dropped), so the
+ *   CLIENT commands that need one see what it set. The shared connection keeps the last label.
+ * - `protocol`: HELLO 2 or 3 (without AUTH) to the other protocol moves the client to the node's
+ *   shared connection in that protocol once its requests in flight are answered; HELLO is then
+ *   sent there (its reply is the node's) and recorded as a label.
+ * - `answer`: the tunnel answers in order, and with `close`, ends the client after the answer.
+ * - `plain`: HELLO with no protocol, or one the node will refuse, changes nothing.
+ */
+export type SharedStep =
+  | { step: 'pin' }
+  | { step: 'plain' }
+  | { step: 'label'; key: string }
+  | { step: 'protocol'; protocol: 2 | 3 }
+  | { step: 'answer'; reply: Buffer; close: boolean };
+
+const PIN: SharedStep = { step: 'pin' };
+const PLAIN: SharedStep = { step: 'plain' };
+const QUIT: SharedStep = { step: 'answer', reply: Buffer.from('+OK\r\n'), close: true };
+
+/**
+ * Redis Enterprise's maintenance notifications are pushes that name node addresses: on a shared
+ * connection they would reach no one, and the tunnel does not rewrite them. Clients that ask by
+ * default (node-redis) go on without them when the server says no.
+ */
+const NO_MAINTENANCE = errorReply(
+  'ERR maintenance notifications are not passed through the tunnel (they name node addresses)',
+);
+
+/** The lane's step for `request` (whole), a command in OWN_CONNECTION_COMMANDS called `name`. */
+export function sharedStep(name: string, request: Buffer, protocol: number): SharedStep {
+  if (name === 'quit') return QUIT;
+  if (name !== 'client' && name !== 'hello') return PIN;
+  const args = requestArgs(request).map((a) => a.toString('latin1').toLowerCase());
+  if (name === 'client') {
+    const sub = args[1];
+    if (sub === 'setname') return { step: 'label', key: sub };
+    // One SETINFO per attribute (LIB-NAME, LIB-VER): each is its own label.
+    if (sub === 'setinfo' && args.length === 4) return { step: 'label', key: `${sub} ${args[2]}` };
+    if (sub === 'maint_notifications') return { step: 'answer', reply: NO_MAINTENANCE, close: false };
+    return PIN;
+  }
+  // HELLO [protover [AUTH username password] [SETNAME clientname]]
+  if (args.includes('auth')) return PIN;
+  if (args.length === 1) return PLAIN;
+  const asked = Number(args[1]);
+  if (asked !== 2 && asked !== 3) return PLAIN;
+  return asked === protocol ? { step: 'label', key: 'hello' } : { step: 'protocol', protocol: asked };
+}
