@@ -53,6 +53,11 @@ export class SharedPool implements SharedUpstreams {
         });
   }
 
+  /** The node left or moved: its shared connections close once their requests are answered. */
+  retire(entry: NodeEntry): void {
+    for (const nodes of this.byProtocol.values()) nodes.retire(entry);
+  }
+
   close(): void {
     for (const nodes of this.byProtocol.values()) nodes.close();
     this.byProtocol.clear();

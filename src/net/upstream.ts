@@ -63,6 +63,8 @@ export class Upstream {
   private outbox: Buffer[] = [];
   private flushQueued = false;
   private dead: string | null = null;
+  /** Closes once nothing waits on it (its node left, or moved: see Upstreams.retire). */
+  private retiring = false;
   /** Set when the connection could not be opened at all (the node is unreachable). */
   unreachable = false;
   private lastUsed = Date.now();
@@ -160,6 +162,12 @@ export class Upstream {
     this.fail('closed');
   }
 
+  /** Closes once every request on it is answered; at once when none is waiting. */
+  retire(): void {
+    this.retiring = true;
+    if (this.handlers.length === 0) this.close();
+  }
+
   private async open(): Promise<void> {
     let open;
     try {
@@ -212,6 +220,7 @@ export class Upstream {
         if (stop < 0) break;
         rest = rest.subarray(stop);
       }
+      if (this.retiring && this.handlers.length === 0) this.close();
     } catch (e) {
       this.socket?.destroy();
       this.link.stats.error('malformed-reply');
@@ -286,6 +295,17 @@ export class Upstreams {
       this.byNode.set(entry, u);
     }
     return u;
+  }
+
+  /**
+   * The node left, or moved: its connection takes nothing new and closes once its requests are
+   * answered; the next request opens one at the node's address now.
+   */
+  retire(entry: NodeEntry): void {
+    const u = this.byNode.get(entry);
+    if (!u) return;
+    this.byNode.delete(entry);
+    u.retire();
   }
 
   values(): IterableIterator<Upstream> {

@@ -20,7 +20,7 @@ import type { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
 import { openCommands } from './transport.js';
-import { warmPoolFollows } from './warm-pool.js';
+import { sharedPoolFollows, warmPoolFollows } from './warm-pool.js';
 
 /**
  * What serving clients needs from whoever keeps the topology: the tunnel in this process, or the
@@ -61,6 +61,7 @@ export class Serving {
   readonly files: FileBudget;
   private readonly localAuth: LocalAuth | null;
   private readonly unfollowPool: () => void;
+  private readonly unfollowShared: () => void;
   private closing = false;
 
   constructor(
@@ -99,6 +100,7 @@ export class Serving {
       this.pool.refreshCredentials();
     });
     this.unfollowPool = warmPoolFollows(table, this.pool);
+    this.unfollowShared = sharedPoolFollows(table, this.shared);
   }
 
   /** Smart mode: the server's command table from the seed, then the front (listening if asked). */
@@ -166,6 +168,7 @@ export class Serving {
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     this.unfollowPool();
+    this.unfollowShared();
     this.pool.close();
     const smart = this.smart?.close();
     await this.pairs.close(graceMs);

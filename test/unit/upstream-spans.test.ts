@@ -95,3 +95,31 @@ describe('a shared connection with frame and span waiters', () => {
     expect(seen.at(-1)).toBe('failed 2: closed');
   });
 });
+
+describe('a retired shared connection (its node left or moved)', () => {
+  it('answers what was waiting on it, takes nothing new, then closes', async () => {
+    const port = await fakeNode(2, '+ONE\r\n+TWO\r\n', 3);
+    const u = upstreamTo(port);
+    const got: string[] = [];
+    const answered = new Promise<void>((resolve) => {
+      u.sendSpans(Buffer.from('A\r\nB\r\n'), 2, (span) => {
+        got.push(span?.toString('latin1') ?? 'failed');
+        if (got.join('') === '+ONE\r\n+TWO\r\n') resolve();
+      });
+    });
+    u.retire();
+    expect(u.broken).toBe(false);
+    await answered;
+    expect(got.join('')).toBe('+ONE\r\n+TWO\r\n');
+    expect(u.broken).toBe(true);
+    let refused = '';
+    u.send(Buffer.from('C\r\n'), (f, why) => (refused = f ? 'answered' : (why ?? '')));
+    expect(refused).toBe('closed');
+  });
+
+  it('with nothing waiting, closes at once', () => {
+    const u = upstreamTo(1);
+    u.retire();
+    expect(u.broken).toBe(true);
+  });
+});
