@@ -4,6 +4,7 @@ import { ProtocolError } from '../resp/errors.js';
 import type { Connector } from './connector.js';
 import type { TunnelStats } from './stats.js';
 import { Fifo } from '../protocol/pending.js';
+import type { FileBudget } from './file-budget.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
@@ -18,6 +19,11 @@ export interface UpstreamLink {
   stats: TunnelStats;
   /** Where a malformed reply is reported. */
   log?: Logger;
+  /**
+   * The open-file limit, when these connections are a client's own (smart mode's); the shared
+   * ones are in what the tunnel keeps for itself.
+   */
+  files?: FileBudget;
 }
 
 const HELLO2 = encodeCommand(['HELLO', '2']);
@@ -169,10 +175,14 @@ export class Upstream {
   }
 
   private async open(): Promise<void> {
+    const { files } = this.link;
+    if (files && !files.take()) return this.fail(files.refusal());
     let open;
     try {
       open = await this.link.connector.open(this.entry.target, this.link.auth());
+      files?.releaseOnClose(open.socket);
     } catch (e) {
+      files?.release();
       this.link.stats.error('unreachable');
       this.unreachable = true;
       return this.fail(

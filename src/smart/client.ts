@@ -3,6 +3,7 @@ import { describeError, type Logger } from '../log.js';
 import { isSubFamily } from '../protocol/commands.js';
 import type { Connector } from '../net/connector.js';
 import type { TunnelStats } from '../net/stats.js';
+import type { FileBudget } from '../net/file-budget.js';
 import { type LocalAuth, gate } from '../protocol/local-auth.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -41,6 +42,8 @@ export interface SmartContext {
   stats: TunnelStats;
   /** --local-password: clients authenticate to the tunnel first (null: no local password). */
   localAuth: LocalAuth | null;
+  /** The open-file limit: a client's own connections count against it. */
+  files: FileBudget;
 }
 
 const OK = Buffer.from('+OK\r\n');

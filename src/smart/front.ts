@@ -1,6 +1,5 @@
 import type * as net from 'node:net';
 import type { Logger } from '../log.js';
-import type { FileBudget } from '../net/file-budget.js';
 import { acceptFailure, closeServer, listenOn } from '../net/listen.js';
 import { Throttle } from '../net/throttle.js';
 import { type SmartContext, SmartClient } from './client.js';
@@ -15,7 +14,6 @@ export class SmartFront {
 
   constructor(
     private readonly ctx: SmartContext,
-    private readonly files: FileBudget,
     private readonly log: Logger,
   ) {}
 
@@ -36,11 +34,11 @@ export class SmartFront {
   }
 
   accept(socket: net.Socket): void {
-    if (!this.files.admit(socket)) return;
+    if (!this.ctx.files.admit(socket)) return;
     const log = this.log.child({ component: 'smart', conn: this.nextId++ });
     this.ctx.stats.accepted.smart++;
     const client = new SmartClient(socket, this.ctx, log, (c) => {
-      if (this.clients.delete(c)) this.files.release();
+      if (this.clients.delete(c)) this.ctx.files.release();
     });
     this.clients.add(client);
   }

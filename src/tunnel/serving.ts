@@ -139,8 +139,8 @@ export class Serving {
         log: this.log,
         stats: links.stats,
         localAuth: this.localAuth,
+        files: this.files,
       },
-      this.files,
       this.log,
     );
     if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);
