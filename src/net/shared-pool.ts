@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { IDLE_MAX_MS } from './pool.js';
-import { Upstream, type UpstreamLink, Upstreams } from './upstream.js';
+import { Upstream, type UpstreamLink } from './upstream.js';
+import { Upstreams } from './upstreams.js';
 
 /** The tunnel's shared connections, one per node and protocol. */
 export interface SharedUpstreams {

@@ -22,7 +22,8 @@ import { type Plan, type Planner } from './plan.js';
 import { scanStep } from './scan.js';
 import { type ReplyMode, ReplyQueue } from './replies.js';
 import { ScriptCache, sendScript } from './scripts.js';
-import { Upstream, Upstreams, helloFor } from '../net/upstream.js';
+import { Upstream, helloFor } from '../net/upstream.js';
+import { Upstreams } from '../net/upstreams.js';
 
 /** What every smart client of one tunnel shares. */
 export interface SmartContext {

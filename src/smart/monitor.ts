@@ -2,7 +2,8 @@ import type { Logger } from '../log.js';
 import { encodeCommand } from '../resp/encode.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import { Upstream, Upstreams } from '../net/upstream.js';
+import { Upstream } from '../net/upstream.js';
+import { Upstreams } from '../net/upstreams.js';
 
 const MONITOR = encodeCommand(['MONITOR']);
 

@@ -5,7 +5,8 @@ import { T_ARRAY, T_PUSH, isErrorType } from '../resp/types.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './client.js';
-import { Upstream, Upstreams } from '../net/upstream.js';
+import { Upstream } from '../net/upstream.js';
+import { Upstreams } from '../net/upstreams.js';
 
 const MESSAGES = new Set(['message', 'pmessage', 'smessage']);
 

@@ -1,0 +1,51 @@
+import type { NodeEntry } from '../topology/node-table.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * Upstreams by node, one each: made on first use, and made again once one breaks, or once it has
+ * been idle for `retireIdleMs` (when given). `make` gets the close hook that forgets a broken one.
+ */
+export class Upstreams {
+  private readonly byNode = new Map<NodeEntry, Upstream>();
+
+  constructor(
+    private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream,
+    private readonly retireIdleMs = 0,
+  ) {}
+
+  get(entry: NodeEntry): Upstream {
+    let u = this.byNode.get(entry);
+    // A connection idle that long may have been dropped by the server without a word yet.
+    if (u && this.retireIdleMs > 0 && u.idleMs(Date.now()) > this.retireIdleMs) {
+      u.close();
+      u = undefined;
+    }
+    if (!u || u.broken) {
+      u = this.make(entry, (gone) => {
+        if (this.byNode.get(gone.entry) === gone) this.byNode.delete(gone.entry);
+      });
+      this.byNode.set(entry, u);
+    }
+    return u;
+  }
+
+  /**
+   * The node left, or moved: its connection takes nothing new and closes once its requests are
+   * answered; the next request opens one at the node's address now.
+   */
+  retire(entry: NodeEntry): void {
+    const u = this.byNode.get(entry);
+    if (!u) return;
+    this.byNode.delete(entry);
+    u.retire();
+  }
+
+  values(): IterableIterator<Upstream> {
+    return this.byNode.values();
+  }
+
+  close(): void {
+    for (const u of this.byNode.values()) u.close();
+    this.byNode.clear();
+  }
+}
