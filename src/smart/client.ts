@@ -124,6 +124,9 @@ export class SmartClient {
     socket.on('drain', () => socket.resume());
     socket.on('error', (e: Error) => this.log.debug(`client error: ${describeError(e)}`));
     socket.on('close', () => this.close());
+    // Half-open sockets (the listener allows them) end only when told: once the client has sent
+    // FIN, its replies are written and the connection ends, as a server does.
+    socket.on('end', () => this.replies.endAfterReplies());
     socket.resume();
   }
 

@@ -27,6 +27,8 @@ export class ReplyQueue {
   private mode: ReplyMode = 'on';
   private flushQueued = false;
   private closed = false;
+  /** The client half-closed: end once nothing is pending (see endAfterReplies). */
+  private ending = false;
   private barriers: Array<{ seq: number; run: () => void }> = [];
 
   constructor(
@@ -74,6 +76,20 @@ export class ReplyQueue {
     this.closed = true;
   }
 
+  /**
+   * The client sent FIN: its socket ends once every reply it asked for is written (the socket is
+   * half-open, so nothing else would end it). Nothing is written after that.
+   */
+  endAfterReplies(): void {
+    this.ending = true;
+    if (this.slots.length === 0) this.end();
+  }
+
+  private end(): void {
+    this.closed = true;
+    this.socket.end();
+  }
+
   private schedule(): void {
     if (this.flushQueued) return;
     // Replies that arrive in one turn of the event loop (one upstream chunk or several) go to
@@ -95,7 +111,7 @@ export class ReplyQueue {
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
     this.stats.bytesToClients += out.length;
     const ok = out.length === 0 || this.socket.write(out);
-    if (done[n - 1].last) return void this.socket.end();
+    if (done[n - 1].last || (this.ending && this.slots.length === 0)) return this.end();
     if (!ok) this.socket.pause(); // resumed on drain
     if (this.barriers.length > 0) {
       const due = this.barriers.filter((b) => b.seq <= this.written);

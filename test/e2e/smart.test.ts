@@ -195,6 +195,34 @@ describe('smart mode', () => {
     expect((await cli('PING')).trim()).toBe('PONG');
   });
 
+  it('a client that sends FIN gets every reply it asked for, then the tunnel ends its side too', async () => {
+    // Listeners allow half-open sockets: before the tunnel ended its side, 20 such clients left 20
+    // sockets in CLOSE_WAIT for good. Each one here must see the tunnel's FIN.
+    const key = 'smart:fin';
+    const ended = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const s = net.connect({ host: LOCAL, port: PORT, allowHalfOpen: true }, () => {
+              s.write(`SET ${key} v\r\nBLPOP smart:fin:empty 0.2\r\nGET ${key}\r\n`);
+              s.end();
+            });
+            let got = '';
+            const timer = setTimeout(() => reject(new Error(`no FIN from the tunnel; got ${got}`)), 5000);
+            s.on('data', (d: Buffer) => (got += d.toString()));
+            s.on('end', () => {
+              clearTimeout(timer);
+              s.destroy();
+              resolve(got);
+            });
+            s.on('error', reject);
+          }),
+      ),
+    );
+    for (const got of ended) expect(got).toBe('+OK\r\n*-1\r\n$1\r\nv\r\n');
+  });
+
   it('MULTI on a hash tag runs on its node; a MULTI across nodes is refused whole, nothing applied', async () => {
     const io = new Redis({ host: LOCAL, port: PORT });
     try {
