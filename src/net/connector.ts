@@ -60,19 +60,7 @@ export class Connector {
    * and the reason. With `reads`, the socket reads into it (see SocketReads) and the caller sets
    * its handler; without, it emits 'data' as usual.
    */
-  async open(target: NodeTarget, auth: Buffer | null, reads?: SocketReads): Promise<OpenNode> {
-    try {
-      return await this.attempt(target, auth, reads);
-    } catch (e) {
-      // A reset while opening is tried once more, at once. In bursts of new TLS connections the
-      // project's own nodes have reset one handshake now and then (cause not found); one more
-      // connect costs little, and spares the client an error.
-      if (e instanceof NodeError && e.reset) return this.attempt(target, auth, reads);
-      throw e;
-    }
-  }
-
-  private attempt(target: NodeTarget, auth: Buffer | null, reads?: SocketReads): Promise<OpenNode> {
+  open(target: NodeTarget, auth: Buffer | null, reads?: SocketReads): Promise<OpenNode> {
     const { connectTimeoutMs: ms, tls: useTls } = this.transport;
     return new Promise<OpenNode>((resolve, reject) => {
       // TLS goes straight onto the TCP handle (tls.connect dials): Node's fast path, and the only
@@ -90,11 +78,7 @@ export class Connector {
         reject(e);
       };
       const timer = setTimeout(() => fail(describeStall(target, phase, rawBytesRead(socket), ms)), ms);
-      const onError = (err: NodeJS.ErrnoException): void => {
-        const e = describeSocketError(target, useTls, err);
-        e.reset = err.code === 'ECONNRESET';
-        fail(e);
-      };
+      const onError = (err: NodeJS.ErrnoException): void => fail(describeSocketError(target, useTls, err));
       const onClose = (): void =>
         fail(
           new NodeError(

@@ -20,9 +20,6 @@ export type NodeErrorKind =
 
 /** A failure at one node, with a reason fit for one line of output. Carries no secret. */
 export class NodeError extends CodedError<NodeErrorKind> {
-  /** The node reset the connection while it was being opened: worth one more try (see Connector). */
-  reset = false;
-
   constructor(
     readonly node: string,
     kind: NodeErrorKind,
