@@ -23,7 +23,7 @@ const WARNING_INTERVAL_MS = 10_000;
 
 /**
  * The process's open-file limit, shared out. Clients (and the connections of their own that
- * pinned clients take) count against it; the rest is kept for the tunnel's own connections. Were
+ * they take) count against it; the rest is kept for the tunnel's own connections. Were
  * clients let in until the kernel said EMFILE, the storm that used the last descriptor would
  * leave none for the shared or warm connection every one of those clients waits on: all of them
  * would fail. Refusing at the budget instead keeps the clients already in working.
@@ -68,16 +68,29 @@ export class FileBudget {
     this.held--;
   }
 
-  /** Gives back what `take` took once `socket` closes. */
-  releaseOnClose(socket: net.Socket): void {
-    if (socket.closed) this.release();
-    else socket.once('close', () => this.release());
+  /**
+   * Opens a connection that counts against the limit until its socket closes; null, with nothing
+   * opened, when no descriptor is left for clients. A failed open gives its descriptor back.
+   */
+  async open<T extends { socket: net.Socket }>(opening: () => Promise<T>): Promise<T | null> {
+    if (!this.take()) return null;
+    try {
+      const opened = await opening();
+      const { socket } = opened;
+      if (socket.closed) this.release();
+      else socket.once('close', () => this.release());
+      return opened;
+    } catch (e) {
+      this.release();
+      throw e;
+    }
   }
 
   /**
-   * Admits a client (its owner releases it when the client is gone), or refuses it as Redis does at maxclients:
-   * the reason is written and the socket closed at once. Its descriptor is free again before the
-   * next client is accepted, so a storm of refusals never takes the ones the tunnel keeps.
+   * Admits a client (its owner releases it when the client is gone), or refuses it as Redis does
+   * at maxclients: the reason is written and the socket closed at once. Its descriptor is free
+   * again before the next client is accepted, so a storm of refusals never takes the ones the
+   * tunnel keeps.
    */
   admit(socket: net.Socket): boolean {
     if (this.take()) return true;

@@ -25,13 +25,12 @@ export async function openOwnUpstream(
   log: Logger,
 ): Promise<OpenNode | Refusal> {
   const { connector, auth, onUnreachable, pool, files } = context;
-  if (!files.take()) return { reply: errorReply(files.refusal()) };
   try {
-    const open = pool.take(target) ?? (await connector.open(target, auth(), new SocketReads()));
-    files.releaseOnClose(open.socket);
-    return open;
+    const open = await files.open(
+      async () => pool.take(target) ?? (await connector.open(target, auth(), new SocketReads())),
+    );
+    return open ?? { reply: errorReply(files.refusal()) };
   } catch (e) {
-    files.release();
     const reason = describeError(e, { withNode: false });
     context.stats.error('unreachable');
     // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.

@@ -12,7 +12,7 @@ import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
 import { IdleRetry } from './idle-retry.js';
 import { Valve } from './valve.js';
-import { ReplySkipper } from '../resp/reply-skipper.js';
+import { OwnLink } from './own-link.js';
 import type { Upstream } from './upstream.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
@@ -44,13 +44,9 @@ export class ConnectionPair {
   /** The node's shared connection, while the client's requests take it. */
   private lane: SharedLane | null = null;
   /** The client's own connection, once it has one. */
-  private upstream: net.Socket | null = null;
-  private upstreamReads: SocketReads | null = null;
-  private upstreamValve: Valve | null = null;
+  private own: OwnLink | null = null;
   /** An own connection opened while shared requests were still unanswered: it waits for them. */
   private ownReady: OpenNode | null = null;
-  /** Replies to the labels sent first on the client's own connection: not the client's to read. */
-  private skip: ReplySkipper | null = null;
   /** The client's last words (a node it cannot reach), sent once shared replies are delivered. */
   private refusal: Buffer | null = null;
   private clientEnded = false;
@@ -107,13 +103,13 @@ export class ConnectionPair {
     if (this.clientReads) this.clientReads.handler = fromClient;
     else client.on('data', fromClient);
     client.on('drain', () => {
-      this.upstreamValve?.open(SLOW_CLIENT);
+      this.own?.valve.open(SLOW_CLIENT);
       this.clientValve.open(SLOW_CLIENT);
     });
     // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
     client.on('end', () => {
       this.clientEnded = true;
-      if (this.upstream) this.upstream.end();
+      if (this.own) this.own.socket.end();
       else this.idle();
     });
   }
@@ -130,37 +126,32 @@ export class ConnectionPair {
 
   private readonly sink: SessionSink = {
     toServer: (buf) => {
-      const { upstream, lane } = this;
-      if (!upstream) return lane?.push(buf);
+      const { own, lane } = this;
+      if (!own) return lane?.push(buf);
       // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
       // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
       // on the spot (it encrypts during the write).
       const lender = this.owner.context.connector.transport.tls ? null : this.clientReads;
-      if (!writeLent(upstream, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
+      if (!writeLent(own.socket, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
     },
     toClient: (buf) => {
       this.bytesOut += buf.length;
       this.owner.context.stats.bytesToClients += buf.length;
       // Shared replies are the shared connection's own buffers, not lent; own ones are.
-      if (!writeLent(this.client, buf, this.upstreamReads)) {
+      if (!writeLent(this.client, buf, this.own?.reads ?? null)) {
         // The own connection waits; on the shared one, the client's new requests do.
-        (this.upstreamValve ?? this.clientValve).close(SLOW_CLIENT);
+        (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
       }
     },
-    resume: () => this.upstreamValve?.open(LEARNING),
+    resume: () => this.own?.valve.open(LEARNING),
     fail: (e) => this.fail('reply', e),
     notice: (n) => reportNotice(n, this.owner.context.stats, this.log),
   };
 
   private fromServer(chunk: Buffer): void {
     try {
-      if (this.skip) {
-        chunk = this.skip.push(chunk);
-        if (!this.skip.done || chunk.length === 0) return;
-        this.skip = null;
-      }
       // A shared reply is kept by the session while it learns nodes: only an own connection waits.
-      if (!this.session.fromServer(chunk)) this.upstreamValve?.close(LEARNING);
+      if (!this.session.fromServer(chunk)) this.own?.valve.close(LEARNING);
     } catch (e) {
       this.fail('reply', e);
     }
@@ -223,35 +214,27 @@ export class ConnectionPair {
   }
 
   private attach(open: OpenNode): void {
-    const { socket: upstream, pending } = open;
     this.ownReady = null;
-    this.upstream = upstream;
-    // Every own connection reads into one (the pair and the pool open them so).
-    const reads = open.reads as SocketReads;
-    this.upstreamReads = reads;
-    this.upstreamValve = new Valve(upstream);
-    upstream.on('drain', () => this.clientValve.open(SLOW_UPSTREAM));
-    reads.handler = (chunk) => this.fromServer(chunk);
-    upstream.on('end', () => this.client.end());
-    upstream.on('error', (e: Error) => {
-      this.log.debug(`upstream error: ${describeError(e)}`);
-      this.destroy();
-    });
-    // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
-    upstream.on('close', () => this.endClient());
-    // The labels the client set on the shared connection go first, then what it sent from the
-    // request that needed this connection on.
-    const labels = [...(this.lane?.labels.values() ?? [])];
-    if (labels.length > 0) {
-      upstream.write(Buffer.concat(labels));
-      this.skip = new ReplySkipper(labels.length);
-    }
+    // The labels the client set on the shared connection go first (see OwnLink), then what it
+    // sent from the request that needed this connection on.
+    const own = (this.own = new OwnLink(open, [...(this.lane?.labels.values() ?? [])], {
+      reply: (chunk) => this.fromServer(chunk),
+      fail: (e) => this.fail('reply', e),
+      drain: () => this.clientValve.open(SLOW_UPSTREAM),
+      end: () => this.client.end(),
+      error: (e) => {
+        this.log.debug(`upstream error: ${describeError(e)}`);
+        this.destroy();
+      },
+      // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
+      close: () => this.endClient(),
+    }));
     const held = this.lane?.held ?? [];
     this.lane = null;
     for (const bytes of held) this.sink.toServer(bytes);
-    if (this.clientEnded) upstream.end();
-    if (pending) this.fromServer(pending);
-    upstream.resume();
+    if (this.clientEnded) own.socket.end();
+    if (open.pending) own.read(open.pending);
+    own.socket.resume();
     this.clientValve.open(CONNECTING);
     this.clientValve.open(PINNING);
     this.log.debug(`connected to ${this.entry.target.label}`);
@@ -264,7 +247,7 @@ export class ConnectionPair {
    * a busy connection is retried every 50 ms for up to a minute.
    */
   reauth(request: Buffer): void {
-    if (this.closed || !this.upstream) return;
+    if (this.closed || !this.own) return;
     this.reauthRetry.start(
       () => this.session.inject(request),
       () =>
@@ -296,7 +279,7 @@ export class ConnectionPair {
   private readonly onClientClose = (): void => {
     this.reauthRetry.cancel();
     // The client is gone: nothing more can be delivered, so the upstream goes too.
-    this.upstream?.destroy();
+    this.own?.socket.destroy();
     this.ownReady?.socket.destroy();
     if (!this.closed) {
       this.closed = true;
@@ -313,16 +296,16 @@ export class ConnectionPair {
    * shared connection, once the replies it waits for are delivered.
    */
   end(): void {
-    if (!this.upstream) {
+    if (!this.own) {
       this.clientEnded = true;
       return this.idle();
     }
     this.client.end();
-    this.upstream.end();
+    this.own.socket.end();
   }
 
   destroy(): void {
     this.client.destroy();
-    this.upstream?.destroy();
+    this.own?.socket.destroy();
   }
 }

@@ -65,8 +65,7 @@ export class SharedLane {
    * While a request waits for every earlier one to be answered (a protocol switch, an answer of
    * the tunnel's): the client's bytes from that request on, and what to do then.
    */
-  private stalled: Buffer[] | null = null;
-  private next: { step: SharedStep; length: number } | null = null;
+  private stalled: { bytes: Buffer[]; step: SharedStep; length: number } | null = null;
   private readonly parser: RequestParser;
   /** The start of a request begun in an earlier push (copies: pushed bytes are lent). */
   private partial: Buffer[] = [];
@@ -82,7 +81,7 @@ export class SharedLane {
 
   /** Request bytes, in order (lent: valid only during the call). */
   push(run: Buffer): void {
-    const waiting = this.held ?? this.stalled;
+    const waiting = this.held ?? this.stalled?.bytes;
     if (waiting) {
       waiting.push(Buffer.from(run));
       return;
@@ -111,7 +110,7 @@ export class SharedLane {
           }
           if (step.step === 'protocol' || step.step === 'answer') {
             this.send(run, sendFrom, sendTo, count);
-            return this.stall(run, start, { step, length: request.length });
+            return this.stall(run, start, step, request.length);
           }
         }
         const replies = p.argc > 0 ? 1 : 0;
@@ -156,20 +155,19 @@ export class SharedLane {
     return true;
   }
 
-  /** Holds the request begun at `start` and all that follows until nothing is in flight. */
-  private stall(run: Buffer, start: number, next: { step: SharedStep; length: number }): void {
-    this.stalled = [...this.partial, Buffer.from(run.subarray(start))];
+  /** Holds the request begun at `start` (`length` bytes) and all that follows until nothing is in flight. */
+  private stall(run: Buffer, start: number, step: SharedStep, length: number): void {
+    this.stalled = { bytes: [...this.partial, Buffer.from(run.subarray(start))], step, length };
     this.partial = [];
     this.partialBytes = 0;
-    this.next = next;
     if (this.inflight === 0) this.unstall();
   }
 
   /** Every earlier request is answered: the held one is served, and what followed goes on. */
   private unstall(): void {
-    const bytes = Buffer.concat(this.stalled ?? []);
-    const { step, length } = this.next as { step: SharedStep; length: number };
-    this.stalled = this.next = null;
+    const { bytes: parts, step, length } = this.stalled as NonNullable<SharedLane['stalled']>;
+    this.stalled = null;
+    const bytes = Buffer.concat(parts);
     if (step.step === 'protocol') {
       // HELLO itself goes again, now in the lane's protocol: a label on the new connection.
       this.protocol = step.protocol;

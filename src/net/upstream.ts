@@ -175,14 +175,13 @@ export class Upstream {
   }
 
   private async open(): Promise<void> {
-    const { files } = this.link;
-    if (files && !files.take()) return this.fail(files.refusal());
+    const { files, connector } = this.link;
+    const opening = () => connector.open(this.entry.target, this.link.auth());
     let open;
     try {
-      open = await this.link.connector.open(this.entry.target, this.link.auth());
-      files?.releaseOnClose(open.socket);
+      open = files ? await files.open(opening) : await opening();
+      if (!open) return this.fail((files as FileBudget).refusal());
     } catch (e) {
-      files?.release();
       this.link.stats.error('unreachable');
       this.unreachable = true;
       return this.fail(

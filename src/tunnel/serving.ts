@@ -20,7 +20,7 @@ import type { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
 import { openCommands } from './transport.js';
-import { sharedPoolFollows, warmPoolFollows } from './warm-pool.js';
+import { sharedPoolFollows, warmPoolFollows } from './pools-follow-table.js';
 
 /**
  * What serving clients needs from whoever keeps the topology: the tunnel in this process, or the
