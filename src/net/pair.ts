@@ -78,8 +78,14 @@ export class ConnectionPair {
     this.clientValve.close(CONNECTING); // client bytes wait in the kernel until there is a way
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
-    const { addresses, rewriteRequest, maxFrameBytes, localAuth } = context;
-    this.session = new Session(this.sink, { addresses, self, rewriteRequest, limits: { maxFrameBytes } });
+    const { addresses, rewriteRequest, maxFrameBytes, localAuth, auth } = context;
+    this.session = new Session(this.sink, {
+      addresses,
+      self,
+      rewriteRequest,
+      loginAfterReset: auth,
+      limits: { maxFrameBytes },
+    });
     const session = this.session;
     // Under --local-password nothing reaches the session (or the node) until the client has AUTHed.
     const gate =
@@ -244,12 +250,13 @@ export class ConnectionPair {
    * Sends AUTH with a fresh token on the client's own connection, as Azure Entra requires before
    * the old token expires (the shared connections are re-authenticated by their pool). It goes in
    * only between the client's requests on an idle connection, so the client never sees its reply;
-   * a busy connection is retried every 50 ms for up to a minute.
+   * a busy connection is retried every 50 ms for up to a minute. A client that logged in itself
+   * runs as its own user, and is left so.
    */
   reauth(request: Buffer): void {
     if (this.closed || !this.own) return;
     this.reauthRetry.start(
-      () => this.session.inject(request),
+      () => this.session.clientLogin || this.session.inject(request),
       () =>
         this.log.warn(
           'could not re-authenticate: the connection was never idle; it keeps its previous authentication',

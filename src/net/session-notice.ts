@@ -13,7 +13,7 @@ export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger):
     const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
     log.warn(`reply names nodes the tunnel does not serve: ${names}`);
   } else if (n.ok) {
-    log.debug('re-authenticated with a fresh token');
+    log.debug("logged in again with the tunnel's credential");
   } else {
     log.warn(`re-authentication refused by the node: ${n.reply}`);
   }

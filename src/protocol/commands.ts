@@ -12,6 +12,8 @@ export type CommandKind =
   | 'discard'
   | 'watch'
   | 'hello'
+  /** AUTH: the connection's user changes when the node accepts it. */
+  | 'login'
   | 'reset'
   | 'quit'
   | 'monitor'
@@ -31,6 +33,8 @@ export interface Command {
   channels?: number;
   /** For `hello`: the protocol asked for (0 when HELLO names none). */
   version?: number;
+  /** For `hello`: it carries AUTH, so the connection's user changes when the node accepts it. */
+  login?: boolean;
   /** For `client-reply`: on | off | skip, or undefined for a malformed call (answered by an error). */
   replyMode?: 'on' | 'off' | 'skip';
 }
@@ -45,6 +49,7 @@ const RESET = simple('reset');
 const QUIT = simple('quit');
 const MONITOR = simple('monitor');
 const SYNC = simple('sync');
+const LOGIN = simple('login');
 const topology = (t: TopologyReply): Command => Object.freeze({ kind: 'topology', topology: t });
 const CLUSTER: Record<string, Command> = {
   slots: topology('slots'),
@@ -81,6 +86,7 @@ export const TRACKED_COMMANDS: readonly string[] = [
   'sync',
   'psync',
   'hello',
+  'auth',
   'cluster',
   'client',
   ...SUB_FAMILY,
@@ -118,9 +124,12 @@ export function classify(
     case 'sync':
     case 'psync':
       return SYNC;
+    case 'auth':
+      return LOGIN;
     case 'hello': {
       const v = argc > 1 && arg1 ? Number(arg1) : 0;
-      return { kind: 'hello', version: v === 2 || v === 3 ? v : 0 };
+      // HELLO's options are AUTH (3 words) and SETNAME (2): five words or more hold an AUTH.
+      return { kind: 'hello', version: v === 2 || v === 3 ? v : 0, login: argc >= 5 };
     }
     case 'cluster': {
       const sub = arg1?.toLowerCase();
@@ -138,6 +147,11 @@ export function classify(
       if (isSubFamily(name)) return { kind: 'subscribe', family: name, channels: argc - 1 };
       return PLAIN;
   }
+}
+
+/** AUTH, or HELLO … AUTH: the node may change the connection's user. */
+export function isLogin(cmd: Command): boolean {
+  return cmd.kind === 'login' || cmd.login === true;
 }
 
 /** Commands whose effect on the reply stream cannot be followed once they are queued in MULTI. */

@@ -15,6 +15,11 @@ export interface RequestPipelineOptions {
    * carries credentials (AUTH, HELLO); null keeps it. Without it, requests are never held.
    */
   rewrite?: (request: Buffer) => Buffer | null;
+  /**
+   * The tunnel's AUTH, sent right behind a client's RESET: RESET logs a connection in as `default`,
+   * and the login a tunnel client starts with (and returns to) is the tunnel's. Null: no AUTH.
+   */
+  loginAfterReset?: () => Buffer | null;
   maxFrameBytes?: number;
 }
 
@@ -104,9 +109,25 @@ export class RequestPipeline {
         }
       } else {
         this.flushHeld();
+        if (r.name === 'reset') this.loginAfterReset(chunk, end);
       }
       pos = end;
     }
+  }
+
+  /**
+   * Sends the tunnel's AUTH right behind the RESET that ends at `end`, so the requests after it run
+   * as before the client logged in; its reply is the tunnel's (dropped). Only while replies are
+   * paired: otherwise that reply would reach the client.
+   */
+  private loginAfterReset(chunk: Buffer, end: number): void {
+    const { tracker, sink } = this.o;
+    const login = tracker.mode === Mode.Track ? this.o.loginAfterReset?.() : null;
+    if (!login) return;
+    if (end > this.runStart) sink.toServer(chunk.subarray(this.runStart, end));
+    this.runStart = end;
+    tracker.onInternalRequest();
+    sink.toServer(login);
   }
 
   /**

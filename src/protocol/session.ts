@@ -15,6 +15,8 @@ export interface SessionOptions {
   self?: { host: string; port: number };
   /** See RequestPipelineOptions.rewrite (MIGRATE / CLUSTER MEET / REPLICAOF addresses). */
   rewriteRequest?: (request: Buffer) => Buffer | null;
+  /** See RequestPipelineOptions.loginAfterReset. */
+  loginAfterReset?: () => Buffer | null;
   limits?: ScannerLimits;
 }
 
@@ -34,6 +36,7 @@ export class Session {
       tracker: this.tracker,
       sink,
       rewrite: o.rewriteRequest,
+      loginAfterReset: o.loginAfterReset,
       maxFrameBytes: o.limits?.maxFrameBytes,
     });
     this.replies = new ReplyPipeline({ tracker: this.tracker, addresses, sink, limits: o.limits });
@@ -52,6 +55,11 @@ export class Session {
   /** Sends a request of the tunnel's own when it cannot disturb the client; false: try later. */
   inject(request: Buffer): boolean {
     return this.requests.inject(request);
+  }
+
+  /** The client logged in itself: it runs as its own user (see ReplyTracker.clientLogin). */
+  get clientLogin(): boolean {
+    return this.tracker.clientLogin;
   }
 
   /** Requests still waiting for (part of) their reply. */

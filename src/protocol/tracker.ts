@@ -4,6 +4,7 @@ import {
   type Command,
   type SubFamily,
   classify,
+  isLogin,
   isSubFamily,
   notQueued,
   unsafeInTransaction,
@@ -31,6 +32,12 @@ export class ReplyTracker {
   mode: Mode = Mode.Track;
   /** Protocol of the reply stream: 2 until a HELLO 3 succeeds, back to 2 on RESET. */
   protocol = 2;
+  /**
+   * The client logged in on this connection itself (AUTH or HELLO … AUTH accepted), so it runs as
+   * its own user and the tunnel's credential must not log it back in; false again after RESET.
+   * Set at the request when its reply cannot be followed (inside MULTI, with replies off).
+   */
+  clientLogin = false;
 
   private readonly queue = new PendingQueue();
   /** Request side: the open transaction's commands, from MULTI until EXEC/DISCARD/RESET. */
@@ -60,6 +67,7 @@ export class ReplyTracker {
   onRequest(argc: number, name: string | null, arg1: string | null = null, arg2: string | null = null): void {
     if (this.mode !== Mode.Track || argc === 0) return;
     const cmd = classify(argc, name, arg1, arg2);
+    if (isLogin(cmd) && (this.tx || this.replyOff || this.skipNext)) this.clientLogin = true;
     if (cmd.kind === 'client-reply') return this.onClientReply(cmd);
     if (this.replyOff || this.skipNext) {
       this.skipNext = false;
@@ -214,6 +222,10 @@ export class ReplyTracker {
         return this.execAction(head, type, buf, start);
       case 'hello':
         if (!isError && head.cmd.version) this.protocol = head.cmd.version;
+        if (!isError && head.cmd.login) this.clientLogin = true;
+        return null;
+      case 'login':
+        if (!isError) this.clientLogin = true;
         return null;
       case 'reset':
         if (type === T_SIMPLE) this.resetReplyState();
@@ -242,6 +254,7 @@ export class ReplyTracker {
   /** RESET's reply: back to RESP2, no subscriptions (dropped without unsubscribe frames). */
   private resetReplyState(): void {
     this.protocol = 2;
+    this.clientLogin = false;
     this.subscriptions.clear();
   }
 

@@ -22,6 +22,7 @@ export interface FlatSessionOptions {
   onResume?: () => void;
   onError?: (err: unknown) => void;
   rewriteRequest?: (request: Buffer) => Buffer | null;
+  loginAfterReset?: () => Buffer | null;
   limits?: ScannerLimits;
 }
 
@@ -46,6 +47,7 @@ export function newSession(o: FlatSessionOptions): Session {
     },
     self: o.self,
     rewriteRequest: o.rewriteRequest,
+    loginAfterReset: o.loginAfterReset,
     limits: o.limits,
   });
 }
