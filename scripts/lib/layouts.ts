@@ -21,6 +21,12 @@ export interface ClusterSpec {
 export const DEFAULT_USER = 'tunnel';
 export const DEFAULT_PASSWORD = 'correct-horse-battery-staple';
 
+/**
+ * A second ACL user on every node, allowed to read and not to write: the tests use it to see that
+ * a client that logs in as someone else runs with that user's rights, not the tunnel's.
+ */
+export const READER = { user: 'reader', password: 'reader-password' } as const;
+
 /** A layout with the project's defaults: 1 replica per master, IP endpoints, the ACL user. */
 const layout = (
   name: string,
@@ -122,6 +128,7 @@ export function nodeConfig(
     'logfile ""',
     'user default off',
     `user ${spec.user} on >${spec.password} ~* &* +@all`,
+    `user ${READER.user} on >${READER.password} ~* &* +@read +@connection +acl|whoami +cluster|slots +cluster|shards +cluster|nodes +command +wait`,
     `masteruser ${spec.user}`,
     `masterauth ${spec.password}`,
   ];

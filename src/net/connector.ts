@@ -101,7 +101,7 @@ export class Connector {
         if (!got) return;
         if (isErrorType(got.frame[0])) {
           const why = text(got.frame, decode(got.frame));
-          return fail(new NodeError(target.label, 'auth', `authentication failed: ${why}`));
+          return fail(new NodeError(target.label, 'auth', `authentication failed: ${why}`, got.frame));
         }
         done(got.rest);
       };

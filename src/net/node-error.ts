@@ -24,6 +24,8 @@ export class NodeError extends CodedError<NodeErrorKind> {
     readonly node: string,
     kind: NodeErrorKind,
     readonly reason: string,
+    /** For `auth`: the node's own error reply, to pass on to a client whose login it was. */
+    readonly reply?: Buffer,
   ) {
     super(kind, `${node}: ${reason}`);
   }

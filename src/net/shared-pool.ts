@@ -1,36 +1,48 @@
 import type { Logger } from '../log.js';
+import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { IDLE_MAX_MS } from './pool.js';
 import { Upstream, type UpstreamLink } from './upstream.js';
 import { Upstreams } from './upstreams.js';
 
-/** The tunnel's shared connections, one per node and protocol. */
+/** The tunnel's shared connections, one per node, protocol and login. */
 export interface SharedUpstreams {
-  get(entry: NodeEntry, protocol: number): Upstream;
+  /** `login`: a client's own (null: the tunnel's credential). */
+  get(entry: NodeEntry, protocol: number, login?: Login | null): Upstream;
   close(): void;
 }
 
+/** The connections of one protocol and login, per node. */
+interface Group {
+  nodes: Upstreams;
+  /** True for the tunnel's own credential: a refresh reaches these, and only these. */
+  tunnel: boolean;
+}
+
 /**
- * The tunnel's shared, pipelined connections: one per node and protocol, opened on first use and
- * again after one breaks. Requests of many clients queue on them in order, each with its own reply
- * handler, and leave in one write per turn of the event loop.
+ * The tunnel's shared, pipelined connections: one per node, protocol and login, opened on first
+ * use and again after one breaks. Requests of many clients queue on them in order, each with its
+ * own reply handler, and leave in one write per turn of the event loop. Clients that never logged
+ * in share the tunnel's login; those that logged in share with clients of the same login only.
  */
 export class SharedPool implements SharedUpstreams {
-  private readonly byProtocol = new Map<number, Upstreams>();
+  private readonly groups = new Map<string, Group>();
 
   constructor(
     private readonly link: UpstreamLink,
     private readonly log: Logger,
   ) {}
 
-  get(entry: NodeEntry, protocol: number): Upstream {
-    let nodes = this.byProtocol.get(protocol);
-    if (!nodes) {
-      nodes = new Upstreams(
+  get(entry: NodeEntry, protocol: number, login: Login | null = null): Upstream {
+    const key = login ? `${protocol}:${login.key}` : String(protocol);
+    let group = this.groups.get(key);
+    if (!group) {
+      const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;
+      const nodes = new Upstreams(
         (e, forget) =>
           new Upstream(
             e,
-            this.link,
+            link,
             () => protocol,
             // No request of a shared connection subscribes or tracks, so no push is anyone's.
             () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
@@ -38,29 +50,30 @@ export class SharedPool implements SharedUpstreams {
           ),
         IDLE_MAX_MS,
       );
-      this.byProtocol.set(protocol, nodes);
+      this.groups.set(key, (group = { nodes, tunnel: login === null }));
     }
-    return nodes.get(entry);
+    return group.nodes.get(entry);
   }
 
-  /** A fresh credential reaches every shared connection, open or opening. */
+  /** A fresh credential reaches every shared connection of the tunnel's login, open or opening. */
   reauthenticate(auth: Buffer): void {
-    for (const nodes of this.byProtocol.values())
-      for (const u of nodes.values())
-        u.reauth(auth, (ok, reply) => {
-          const where = `shared connection to ${u.entry.target.label}`;
-          if (ok) this.log.debug(`${where} re-authenticated with a fresh token`);
-          else this.log.warn(`re-authentication refused on the ${where}: ${reply}`);
-        });
+    for (const { nodes, tunnel } of this.groups.values())
+      if (tunnel)
+        for (const u of nodes.values())
+          u.reauth(auth, (ok, reply) => {
+            const where = `shared connection to ${u.entry.target.label}`;
+            if (ok) this.log.debug(`${where} re-authenticated with a fresh token`);
+            else this.log.warn(`re-authentication refused on the ${where}: ${reply}`);
+          });
   }
 
   /** The node left or moved: its shared connections close once their requests are answered. */
   retire(entry: NodeEntry): void {
-    for (const nodes of this.byProtocol.values()) nodes.retire(entry);
+    for (const { nodes } of this.groups.values()) nodes.retire(entry);
   }
 
   close(): void {
-    for (const nodes of this.byProtocol.values()) nodes.close();
-    this.byProtocol.clear();
+    for (const { nodes } of this.groups.values()) nodes.close();
+    this.groups.clear();
   }
 }

@@ -5,6 +5,7 @@ import type { Connector } from './connector.js';
 import type { TunnelStats } from './stats.js';
 import { Fifo } from '../protocol/pending.js';
 import type { FileBudget } from './file-budget.js';
+import { NodeError } from './node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
@@ -73,6 +74,8 @@ export class Upstream {
   private retiring = false;
   /** Set when the connection could not be opened at all (the node is unreachable). */
   unreachable = false;
+  /** The node's error reply when it refused this connection's login. */
+  loginRefusal: Buffer | null = null;
   private lastUsed = Date.now();
 
   constructor(
@@ -182,6 +185,7 @@ export class Upstream {
       open = files ? await files.open(opening) : await opening();
       if (!open) return this.fail((files as FileBudget).refusal());
     } catch (e) {
+      if (e instanceof NodeError && e.reply) this.loginRefusal = e.reply;
       this.link.stats.error('unreachable');
       this.unreachable = true;
       return this.fail(

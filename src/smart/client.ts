@@ -4,7 +4,8 @@ import { isSubFamily } from '../protocol/commands.js';
 import type { Connector } from '../net/connector.js';
 import type { TunnelStats } from '../net/stats.js';
 import type { FileBudget } from '../net/file-budget.js';
-import { type LocalAuth, gate } from '../protocol/local-auth.js';
+import { type AuthAttempt, type LocalAuth, gate } from '../protocol/local-auth.js';
+import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
@@ -24,6 +25,7 @@ import { type ReplyMode, ReplyQueue } from './replies.js';
 import { ScriptCache, sendScript } from './scripts.js';
 import { Upstream, helloFor } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
+import { checkLogin, loginAttempt } from './login.js';
 
 /** What every smart client of one tunnel shares. */
 export interface SmartContext {
@@ -45,6 +47,8 @@ export interface SmartContext {
   localAuth: LocalAuth | null;
   /** The open-file limit: a client's own connections count against it. */
   files: FileBudget;
+  /** Whether a client's login attempt is the tunnel's own credential. */
+  isTunnelCredential: (attempt: AuthAttempt) => boolean;
 }
 
 const OK = Buffer.from('+OK\r\n');
@@ -83,7 +87,7 @@ export class SmartClient {
     (entry, forget) =>
       new Upstream(
         entry,
-        this.ctx,
+        this.link,
         () => this.protocol,
         (push) => this.socket.write(push),
         forget,
@@ -96,6 +100,10 @@ export class SmartClient {
   private monitor: Monitor | null = null;
   private readonly requests: FrameSplitter;
   private protocol = 2;
+  /** The login the client made itself (null: the tunnel's): every connection serving it uses it. */
+  private login: Login | null = null;
+  /** The tunnel's context, with this client's login for the connections opened for it. */
+  private readonly link: SmartContext;
   private closed = false;
   private quitting = false;
   /** With --local-password: whether this client has authenticated. */
@@ -109,6 +117,7 @@ export class SmartClient {
     private readonly log: Logger,
     private readonly onClose: (c: SmartClient) => void,
   ) {
+    this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     this.replies = new ReplyQueue(socket, ctx.stats);
@@ -116,6 +125,7 @@ export class SmartClient {
       ctx.shared,
       (entry) => this.upstreams.get(entry),
       () => this.protocol,
+      () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
     this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes);
@@ -179,12 +189,14 @@ export class SmartClient {
     }
     const done = this.replies.take();
     if (this.tx.handle(name, args, bytes, done)) return;
+    const attempt = this.ctx.localAuth ? null : loginAttempt(name, args);
+    if (attempt) return Buffer.isBuffer(attempt) ? done(attempt) : this.logIn(attempt, args, done);
     if (name === 'monitor') {
-      if (!this.monitor) (this.monitor = new Monitor(this.ctx, this.emit, this.log)).start();
+      if (!this.monitor) (this.monitor = new Monitor(this.link, this.emit, this.log)).start();
       return done(OK);
     }
     if (isSubFamily(name)) {
-      this.pubsub ??= new PubSub(this.ctx, () => this.protocol, this.emit, this.log);
+      this.pubsub ??= new PubSub(this.link, () => this.protocol, this.emit, this.log);
       return this.pubsub.handle(name, args, bytes, done);
     }
     if (this.protocol === 2 && this.pubsub?.active && name !== 'quit')
@@ -262,15 +274,56 @@ export class SmartClient {
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
 
   /**
+   * AUTH or HELLO … AUTH, in order: once every earlier request is answered, a node checks the
+   * login (see checkLogin); requests after it wait, then run as the user it names. A refused login
+   * leaves the client as it was. A new login closes this client's own connections: they open again
+   * logged in as it.
+   */
+  private logIn(attempt: AuthAttempt, args: Buffer[], done: (r: Buffer) => void): void {
+    const hello = args[0].toString('latin1').toLowerCase() === 'hello';
+    this.whenAnswered(() => {
+      const tunnel = this.ctx.isTunnelCredential(attempt);
+      checkLogin(
+        this.ctx.shared,
+        this.ctx.table.masters()[0],
+        this.protocol,
+        attempt,
+        tunnel,
+        (login, reply) => {
+          if (login !== undefined && login?.key !== this.login?.key) {
+            this.login = login;
+            this.upstreams.close();
+          }
+          if (hello && login !== undefined) this.hello(args, done);
+          else done(reply);
+          this.release();
+        },
+      );
+    });
+  }
+
+  /** Holds every later request until `run`, called once every earlier one is answered, releases them. */
+  private whenAnswered(run: () => void): void {
+    this.held = [];
+    this.replies.whenEarlierAnswered(run);
+  }
+
+  private release(): void {
+    const later = this.held ?? [];
+    this.held = null;
+    for (const run of later) run();
+  }
+
+  /**
    * RESET, as a server does it: once every earlier request is answered, this client's own
    * connections close (their transaction, WATCH, subscriptions, name and database go with them),
    * the protocol is RESP2 again and every reply is sent. Requests after it wait until then.
    */
   private reset(): void {
     const done = this.replies.take();
-    this.held = [];
-    this.replies.whenEarlierAnswered(() => {
+    this.whenAnswered(() => {
       this.upstreams.close();
+      this.login = null;
       this.pubsub?.close();
       this.pubsub = null;
       this.monitor?.close();
@@ -279,9 +332,7 @@ export class SmartClient {
       this.protocol = 2;
       this.replies.reset();
       done(RESET);
-      const later = this.held ?? [];
-      this.held = null;
-      for (const run of later) run();
+      this.release();
     });
   }
 

@@ -1,3 +1,4 @@
+import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SharedUpstreams } from '../net/shared-pool.js';
 import type { ReplyHandler, Upstream } from '../net/upstream.js';
@@ -34,6 +35,8 @@ export class Lanes {
     private readonly shared: SharedUpstreams,
     private readonly own: (entry: NodeEntry) => Upstream,
     private readonly protocol: () => number,
+    /** The client's own login (null: the tunnel's), whose shared connections it takes. */
+    private readonly login: () => Login | null,
   ) {}
 
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler): void {
@@ -47,7 +50,7 @@ export class Lanes {
     }
     gate.key = key;
     gate.inflight++;
-    const upstream = lane === 'own' ? this.own(entry) : this.shared.get(entry, protocol);
+    const upstream = lane === 'own' ? this.own(entry) : this.shared.get(entry, protocol, this.login());
     const g = gate;
     upstream.send(request, (frame, failure) => {
       g.inflight--;

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { describeError, type Logger } from '../log.js';
 import { encodeCommand } from '../resp/encode.js';
+import type { AuthAttempt } from '../protocol/local-auth.js';
+import { isCredential } from '../protocol/login.js';
 import { StartupError } from './errors.js';
 
 /** How long --auth-command may run, and how much it may print. */
@@ -71,6 +73,11 @@ export class Credentials {
   authRequest(): Buffer | null {
     if (!this.password) return null;
     return encodeCommand(this.o.user ? ['AUTH', this.o.user, this.password] : ['AUTH', this.password]);
+  }
+
+  /** Whether a client's login attempt is the tunnel's own credential. */
+  isOwn(attempt: AuthAttempt): boolean {
+    return isCredential(attempt, this.o.user, this.password);
   }
 
   /** The current credential for MIGRATE, which opens its own connection to the target node. */

@@ -140,6 +140,7 @@ export class Serving {
         stats: links.stats,
         localAuth: this.localAuth,
         files: this.files,
+        isTunnelCredential: (attempt) => links.credentials.isOwn(attempt),
       },
       this.log,
     );

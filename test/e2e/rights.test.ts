@@ -1,0 +1,218 @@
+/**
+ * A client that logs in runs with its own user's rights, through the tunnel as on its own
+ * connection to a node: in pinned mode and on the smart port, through credential refreshes and
+ * RESET. Each sequence runs first against a node directly (TLS), logged in as the tunnel's user as
+ * the tunnel logs its clients in, so what a node answers is proven, not assumed.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attach } from '../../scripts/lib/cluster.js';
+import { READER } from '../../scripts/lib/layouts.js';
+import { keyForSlot } from '../../src/topology/hash-slot.js';
+import {
+  RawClient,
+  type RawTarget,
+  type Reply,
+  errorOf,
+  nodeTarget,
+  tunnelTarget,
+} from './helpers/raw-client.js';
+import { type RunningTunnel, authCommandArgs, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const description = inject('cluster');
+const cluster = attach(description);
+const SMART_PORT = 6391;
+/** The tunnel re-runs --auth-command this often: several refreshes happen inside each test. */
+const REFRESH_MS = 200;
+let tunnel: RunningTunnel;
+let pinnedPort: number;
+/** A key the first node serves, and one on every master. */
+let key: string;
+let keys: string[];
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The first node's local port, from the startup table (`LOCAL NODE ...`). */
+function localPortOf(stdout: string, ip: string, port: number): number {
+  const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s+${ip.replace(/\./g, '\\.')}:${port}\\s`).exec(stdout);
+  if (!m) throw new Error(`no local port for ${ip}:${port} in:\n${stdout}`);
+  return Number(m[1]);
+}
+
+beforeAll(async () => {
+  const ranges = await cluster.slotRanges();
+  const first = description.nodes[0];
+  const own = ranges.find((r) => r.ip === first.ip && r.port === first.port);
+  if (!own) throw new Error('the first node serves no slots');
+  key = keyForSlot(own.start, 'rights:');
+  keys = ranges.map((r) => keyForSlot(r.start, 'rights:'));
+  tunnel = await startTunnel(
+    [
+      ...seedArgs(description),
+      '--mode',
+      'both',
+      '--smart-port',
+      String(SMART_PORT),
+      ...authCommandArgs(description.password, REFRESH_MS),
+    ],
+    {},
+  );
+  pinnedPort = localPortOf(tunnel.stdout(), first.ip, first.port);
+  const setup = await RawClient.connect(tunnelTarget(pinnedPort));
+  expect(await setup.call('SET', key, 'before')).toBe('OK');
+  setup.close();
+});
+
+afterAll(async () => {
+  expect(await tunnel?.stop()).toBe(0);
+});
+
+/** A client as the tunnel would give it: on a node directly, logged in first as the tunnel's user. */
+async function connect(target: RawTarget): Promise<RawClient> {
+  const c = await RawClient.connect(target);
+  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
+  return c;
+}
+
+const direct = (): RawTarget => nodeTarget(description, 0);
+const pinned = (): RawTarget => tunnelTarget(pinnedPort);
+const smart = (): RawTarget => tunnelTarget(SMART_PORT);
+
+/** The first word of an error reply (NOPERM, WRONGPASS...), or the reply itself. */
+function shape(r: Reply): Reply {
+  const e = errorOf(r);
+  return e === null ? r : { error: e.split(' ')[0] };
+}
+
+/** AUTH as the read-only user, then a write, a read and WHOAMI; again after refreshes. */
+async function readOnlyLogin(target: RawTarget, login: string[]): Promise<Reply[]> {
+  const c = await connect(target);
+  try {
+    const out: Reply[] = [shape(await c.call(...login))];
+    out.push(
+      shape(await c.call('SET', key, 'written')),
+      await c.call('GET', key),
+      await c.call('ACL', 'WHOAMI'),
+    );
+    await sleep(REFRESH_MS * 4);
+    out.push(shape(await c.call('SET', key, 'written')), await c.call('ACL', 'WHOAMI'));
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+const AUTH_READER = ['AUTH', READER.user, READER.password];
+const EXPECTED_READER: Reply[] = [
+  'OK',
+  { error: 'NOPERM' },
+  'before',
+  'reader',
+  { error: 'NOPERM' },
+  'reader',
+];
+
+describe('a client that logs in runs with its own rights', () => {
+  it('AUTH as a read-only user: a node refuses the write, before and after credential refreshes', async () => {
+    expect(await readOnlyLogin(direct(), AUTH_READER)).toEqual(EXPECTED_READER);
+    expect(await readOnlyLogin(pinned(), AUTH_READER)).toEqual(EXPECTED_READER);
+    expect(await readOnlyLogin(smart(), AUTH_READER)).toEqual(EXPECTED_READER);
+  });
+
+  it('HELLO 3 AUTH as a read-only user: the same', async () => {
+    const hello = ['HELLO', '3', 'AUTH', READER.user, READER.password];
+    const expected = EXPECTED_READER.slice(1);
+    for (const target of [direct(), pinned(), smart()]) {
+      const got = await readOnlyLogin(target, hello);
+      expect(got.slice(1)).toEqual(expected);
+      // HELLO's reply is a map; its proto field says RESP3.
+      const first = got[0] as { map: Array<[Reply, Reply]> };
+      expect(first.map.find(([k]) => k === 'proto')?.[1]).toBe(3);
+    }
+  });
+
+  it('the smart port serves a logged-in client on every master with its rights', async () => {
+    const run = async (target: RawTarget): Promise<Reply[]> => {
+      const c = await connect(target);
+      try {
+        expect(await c.call(...AUTH_READER)).toBe('OK');
+        const out: Reply[] = [];
+        for (const k of keys) out.push(shape(await c.call('SET', k, 'x')), shape(await c.call('GET', k)));
+        return out;
+      } finally {
+        c.close();
+      }
+    };
+    const replies = await run(smart());
+    expect(replies.length).toBe(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      expect(replies[i * 2]).toEqual({ error: 'NOPERM' });
+      expect(errorOf(replies[i * 2 + 1])).toBeNull();
+    }
+  });
+
+  it('a failed AUTH leaves the client as it was', async () => {
+    const run = async (target: RawTarget): Promise<Reply[]> => {
+      const c = await connect(target);
+      try {
+        return [
+          shape(await c.call('AUTH', READER.user, 'not-the-password')),
+          await c.call('ACL', 'WHOAMI'),
+          shape(await c.call('HELLO', '3', 'AUTH', READER.user, 'not-the-password')),
+          await c.call('ACL', 'WHOAMI'),
+          await c.call('SET', key, 'before'),
+        ];
+      } finally {
+        c.close();
+      }
+    };
+    const expected: Reply[] = [
+      { error: 'WRONGPASS' },
+      description.user,
+      { error: 'WRONGPASS' },
+      description.user,
+      'OK',
+    ];
+    expect(await run(direct())).toEqual(expected);
+    expect(await run(pinned())).toEqual(expected);
+    expect(await run(smart())).toEqual(expected);
+  });
+
+  it('RESET returns a client to the login it started with', async () => {
+    const run = async (target: RawTarget): Promise<Reply[]> => {
+      const c = await connect(target);
+      try {
+        return [
+          await c.call(...AUTH_READER),
+          await c.call('ACL', 'WHOAMI'),
+          await c.call('RESET'),
+          shape(await c.call('ACL', 'WHOAMI')),
+        ];
+      } finally {
+        c.close();
+      }
+    };
+    // On a node, RESET logs the connection in as `default`, which this cluster turns off.
+    expect(await run(direct())).toEqual(['OK', 'reader', 'RESET', { error: 'NOAUTH' }]);
+    // Through the tunnel, the login a client starts with is the tunnel's: RESET goes back to it.
+    const back: Reply[] = ['OK', 'reader', 'RESET', description.user];
+    expect(await run(pinned())).toEqual(back);
+    expect(await run(smart())).toEqual(back);
+    // ...and it keeps working through refreshes.
+    const c = await RawClient.connect(pinned());
+    await c.call('RESET');
+    await sleep(REFRESH_MS * 3);
+    expect(await c.call('SET', key, 'before')).toBe('OK');
+    c.close();
+  });
+
+  it('AUTH as the tunnel user itself is checked by the node and keeps the tunnel login', async () => {
+    for (const target of [pinned(), smart()]) {
+      const c = await RawClient.connect(target);
+      expect(shape(await c.call('AUTH', description.user, 'wrong'))).toEqual({ error: 'WRONGPASS' });
+      expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
+      expect(await c.call('SET', key, 'before')).toBe('OK');
+      expect(await c.call('ACL', 'WHOAMI')).toBe(description.user);
+      c.close();
+    }
+  });
+});
