@@ -126,6 +126,8 @@ export function nodeConfig(
     'daemonize no',
     'loglevel notice',
     'logfile ""',
+    // DEBUG PROTOCOL attrib|push: the tests' way to make a real node send RESP3 attributes.
+    'enable-debug-command local',
     'user default off',
     `user ${spec.user} on >${spec.password} ~* &* +@all`,
     `user ${READER.user} on >${READER.password} ~* &* +@read +@connection +acl|whoami +cluster|slots +cluster|shards +cluster|nodes +command +wait`,

@@ -9,7 +9,7 @@ import { NodeError } from './node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { T_PUSH, isErrorType } from '../resp/types.js';
+import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 
 /** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
@@ -72,6 +72,10 @@ export class Upstream {
   private dead: string | null = null;
   /** Closes once nothing waits on it (its node left, or moved: see Upstreams.retire). */
   private retiring = false;
+  /** An attribute frame, held for the reply frame it belongs to. */
+  private attribute: Buffer | null = null;
+  /** The scanner is inside a push frame whose bytes are being dropped (span mode). */
+  private inPush = false;
   /** Set when the connection could not be opened at all (the node is unreachable). */
   unreachable = false;
   /** The node's error reply when it refused this connection's login. */
@@ -247,27 +251,56 @@ export class Upstream {
 
   private deliver(frame: Buffer): void {
     if (frame[0] === T_PUSH) return this.onPush(frame);
+    // An attribute belongs to the reply after it: they go to its handler together.
+    if (frame[0] === T_ATTRIBUTE) {
+      this.attribute = this.attribute ? Buffer.concat([this.attribute, frame]) : Buffer.from(frame);
+      return;
+    }
+    if (this.attribute) {
+      frame = Buffer.concat([this.attribute, frame]);
+      this.attribute = null;
+    }
     const handler = this.handlers.shift() as ReplyHandler | undefined;
     if (handler) handler(frame);
     else this.onPush(frame);
   }
 
-  /** Hands the waiter the bytes of its replies at the start of `chunk`; returns how many. */
+  /**
+   * Hands the waiter the bytes of its replies at the start of `chunk`; returns how many bytes were
+   * used. A push frame is nobody's reply: its bytes are cut out and not counted. An attribute
+   * frame goes with the reply that follows it and is not counted either.
+   */
   private stream(waiter: SpanWaiter, chunk: Buffer): number {
+    let from = 0;
     let end = 0;
     let frames = 0;
     while (end < chunk.length && waiter.left > 0) {
+      if (!this.scanner.inFrame && chunk[end] === T_PUSH) {
+        // What came before the push is the waiter's; the push itself is dropped.
+        if (end > from) waiter.span(chunk.subarray(from, end), frames);
+        frames = 0;
+        this.inPush = true;
+      }
       const e = this.scanner.next(chunk, end);
+      if (this.inPush) {
+        if (e < 0) return chunk.length; // the push goes on in the next read
+        this.inPush = false;
+        this.link.log?.debug(`push frame on a shared connection to ${this.entry.target.label} dropped`);
+        from = end = e;
+        continue;
+      }
       if (e < 0) {
         end = chunk.length; // a reply that goes on in the next read
         break;
       }
       end = e;
-      waiter.left--;
-      frames++;
+      if (this.scanner.frameType !== T_ATTRIBUTE) {
+        waiter.left--;
+        frames++;
+      }
     }
     if (waiter.left === 0) this.handlers.shift();
-    waiter.span(chunk.subarray(0, end), frames);
+    waiter.span(chunk.subarray(from, end), frames);
     return end;
   }
 

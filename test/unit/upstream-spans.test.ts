@@ -96,6 +96,37 @@ describe('a shared connection with frame and span waiters', () => {
   });
 });
 
+describe('pushes and attributes on a shared connection (RESP3)', () => {
+  // An invalidation push, as a node sends one to a connection another client named in REDIRECT.
+  const PUSH = '>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n';
+  const ATTR = '|1\r\n+key-popularity\r\n:7\r\n';
+  for (const piece of [1, 3, 7, 1000]) {
+    it(`a push is nobody's reply and an attribute goes with the reply after it (${piece}-byte pieces)`, async () => {
+      const wire = `${PUSH}+A\r\n${PUSH}${ATTR}$1\r\nb\r\n${PUSH}:3\r\n${ATTR}+D\r\n${PUSH}${ATTR}+E\r\n`;
+      const port = await fakeNode(5, wire, piece);
+      const u = upstreamTo(port);
+      let spans = '';
+      let spanFrames = 0;
+      const frames: string[] = [];
+      await new Promise<void>((resolve) => {
+        u.sendSpans(Buffer.from('A\r\nB\r\nC\r\n'), 3, (span, n) => {
+          spans += span?.toString('latin1') ?? 'failed';
+          spanFrames += n;
+        });
+        u.send(Buffer.from('D\r\n'), (f) => frames.push(f?.toString('latin1') ?? 'failed'));
+        u.send(Buffer.from('E\r\n'), (f) => {
+          frames.push(f?.toString('latin1') ?? 'failed');
+          resolve();
+        });
+      });
+      u.close();
+      expect(spans).toBe(`+A\r\n${ATTR}$1\r\nb\r\n:3\r\n`);
+      expect(spanFrames).toBe(3);
+      expect(frames).toEqual([`${ATTR}+D\r\n`, `${ATTR}+E\r\n`]);
+    });
+  }
+});
+
 describe('a retired shared connection (its node left or moved)', () => {
   it('answers what was waiting on it, takes nothing new, then closes', async () => {
     const port = await fakeNode(2, '+ONE\r\n+TWO\r\n', 3);
