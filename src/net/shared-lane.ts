@@ -1,6 +1,8 @@
 import { OWN_CONNECTION_COMMANDS } from '../protocol/own-connection.js';
 import { type SharedStep, sharedStep } from '../protocol/shared-steps.js';
+import { encodeCommand } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
+import { requestArgs } from '../rewrite/requests.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { Upstream } from './upstream.js';
 
@@ -22,6 +24,23 @@ export const SHARED_WINDOW = 16;
 
 /** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
 const MAX_LABELS = 8;
+
+/** The longest inline line a node reads (PROTO_INLINE_MAX_SIZE); a longer one is its to refuse. */
+const MAX_INLINE_BYTES = 64 * 1024;
+
+/**
+ * An inline command line as a multibulk request, or null when the node might read it otherwise:
+ * a NUL (the node's splitter stops there), unbalanced quotes, or a line the node refuses as too long.
+ */
+function multibulkOf(line: Buffer): Buffer | null {
+  if (line.length > MAX_INLINE_BYTES || line.includes(0)) return null;
+  try {
+    return encodeCommand(requestArgs(line));
+  } catch (e) {
+    if (e instanceof ProtocolError) return null;
+    throw e;
+  }
+}
 
 /** What a shared lane needs from its connection pair. */
 export interface LaneOwner {
@@ -117,6 +136,24 @@ export class SharedLane {
         if (this.inflight + count + replies > SHARED_WINDOW) {
           this.send(run, sendFrom, sendTo, count);
           return this.pin(run, start, `more than ${SHARED_WINDOW} requests in flight`);
+        }
+        if (p.inline && replies > 0) {
+          // Others' requests share the node's query buffer: an inline line goes as the multibulk
+          // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
+          // on the client's own connection, where a line the node refuses closes only that client.
+          const line = continued
+            ? Buffer.concat([...this.partial, run.subarray(0, end)])
+            : run.subarray(start, end);
+          const request = multibulkOf(line);
+          this.send(run, sendFrom, sendTo, count);
+          if (!request)
+            return this.pin(run, start, 'an inline command the tunnel cannot read as the node would');
+          this.send(request, 0, -1, 1);
+          this.partial = [];
+          this.partialBytes = 0;
+          sendFrom = sendTo = pos = end;
+          count = 0;
+          continue;
         }
         if (continued) {
           this.send(Buffer.concat([...this.partial, run.subarray(0, end)]), 0, -1, replies);

@@ -52,6 +52,8 @@ export class RequestParser {
   arg2: string | null = null;
   /** True while a request has started and not ended. */
   inRequest = false;
+  /** The current (or just completed) request is an inline command line, not a multibulk. */
+  inline = false;
   /** How many leading arguments of the current request are complete. */
   argsDone = 0;
   /**
@@ -181,6 +183,7 @@ export class RequestParser {
     this.arg2 = null;
     this.requestBytes = 0;
     this.args = this.keepArgs && first === STAR ? [] : null;
+    this.inline = first !== STAR;
     if (first === STAR) {
       this.state = R_COUNT;
       this.resetNumber();

@@ -141,7 +141,11 @@ export class SmartClient {
   }
 
   private readonly onRequest = (bytes: Buffer): boolean => {
-    if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(bytes), bytes);
+    if (this.parser.argc === 0) return !this.quitting;
+    const args = this.parser.args ?? requestArgs(bytes);
+    // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
+    // way, and one it refuses closes the connection, which others share.
+    this.request(args, this.parser.inline ? encodeCommand(args) : bytes);
     return !this.quitting; // nothing after QUIT is read
   };
 

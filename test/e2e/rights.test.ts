@@ -16,7 +16,7 @@ import {
   nodeTarget,
   tunnelTarget,
 } from './helpers/raw-client.js';
-import { type RunningTunnel, authCommandArgs, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, authCommandArgs, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -30,13 +30,6 @@ let key: string;
 let keys: string[];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The first node's local port, from the startup table (`LOCAL NODE ...`). */
-function localPortOf(stdout: string, ip: string, port: number): number {
-  const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s+${ip.replace(/\./g, '\\.')}:${port}\\s`).exec(stdout);
-  if (!m) throw new Error(`no local port for ${ip}:${port} in:\n${stdout}`);
-  return Number(m[1]);
-}
 
 beforeAll(async () => {
   const ranges = await cluster.slotRanges();
@@ -56,7 +49,7 @@ beforeAll(async () => {
     ],
     {},
   );
-  pinnedPort = localPortOf(tunnel.stdout(), first.ip, first.port);
+  pinnedPort = localPortOf(tunnel.stdout(), first);
   const setup = await RawClient.connect(tunnelTarget(pinnedPort));
   expect(await setup.call('SET', key, 'before')).toBe('OK');
   setup.close();

@@ -16,7 +16,7 @@ import {
   tunnelTarget,
   within,
 } from './helpers/raw-client.js';
-import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -34,11 +34,7 @@ beforeAll(async () => {
     [...seedArgs(description), '--mode', 'both', '--smart-port', String(SMART_PORT)],
     { REDISCLI_AUTH: description.password },
   );
-  const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s+${first.ip.replace(/\./g, '\\.')}:${first.port}\\s`).exec(
-    tunnel.stdout(),
-  );
-  if (!m) throw new Error(`no local port for the first node in:\n${tunnel.stdout()}`);
-  pinnedPort = Number(m[1]);
+  pinnedPort = localPortOf(tunnel.stdout(), first);
 });
 
 afterAll(async () => {

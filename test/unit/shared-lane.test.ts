@@ -40,6 +40,15 @@ function harness() {
 
 const push = (lane: SharedLane, s: string): void => lane.push(Buffer.from(s, 'latin1'));
 
+/** Multibulk requests from words split on spaces (what an inline line becomes on the shared connection). */
+const mb = (...lines: string[]): string =>
+  lines
+    .map((l) => {
+      const words = l.split(' ');
+      return `*${words.length}\r\n` + words.map((w) => `$${w.length}\r\n${w}\r\n`).join('');
+    })
+    .join('');
+
 describe('the shared lane', () => {
   it('sends whole plain requests, one send per push, counting their replies', () => {
     const { lane, sent } = harness();
@@ -54,11 +63,11 @@ describe('the shared lane', () => {
     const { lane, sent } = harness();
     push(lane, '*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGE');
     push(lane, 'T\r\n$1');
-    push(lane, '\r\nk\r\nPING\r\n');
+    push(lane, '\r\nk\r\n' + mb('PING'));
     expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
       ['*1\r\n$4\r\nPING\r\n', 1],
       ['*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', 1],
-      ['PING\r\n', 1],
+      [mb('PING'), 1],
     ]);
   });
 
@@ -72,60 +81,60 @@ describe('the shared lane', () => {
 
   it('stops at the first request that needs its own connection and keeps every byte from it on', () => {
     const { lane, sent, got, held } = harness();
-    push(lane, 'GET a\r\nclient getname\r\nGET b\r\n');
-    push(lane, 'GET c\r\n');
-    expect(sent.map((s) => s.bytes)).toEqual(['GET a\r\n']);
+    push(lane, mb('GET a', 'client getname', 'GET b'));
+    push(lane, mb('GET c'));
+    expect(sent.map((s) => s.bytes)).toEqual([mb('GET a')]);
     expect(got.pins).toEqual(['CLIENT needs a connection of its own']);
-    expect(held()).toBe('client getname\r\nGET b\r\nGET c\r\n');
+    expect(held()).toBe(mb('client getname', 'GET b', 'GET c'));
   });
 
   it('CLIENT SETNAME and SETINFO go as plain requests, the last of each kept as a label in the order last set, even split over pushes', () => {
     const { lane, sent, got } = harness();
     const setinfo = (attr: string, v: string): string =>
       `*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$${attr.length}\r\n${attr}\r\n$${v.length}\r\n${v}\r\n`;
-    push(lane, 'client setname first\r\n' + setinfo('LIB-NAME', 'lib') + 'CLIENT SETNAME second\r\n');
+    push(lane, mb('client setname first') + setinfo('LIB-NAME', 'lib') + mb('CLIENT SETNAME second'));
     const ver = setinfo('lib-ver', '1.2');
     push(lane, ver.slice(0, 20));
-    push(lane, ver.slice(20) + 'PING\r\n');
+    push(lane, ver.slice(20) + mb('PING'));
     expect(got.pins).toEqual([]);
     expect(sent.map((s) => s.bytes).join('')).toBe(
-      'client setname first\r\n' +
+      mb('client setname first') +
         setinfo('LIB-NAME', 'lib') +
-        'CLIENT SETNAME second\r\n' +
+        mb('CLIENT SETNAME second') +
         ver +
-        'PING\r\n',
+        mb('PING'),
     );
     // In the order each was last set: replayed so, the last word on the name is the last one sent.
     expect([...lane.labels.values()].map((b) => b.toString())).toEqual([
       setinfo('LIB-NAME', 'lib'),
-      'CLIENT SETNAME second\r\n',
+      mb('CLIENT SETNAME second'),
       ver,
     ]);
   });
 
   it('past 8 distinct labels, the next one takes its own connection', () => {
     const { lane, got, held } = harness();
-    for (let i = 0; i < 7; i++) push(lane, `CLIENT SETINFO attr${i} v\r\n`);
-    push(lane, 'CLIENT SETNAME n\r\nCLIENT SETNAME m\r\n');
+    for (let i = 0; i < 7; i++) push(lane, mb(`CLIENT SETINFO attr${i} v`));
+    push(lane, mb('CLIENT SETNAME n', 'CLIENT SETNAME m'));
     expect(lane.labels.size).toBe(8);
     expect(got.pins).toEqual([]);
-    push(lane, 'CLIENT SETINFO attr7 v\r\n');
+    push(lane, mb('CLIENT SETINFO attr7 v'));
     expect(got.pins).toEqual(['CLIENT needs a connection of its own']);
-    expect(held()).toBe('CLIENT SETINFO attr7 v\r\n');
+    expect(held()).toBe(mb('CLIENT SETINFO attr7 v'));
   });
 
   it('a pinning request begun in an earlier push is held whole', () => {
     const { lane, sent, held } = harness();
-    push(lane, 'PING\r\n*2\r\n$5\r\nBLPOP');
+    push(lane, mb('PING') + '*2\r\n$5\r\nBLPOP');
     push(lane, '\r\n$1\r\nq\r\n');
-    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n']);
+    expect(sent.map((s) => s.bytes)).toEqual([mb('PING')]);
     expect(held()).toBe('*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n');
   });
 
   it("a malformed request goes, with what follows, to the client's own connection", () => {
     const { lane, sent, got, held } = harness();
-    push(lane, 'PING\r\n*1\r\n!oops\r\n');
-    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n']);
+    push(lane, mb('PING') + '*1\r\n!oops\r\n');
+    expect(sent.map((s) => s.bytes)).toEqual([mb('PING')]);
     expect(got.pins[0]).toMatch(/malformed request/);
     expect(held()).toBe('*1\r\n!oops\r\n');
   });
@@ -145,11 +154,11 @@ describe('the shared lane', () => {
 
   it('at most 16 requests are in flight: the 17th, sent before replies came, takes its own connection', () => {
     const { lane, sent, got, held } = harness();
-    push(lane, 'PING\r\n'.repeat(10));
-    push(lane, 'PING\r\n'.repeat(6) + 'ECHO a\r\nECHO b\r\n');
+    push(lane, mb('PING').repeat(10));
+    push(lane, mb('PING').repeat(6) + mb('ECHO a', 'ECHO b'));
     expect(sent.map((s) => s.replies)).toEqual([10, 6]);
     expect(got.pins).toEqual(['more than 16 requests in flight']);
-    expect(held()).toBe('ECHO a\r\nECHO b\r\n');
+    expect(held()).toBe(mb('ECHO a', 'ECHO b'));
   });
 
   it('replies reach the owner as they come; the last one tells it the lane is idle', () => {
@@ -175,37 +184,56 @@ describe('the shared lane', () => {
 
   it('HELLO 3 waits for the replies in flight, then it and what follows take the RESP3 shared connection', () => {
     const { lane, sent, got } = harness();
-    push(lane, 'GET a\r\nHELLO 3\r\nGET b\r\n');
-    expect(sent.map((s) => [s.bytes, s.protocol])).toEqual([['GET a\r\n', 2]]);
+    push(lane, mb('GET a', 'HELLO 3', 'GET b'));
+    expect(sent.map((s) => [s.bytes, s.protocol])).toEqual([[mb('GET a'), 2]]);
     sent[0].span(Buffer.from('$-1\r\n'), 1);
     expect(got.replies).toEqual(['$-1\r\n']);
     expect(sent.slice(1).map((s) => [s.bytes, s.protocol, s.replies])).toEqual([
-      ['HELLO 3\r\nGET b\r\n', 3, 2],
+      [mb('HELLO 3', 'GET b'), 3, 2],
     ]);
     expect(got.idle).toBe(0);
-    push(lane, 'SET c 1\r\n');
-    expect(sent[2]).toMatchObject({ bytes: 'SET c 1\r\n', protocol: 3 });
+    push(lane, mb('SET c 1'));
+    expect(sent[2]).toMatchObject({ bytes: mb('SET c 1'), protocol: 3 });
     expect([...lane.labels.keys()]).toEqual(['hello']);
     expect(got.pins).toEqual([]);
   });
 
   it('HELLO with AUTH takes its own connection; HELLO with no version changes nothing', () => {
     const a = harness();
-    push(a.lane, 'HELLO\r\nHELLO 3 AUTH u p\r\n');
-    expect(a.sent.map((s) => [s.bytes, s.protocol])).toEqual([['HELLO\r\n', 2]]);
+    push(a.lane, mb('HELLO', 'HELLO 3 AUTH u p'));
+    expect(a.sent.map((s) => [s.bytes, s.protocol])).toEqual([[mb('HELLO'), 2]]);
     expect(a.got.pins).toEqual(['HELLO needs a connection of its own']);
-    expect(a.held()).toBe('HELLO 3 AUTH u p\r\n');
+    expect(a.held()).toBe(mb('HELLO 3 AUTH u p'));
   });
 
   it('CLIENT MAINT_NOTIFICATIONS is answered by the tunnel, after the replies before it and before those after', () => {
     const { lane, sent, got } = harness();
-    push(lane, 'PING\r\nCLIENT MAINT_NOTIFICATIONS ON\r\nECHO x\r\n');
-    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n']);
+    push(lane, mb('PING', 'CLIENT MAINT_NOTIFICATIONS ON', 'ECHO x'));
+    expect(sent.map((s) => s.bytes)).toEqual([mb('PING')]);
     sent[0].span(Buffer.from('+PONG\r\n'), 1);
     expect(got.replies[0]).toBe('+PONG\r\n');
     expect(got.replies[1]).toMatch(/^-ERR maintenance notifications are not passed through the tunnel/);
-    expect(sent.map((s) => s.bytes)).toEqual(['PING\r\n', 'ECHO x\r\n']);
+    expect(sent.map((s) => s.bytes)).toEqual([mb('PING'), mb('ECHO x')]);
     expect(got.pins).toEqual([]);
+  });
+
+  it('an inline line goes as the multibulk the node would read; one it might read otherwise goes on its own', () => {
+    const { lane, sent, got, held } = harness();
+    push(lane, 'SET k "a b\\x41"\nGE');
+    push(lane, "T 'k'\r\n");
+    expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
+      ['*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na bA\r\n', 1],
+      [mb('GET k'), 1],
+    ]);
+    // Unbalanced quotes: the node refuses the line and closes the connection it came on.
+    push(lane, 'PING "x\r\nPING\r\n');
+    expect(got.pins).toEqual(['a malformed request goes to the node on its own connection']);
+    expect(held()).toBe('PING "x\r\nPING\r\n');
+    // A NUL ends the line for the node's splitter, not for the tunnel's: also its own.
+    const b = harness();
+    push(b.lane, 'PING a\u0000b\r\n');
+    expect(b.got.pins).toEqual(['an inline command the tunnel cannot read as the node would']);
+    expect(b.sent).toEqual([]);
   });
 
   it('QUIT is answered +OK once earlier replies are delivered, then the client is closed; nothing after it goes', () => {

@@ -85,6 +85,14 @@ export async function startTunnel(
   return tunnel;
 }
 
+/** A node's local port, from the tunnel's startup table (`LOCAL NODE ...` lines). */
+export function localPortOf(stdout: string, node: { ip: string; port: number }): number {
+  const ip = node.ip.replace(/\./g, '\\.');
+  const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s+${ip}:${node.port}\\s`).exec(stdout);
+  if (!m) throw new Error(`no local port for ${node.ip}:${node.port} in:\n${stdout}`);
+  return Number(m[1]);
+}
+
 /** Runs the CLI to completion (for startup failures). */
 export async function runTunnelToExit(
   args: string[],
