@@ -41,7 +41,8 @@ function sessionPass(requests: Buffer, replies: Buffer, batches: number, chunkSi
     const sink: SessionSink = {
       toServer: (b) => (bytes += b.length),
       toClient: (b) => (bytes += b.length),
-      resume: () => {},
+      ownFromHere: () => {},
+    resume: () => {},
       fail: (e) => {
         throw e;
       },

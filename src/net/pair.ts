@@ -84,6 +84,10 @@ export class ConnectionPair {
       self,
       rewriteRequest,
       loginAfterReset: auth,
+      waitMarker: () => {
+        const slot = entry.node.slots[0]?.[0];
+        return slot === undefined ? null : owner.waitMarkers.for(slot);
+      },
       limits: { maxFrameBytes },
     });
     const session = this.session;
@@ -149,6 +153,7 @@ export class ConnectionPair {
         (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
       }
     },
+    ownFromHere: (why) => this.lane?.ownFromHere(why),
     resume: () => this.own?.valve.open(LEARNING),
     fail: (e) => this.fail('reply', e),
     notice: (n) => reportNotice(n, this.owner.context.stats, this.log),

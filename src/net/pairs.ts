@@ -9,6 +9,7 @@ import type { TunnelStats } from './stats.js';
 import type { UpstreamPool } from './pool.js';
 import type { LocalAuth } from '../protocol/local-auth.js';
 import { Throttle } from './throttle.js';
+import { WaitMarkers } from '../protocol/wait-marker.js';
 import type { FileBudget } from './file-budget.js';
 
 /** What every connection pair of one tunnel shares. */
@@ -46,6 +47,8 @@ export class Pairs {
   private readonly open = new Set<ConnectionPair>();
   private nextId = 1;
   readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
+  /** The writes that go in front of clients' WAITs, one per slot asked for. */
+  readonly waitMarkers = new WaitMarkers();
 
   constructor(readonly context: PairContext) {}
 

@@ -13,9 +13,9 @@ export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger):
     const names = n.missing.map((m) => `${m.host}:${m.port}`).join(', ');
     log.warn(`reply names nodes the tunnel does not serve: ${names}`);
   } else if (n.ok) {
-    log.debug("logged in again with the tunnel's credential");
+    log.debug("a request of the tunnel's own (a login, a wait marker) answered");
   } else {
-    log.warn(`re-authentication refused by the node: ${n.reply}`);
+    log.warn(`a request of the tunnel's own (a login, a wait marker) refused by the node: ${n.reply}`);
   }
 }
 

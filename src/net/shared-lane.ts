@@ -98,6 +98,15 @@ export class SharedLane {
     this.parser = new RequestParser({ names: OWN_CONNECTION_COMMANDS, maxFrameBytes });
   }
 
+  /**
+   * What comes next goes on the client's own connection (called at a request boundary): the lane
+   * stops here and asks for it, as it does at a request that needs one.
+   */
+  ownFromHere(why: string): void {
+    if (this.held || this.stalled || this.failed) return;
+    this.pin(Buffer.alloc(0), 0, why);
+  }
+
   /** Request bytes, in order (lent: valid only during the call). */
   push(run: Buffer): void {
     const waiting = this.held ?? this.stalled?.bytes;

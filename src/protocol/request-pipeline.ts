@@ -3,13 +3,14 @@ import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
 import { CREDENTIAL_COMMANDS } from './local-auth.js';
+import { WAIT_COMMANDS } from './wait-marker.js';
 import type { SessionSink } from './sink.js';
 import { Mode } from './reply-action.js';
 import type { ReplyTracker } from './tracker.js';
 
 export interface RequestPipelineOptions {
   tracker: ReplyTracker;
-  sink: Pick<SessionSink, 'toServer'>;
+  sink: Pick<SessionSink, 'toServer' | 'ownFromHere'>;
   /**
    * Rewrites a complete request that names a node address (MIGRATE, CLUSTER MEET, REPLICAOF) or
    * carries credentials (AUTH, HELLO); null keeps it. Without it, requests are never held.
@@ -20,12 +21,18 @@ export interface RequestPipelineOptions {
    * and the login a tunnel client starts with (and returns to) is the tunnel's. Null: no AUTH.
    */
   loginAfterReset?: () => Buffer | null;
+  /** The write of the tunnel's own that goes right before a client's WAIT (see WaitMarkers). */
+  waitMarker?: () => Buffer | null;
   maxFrameBytes?: number;
 }
 
-/** Requests held until complete and offered to `rewrite`: addresses, and credentials (--local-password). */
-const HOLD_NAMES: readonly string[] = [...ADDRESS_COMMANDS, ...CREDENTIAL_COMMANDS];
+/**
+ * Requests held until complete: addresses and credentials (--local-password), offered to
+ * `rewrite`; WAIT, which gets the wait marker in front of it.
+ */
+const HOLD_NAMES: readonly string[] = [...ADDRESS_COMMANDS, ...CREDENTIAL_COMMANDS, ...WAIT_COMMANDS];
 const HOLD = new Set<string>(HOLD_NAMES);
+const WAITS = new Set<string>(WAIT_COMMANDS);
 
 /**
  * Client → server. Every complete request is recorded with the tracker before its last byte is
@@ -91,6 +98,7 @@ export class RequestPipeline {
         }
         return;
       }
+      const marker = r.name !== null && WAITS.has(r.name) ? this.waitMarker() : null;
       tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
       if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
         const spanned = this.held.length > 0;
@@ -98,9 +106,11 @@ export class RequestPipeline {
           ? Buffer.concat([...this.held, chunk.subarray(0, end)])
           : chunk.subarray(start, end);
         this.held = [];
-        const out = this.o.rewrite(request);
+        const out = marker ? Buffer.concat([marker, request]) : this.o.rewrite(request);
         if (out) {
           if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
+          // The marker and the WAIT must meet on one connection, the client's own.
+          if (marker) sink.ownFromHere('WAIT counts the writes of the connection it runs on');
           sink.toServer(out);
           this.runStart = end;
         } else if (spanned) {
@@ -113,6 +123,14 @@ export class RequestPipeline {
       }
       pos = end;
     }
+  }
+
+  /** The wait marker, recorded as the tunnel's own request, when one can go in now. */
+  private waitMarker(): Buffer | null {
+    const { tracker } = this.o;
+    const marker = this.o.rewrite && tracker.canInsert() ? (this.o.waitMarker?.() ?? null) : null;
+    if (marker) tracker.onInternalRequest();
+    return marker;
   }
 
   /**

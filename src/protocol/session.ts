@@ -17,6 +17,8 @@ export interface SessionOptions {
   rewriteRequest?: (request: Buffer) => Buffer | null;
   /** See RequestPipelineOptions.loginAfterReset. */
   loginAfterReset?: () => Buffer | null;
+  /** See RequestPipelineOptions.waitMarker. */
+  waitMarker?: () => Buffer | null;
   limits?: ScannerLimits;
 }
 
@@ -37,6 +39,7 @@ export class Session {
       sink,
       rewrite: o.rewriteRequest,
       loginAfterReset: o.loginAfterReset,
+      waitMarker: o.waitMarker,
       maxFrameBytes: o.limits?.maxFrameBytes,
     });
     this.replies = new ReplyPipeline({ tracker: this.tracker, addresses, sink, limits: o.limits });

@@ -24,6 +24,11 @@ export interface SessionSink {
   toServer(buf: Buffer): void;
   /** Bytes for the client, in order (possibly lent). */
   toClient(buf: Buffer): void;
+  /**
+   * The bytes that follow need the client's own connection to the node (a WAIT and its marker):
+   * a client whose requests share a connection takes one from here on.
+   */
+  ownFromHere(why: string): void;
   /** Server input may flow again, after `fromServer` returned false. */
   resume(): void;
   /** A failure found while releasing a held reply (a malformed frame behind it). */

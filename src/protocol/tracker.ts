@@ -91,9 +91,17 @@ export class ReplyTracker {
    * the server refuses most commands. Then its reply is certain to be the next one.
    */
   canInject(): boolean {
+    return this.pending === 0 && this.canInsert();
+  }
+
+  /**
+   * Whether a request of the tunnel's own may go in between the client's requests, its reply
+   * taken out of the stream in order: replies on and paired, outside MULTI, and not in RESP2
+   * pub/sub mode, where the server refuses most commands.
+   */
+  canInsert(): boolean {
     return (
       this.mode === Mode.Track &&
-      this.pending === 0 &&
       !this.tx &&
       !this.replyOff &&
       !this.skipNext &&

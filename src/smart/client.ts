@@ -11,7 +11,8 @@ import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
-import type { NodeTable } from '../topology/node-table.js';
+import type { NodeEntry, NodeTable } from '../topology/node-table.js';
+import { WAIT_COMMANDS, type WaitMarkers } from '../protocol/wait-marker.js';
 import { commandName } from './command-table.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes, type SharedUpstreams } from './lanes.js';
@@ -49,6 +50,8 @@ export interface SmartContext {
   files: FileBudget;
   /** Whether a client's login attempt is the tunnel's own credential. */
   isTunnelCredential: (attempt: AuthAttempt) => boolean;
+  /** The writes that go in front of clients' WAITs. */
+  waitMarkers: WaitMarkers;
 }
 
 const OK = Buffer.from('+OK\r\n');
@@ -224,8 +227,11 @@ export class SmartClient {
         if (name === 'script' && args[1]?.toString('latin1').toLowerCase() === 'load' && args[2])
           this.ctx.scripts.remember(args[2]);
         const masters = this.ctx.table.masters();
+        const waits = WAIT_COMMANDS.includes(name);
         return this.gather(
-          masters.map((m) => (cb) => this.dispatcher.sendTo(m, bytes, cb)),
+          masters.map(
+            (m) => (cb) => (waits ? this.wait(m, bytes, cb) : this.dispatcher.sendTo(m, bytes, cb)),
+          ),
           (r) => done(merge(p.merge, r)),
         );
       }
@@ -276,6 +282,16 @@ export class SmartClient {
   }
 
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
+
+  /**
+   * WAIT or WAITAOF at one master: on this client's own connection, behind the wait marker (see
+   * WaitMarkers), so it counts replicas that have this client's writes and holds no one else.
+   */
+  private wait(master: NodeEntry, request: Buffer, done: (r: Buffer) => void): void {
+    const slot = master.node.slots[0]?.[0];
+    if (slot !== undefined) this.dispatcher.sendTo(master, this.ctx.waitMarkers.for(slot), () => {}, 'own');
+    this.dispatcher.sendTo(master, request, done, 'own');
+  }
 
   /**
    * AUTH or HELLO … AUTH, in order: once every earlier request is answered, a node checks the

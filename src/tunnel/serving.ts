@@ -141,6 +141,7 @@ export class Serving {
         localAuth: this.localAuth,
         files: this.files,
         isTunnelCredential: (attempt) => links.credentials.isOwn(attempt),
+        waitMarkers: this.pairs.waitMarkers,
       },
       this.log,
     );

@@ -20,9 +20,11 @@ export interface FlatSessionOptions {
   onUncertain?: (reason: string) => void;
   onInternalReply?: (ok: boolean, reply: string) => void;
   onResume?: () => void;
+  onOwnFromHere?: (why: string) => void;
   onError?: (err: unknown) => void;
   rewriteRequest?: (request: Buffer) => Buffer | null;
   loginAfterReset?: () => Buffer | null;
+  waitMarker?: () => Buffer | null;
   limits?: ScannerLimits;
 }
 
@@ -30,6 +32,7 @@ export function newSession(o: FlatSessionOptions): Session {
   const sink: SessionSink = {
     toServer: (b) => o.toServer?.(b),
     toClient: (b) => o.toClient?.(b),
+    ownFromHere: (why) => o.onOwnFromHere?.(why),
     resume: () => o.onResume?.(),
     fail: (e) => o.onError?.(e),
     notice: (n) => {
@@ -48,6 +51,7 @@ export function newSession(o: FlatSessionOptions): Session {
     self: o.self,
     rewriteRequest: o.rewriteRequest,
     loginAfterReset: o.loginAfterReset,
+    waitMarker: o.waitMarker,
     limits: o.limits,
   });
 }
