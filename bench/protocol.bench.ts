@@ -42,7 +42,7 @@ function sessionPass(requests: Buffer, replies: Buffer, batches: number, chunkSi
       toServer: (b) => (bytes += b.length),
       toClient: (b) => (bytes += b.length),
       ownFromHere: () => {},
-    resume: () => {},
+      resume: () => {},
       fail: (e) => {
         throw e;
       },
