@@ -1,3 +1,4 @@
+import type * as net from 'node:net';
 import { type LocalAuth, OK, gate, helloWithoutAuth } from '../protocol/local-auth.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
@@ -13,6 +14,26 @@ export class AuthGate {
   private open = false;
   private readonly parser: RequestParser;
   private readonly frames: FrameSplitter;
+
+  /**
+   * Where a pinned client's bytes go: to the session, or under --local-password through a gate,
+   * so nothing reaches the session (or the node) until the client has AUTHed.
+   */
+  static before(
+    session: { fromClient(bytes: Buffer): void },
+    auth: LocalAuth | null,
+    client: net.Socket,
+    maxFrameBytes: number,
+  ): (chunk: Buffer) => void {
+    if (!auth) return (chunk) => session.fromClient(chunk);
+    const gate = new AuthGate(
+      auth,
+      (reply, close) => (close ? client.end(reply) : client.write(reply)),
+      (bytes) => session.fromClient(bytes),
+      maxFrameBytes,
+    );
+    return (chunk) => gate.push(chunk);
+  }
 
   constructor(
     private readonly auth: LocalAuth,

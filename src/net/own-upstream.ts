@@ -3,7 +3,7 @@ import { errorReply } from '../resp/encode.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { OpenNode } from './connector.js';
 import { NodeError } from './node-error.js';
-import type { PairContext } from './pairs.js';
+import type { PairContext } from './pair-context.js';
 import { SocketReads } from './socket-reads.js';
 import type { Throttle } from './throttle.js';
 

@@ -4,7 +4,7 @@ import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { Pairs } from './pairs.js';
+import type { PairOwner } from './pair-context.js';
 import type { OpenNode } from './connector.js';
 import { isRefusal, openOwnUpstream, reportUnreachable, unreachableReply } from './own-upstream.js';
 import { type LaneOwner, SharedLane } from './shared-lane.js';
@@ -38,7 +38,7 @@ export class ConnectionPair {
   private readonly clientReads: SocketReads | null;
   private readonly clientValve: Valve;
   private readonly entry: NodeEntry;
-  private readonly owner: Pairs;
+  private readonly owner: PairOwner;
   private readonly log: Logger;
   private readonly session: Session;
   /** The node's shared connection, while the client's requests take it. */
@@ -62,7 +62,7 @@ export class ConnectionPair {
     id: number,
     entry: NodeEntry,
     self: { host: string; port: number },
-    owner: Pairs,
+    owner: PairOwner,
   ) {
     this.id = id;
     const reads = new SocketReads();
@@ -84,28 +84,15 @@ export class ConnectionPair {
       self,
       rewriteRequest,
       loginAfterReset: auth,
-      waitMarker: () => {
-        const slot = entry.node.slots[0]?.[0];
-        return slot === undefined ? null : owner.waitMarkers.for(slot);
-      },
+      waitMarker: () => owner.waitMarkers.forNode(entry.node),
       limits: { maxFrameBytes },
     });
-    const session = this.session;
-    // Under --local-password nothing reaches the session (or the node) until the client has AUTHed.
-    const gate =
-      localAuth &&
-      new AuthGate(
-        localAuth,
-        (reply, close) => (close ? client.end(reply) : client.write(reply)),
-        (bytes) => session.fromClient(bytes),
-        maxFrameBytes,
-      );
+    const toSession = AuthGate.before(this.session, localAuth, client, maxFrameBytes);
     const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
       context.stats.bytesToCluster += chunk.length;
       try {
-        if (gate) gate.push(chunk);
-        else session.fromClient(chunk);
+        toSession(chunk);
       } catch (e) {
         this.fail('request', e);
       }

@@ -21,6 +21,12 @@ const SCRIPT = "redis.call('set', KEYS[1], '') redis.call('del', KEYS[1]) return
 export class WaitMarkers {
   private readonly bySlot = new Map<number, Buffer>();
 
+  /** The marker for a node with these slot ranges; null for one with none (a replica). */
+  forNode(node: { slots: ReadonlyArray<readonly [number, number]> }): Buffer | null {
+    const slot = node.slots[0]?.[0];
+    return slot === undefined ? null : this.for(slot);
+  }
+
   /** The marker request for a node serving `slot`. */
   for(slot: number): Buffer {
     let marker = this.bySlot.get(slot);

@@ -1,81 +1,31 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { isSubFamily } from '../protocol/commands.js';
-import type { Connector } from '../net/connector.js';
-import type { TunnelStats } from '../net/stats.js';
-import type { FileBudget } from '../net/file-budget.js';
-import { type AuthAttempt, type LocalAuth, gate } from '../protocol/local-auth.js';
+import { type AuthAttempt, gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
-import type { NodeEntry, NodeTable } from '../topology/node-table.js';
-import { WAIT_COMMANDS, type WaitMarkers } from '../protocol/wait-marker.js';
 import { commandName } from './command-table.js';
+import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
-import { Lanes, type SharedUpstreams } from './lanes.js';
+import { Lanes } from './lanes.js';
+import { HTTP_COMMANDS, subscribedReply } from './local-replies.js';
+import { checkLogin, loginAttempt } from './login.js';
 import { Monitor } from './monitor.js';
+import type { Plan } from './plan.js';
 import { PubSub } from './pubsub.js';
-import { Transaction } from './transaction.js';
-import { merge } from './merge.js';
-import { type Plan, type Planner } from './plan.js';
-import { scanStep } from './scan.js';
 import { type ReplyMode, ReplyQueue } from './replies.js';
-import { ScriptCache, sendScript } from './scripts.js';
+import { runPlan } from './run-plan.js';
+import { Transaction } from './transaction.js';
 import { Upstream, helloFor } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
-import { checkLogin, loginAttempt } from './login.js';
-
-/** What every smart client of one tunnel shares. */
-export interface SmartContext {
-  table: NodeTable;
-  /** Plans requests by the server's command table. */
-  planner: Planner;
-  connector: Connector;
-  auth: () => Buffer | null;
-  /** Re-read the topology (after a MOVED, or a node that cannot be reached). */
-  refresh: (reason: string) => Promise<boolean>;
-  /** The tunnel's shared connections to the nodes. */
-  shared: SharedUpstreams;
-  /** Scripts clients sent, to load again where a failover lost them. */
-  scripts: ScriptCache;
-  maxFrameBytes: number;
-  log: Logger;
-  stats: TunnelStats;
-  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
-  localAuth: LocalAuth | null;
-  /** The open-file limit: a client's own connections count against it. */
-  files: FileBudget;
-  /** Whether a client's login attempt is the tunnel's own credential. */
-  isTunnelCredential: (attempt: AuthAttempt) => boolean;
-  /** The writes that go in front of clients' WAITs. */
-  waitMarkers: WaitMarkers;
-}
 
 const OK = Buffer.from('+OK\r\n');
 const RESET = Buffer.from('+RESET\r\n');
 const REPLY_MODES = new Set<string>(['on', 'off', 'skip']);
-
-/** RESP2 in subscribed state: PING answers as an array, QUIT and RESET pass, the rest is refused. */
-function subscribedReply(name: string, args: Buffer[]): Buffer {
-  if (name === 'ping') {
-    const arg = args[1] ?? Buffer.alloc(0);
-    return Buffer.concat([
-      Buffer.from('*2\r\n$4\r\npong\r\n'),
-      Buffer.from(`$${arg.length}\r\n`),
-      arg,
-      Buffer.from('\r\n'),
-    ]);
-  }
-  return errorReply(
-    `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-  );
-}
-
-/** Requests a browser sends when a web page is tricked into talking to a Redis port. */
-const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
 
 /**
  * One client connection in smart mode: the whole cluster looks like one server. Each request is
@@ -215,52 +165,7 @@ export class SmartClient {
       return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
     }
     if (name === 'hello') return this.hello(args, done);
-    switch (p.kind) {
-      case 'refuse':
-        this.ctx.stats.error('refused');
-        return done(errorReply(p.error));
-      case 'node':
-        return sendScript(this.ctx.scripts, this.dispatcher, name, args, p.slot, bytes, p.lane, done);
-      case 'scan':
-        return scanStep(this.dispatcher, this.ctx.table, args, done);
-      case 'fanout': {
-        if (name === 'script' && args[1]?.toString('latin1').toLowerCase() === 'load' && args[2])
-          this.ctx.scripts.remember(args[2]);
-        const masters = this.ctx.table.masters();
-        const waits = WAIT_COMMANDS.includes(name);
-        return this.gather(
-          masters.map(
-            (m) => (cb) => (waits ? this.wait(m, bytes, cb) : this.dispatcher.sendTo(m, bytes, cb)),
-          ),
-          (r) => done(merge(p.merge, r)),
-        );
-      }
-      case 'split':
-        return this.gather(
-          p.parts.map((part) => (cb) => this.dispatcher.send(part.slot, encodeCommand(part.args), cb)),
-          (r) =>
-            done(
-              merge(
-                p.merge,
-                r,
-                p.parts.map((x) => x.positions),
-              ),
-            ),
-        );
-    }
-  }
-
-  /** Runs every sender; calls `all` with the replies in sender order once each has answered. */
-  private gather(senders: Array<(cb: (r: Buffer) => void) => void>, all: (replies: Buffer[]) => void): void {
-    const replies: Buffer[] = new Array(senders.length);
-    let left = senders.length;
-    if (left === 0) return all([errorReply('CLUSTERDOWN redis-cluster-tunnel: no master serves slots')]);
-    senders.forEach((send, i) =>
-      send((r) => {
-        replies[i] = r;
-        if (--left === 0) all(replies);
-      }),
-    );
+    runPlan(p, name, args, bytes, done, this.ctx, this.dispatcher);
   }
 
   /**
@@ -282,16 +187,6 @@ export class SmartClient {
   }
 
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
-
-  /**
-   * WAIT or WAITAOF at one master: on this client's own connection, behind the wait marker (see
-   * WaitMarkers), so it counts replicas that have this client's writes and holds no one else.
-   */
-  private wait(master: NodeEntry, request: Buffer, done: (r: Buffer) => void): void {
-    const slot = master.node.slots[0]?.[0];
-    if (slot !== undefined) this.dispatcher.sendTo(master, this.ctx.waitMarkers.for(slot), () => {}, 'own');
-    this.dispatcher.sendTo(master, request, done, 'own');
-  }
 
   /**
    * AUTH or HELLO … AUTH, in order: once every earlier request is answered, a node checks the

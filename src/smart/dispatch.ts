@@ -2,7 +2,7 @@ import { errorReply } from '../resp/encode.js';
 import { T_ERROR } from '../resp/types.js';
 import { parseRedirect } from '../rewrite/redirect.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SmartContext } from './client.js';
+import type { SmartContext } from './context.js';
 import type { Lane, Lanes } from './lanes.js';
 
 /**

@@ -2,7 +2,8 @@ import type * as net from 'node:net';
 import type { Logger } from '../log.js';
 import { acceptFailure, closeServer, listenOn } from '../net/listen.js';
 import { Throttle } from '../net/throttle.js';
-import { type SmartContext, SmartClient } from './client.js';
+import { SmartClient } from './client.js';
+import type { SmartContext } from './context.js';
 
 /** Smart mode's front: one listener for the whole cluster, a SmartClient per connection. */
 export class SmartFront {

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { encodeCommand } from '../resp/encode.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SmartContext } from './client.js';
+import type { SmartContext } from './context.js';
 import { Upstream } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
 

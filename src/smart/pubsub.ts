@@ -4,7 +4,7 @@ import { aggregateHeader, bulkString, encodeCommand, integerReply } from '../res
 import { T_ARRAY, T_PUSH, isErrorType } from '../resp/types.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SmartContext } from './client.js';
+import type { SmartContext } from './context.js';
 import { Upstream } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
 

@@ -11,7 +11,7 @@ import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
 import { CommandTable } from '../smart/command-table.js';
 import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
-import { ScriptCache } from '../smart/scripts.js';
+import { ScriptCache } from '../smart/script-cache.js';
 import { SharedPool } from '../net/shared-pool.js';
 import type { Upstream } from '../net/upstream.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';

@@ -1,0 +1,49 @@
+import type { Logger } from '../log.js';
+import type { LocalAuth } from '../protocol/local-auth.js';
+import type { WaitMarkers } from '../protocol/wait-marker.js';
+import type { NodeEntry } from '../topology/node-table.js';
+import type { AddressBook, NodeTarget } from '../topology/types.js';
+import type { Connector } from './connector.js';
+import type { FileBudget } from './file-budget.js';
+import type { UpstreamPool } from './pool.js';
+import type { TunnelStats } from './stats.js';
+import type { Throttle } from './throttle.js';
+import type { Upstream } from './upstream.js';
+
+/** What every connection pair of one tunnel shares. */
+export interface PairContext {
+  connector: Connector;
+  /** The AUTH request for a new upstream, with the newest credential (null: no AUTH). */
+  auth: () => Buffer | null;
+  addresses: AddressBook;
+  /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
+  rewriteRequest: (request: Buffer) => Buffer | null;
+  maxFrameBytes: number;
+  log: Logger;
+  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
+  localAuth: LocalAuth | null;
+  /** Warm upstreams to take before opening a new one. */
+  pool: UpstreamPool;
+  /** The open-file limit: a client's own connection counts against it. */
+  files: FileBudget;
+  /**
+   * The node's shared connection, which plain requests take until a client needs its own (see
+   * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
+   */
+  shared: ((entry: NodeEntry, protocol: 2 | 3) => Upstream) | null;
+  /** What the tunnel counts. */
+  stats: TunnelStats;
+  /** A node could not be reached (it may have failed over): re-read the topology. */
+  onUnreachable: (target: NodeTarget) => void;
+}
+
+/** What a connection pair asks of the set it belongs to (Pairs). */
+export interface PairOwner {
+  readonly context: PairContext;
+  /** One throttle for every pair's "cannot reach the node" warnings. */
+  readonly unreachableWarnings: Throttle;
+  /** The writes that go in front of clients' WAITs. */
+  readonly waitMarkers: WaitMarkers;
+  /** Called by a pair once both of its sockets are gone. */
+  closed(pair: object): void;
+}

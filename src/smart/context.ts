@@ -1,0 +1,36 @@
+import type { Logger } from '../log.js';
+import type { Connector } from '../net/connector.js';
+import type { FileBudget } from '../net/file-budget.js';
+import type { TunnelStats } from '../net/stats.js';
+import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
+import type { WaitMarkers } from '../protocol/wait-marker.js';
+import type { NodeTable } from '../topology/node-table.js';
+import type { SharedUpstreams } from './lanes.js';
+import type { Planner } from './plan.js';
+import type { ScriptCache } from './script-cache.js';
+
+/** What every smart client of one tunnel shares. */
+export interface SmartContext {
+  table: NodeTable;
+  /** Plans requests by the server's command table. */
+  planner: Planner;
+  connector: Connector;
+  auth: () => Buffer | null;
+  /** Re-read the topology (after a MOVED, or a node that cannot be reached). */
+  refresh: (reason: string) => Promise<boolean>;
+  /** The tunnel's shared connections to the nodes. */
+  shared: SharedUpstreams;
+  /** Scripts clients sent, to load again where a failover lost them. */
+  scripts: ScriptCache;
+  maxFrameBytes: number;
+  log: Logger;
+  stats: TunnelStats;
+  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
+  localAuth: LocalAuth | null;
+  /** The open-file limit: a client's own connections count against it. */
+  files: FileBudget;
+  /** Whether a client's login attempt is the tunnel's own credential. */
+  isTunnelCredential: (attempt: AuthAttempt) => boolean;
+  /** The writes that go in front of clients' WAITs. */
+  waitMarkers: WaitMarkers;
+}
