@@ -220,6 +220,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     pool: a.pool,
     share: a.share,
     workers: a.workers,
+    clientOutputLimit: a['client-output-limit'],
     localPassword: a['local-password'],
     localUser: a['local-user'],
   });

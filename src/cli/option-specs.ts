@@ -72,6 +72,12 @@ export const OPTION_SPECS = {
     defaultDescription: String(DEFAULTS.pool),
     describe: 'warm authenticated connections kept per node, so a new client skips the handshake (0: none)',
   },
+  'client-output-limit': {
+    type: 'number',
+    defaultDescription: String(DEFAULTS.clientOutputLimit),
+    describe:
+      'bytes of replies a client may leave unread in the tunnel before it is closed, as a node closes one past its output buffer limit (0: no limit)',
+  },
   share: {
     type: 'boolean',
     defaultDescription: String(DEFAULTS.share),

@@ -19,6 +19,8 @@ export interface PairContext {
   /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
   rewriteRequest: (request: Buffer) => Buffer | null;
   maxFrameBytes: number;
+  /** See TunnelOptions.clientOutputLimit. */
+  clientOutputLimit: number;
   log: Logger;
   /** --local-password: clients authenticate to the tunnel first (null: no local password). */
   localAuth: LocalAuth | null;

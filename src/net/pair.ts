@@ -12,6 +12,7 @@ import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
 import { IdleRetry } from './idle-retry.js';
 import { Valve } from './valve.js';
+import { overOutputLimit } from './output-limit.js';
 import { OwnLink } from './own-link.js';
 import type { Upstream } from './upstream.js';
 
@@ -136,6 +137,8 @@ export class ConnectionPair {
       this.owner.context.stats.bytesToClients += buf.length;
       // Shared replies are the shared connection's own buffers, not lent; own ones are.
       if (!writeLent(this.client, buf, this.own?.reads ?? null)) {
+        const { clientOutputLimit, stats } = this.owner.context;
+        if (overOutputLimit(this.client, clientOutputLimit, stats, this.log)) return this.destroy();
         // The own connection waits; on the shared one, the client's new requests do.
         (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
       }

@@ -86,4 +86,6 @@ export type ErrorKind =
   /** Smart mode answered a command with an error of its own (CROSSSLOT, not served...). */
   | 'refused'
   /** A client, or a pinned client's own connection, was refused at the open-file limit. */
-  | 'file-limit';
+  | 'file-limit'
+  /** A client left more reply bytes unread than --client-output-limit: it was closed. */
+  | 'output-limit';

@@ -22,6 +22,7 @@ import { runPlan } from './run-plan.js';
 import { Transaction } from './transaction.js';
 import { Upstream, helloFor } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
+import { overOutputLimit } from '../net/output-limit.js';
 
 const OK = Buffer.from('+OK\r\n');
 const RESET = Buffer.from('+RESET\r\n');
@@ -73,7 +74,9 @@ export class SmartClient {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
     this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
-    this.replies = new ReplyQueue(socket, ctx.stats);
+    this.replies = new ReplyQueue(socket, ctx.stats, () => {
+      if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
+    });
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
       (entry) => this.upstreams.get(entry),

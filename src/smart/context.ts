@@ -23,6 +23,8 @@ export interface SmartContext {
   /** Scripts clients sent, to load again where a failover lost them. */
   scripts: ScriptCache;
   maxFrameBytes: number;
+  /** See TunnelOptions.clientOutputLimit. */
+  clientOutputLimit: number;
   log: Logger;
   stats: TunnelStats;
   /** --local-password: clients authenticate to the tunnel first (null: no local password). */

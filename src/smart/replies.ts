@@ -34,6 +34,8 @@ export class ReplyQueue {
   constructor(
     private readonly socket: net.Socket,
     private readonly stats: { bytesToClients: number },
+    /** Called after a write the client has not taken yet (see overOutputLimit). */
+    private readonly behind: () => void = () => {},
   ) {}
 
   /** Takes the next place in the order; the returned callback fills it. */
@@ -112,7 +114,10 @@ export class ReplyQueue {
     this.stats.bytesToClients += out.length;
     const ok = out.length === 0 || this.socket.write(out);
     if (done[n - 1].last || (this.ending && this.slots.length === 0)) return this.end();
-    if (!ok) this.socket.pause(); // resumed on drain
+    if (!ok) {
+      this.socket.pause(); // resumed on drain
+      this.behind();
+    }
     if (this.barriers.length > 0) {
       const due = this.barriers.filter((b) => b.seq <= this.written);
       this.barriers = this.barriers.filter((b) => b.seq > this.written);

@@ -86,6 +86,11 @@ export interface TunnelOptions {
    * @default 1 (see README, "Workers", for the measurement behind it)
    */
   workers: number;
+  /**
+   * Reply bytes a client may leave unread in the tunnel; past it the client is closed (0: no
+   * limit). @default 67108864 (64 MiB)
+   */
+  clientOutputLimit: number;
   /** Clients must AUTH with this before anything else (shared machines). Never logged. */
   localPassword?: string;
   /** With localPassword: the user name AUTH must give (any, when unset). */
@@ -128,6 +133,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   pool: 2,
   share: true,
   workers: 1,
+  clientOutputLimit: 64 * 1024 * 1024,
 });
 
 /** What a caller gives: the seed, and any options it sets (undefined means "the default"). */
