@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
-import { RawClient, type RawTarget, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
-import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RawTarget, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
+import { type RunningTunnel } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -56,27 +57,17 @@ function badInput(i: number): Buffer {
   }
 }
 
+const connect = tunnelClientOf(description);
+
 beforeAll(async () => {
-  const first = description.nodes[0];
-  const own = (await cluster.slotRanges()).find((r) => r.ip === first.ip && r.port === first.port);
-  if (!own) throw new Error('the first node serves no slots');
+  const own = await firstNodeRange(cluster, description);
   keys = Array.from({ length: 4 }, (_, i) => keyForSlot(own.start + i, 'fuzz:'));
-  tunnel = await startTunnel(
-    [...seedArgs(description), '--mode', 'both', '--smart-port', String(SMART_PORT)],
-    { REDISCLI_AUTH: description.password },
-  );
-  pinnedPort = localPortOf(tunnel.stdout(), first);
+  ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
 afterAll(async () => {
   expect(await tunnel?.stop()).toBe(0);
 });
-
-async function connect(target: RawTarget): Promise<RawClient> {
-  const c = await RawClient.connect(target);
-  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
-  return c;
-}
 
 /** Workload clients doing SET/GET rounds while the fuzzers run; errors and the slowest reply. */
 async function underFuzz(

@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
-import { RawClient, type RawTarget, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
-import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RawTarget, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
+import { type RunningTunnel } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -28,33 +29,17 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function connect(target: RawTarget): Promise<RawClient> {
-  const c = await RawClient.connect(target);
-  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
-  return c;
-}
+const connect = tunnelClientOf(description);
 
 beforeAll(async () => {
-  const first = description.nodes[0];
-  const own = (await cluster.slotRanges()).find((r) => r.ip === first.ip && r.port === first.port);
-  if (!own) throw new Error('the first node serves no slots');
-  key = keyForSlot(own.start, 'output-limit:');
+  key = keyForSlot((await firstNodeRange(cluster, description)).start, 'output-limit:');
   const c = await connect(nodeTarget(description, 0));
   expect(await c.call('SET', key, Buffer.alloc(VALUE_BYTES, 0x61))).toBe('OK');
   c.close();
-  tunnel = await startTunnel(
-    [
-      ...seedArgs(description),
-      '--mode',
-      'both',
-      '--smart-port',
-      String(SMART_PORT),
-      '--client-output-limit',
-      String(LIMIT),
-    ],
-    { REDISCLI_AUTH: description.password },
-  );
-  pinnedPort = localPortOf(tunnel.stdout(), first);
+  ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT, [
+    '--client-output-limit',
+    String(LIMIT),
+  ]));
 });
 
 afterAll(async () => {

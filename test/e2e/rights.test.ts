@@ -16,7 +16,8 @@ import {
   nodeTarget,
   tunnelTarget,
 } from './helpers/raw-client.js';
-import { type RunningTunnel, authCommandArgs, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, authCommandArgs } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -32,24 +33,14 @@ let keys: string[];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const ranges = await cluster.slotRanges();
-  const first = description.nodes[0];
-  const own = ranges.find((r) => r.ip === first.ip && r.port === first.port);
-  if (!own) throw new Error('the first node serves no slots');
-  key = keyForSlot(own.start, 'rights:');
-  keys = ranges.map((r) => keyForSlot(r.start, 'rights:'));
-  tunnel = await startTunnel(
-    [
-      ...seedArgs(description),
-      '--mode',
-      'both',
-      '--smart-port',
-      String(SMART_PORT),
-      ...authCommandArgs(description.password, REFRESH_MS),
-    ],
+  key = keyForSlot((await firstNodeRange(cluster, description)).start, 'rights:');
+  keys = (await cluster.slotRanges()).map((r) => keyForSlot(r.start, 'rights:'));
+  ({ tunnel, pinnedPort } = await startBothModes(
+    description,
+    SMART_PORT,
+    authCommandArgs(description.password, REFRESH_MS),
     {},
-  );
-  pinnedPort = localPortOf(tunnel.stdout(), first);
+  ));
   const setup = await RawClient.connect(tunnelTarget(pinnedPort));
   expect(await setup.call('SET', key, 'before')).toBe('OK');
   setup.close();
@@ -60,11 +51,7 @@ afterAll(async () => {
 });
 
 /** A client as the tunnel would give it: on a node directly, logged in first as the tunnel's user. */
-async function connect(target: RawTarget): Promise<RawClient> {
-  const c = await RawClient.connect(target);
-  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
-  return c;
-}
+const connect = tunnelClientOf(description);
 
 const direct = (): RawTarget => nodeTarget(description, 0);
 const pinned = (): RawTarget => tunnelTarget(pinnedPort);

@@ -7,16 +7,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
-import {
-  RawClient,
-  type RawTarget,
-  type Reply,
-  field,
-  nodeTarget,
-  tunnelTarget,
-  within,
-} from './helpers/raw-client.js';
-import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RawTarget, type Reply, field, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
+import { type RunningTunnel } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -25,27 +18,16 @@ let tunnel: RunningTunnel;
 let pinnedPort: number;
 let key: string;
 
+const connect = tunnelClientOf(description);
+
 beforeAll(async () => {
-  const first = description.nodes[0];
-  const own = (await cluster.slotRanges()).find((r) => r.ip === first.ip && r.port === first.port);
-  if (!own) throw new Error('the first node serves no slots');
-  key = keyForSlot(own.start, 'pushes:');
-  tunnel = await startTunnel(
-    [...seedArgs(description), '--mode', 'both', '--smart-port', String(SMART_PORT)],
-    { REDISCLI_AUTH: description.password },
-  );
-  pinnedPort = localPortOf(tunnel.stdout(), first);
+  key = keyForSlot((await firstNodeRange(cluster, description)).start, 'pushes:');
+  ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
 afterAll(async () => {
   expect(await tunnel?.stop()).toBe(0);
 });
-
-async function connect(target: RawTarget): Promise<RawClient> {
-  const c = await RawClient.connect(target);
-  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
-  return c;
-}
 
 /**
  * A (RESP3) is the REDIRECT target of B's tracking, and B has read the key. A then pipelines a

@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
-import { RawClient, type RawTarget, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
-import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RawTarget, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
+import { type RunningTunnel } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -19,11 +20,10 @@ let key: string;
 /** The PID of the first master's replica. */
 let replicaPid: number;
 
+const connect = tunnelClientOf(description);
+
 beforeAll(async () => {
-  const first = description.nodes[0];
-  const own = (await cluster.slotRanges()).find((r) => r.ip === first.ip && r.port === first.port);
-  if (!own) throw new Error('the first node serves no slots');
-  key = keyForSlot(own.start, 'wait:');
+  key = keyForSlot((await firstNodeRange(cluster, description)).start, 'wait:');
   const c = await connect(nodeTarget(description, 0));
   const role = (await c.call('ROLE')) as Reply[];
   c.close();
@@ -34,24 +34,12 @@ beforeAll(async () => {
   );
   if (!replica?.pid) throw new Error(`no PID for the replica ${JSON.stringify(replicas[0])}`);
   replicaPid = replica.pid;
-  tunnel = await startTunnel(
-    [...seedArgs(description), '--mode', 'both', '--smart-port', String(SMART_PORT)],
-    {
-      REDISCLI_AUTH: description.password,
-    },
-  );
-  pinnedPort = localPortOf(tunnel.stdout(), first);
+  ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
 afterAll(async () => {
   expect(await tunnel?.stop()).toBe(0);
 });
-
-async function connect(target: RawTarget): Promise<RawClient> {
-  const c = await RawClient.connect(target);
-  if (target.caCert) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
-  return c;
-}
 
 /** Runs `body` with the replica stopped; it always goes on again. */
 async function replicaStopped<T>(body: () => Promise<T>): Promise<T> {
