@@ -93,6 +93,24 @@ async function ensureImage(docker: Docker, image: string, log: (m: string) => vo
   }
 }
 
+/** Removes a container by name and waits, at most 15 s, until the engine no longer knows it. */
+async function removeContainer(docker: Docker, containerName: string): Promise<void> {
+  const container = docker.getContainer(containerName);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    // 409 "removal already in progress" is expected here; the inspect below tells when it ends.
+    await container.remove({ force: true }).catch(() => undefined);
+    try {
+      await container.inspect();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return;
+      throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`container ${containerName} is still there after 15 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * A runner that starts nodes as containers. `image`: one to use (pulled when missing); without it,
  * the local image is built. Fails at once, with the reason, when no Docker engine answers.
@@ -117,11 +135,9 @@ export async function dockerRunner(
     kind: `docker:${name}`,
     async start(dir, certsDir) {
       const containerName = `rct-${dir.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^-+/, '')}`;
-      // One left by a run that was killed: it goes first (same name, same ports).
-      await docker
-        .getContainer(containerName)
-        .remove({ force: true })
-        .catch(() => undefined);
+      // One left by a run that was killed, or one whose node was just stopped and whose removal
+      // (AutoRemove) is still under way: it must be gone before the name can be used again.
+      await removeContainer(docker, containerName);
       const container = await docker.createContainer({
         name: containerName,
         Image: name,
