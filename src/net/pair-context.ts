@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { NodeEntry } from '../topology/node-table.js';
@@ -33,6 +34,8 @@ export interface PairContext {
    * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
    */
   shared: ((entry: NodeEntry, protocol: 2 | 3) => Upstream) | null;
+  /** Which commands may go on the shared connection (nothing, until the server's table is read). */
+  policy: () => CommandPolicy;
   /** What the tunnel counts. */
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */

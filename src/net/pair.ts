@@ -115,7 +115,8 @@ export class ConnectionPair {
   async start(): Promise<void> {
     const { shared } = this.owner.context;
     if (shared) {
-      this.lane = new SharedLane(this.laneOwner(shared), this.owner.context.maxFrameBytes);
+      const { policy, maxFrameBytes } = this.owner.context;
+      this.lane = new SharedLane(this.laneOwner(shared), policy(), maxFrameBytes);
       this.clientValve.open(CONNECTING);
       return;
     }

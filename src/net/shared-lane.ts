@@ -1,4 +1,4 @@
-import { OWN_CONNECTION_COMMANDS } from '../protocol/own-connection.js';
+import type { CommandPolicy } from '../protocol/command-policy.js';
 import { type SharedStep, sharedStep } from '../protocol/shared-steps.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -24,6 +24,8 @@ export const SHARED_WINDOW = 16;
 
 /** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
 const MAX_LABELS = 8;
+
+const PIN: SharedStep = { step: 'pin' };
 
 /** The longest inline line a node reads (PROTO_INLINE_MAX_SIZE); a longer one is its to refuse. */
 const MAX_INLINE_BYTES = 64 * 1024;
@@ -61,8 +63,8 @@ export interface LaneOwner {
 /**
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
  * requests of many clients go out in one TLS record per turn of the event loop and their replies
- * come back in order. Only whole requests go, and only plain ones: a request in
- * OWN_CONNECTION_COMMANDS goes only as its SharedStep allows (labels, HELLO, QUIT, see there). At
+ * come back in order. Only whole requests go, and only those the CommandPolicy shares; the others
+ * go only as their SharedStep allows (labels, HELLO, QUIT, see there). At
  * the first request that would change or hold a connection, one that is malformed or large, or one
  * past SHARED_WINDOW, the lane stops, keeps every byte from that request on in `held`, and asks
  * for the client's own connection (`pin`), which takes `held` once every shared request has been
@@ -93,9 +95,10 @@ export class SharedLane {
 
   constructor(
     private readonly owner: LaneOwner,
+    private readonly policy: CommandPolicy,
     maxFrameBytes?: number,
   ) {
-    this.parser = new RequestParser({ names: OWN_CONNECTION_COMMANDS, maxFrameBytes });
+    this.parser = new RequestParser({ names: policy.names, withArguments: policy.containers, maxFrameBytes });
   }
 
   /**
@@ -127,14 +130,16 @@ export class SharedLane {
         start = continued ? 0 : pos;
         const end = p.next(run, pos);
         if (end < 0) break;
-        if (p.name !== null) {
+        // The policy's allow-list: a command it does not name as shared never goes on as is.
+        if (p.argc > 0 && (p.name === null || this.policy.placementOf(p.name, p.arg1) !== 'shared')) {
           const request = continued
             ? Buffer.concat([...this.partial, run.subarray(0, end)])
             : run.subarray(start, end);
-          const step = sharedStep(p.name, request, this.protocol);
+          const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
           if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
             this.send(run, sendFrom, sendTo, count);
-            return this.pin(run, start, `${p.name.toUpperCase()} needs a connection of its own`);
+            const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
+            return this.pin(run, start, `${what} needs a connection of its own`);
           }
           if (step.step === 'protocol' || step.step === 'answer') {
             this.send(run, sendFrom, sendTo, count);

@@ -7,6 +7,7 @@ import type { Upstream } from './upstream.js';
  */
 export class Upstreams {
   private readonly byNode = new Map<NodeEntry, Upstream>();
+  private closed = false;
 
   constructor(
     private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream,
@@ -14,6 +15,13 @@ export class Upstreams {
   ) {}
 
   get(entry: NodeEntry): Upstream {
+    if (this.closed) {
+      // A request that waited for earlier ones (see Lanes) may come after its client closed: it
+      // gets a closed connection, which fails it at once, instead of one nobody would close.
+      const dead = this.make(entry, () => undefined);
+      dead.close();
+      return dead;
+    }
     let u = this.byNode.get(entry);
     // A connection idle that long may have been dropped by the server without a word yet.
     if (u && this.retireIdleMs > 0 && u.idleMs(Date.now()) > this.retireIdleMs) {
@@ -44,8 +52,15 @@ export class Upstreams {
     return this.byNode.values();
   }
 
+  /** Closes every connection; the next request opens one again. */
   close(): void {
     for (const u of this.byNode.values()) u.close();
     this.byNode.clear();
+  }
+
+  /** Closes every connection, and every one asked for later at once (its owner is gone). */
+  closeForGood(): void {
+    this.closed = true;
+    this.close();
   }
 }

@@ -2,7 +2,7 @@ import { errorReply } from '../resp/encode.js';
 import { requestArgs } from '../rewrite/requests.js';
 
 /**
- * What pinned mode's shared lane does with a request named in OWN_CONNECTION_COMMANDS. Most take
+ * What pinned mode's shared lane does with a request the CommandPolicy does not share. Most take
  * the client's own connection; a few that client libraries send on every new connection are
  * served on the shared one instead, so those clients keep sharing:
  * - `label`: CLIENT SETNAME, CLIENT SETINFO and HELLO in the lane's protocol without AUTH only
@@ -35,7 +35,7 @@ const NO_MAINTENANCE = errorReply(
   'ERR maintenance notifications are not passed through the tunnel (they name node addresses)',
 );
 
-/** The lane's step for `request` (whole), a command in OWN_CONNECTION_COMMANDS called `name`. */
+/** The lane's step for `request` (whole), a command called `name` that is not shared as is. */
 export function sharedStep(name: string, request: Buffer, protocol: number): SharedStep {
   if (name === 'quit') return QUIT;
   if (name !== 'client' && name !== 'hello') return PIN;

@@ -8,7 +8,7 @@ import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
-import { commandName } from './command-table.js';
+import { commandName } from '../protocol/command-table.js';
 import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes } from './lanes.js';
@@ -258,7 +258,7 @@ export class SmartClient {
     if (this.closed) return;
     this.closed = true;
     this.replies.close();
-    this.upstreams.close();
+    this.upstreams.closeForGood();
     this.pubsub?.close();
     this.monitor?.close();
     this.onClose(this);

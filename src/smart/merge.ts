@@ -1,25 +1,9 @@
 import { decode, integer, isNull } from '../resp/decode.js';
 import { aggregateHeader, integerReply } from '../resp/encode.js';
+import type { Merge } from '../protocol/command-policy.js';
 import { T_ARRAY, T_INTEGER, T_VERBATIM, isErrorType } from '../resp/types.js';
 
-/** How the replies of a command sent to several nodes become the one reply the client gets. */
-export type Merge =
-  /** Integers added up (DBSIZE, DEL, EXISTS, UNLINK, TOUCH). */
-  | 'sum'
-  /** The smallest integer (WAIT). */
-  | 'min'
-  /** Every node must succeed; the client gets the first reply (FLUSHALL, MSET, SCRIPT LOAD). */
-  | 'all-ok'
-  /** Arrays concatenated (KEYS). */
-  | 'concat'
-  /** Arrays of 0/1 combined element by element with AND (SCRIPT EXISTS). */
-  | 'and'
-  /** The first reply that is not null (RANDOMKEY). */
-  | 'first-non-null'
-  /** Array elements put back in the client's key order (MGET). */
-  | 'key-order'
-  /** INFO: every section as the first node gives it, the Keyspace section summed over all. */
-  | 'info';
+export type { Merge };
 
 /** The first error among the replies, if any: a merged reply is only as good as every part. */
 function firstError(replies: Buffer[]): Buffer | undefined {

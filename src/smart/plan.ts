@@ -1,7 +1,16 @@
 import { hashSlot } from '../topology/hash-slot.js';
-import { type CommandInfo, type CommandTable, commandName, keyIndexes } from './command-table.js';
+import { type CommandInfo, type CommandTable, commandName, keyIndexes } from '../protocol/command-table.js';
 import type { Lane } from './lanes.js';
-import type { Merge } from './merge.js';
+import {
+  CommandPolicy,
+  type Merge,
+  FANOUT,
+  HOME,
+  INFO_KEYSPACE,
+  MERGES,
+  NEVER_SPLIT,
+  UNSERVED,
+} from '../protocol/command-policy.js';
 
 /** One piece of a command split by slot. `positions`: where its keys stand in the client's order. */
 export interface Part {
@@ -27,36 +36,6 @@ export type Plan =
 export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 
 /**
- * What the command tips cannot say, in one place. Commands answered as one server would by the
- * connection's home node (PING has an all_shards tip, but one server answers one PONG); those a
- * split would break (MSETNX is all or nothing); keyless fan-outs whose tips name no merge; and what
- * smart mode does not serve, with the reason.
- */
-const HOME = new Set(['ping', 'echo', 'time', 'info', 'hello', 'select', 'client', 'command']);
-/** INFO sections that hold the keyspace: those are asked of every master and summed. */
-const INFO_KEYSPACE = new Set(['keyspace', 'all', 'everything', 'default']);
-/**
- * Commands that hold a connection or change its state: they take the client's own connection,
- * never the shared one (AUTH there would change the user of every client on it). Commands flagged
- * `blocking` by the server join them.
- */
-const OWN_CONNECTION = new Set(['hello', 'select', 'client', 'auth', 'readonly', 'readwrite']);
-const NEVER_SPLIT = new Set(['msetnx']);
-const FANOUT: Record<string, Merge> = { keys: 'concat', randomkey: 'first-non-null' };
-/** What one port for the whole cluster cannot be, with the reason given to the client. */
-const UNSERVED: Record<string, string> = {
-  sync: 'a replica copies one node, and this port is every node',
-  psync: 'a replica copies one node, and this port is every node',
-};
-
-const MERGES: Record<string, Merge> = {
-  agg_sum: 'sum',
-  agg_min: 'min',
-  agg_logical_and: 'and',
-  all_succeeded: 'all-ok',
-};
-
-/**
  * What a command name alone decides, worked out once per name: a fixed plan, a key at a fixed
  * place (most traffic), or a look at the whole request.
  */
@@ -69,34 +48,46 @@ type Route = { fixed: Plan } | { key: number; lane: Lane } | { general: true };
 export class Planner {
   private readonly routes = new Map<string, Route>();
 
-  constructor(readonly commands: CommandTable) {}
+  constructor(
+    readonly commands: CommandTable,
+    /** The connection policy both modes share, built from the same table. */
+    readonly policy: CommandPolicy = new CommandPolicy(commands),
+  ) {}
 
   plan(args: Buffer[], name = commandName(args)): Plan {
     let route = this.routes.get(name);
-    if (!route) this.routes.set(name, (route = routeOf(this.commands, name)));
+    if (!route) this.routes.set(name, (route = routeOf(this, name)));
     if ('fixed' in route) return route.fixed;
     if ('key' in route && route.key < args.length)
       return { kind: 'node', slot: hashSlot(args[route.key]), lane: route.lane };
-    return plan(this.commands, args, name);
+    return plan(this, args, name);
   }
 }
 
-function routeOf(table: CommandTable, name: string): Route {
+/** What planning reads: the server's table and the policy made from it. */
+export interface PlanTables {
+  commands: CommandTable;
+  policy: CommandPolicy;
+}
+
+function routeOf(tables: PlanTables, name: string): Route {
+  const only = [Buffer.from(name)];
   if (Object.hasOwn(UNSERVED, name) || name === 'scan' || HOME.has(name))
-    return name === 'info' ? { general: true } : { fixed: plan(table, [Buffer.from(name)], name) };
+    return name === 'info' ? { general: true } : { fixed: plan(tables, only, name) };
   if (Object.hasOwn(FANOUT, name)) return { fixed: { kind: 'fanout', merge: FANOUT[name] } };
-  const info = table.lookup([Buffer.from(name)], name);
-  if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(name) } };
-  if (info.singleKey > 0) return { key: info.singleKey, lane: laneOf(name, info) };
+  const info = tables.commands.lookup(only, name);
+  if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(tables, name, only) } };
+  if (info.singleKey > 0) return { key: info.singleKey, lane: laneOf(tables, name, only) };
   return { general: true };
 }
 
-function laneOf(name: string, info?: CommandInfo): Lane {
-  return OWN_CONNECTION.has(name) || info?.flags.has('blocking') ? 'own' : 'shared';
+function laneOf(tables: PlanTables, name: string, args: Buffer[]): Lane {
+  return tables.policy.placementOfRequest(name, args) === 'shared' ? 'shared' : 'own';
 }
 
 /** Plans one request from scratch. */
-export function plan(table: CommandTable, args: Buffer[], name = commandName(args)): Plan {
+export function plan(tables: PlanTables, args: Buffer[], name = commandName(args)): Plan {
+  const table = tables.commands;
   if (Object.hasOwn(UNSERVED, name)) {
     return {
       kind: 'refuse',
@@ -109,12 +100,12 @@ export function plan(table: CommandTable, args: Buffer[], name = commandName(arg
     (args.length === 1 || args.some((a) => INFO_KEYSPACE.has(a.toString('latin1').toLowerCase())))
   )
     return { kind: 'fanout', merge: 'info' };
-  if (HOME.has(name)) return { kind: 'node', slot: undefined, lane: laneOf(name) };
+  const lane = laneOf(tables, name, args);
+  if (HOME.has(name)) return { kind: 'node', slot: undefined, lane };
   if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
   const info = table.lookup(args, name);
-  // A command the server does not know is the server's to refuse.
-  if (!info) return { kind: 'node', slot: undefined, lane: laneOf(name) };
-  const lane = laneOf(name, info);
+  // A command the server does not describe is the server's to refuse, on the client's own.
+  if (!info) return { kind: 'node', slot: undefined, lane };
   const keys = keyIndexes(info, args);
   if (keys.length === 0) return keyless(info, lane);
   const slots = keys.map((i) => hashSlot(args[i]));

@@ -1,7 +1,7 @@
 import { encodeCommand } from '../resp/encode.js';
 import { isErrorType } from '../resp/types.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
-import { type CommandTable, keyIndexes } from './command-table.js';
+import { type CommandTable, keyIndexes } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { Lanes } from './lanes.js';
 

@@ -8,7 +8,8 @@ import { UpstreamPool } from '../net/pool.js';
 import type { TunnelStats } from '../net/stats.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
-import { CommandTable } from '../smart/command-table.js';
+import { CommandPolicy } from '../protocol/command-policy.js';
+import { CommandTable } from '../protocol/command-table.js';
 import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
 import { ScriptCache } from '../smart/script-cache.js';
@@ -57,6 +58,9 @@ export class Serving {
   /** One pipelined connection per node, for pinned clients' plain requests and smart mode's. */
   readonly shared: SharedPool;
   smart: SmartFront | null = null;
+  /** The server's command table (null until read) and the policy both modes read from it. */
+  private commands: CommandTable | null = null;
+  private policy = new CommandPolicy(null);
   /** The open-file limit, shared out between clients and the tunnel's own connections. */
   readonly files: FileBudget;
   private readonly localAuth: LocalAuth | null;
@@ -91,6 +95,7 @@ export class Serving {
       localAuth: this.localAuth,
       maxFrameBytes: o.maxFrameBytes,
       clientOutputLimit: o.clientOutputLimit,
+      policy: () => this.policy,
       log,
       stats,
       onUnreachable: (target) => void links.refresh(`${target.label} unreachable`),
@@ -104,10 +109,13 @@ export class Serving {
     this.unfollowShared = sharedPoolFollows(table, this.shared);
   }
 
-  /** Smart mode: the server's command table from the seed, then the front (listening if asked). */
-  async startSmart(seed: NodeTarget, listen: boolean): Promise<void> {
+  /**
+   * Reads the server's command table from the seed: the policy both modes share is built from it.
+   * Until it is read, pinned clients take connections of their own. Smart mode cannot start
+   * without it; pinned mode warns and shares nothing.
+   */
+  async readCommands(seed: NodeTarget): Promise<void> {
     const { links, options: o } = this;
-    let commands: CommandTable;
     try {
       const conversation = await openCommands(
         links.connector,
@@ -116,21 +124,30 @@ export class Serving {
         o.connectTimeoutMs,
       );
       try {
-        commands = new CommandTable(await conversation.ask(['COMMAND']));
+        this.commands = new CommandTable(await conversation.ask(['COMMAND']));
       } finally {
         conversation.close();
       }
     } catch (e) {
-      throw new StartupError(
-        'seed',
-        `seed ${describeError(e)}: cannot read the command table for smart mode`,
-      );
+      const why = `seed ${describeError(e)}: cannot read the command table`;
+      if (o.mode !== 'pinned') throw new StartupError('seed', `${why} for smart mode`);
+      this.log.warn(`${why}; every client takes a connection of its own`);
+      return;
     }
+    this.policy = new CommandPolicy(this.commands);
+    this.log.debug(`${this.commands.size} commands in the server's table`);
+  }
+
+  /** Smart mode's front (listening if asked), once the command table is read (readCommands). */
+  async startSmart(listen: boolean): Promise<void> {
+    const { links, options: o } = this;
+    const commands = this.commands;
+    if (!commands) throw new StartupError('seed', 'smart mode needs the command table');
     const auth = (): Buffer | null => links.credentials.authRequest();
     this.smart = new SmartFront(
       {
         table: links.table,
-        planner: new Planner(commands),
+        planner: new Planner(commands, this.policy),
         connector: links.connector,
         auth,
         refresh: (reason) => links.refresh(reason),
@@ -148,7 +165,6 @@ export class Serving {
       this.log,
     );
     if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);
-    this.log.debug(`smart mode: ${commands.size} commands in the server's table`);
   }
 
   /** A client of a node's listener. */

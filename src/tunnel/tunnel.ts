@@ -113,9 +113,10 @@ export class Tunnel {
     }
     this.reportFileLimit();
     try {
+      await this.serving?.readCommands(seed);
       await this.listeners?.settle();
       await this.workers?.start(o.workers);
-      if (o.mode !== 'pinned') await this.startSmart(seed);
+      if (o.mode !== 'pinned') await this.startSmart();
     } catch (e) {
       await this.stop();
       throw e;
@@ -137,11 +138,11 @@ export class Tunnel {
   }
 
   /** Smart mode's one port: served here, or accepted here and handed to the workers. */
-  private async startSmart(seed: NodeTarget): Promise<void> {
+  private async startSmart(): Promise<void> {
     const o = this.options;
     const workers = this.workers;
     try {
-      if (!workers) return await this.serving?.startSmart(seed, true);
+      if (!workers) return await this.serving?.startSmart(true);
       this.smartServer = await listenOn(
         o.bind,
         o.smartPort,

@@ -85,7 +85,8 @@ class WorkerProcess {
         log,
       );
       table.mirror(init.records);
-      if (options.mode !== 'pinned') await this.serving.startSmart(seedTarget(options), false);
+      await this.serving.readCommands(seedTarget(options));
+      if (options.mode !== 'pinned') await this.serving.startSmart(false);
       this.reporter = setInterval(() => this.report(), REPORT_MS);
       this.reporter.unref();
       send({ t: 'ready' });

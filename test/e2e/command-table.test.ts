@@ -9,8 +9,10 @@ import { NodeCommander } from '../../src/net/commander.js';
 import { Connector } from '../../src/net/connector.js';
 import { decode, text } from '../../src/resp/decode.js';
 import { encodeCommand } from '../../src/resp/encode.js';
-import { CommandTable, keyIndexes } from '../../src/smart/command-table.js';
+import { CommandTable, keyIndexes } from '../../src/protocol/command-table.js';
 import { type Plan, Planner, plan } from '../../src/smart/plan.js';
+import { CommandPolicy } from '../../src/protocol/command-policy.js';
+import { recordedPolicy } from '../helpers/recorded-commands.js';
 
 const description = inject('cluster');
 let commander: NodeCommander;
@@ -75,6 +77,11 @@ describe('the command table', () => {
     expect(table.lookup([Buffer.from('script'), Buffer.from('load')])?.requestPolicy).toBe('all_nodes');
   });
 
+  it('gives the same connection policy as the recorded table the unit tests use', () => {
+    expect(table.size).toBe(240);
+    expect(new CommandPolicy(table).entries().sort()).toEqual(recordedPolicy().entries().sort());
+  });
+
   for (const line of LINES) {
     it(`finds the keys the server names: ${line.join(' ')}`, async () => {
       const args = line.map((a) => Buffer.from(a));
@@ -88,7 +95,7 @@ describe('the command table', () => {
   it('plans by the tips: fan-out merges, splits, refusals', () => {
     const p = (...line: string[]): Plan =>
       plan(
-        table,
+        new Planner(table),
         line.map((a) => Buffer.from(a)),
       );
     expect(p('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum' });
@@ -141,7 +148,7 @@ describe('the command table', () => {
     for (let round = 0; round < 2; round++)
       for (const line of lines) {
         const args = line.map((a) => Buffer.from(a));
-        expect(planner.plan(args), line.join(' ')).toEqual(plan(table, args));
+        expect(planner.plan(args), line.join(' ')).toEqual(plan(planner, args));
       }
     expect(table.lookup([Buffer.from('get')])?.singleKey).toBe(1);
     expect(table.lookup([Buffer.from('mget')])?.singleKey).toBe(0);

@@ -66,7 +66,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(await tunnel?.stop()).toBe(0);
+  const code = await tunnel?.stop();
+  if (code !== 0) console.log(`STDERR ${tunnel.stderr().slice(-3000)}`);
+  expect(code).toBe(0);
 });
 
 /** Workload clients doing SET/GET rounds while the fuzzers run; errors and the slowest reply. */

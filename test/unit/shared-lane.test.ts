@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { SharedLane } from '../../src/net/shared-lane.js';
 import type { SpanHandler, Upstream } from '../../src/net/upstream.js';
+import { recordedPolicy } from '../helpers/recorded-commands.js';
+
+const POLICY = recordedPolicy();
 
 interface Sent {
   bytes: string;
@@ -26,14 +29,17 @@ function harness() {
     }) as unknown as Upstream;
   const fakes = { 2: fake(2), 3: fake(3) };
   const got = { replies: [] as string[], pins: [] as string[], broken: [] as string[], idle: 0, closed: 0 };
-  const lane = new SharedLane({
-    upstream: (protocol) => fakes[protocol],
-    reply: (span) => got.replies.push(span.toString('latin1')),
-    broken: (_u, reason) => got.broken.push(reason),
-    pin: (why) => got.pins.push(why),
-    idle: () => got.idle++,
-    close: () => got.closed++,
-  });
+  const lane = new SharedLane(
+    {
+      upstream: (protocol) => fakes[protocol],
+      reply: (span) => got.replies.push(span.toString('latin1')),
+      broken: (_u, reason) => got.broken.push(reason),
+      pin: (why) => got.pins.push(why),
+      idle: () => got.idle++,
+      close: () => got.closed++,
+    },
+    POLICY,
+  );
   const held = (): string => (lane.held ?? []).map((b) => b.toString('latin1')).join('');
   return { lane, sent, got, held };
 }
@@ -86,6 +92,32 @@ describe('the shared lane', () => {
     expect(sent.map((s) => s.bytes)).toEqual([mb('GET a')]);
     expect(got.pins).toEqual(['CLIENT needs a connection of its own']);
     expect(held()).toBe(mb('client getname', 'GET b', 'GET c'));
+  });
+
+  it('only what the policy shares goes on: an unknown, admin or blocking command, or an unknown subcommand, pins', () => {
+    for (const line of [
+      'NOSUCHCOMMAND x',
+      'CONFIG GET maxmemory',
+      'DEBUG SLEEP 1',
+      'BLPOP l 1',
+      'OBJECT NOSUCH k',
+      'CLUSTER',
+    ]) {
+      const { lane, sent, got, held } = harness();
+      push(lane, mb('GET a', line, 'GET b'));
+      expect(
+        sent.map((s) => s.bytes),
+        line,
+      ).toEqual([mb('GET a')]);
+      expect(got.pins, line).toHaveLength(1);
+      expect(held(), line).toBe(mb(line, 'GET b'));
+    }
+    const { lane, sent, got } = harness();
+    push(lane, mb('OBJECT ENCODING k', 'cluster slots', 'EVAL x 0', 'georadius_ro g 0 0 1 km'));
+    expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
+      [mb('OBJECT ENCODING k', 'cluster slots', 'EVAL x 0', 'georadius_ro g 0 0 1 km'), 4],
+    ]);
+    expect(got.pins).toEqual([]);
   });
 
   it('CLIENT SETNAME and SETINFO go as plain requests, the last of each kept as a label in the order last set, even split over pushes', () => {

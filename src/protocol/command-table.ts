@@ -133,6 +133,11 @@ export class CommandTable {
     return this.commands.size;
   }
 
+  /** Every top-level command the server describes (subcommands inside each). */
+  all(): IterableIterator<CommandInfo> {
+    return this.commands.values();
+  }
+
   /**
    * The entry for a request: its subcommand's when it has subcommands and one is named. `name` is
    * the lower-case command name when the caller has it already.

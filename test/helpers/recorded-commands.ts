@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandPolicy } from '../../src/protocol/command-policy.js';
+import { CommandTable } from '../../src/protocol/command-table.js';
+
+/**
+ * The COMMAND reply of redis-server 7.0.15, the version the project's scripts run, recorded raw
+ * (RESP2) from a node on loopback. test/e2e/command-table.test.ts checks that the live cluster's
+ * table gives the same policy, so this file cannot drift from the server the tests use.
+ */
+export const RECORDED_COMMAND_REPLY = readFileSync(
+  join(__dirname, '..', 'fixtures', 'commands', 'redis-7.0.15.resp'),
+);
+
+/** The policy both modes build from that table. */
+export function recordedPolicy(): CommandPolicy {
+  return new CommandPolicy(new CommandTable(RECORDED_COMMAND_REPLY));
+}
