@@ -1,6 +1,7 @@
 /**
  * End-to-end benchmark: redis-benchmark against one master directly over TLS, and through the
- * tunnel (plaintext, no password), with -P 1 and -P 16, runs interleaved, medians and ratios.
+ * tunnel (plaintext; clients with no password, and clients that send AUTH), with -P 1 and -P 16,
+ * runs interleaved, medians and ratios.
  * When haproxy is installed, it runs too as a plain → TLS forwarder to the same master (no
  * rewriting, no AUTH for the client): the bar LOCAL-CLUSTER.md sets is "at least as fast as haproxy".
  *   npm run bench:e2e            (BENCH_RUNS=3, BENCH_CLIENTS=50)
@@ -114,6 +115,13 @@ async function main(): Promise<void> {
         versus: haproxy ? 'haproxy' : undefined,
       },
       ...viaHaproxy('haproxy', 17999, haproxy),
+      {
+        // Clients that send AUTH (the tunnel's own user), as most application configs do.
+        name: 'tunnel AUTH',
+        args: ['-h', '127.0.0.1', '-p', String(port), ...auth],
+        pids: [tunnel.pid as number],
+        versus: haproxy ? 'haproxy' : undefined,
+      },
       {
         name: 'tunnel own',
         args: ['-h', OWN_BIND, '-p', String(port)],

@@ -1,5 +1,6 @@
 import { describeError, type Logger } from '../log.js';
 import { errorReply } from '../resp/encode.js';
+import type { Login } from '../protocol/login.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { OpenNode } from './connector.js';
 import { NodeError } from './node-error.js';
@@ -14,7 +15,8 @@ export interface Refusal {
 
 /**
  * Opens a client's own connection to `target`: a warm one from the pool, else a new one (reading
- * into a reused buffer). When the node cannot be reached, the failure is counted, logged (once per
+ * into a reused buffer). A client that logged in itself (`login`) gets a new one logged in as it:
+ * warm ones are the tunnel's. When the node cannot be reached, the failure is counted, logged (once per
  * node per interval at warn), the topology re-read (a failover may have moved the node), and the
  * refusal the client should get is returned.
  */
@@ -23,11 +25,14 @@ export async function openOwnUpstream(
   target: NodeTarget,
   warnings: Throttle,
   log: Logger,
+  login: Login | null = null,
 ): Promise<OpenNode | Refusal> {
   const { connector, auth, onUnreachable, pool, files } = context;
   try {
-    const open = await files.open(
-      async () => pool.take(target) ?? (await connector.open(target, auth(), new SocketReads())),
+    const open = await files.open(async () =>
+      login
+        ? await connector.open(target, login.auth, new SocketReads())
+        : (pool.take(target) ?? (await connector.open(target, auth(), new SocketReads()))),
     );
     return open ?? { reply: errorReply(files.refusal()) };
   } catch (e) {
@@ -36,6 +41,8 @@ export async function openOwnUpstream(
     // Out of file descriptors is this machine's trouble: the topology has nothing to do with it.
     const local = e instanceof NodeError && e.code === 'local';
     reportUnreachable(`cannot open upstream: ${reason}`, local ? null : onUnreachable, target, warnings, log);
+    // The node's own refusal of a login (a password changed since the client's AUTH) is the client's.
+    if (e instanceof NodeError && e.reply) return { reply: e.reply };
     return { reply: unreachableReply(`cannot reach node ${target.label}: ${reason}`) };
   }
 }

@@ -1,15 +1,14 @@
 import type { Logger } from '../log.js';
 import type { CommandPolicy } from '../protocol/command-policy.js';
-import type { LocalAuth } from '../protocol/local-auth.js';
+import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
-import type { NodeEntry } from '../topology/node-table.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { Connector } from './connector.js';
 import type { FileBudget } from './file-budget.js';
 import type { UpstreamPool } from './pool.js';
 import type { TunnelStats } from './stats.js';
 import type { Throttle } from './throttle.js';
-import type { Upstream } from './upstream.js';
+import type { SharedUpstreams } from './shared-pool.js';
 
 /** What every connection pair of one tunnel shares. */
 export interface PairContext {
@@ -33,7 +32,9 @@ export interface PairContext {
    * The node's shared connection, which plain requests take until a client needs its own (see
    * SharedLane); null when sharing is off (--no-share): every client opens its own at once.
    */
-  shared: ((entry: NodeEntry, protocol: 2 | 3) => Upstream) | null;
+  shared: SharedUpstreams | null;
+  /** Whether an AUTH names the tunnel's own credential (its clients share the tunnel's login). */
+  isTunnelCredential: (attempt: AuthAttempt) => boolean;
   /** Which commands may go on the shared connection (nothing, until the server's table is read). */
   policy: () => CommandPolicy;
   /** What the tunnel counts. */

@@ -14,7 +14,8 @@ import { IdleRetry } from './idle-retry.js';
 import { Valve } from './valve.js';
 import { overOutputLimit } from './output-limit.js';
 import { OwnLink } from './own-link.js';
-import type { Upstream } from './upstream.js';
+import type { SharedUpstreams } from './shared-pool.js';
+import { checkLogin } from './login-check.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
@@ -159,9 +160,13 @@ export class ConnectionPair {
     }
   }
 
-  private laneOwner(shared: (entry: NodeEntry, protocol: 2 | 3) => Upstream): LaneOwner {
+  private laneOwner(shared: SharedUpstreams): LaneOwner {
     return {
-      upstream: (protocol) => shared(this.entry, protocol),
+      upstream: (protocol, login) => shared.get(this.entry, protocol, login),
+      checkLogin: (attempt, protocol, done) => {
+        const tunnel = this.owner.context.isTunnelCredential(attempt);
+        checkLogin(shared, this.entry, protocol, attempt, tunnel, done);
+      },
       reply: (frame) => {
         if (!this.closed) this.fromServer(frame);
       },
@@ -193,7 +198,9 @@ export class ConnectionPair {
   private async takeOwn(): Promise<void> {
     const { owner } = this;
     owner.context.stats.ownConnections++;
-    const open = await openOwnUpstream(owner.context, this.entry.target, owner.unreachableWarnings, this.log);
+    const login = this.lane?.login ?? null;
+    const target = this.entry.target;
+    const open = await openOwnUpstream(owner.context, target, owner.unreachableWarnings, this.log, login);
     if (isRefusal(open)) {
       this.refusal = open.reply;
     } else if (this.closed || this.ending) {

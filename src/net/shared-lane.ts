@@ -1,4 +1,6 @@
 import type { CommandPolicy } from '../protocol/command-policy.js';
+import type { AuthAttempt } from '../protocol/local-auth.js';
+import type { Login } from '../protocol/login.js';
 import { type SharedStep, sharedStep } from '../protocol/shared-steps.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -46,8 +48,14 @@ function multibulkOf(line: Buffer): Buffer | null {
 
 /** What a shared lane needs from its connection pair. */
 export interface LaneOwner {
-  /** The node's shared connection in `protocol` (made again after one broke). */
-  upstream(protocol: 2 | 3): Upstream;
+  /** The node's shared connection in `protocol` for `login` (made again after one broke). */
+  upstream(protocol: 2 | 3, login: Login | null): Upstream;
+  /** Has a node check an AUTH (see checkLogin); `done` as there. */
+  checkLogin(
+    attempt: AuthAttempt,
+    protocol: 2 | 3,
+    done: (login: Login | null | undefined, reply: Buffer) => void,
+  ): void;
   /** This client's next reply bytes, in order (they may end inside a reply). */
   reply(span: Buffer): void;
   /** The shared connection failed while requests of this client were on it. */
@@ -82,6 +90,11 @@ export class SharedLane {
   readonly labels = new Map<string, Buffer>();
   /** The protocol the client speaks: which of the node's shared connections it takes. */
   private protocol: 2 | 3 = 2;
+  /**
+   * The login a node accepted from this client (null: the tunnel's): its shared connections, and
+   * the one its own connection opens with.
+   */
+  login: Login | null = null;
   /**
    * While a request waits for every earlier one to be answered (a protocol switch, an answer of
    * the tunnel's): the client's bytes from that request on, and what to do then.
@@ -141,7 +154,7 @@ export class SharedLane {
             const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
             return this.pin(run, start, `${what} needs a connection of its own`);
           }
-          if (step.step === 'protocol' || step.step === 'answer') {
+          if (step.step === 'protocol' || step.step === 'answer' || step.step === 'login') {
             this.send(run, sendFrom, sendTo, count);
             return this.stall(run, start, step, request.length);
           }
@@ -216,7 +229,9 @@ export class SharedLane {
 
   /** Every earlier request is answered: the held one is served, and what followed goes on. */
   private unstall(): void {
-    const { bytes: parts, step, length } = this.stalled as NonNullable<SharedLane['stalled']>;
+    const stalled = this.stalled as NonNullable<SharedLane['stalled']>;
+    if (stalled.step.step === 'login') return this.logIn(stalled.step.attempt, stalled);
+    const { bytes: parts, step, length } = stalled;
     this.stalled = null;
     const bytes = Buffer.concat(parts);
     if (step.step === 'protocol') {
@@ -231,11 +246,28 @@ export class SharedLane {
     if (this.inflight === 0 && !this.stalled) this.owner.idle();
   }
 
+  /**
+   * AUTH: a node checks it while later requests wait (they join `stalled`); the check counts as a
+   * request in flight, so the client is not ended under it.
+   */
+  private logIn(attempt: AuthAttempt, stalled: NonNullable<SharedLane['stalled']>): void {
+    this.inflight++;
+    this.owner.checkLogin(attempt, this.protocol, (login, reply) => {
+      this.inflight--;
+      if (this.failed) return;
+      this.stalled = null;
+      if (login !== undefined) this.login = login;
+      this.owner.reply(reply);
+      this.push(Buffer.concat(stalled.bytes).subarray(stalled.length));
+      if (this.inflight === 0 && !this.stalled) this.owner.idle();
+    });
+  }
+
   /** Sends `bytes` [from, to) (to -1: all of it, already a copy) holding `count` requests. */
   private send(bytes: Buffer, from: number, to: number, count: number): void {
     if (count === 0) return;
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
-    const upstream = this.owner.upstream(this.protocol);
+    const upstream = this.owner.upstream(this.protocol, this.login);
     this.inflight += count;
     upstream.sendSpans(request, count, (span, frames, failure) =>
       this.settle(upstream, span, frames, failure),

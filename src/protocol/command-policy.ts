@@ -14,9 +14,11 @@ import { SUB_FAMILY_COMMANDS } from './commands.js';
  * - `label`: names the connection (CLIENT SETNAME, CLIENT SETINFO, HELLO). Pinned mode sends it on
  *   the shared connection and replays it on the client's own later (see shared-steps.ts); smart
  *   mode sends it on the client's own;
+ * - `login`: AUTH. A node checks it, then the client's requests take the shared connections of
+ *   that login (see checkLogin);
  * - `tunnel`: the tunnel answers it (QUIT, and what must not pass).
  */
-export type Placement = 'shared' | 'own' | 'label' | 'tunnel';
+export type Placement = 'shared' | 'own' | 'label' | 'login' | 'tunnel';
 
 /**
  * Commands that read or change the state of the connection they arrive on, or turn it into a
@@ -25,7 +27,6 @@ export type Placement = 'shared' | 'own' | 'label' | 'tunnel';
  * connection's own writes (WAIT, WAITAOF). CLIENT is decided per subcommand below.
  */
 const CONNECTION_BOUND: readonly string[] = [
-  'auth',
   'select',
   'readonly',
   'readwrite',
@@ -73,6 +74,7 @@ const UNSHARED_FLAGS: readonly string[] = ['blocking', 'admin', 'module'];
 /** Subcommands placed by name: `container|sub`. CLIENT's other subcommands act on the connection. */
 const BY_NAME: Record<string, Placement> = {
   quit: 'tunnel',
+  auth: 'login',
   // HELLO without AUTH picks a protocol and may name the connection; with AUTH it takes the
   // client's own (see shared-steps.ts, and smart mode's client).
   hello: 'label',

@@ -1,4 +1,5 @@
 import { errorReply } from '../resp/encode.js';
+import { type AuthAttempt, authAttempt } from './local-auth.js';
 import { requestArgs } from '../rewrite/requests.js';
 
 /**
@@ -12,11 +13,15 @@ import { requestArgs } from '../rewrite/requests.js';
  * - `protocol`: HELLO 2 or 3 (without AUTH) to the other protocol moves the client to the node's
  *   shared connection in that protocol once its requests in flight are answered; HELLO is then
  *   sent there (its reply is the node's) and recorded as a label.
+ * - `login`: AUTH, once every earlier request is answered, is checked by a node on the shared
+ *   connection of that login (see checkLogin); the client's later requests take that login's
+ *   shared connections. A refused AUTH leaves the client as it was.
  * - `answer`: the tunnel answers in order, and with `close`, ends the client after the answer.
  * - `plain`: HELLO with no protocol, or one the node will refuse, changes nothing.
  */
 export type SharedStep =
   | { step: 'pin' }
+  | { step: 'login'; attempt: AuthAttempt }
   | { step: 'plain' }
   | { step: 'label'; key: string }
   | { step: 'protocol'; protocol: 2 | 3 }
@@ -38,6 +43,11 @@ const NO_MAINTENANCE = errorReply(
 /** The lane's step for `request` (whole), a command called `name` that is not shared as is. */
 export function sharedStep(name: string, request: Buffer, protocol: number): SharedStep {
   if (name === 'quit') return QUIT;
+  if (name === 'auth') {
+    // AUTH with the wrong number of arguments is the node's to refuse, on the client's own.
+    const attempt = authAttempt(requestArgs(request));
+    return attempt ? { step: 'login', attempt } : PIN;
+  }
   if (name !== 'client' && name !== 'hello') return PIN;
   const args = requestArgs(request).map((a) => a.toString('latin1').toLowerCase());
   if (name === 'client') {

@@ -13,7 +13,7 @@ import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes } from './lanes.js';
 import { HTTP_COMMANDS, subscribedReply } from './local-replies.js';
-import { checkLogin, loginAttempt } from './login.js';
+import { checkLogin, loginAttempt } from '../net/login-check.js';
 import { Monitor } from './monitor.js';
 import type { Plan } from './plan.js';
 import { PubSub } from './pubsub.js';

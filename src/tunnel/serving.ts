@@ -14,7 +14,6 @@ import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
 import { ScriptCache } from '../smart/script-cache.js';
 import { SharedPool } from '../net/shared-pool.js';
-import type { Upstream } from '../net/upstream.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import type { Credentials } from './credentials.js';
@@ -82,13 +81,12 @@ export class Serving {
     this.pool = new UpstreamPool(connector, () => credentials.authRequest(), pool, log, stats.pool);
     const auth = (): Buffer | null => credentials.authRequest();
     this.shared = new SharedPool({ connector, auth, stats, log }, log);
-    // A client that sends HELLO 3 moves to the node's RESP3 shared connection (see SharedLane).
-    const shared = (entry: NodeEntry, protocol: 2 | 3): Upstream => this.shared.get(entry, protocol);
     this.pairs = new Pairs({
       connector,
       pool: this.pool,
       files: this.files,
-      shared: o.share ? shared : null,
+      shared: o.share ? this.shared : null,
+      isTunnelCredential: (attempt) => credentials.isOwn(attempt),
       auth: () => credentials.authRequest(),
       addresses,
       rewriteRequest: this.rewriteRequest,

@@ -195,4 +195,32 @@ describe('a client that logs in runs with its own rights', () => {
       c.close();
     }
   });
+
+  it("pinned clients that log in as the same user share that login's connection to the node", async () => {
+    const node = description.nodes[0];
+    const readers = async (): Promise<number> =>
+      (await cluster.cli(node, ['CLIENT', 'LIST'])).split('\n').filter((l) => / user=reader /.test(l)).length;
+    const loggedIn = async (target: RawTarget, n: number): Promise<RawClient[]> => {
+      const clients: RawClient[] = [];
+      for (let i = 0; i < n; i++) {
+        const c = await connect(target);
+        expect(await c.call(...AUTH_READER)).toBe('OK');
+        expect(await c.call('GET', key)).toBe('before');
+        expect(shape(await c.call('SET', key, 'x'))).toEqual({ error: 'NOPERM' });
+        clients.push(c);
+      }
+      return clients;
+    };
+    // On a node, each client that logs in is a connection of that user.
+    const before = await readers();
+    const direct5 = await loggedIn(direct(), 5);
+    expect(await readers()).toBe(before + 5);
+    for (const c of direct5) c.close();
+    // Through the pinned listener, one connection per node serves them all, with the same rights.
+    const first = await loggedIn(pinned(), 1);
+    const shared = await readers();
+    const more = await loggedIn(pinned(), 5);
+    expect(await readers()).toBe(shared);
+    for (const c of [...first, ...more]) c.close();
+  });
 });

@@ -7,7 +7,7 @@ import { RECORDED_COMMAND_REPLY } from '../helpers/recorded-commands.js';
 /** Every command and subcommand 7.0.15 describes that does not go on a shared connection. */
 const OWN_7_0_15 = [
   'acl|deluser', 'acl|dryrun', 'acl|getuser', 'acl|list', 'acl|load', 'acl|log', 'acl|save',
-  'acl|setuser', 'acl|users', 'asking', 'auth', 'bgrewriteaof', 'bgsave', 'blmove', 'blmpop',
+  'acl|setuser', 'acl|users', 'asking', 'bgrewriteaof', 'bgsave', 'blmove', 'blmpop',
   'blpop', 'brpop', 'brpoplpush', 'bzmpop', 'bzpopmax', 'bzpopmin', 'client|caching',
   'client|getname', 'client|getredir', 'client|help', 'client|id', 'client|info', 'client|kill',
   'client|list', 'client|no-evict', 'client|pause', 'client|reply', 'client|tracking',
@@ -51,10 +51,10 @@ describe('command policy: an allow-list from the server table', () => {
     }
     expect(described.length).toBe(351);
     const placed = new Map(policy.entries());
-    for (const name of described) expect(placed.get(name), name).toMatch(/^(shared|own|label|tunnel)$/);
-    const counts = { shared: 0, own: 0, label: 0, tunnel: 0 };
+    for (const name of described) expect(placed.get(name), name).toMatch(/^(shared|own|label|login|tunnel)$/);
+    const counts = { shared: 0, own: 0, label: 0, login: 0, tunnel: 0 };
     for (const [, p] of placed) counts[p]++;
-    expect(counts).toEqual({ shared: 248, own: 100, label: 3, tunnel: 2 });
+    expect(counts).toEqual({ shared: 248, own: 99, label: 3, login: 1, tunnel: 2 });
   });
 
   it('keeps exactly these off the shared connection', () => {
@@ -116,7 +116,8 @@ describe('command policy: an allow-list from the server table', () => {
     expect(names.has('client')).toBe(true);
     expect(names.has('quit')).toBe(true);
     expect(names.has('hello')).toBe(true);
-    expect(names.has('auth')).toBe(false);
+    expect(names.has('auth')).toBe(true);
+    expect(names.has('select')).toBe(false);
     expect(names.has('blpop')).toBe(false);
     expect([...policy.containers].sort()).toEqual(
       ['acl', 'client', 'cluster', 'command', 'config', 'function', 'latency', 'memory', 'module', 'object', 'pubsub', 'script', 'slowlog', 'xgroup', 'xinfo'],
@@ -144,6 +145,6 @@ describe('NameMatcher over the shared names', () => {
     expect(at('ge')).toBe(null);
     expect(at('gets')).toBe(null);
     expect(at('')).toBe(null);
-    expect(at('auth')).toBe(null);
+    expect(at('select')).toBe(null);
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SharedLane } from '../../src/net/shared-lane.js';
 import type { SpanHandler, Upstream } from '../../src/net/upstream.js';
 import { recordedPolicy } from '../helpers/recorded-commands.js';
+import { type Login, loginOf } from '../../src/protocol/login.js';
 
 const POLICY = recordedPolicy();
 
@@ -14,24 +15,34 @@ interface Sent {
   bytes: string;
   replies: number;
   span: SpanHandler;
-  /** Which of the node's shared connections it went on. */
+  /** Which of the node's shared connections it went on: protocol, and login (null: the tunnel's). */
   protocol: 2 | 3;
+  login: string | null;
+}
+
+/** An AUTH the lane asked to have checked, and how to answer it. */
+interface Check {
+  user: string | undefined;
+  password: string;
+  done: (login: Login | null | undefined, reply: Buffer) => void;
 }
 
 /** A lane on fake upstreams (one per protocol), and what reached its owner. */
 function harness() {
   const sent: Sent[] = [];
-  const fake = (protocol: 2 | 3): Upstream =>
+  const checks: Check[] = [];
+  const fake = (protocol: 2 | 3, login: Login | null): Upstream =>
     ({
       unreachable: false,
       sendSpans: (request: Buffer, replies: number, span: SpanHandler) =>
-        sent.push({ bytes: request.toString('latin1'), replies, span, protocol }),
+        sent.push({ bytes: request.toString('latin1'), replies, span, protocol, login: login?.key ?? null }),
     }) as unknown as Upstream;
-  const fakes = { 2: fake(2), 3: fake(3) };
   const got = { replies: [] as string[], pins: [] as string[], broken: [] as string[], idle: 0, closed: 0 };
   const lane = new SharedLane(
     {
-      upstream: (protocol) => fakes[protocol],
+      upstream: (protocol, login) => fake(protocol, login),
+      checkLogin: (attempt, _protocol, done) =>
+        checks.push({ user: attempt.user, password: attempt.password.toString(), done }),
       reply: (span) => got.replies.push(span.toString('latin1')),
       broken: (_u, reason) => got.broken.push(reason),
       pin: (why) => got.pins.push(why),
@@ -41,7 +52,7 @@ function harness() {
     POLICY,
   );
   const held = (): string => (lane.held ?? []).map((b) => b.toString('latin1')).join('');
-  return { lane, sent, got, held };
+  return { lane, sent, got, held, checks };
 }
 
 const push = (lane: SharedLane, s: string): void => lane.push(Buffer.from(s, 'latin1'));
@@ -236,6 +247,52 @@ describe('the shared lane', () => {
     expect(a.sent.map((s) => [s.bytes, s.protocol])).toEqual([[mb('HELLO'), 2]]);
     expect(a.got.pins).toEqual(['HELLO needs a connection of its own']);
     expect(a.held()).toBe(mb('HELLO 3 AUTH u p'));
+  });
+
+  it("AUTH waits for the replies in flight, is checked, and later requests take that login's shared connection", () => {
+    const { lane, sent, got, checks } = harness();
+    push(lane, mb('GET a', 'AUTH reader pw', 'SET b 1'));
+    expect(sent.map((s) => [s.bytes, s.login])).toEqual([[mb('GET a'), null]]);
+    expect(checks).toHaveLength(0);
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    expect(checks.map((c) => [c.user, c.password])).toEqual([['reader', 'pw']]);
+    // Requests that come while the node checks wait behind the AUTH.
+    push(lane, mb('GET c'));
+    expect(sent).toHaveLength(1);
+    expect(lane.inflight).toBe(1);
+    const login = loginOf({ user: 'reader', password: Buffer.from('pw') });
+    checks[0].done(login, Buffer.from('+OK\r\n'));
+    expect(got.replies).toEqual(['$-1\r\n', '+OK\r\n']);
+    expect(sent.slice(1).map((s) => [s.bytes, s.replies, s.login])).toEqual([
+      [mb('SET b 1', 'GET c'), 2, login.key],
+    ]);
+    expect(lane.login).toBe(login);
+    expect(got.pins).toEqual([]);
+  });
+
+  it("a refused AUTH leaves the client on its login; the tunnel's own credential keeps the tunnel's", () => {
+    const { lane, sent, got, checks } = harness();
+    push(lane, mb('AUTH reader wrong', 'GET a'));
+    checks[0].done(
+      undefined,
+      Buffer.from('-WRONGPASS invalid username-password pair or user is disabled.\r\n'),
+    );
+    expect(got.replies).toEqual(['-WRONGPASS invalid username-password pair or user is disabled.\r\n']);
+    expect(sent.map((s) => [s.bytes, s.login])).toEqual([[mb('GET a'), null]]);
+    expect(lane.login).toBe(null);
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    push(lane, mb('AUTH tunnel secret', 'GET b'));
+    checks[1].done(null, Buffer.from('+OK\r\n'));
+    expect(sent.slice(1).map((s) => [s.bytes, s.login])).toEqual([[mb('GET b'), null]]);
+    expect(got.idle).toBe(1);
+  });
+
+  it("AUTH with the wrong number of arguments goes to the node on the client's own connection", () => {
+    const { lane, got, held, checks } = harness();
+    push(lane, mb('AUTH a b c'));
+    expect(checks).toHaveLength(0);
+    expect(got.pins).toEqual(['AUTH needs a connection of its own']);
+    expect(held()).toBe(mb('AUTH a b c'));
   });
 
   it('CLIENT MAINT_NOTIFICATIONS is answered by the tunnel, after the replies before it and before those after', () => {

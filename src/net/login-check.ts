@@ -3,7 +3,7 @@ import { type Login, loginOf } from '../protocol/login.js';
 import { errorReply } from '../resp/encode.js';
 import { isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SharedUpstreams } from './lanes.js';
+import type { SharedUpstreams } from './shared-pool.js';
 
 /** AUTH's own arity error, as a node gives it. */
 const AUTH_ARITY = errorReply("ERR wrong number of arguments for 'auth' command");
@@ -15,7 +15,7 @@ export function loginAttempt(name: string, args: Buffer[]): AuthAttempt | Buffer
 }
 
 /**
- * A smart client's login, checked by a node: the AUTH goes to `entry` on the shared connection of
+ * A client's login (smart mode, or pinned mode's shared lane), checked by a node: the AUTH goes to `entry` on the shared connection of
  * that login (opening one logs in with it, so a node checks the password either way), and the
  * node's reply is the client's. `done` gets the login the client has from now on (null: the
  * tunnel's, for the tunnel's own credential), or undefined when the node refused it: the client
