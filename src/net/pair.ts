@@ -162,7 +162,7 @@ export class ConnectionPair {
 
   private laneOwner(shared: SharedUpstreams): LaneOwner {
     return {
-      upstream: (protocol, login) => shared.get(this.entry, protocol, login),
+      upstream: (protocol, login, writes) => shared.get(this.entry, protocol, login, writes),
       checkLogin: (attempt, protocol, done) => {
         const tunnel = this.owner.context.isTunnelCredential(attempt);
         checkLogin(shared, this.entry, protocol, attempt, tunnel, done);

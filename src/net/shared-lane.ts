@@ -28,6 +28,7 @@ export const SHARED_WINDOW = 16;
 const MAX_LABELS = 8;
 
 const PIN: SharedStep = { step: 'pin' };
+const DRAIN: SharedStep = { step: 'drain' };
 
 /** The longest inline line a node reads (PROTO_INLINE_MAX_SIZE); a longer one is its to refuse. */
 const MAX_INLINE_BYTES = 64 * 1024;
@@ -48,8 +49,11 @@ function multibulkOf(line: Buffer): Buffer | null {
 
 /** What a shared lane needs from its connection pair. */
 export interface LaneOwner {
-  /** The node's shared connection in `protocol` for `login` (made again after one broke). */
-  upstream(protocol: 2 | 3, login: Login | null): Upstream;
+  /**
+   * The node's shared connection in `protocol` for `login`, the one for writes or the other (made
+   * again after one broke).
+   */
+  upstream(protocol: 2 | 3, login: Login | null, writes: boolean): Upstream;
   /** Has a node check an AUTH (see checkLogin); `done` as there. */
   checkLogin(
     attempt: AuthAttempt,
@@ -88,6 +92,11 @@ export class SharedLane {
    * each in the order they were last set, to be sent first on its own connection.
    */
   readonly labels = new Map<string, Buffer>();
+  /**
+   * Whether the client's requests in flight are on the node's shared connection for writes (see
+   * CommandPolicy's `shared-write`): a node that pauses writes holds that one only.
+   */
+  private writes = false;
   /** The protocol the client speaks: which of the node's shared connections it takes. */
   private protocol: 2 | 3 = 2;
   /**
@@ -143,8 +152,18 @@ export class SharedLane {
         start = continued ? 0 : pos;
         const end = p.next(run, pos);
         if (end < 0) break;
-        // The policy's allow-list: a command it does not name as shared never goes on as is.
-        if (p.argc > 0 && (p.name === null || this.policy.placementOf(p.name, p.arg1) !== 'shared')) {
+        const placement = p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
+        if (placement === 'shared' || placement === 'shared-write') {
+          const writes = placement === 'shared-write';
+          // A request takes the connection of its kind when none of the client's is in flight; a
+          // read follows writes in flight (read-your-writes), a write waits for reads in flight.
+          if (this.inflight + count === 0) this.writes = writes;
+          else if (writes && !this.writes) {
+            this.send(run, sendFrom, sendTo, count);
+            return this.stall(run, start, DRAIN, 0);
+          }
+        } else if (placement !== null) {
+          // The policy's allow-list: a command it does not name as shared never goes on as is.
           const request = continued
             ? Buffer.concat([...this.partial, run.subarray(0, end)])
             : run.subarray(start, end);
@@ -234,9 +253,9 @@ export class SharedLane {
     const { bytes: parts, step, length } = stalled;
     this.stalled = null;
     const bytes = Buffer.concat(parts);
-    if (step.step === 'protocol') {
+    if (step.step === 'protocol' || step.step === 'drain') {
       // HELLO itself goes again, now in the lane's protocol: a label on the new connection.
-      this.protocol = step.protocol;
+      if (step.step === 'protocol') this.protocol = step.protocol;
       this.push(bytes);
     } else if (step.step === 'answer') {
       this.owner.reply(step.reply);
@@ -267,7 +286,7 @@ export class SharedLane {
   private send(bytes: Buffer, from: number, to: number, count: number): void {
     if (count === 0) return;
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
-    const upstream = this.owner.upstream(this.protocol, this.login);
+    const upstream = this.owner.upstream(this.protocol, this.login, this.writes);
     this.inflight += count;
     upstream.sendSpans(request, count, (span, frames, failure) =>
       this.settle(upstream, span, frames, failure),

@@ -5,14 +5,20 @@ import { IDLE_MAX_MS } from './pool.js';
 import { Upstream, type UpstreamLink } from './upstream.js';
 import { Upstreams } from './upstreams.js';
 
-/** The tunnel's shared connections, one per node, protocol and login. */
+/**
+ * The tunnel's shared connections, two per node, protocol and login: one for requests a node holds
+ * while it pauses writes, one for the rest (see CommandPolicy's `shared-write`).
+ */
 export interface SharedUpstreams {
-  /** `login`: a client's own (null: the tunnel's credential). */
-  get(entry: NodeEntry, protocol: number, login?: Login | null): Upstream;
+  /** `login`: a client's own (null: the tunnel's credential); `writes`: the one for writes. */
+  get(entry: NodeEntry, protocol: number, login?: Login | null, writes?: boolean): Upstream;
   close(): void;
 }
 
-/** The connections of one protocol and login, per node. */
+/** Group keys of the tunnel's own login, by protocol * 2 + (writes ? 1 : 0). */
+const TUNNEL_KEYS = ['0r', '0w', '1r', '1w', '2r', '2w', '3r', '3w'];
+
+/** The connections of one protocol, login and kind (writes or not), per node. */
 interface Group {
   nodes: Upstreams;
   /** True for the tunnel's own credential: a refresh reaches these, and only these. */
@@ -20,7 +26,8 @@ interface Group {
 }
 
 /**
- * The tunnel's shared, pipelined connections: one per node, protocol and login, opened on first
+ * The tunnel's shared, pipelined connections: per node, protocol and login, one for writes and one
+ * for everything else (so a write a node holds holds no one's reads), opened on first
  * use and again after one breaks. Requests of many clients queue on them in order, each with its
  * own reply handler, and leave in one write per turn of the event loop. Clients that never logged
  * in share the tunnel's login; those that logged in share with clients of the same login only.
@@ -33,8 +40,9 @@ export class SharedPool implements SharedUpstreams {
     private readonly log: Logger,
   ) {}
 
-  get(entry: NodeEntry, protocol: number, login: Login | null = null): Upstream {
-    const key = login ? `${protocol}:${login.key}` : String(protocol);
+  get(entry: NodeEntry, protocol: number, login: Login | null = null, writes = false): Upstream {
+    // The tunnel's own groups are looked up without building a key (every request asks).
+    const key = login ? `${protocol}${writes ? 'w' : 'r'}:${login.key}` : TUNNEL_KEYS[protocol * 2 + (writes ? 1 : 0)];
     let group = this.groups.get(key);
     if (!group) {
       const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;

@@ -10,6 +10,9 @@ import { SUB_FAMILY_COMMANDS } from './commands.js';
  *
  * Where a request goes:
  * - `shared`: a connection other clients' requests use too;
+ * - `shared-write`: the same, but one kept for requests a node holds while it pauses writes
+ *   (CLIENT PAUSE WRITE, a manual failover): flagged `write` or `may_replicate`, as the node
+ *   decides. A held write then holds only the writes behind it, never others' reads;
  * - `own`: the client's own connection;
  * - `label`: names the connection (CLIENT SETNAME, CLIENT SETINFO, HELLO). Pinned mode sends it on
  *   the shared connection and replays it on the client's own later (see shared-steps.ts); smart
@@ -18,7 +21,26 @@ import { SUB_FAMILY_COMMANDS } from './commands.js';
  *   that login (see checkLogin);
  * - `tunnel`: the tunnel answers it (QUIT, and what must not pass).
  */
-export type Placement = 'shared' | 'own' | 'label' | 'login' | 'tunnel';
+export type Placement = 'shared' | 'shared-write' | 'own' | 'label' | 'login' | 'tunnel';
+
+/** Flags with which a node holds a command while it pauses writes. */
+const PAUSED_BY_WRITE_PAUSE: readonly string[] = ['write', 'may_replicate'];
+
+/**
+ * Commands a node also holds while it pauses writes, by a flag (`may_replicate`) its COMMAND reply
+ * hides: scripts and functions that may write, PUBLISH (it enters the replication stream), PFCOUNT
+ * (it may rewrite the key's cache), and SCRIPT LOAD and FLUSH (held by servers before 7.2).
+ */
+const HIDDEN_MAY_REPLICATE: readonly string[] = [
+  'eval',
+  'evalsha',
+  'fcall',
+  'pfcount',
+  'publish',
+  'spublish',
+  'script|load',
+  'script|flush',
+];
 
 /**
  * Commands that read or change the state of the connection they arrive on, or turn it into a
@@ -160,7 +182,9 @@ export class CommandPolicy {
       !CONNECTION_BOUND.includes(info.name) &&
       !HOLDING.includes(info.name) &&
       !UNSHARED_FLAGS.some((f) => info.flags.has(f));
-    this.placements.set(info.name, shared ? 'shared' : 'own');
+    const writes =
+      HIDDEN_MAY_REPLICATE.includes(info.name) || PAUSED_BY_WRITE_PAUSE.some((f) => info.flags.has(f));
+    this.placements.set(info.name, shared ? (writes ? 'shared-write' : 'shared') : 'own');
   }
 
   /**
@@ -202,6 +226,11 @@ export class CommandPolicy {
       if (MATCHABLE.test(top) && (placement !== 'own' || name !== top)) names.add(top);
     }
     return { names: [...names], containers: [...this.containerNames] };
+  }
+
+  /** Whether requests placed so may go on a connection others use. */
+  static isShared(placement: Placement): placement is 'shared' | 'shared-write' {
+    return placement === 'shared' || placement === 'shared-write';
   }
 
   /** Every classified name (`container|sub` for subcommands) and its placement, for tests and docs. */

@@ -18,11 +18,14 @@ import { requestArgs } from '../rewrite/requests.js';
  *   shared connections. A refused AUTH leaves the client as it was.
  * - `answer`: the tunnel answers in order, and with `close`, ends the client after the answer.
  * - `plain`: HELLO with no protocol, or one the node will refuse, changes nothing.
+ * - `drain`: a shared request that waits until the client's requests in flight are answered, then
+ *   goes on (a write behind reads: it changes shared connections, see SharedLane).
  */
 export type SharedStep =
   | { step: 'pin' }
   | { step: 'login'; attempt: AuthAttempt }
   | { step: 'plain' }
+  | { step: 'drain' }
   | { step: 'label'; key: string }
   | { step: 'protocol'; protocol: 2 | 3 }
   | { step: 'answer'; reply: Buffer; close: boolean };

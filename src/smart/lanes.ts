@@ -7,16 +7,22 @@ export type { SharedUpstreams };
 
 /**
  * Which connection a request takes to its node. `shared`: the tunnel's pipelined connection to the
- * node, shared by every client in that protocol (RESP2 or RESP3): many clients' requests go out in
- * one TLS record. `own`: this client's own connection, for what holds a connection or changes its
- * state (blocking commands, CLIENT, SELECT, HELLO).
+ * node, shared by every client of one protocol (RESP2 or RESP3) and login: many clients' requests
+ * go out in one TLS record. `shared-write`: the same, the one for writes (see CommandPolicy), so a
+ * write a node holds holds no one's reads. `own`: this client's own connection, for what holds a
+ * connection or changes its state (blocking commands, CLIENT, SELECT, HELLO).
  */
-export type Lane = 'shared' | 'own';
+export type Lane = 'shared' | 'shared-write' | 'own';
 
 const OWN = 0;
 
+/** The gate key of a shared lane: never OWN. */
+function sharedKey(protocol: number, writes: boolean): number {
+  return protocol * 2 + (writes ? 1 : 0);
+}
+
 interface NodeGate {
-  /** The lane of the requests in flight to this node: OWN, or the protocol of the shared one. */
+  /** The lane of the requests in flight to this node: OWN, or a shared one's sharedKey. */
   key: number;
   inflight: number;
   /** Requests waiting for the other lane's requests to this node to be answered. */
@@ -41,8 +47,10 @@ export class Lanes {
 
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler): void {
     const protocol = this.protocol();
-    const key = lane === 'own' ? OWN : protocol;
     let gate = this.gates.get(entry);
+    let key = lane === 'own' ? OWN : sharedKey(protocol, lane === 'shared-write');
+    // A read follows the client's writes in flight to that node, as on one connection.
+    if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKey(protocol, true)) key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
       gate.waiting.push(() => this.send(entry, lane, request, handler));
@@ -50,7 +58,8 @@ export class Lanes {
     }
     gate.key = key;
     gate.inflight++;
-    const upstream = lane === 'own' ? this.own(entry) : this.shared.get(entry, protocol, this.login());
+    const upstream =
+      key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), key % 2 === 1);
     const g = gate;
     upstream.send(request, (frame, failure) => {
       g.inflight--;

@@ -24,9 +24,9 @@ export type Plan =
   /** To the master of `slot`; keyless commands (slot undefined) go to the connection's home node. */
   | { kind: 'node'; slot: number | undefined; lane: Lane }
   /** Split by slot, the replies merged. */
-  | { kind: 'split'; parts: Part[]; merge: Merge }
+  | { kind: 'split'; parts: Part[]; merge: Merge; lane: Lane }
   /** To every master, the replies merged. */
-  | { kind: 'fanout'; merge: Merge }
+  | { kind: 'fanout'; merge: Merge; lane: Lane }
   /** SCAN over every master behind one cursor. */
   | { kind: 'scan' }
   /** Answered by the tunnel with this error, sent nowhere. */
@@ -74,7 +74,8 @@ function routeOf(tables: PlanTables, name: string): Route {
   const only = [Buffer.from(name)];
   if (Object.hasOwn(UNSERVED, name) || name === 'scan' || HOME.has(name))
     return name === 'info' ? { general: true } : { fixed: plan(tables, only, name) };
-  if (Object.hasOwn(FANOUT, name)) return { fixed: { kind: 'fanout', merge: FANOUT[name] } };
+  if (Object.hasOwn(FANOUT, name))
+    return { fixed: { kind: 'fanout', merge: FANOUT[name], lane: laneOf(tables, name, only) } };
   const info = tables.commands.lookup(only, name);
   if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(tables, name, only) } };
   if (info.singleKey > 0) return { key: info.singleKey, lane: laneOf(tables, name, only) };
@@ -82,7 +83,8 @@ function routeOf(tables: PlanTables, name: string): Route {
 }
 
 function laneOf(tables: PlanTables, name: string, args: Buffer[]): Lane {
-  return tables.policy.placementOfRequest(name, args) === 'shared' ? 'shared' : 'own';
+  const placement = tables.policy.placementOfRequest(name, args);
+  return CommandPolicy.isShared(placement) ? placement : 'own';
 }
 
 /** Plans one request from scratch. */
@@ -99,10 +101,10 @@ export function plan(tables: PlanTables, args: Buffer[], name = commandName(args
     name === 'info' &&
     (args.length === 1 || args.some((a) => INFO_KEYSPACE.has(a.toString('latin1').toLowerCase())))
   )
-    return { kind: 'fanout', merge: 'info' };
+    return { kind: 'fanout', merge: 'info', lane: laneOf(tables, name, args) };
   const lane = laneOf(tables, name, args);
   if (HOME.has(name)) return { kind: 'node', slot: undefined, lane };
-  if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name] };
+  if (Object.hasOwn(FANOUT, name)) return { kind: 'fanout', merge: FANOUT[name], lane };
   const info = table.lookup(args, name);
   // A command the server does not describe is the server's to refuse, on the client's own.
   if (!info) return { kind: 'node', slot: undefined, lane };
@@ -112,19 +114,19 @@ export function plan(tables: PlanTables, args: Buffer[], name = commandName(args
   if (slots.every((s) => s === slots[0])) return { kind: 'node', slot: slots[0], lane };
   if (info.requestPolicy !== 'multi_shard' || NEVER_SPLIT.has(name))
     return { kind: 'refuse', error: CROSSSLOT };
-  return split(info, args, keys, slots);
+  return split(info, args, keys, slots, lane);
 }
 
 function keyless(info: CommandInfo, lane: Lane): Plan {
   if (info.requestPolicy === 'all_shards' || info.requestPolicy === 'all_nodes') {
     const merge = MERGES[info.responsePolicy ?? ''];
-    if (merge) return { kind: 'fanout', merge };
+    if (merge) return { kind: 'fanout', merge, lane };
   }
   return { kind: 'node', slot: undefined, lane };
 }
 
 /** Splits a multi-key command into one part per slot: each key keeps the values that follow it. */
-function split(info: CommandInfo, args: Buffer[], keys: number[], slots: number[]): Plan {
+function split(info: CommandInfo, args: Buffer[], keys: number[], slots: number[], lane: Lane): Plan {
   const step = Math.max(info.step, 1);
   const prefix = args.slice(0, keys[0]);
   const bySlot = new Map<number, Part>();
@@ -136,5 +138,5 @@ function split(info: CommandInfo, args: Buffer[], keys: number[], slots: number[
     part.positions.push(ordinal);
   });
   const merge = MERGES[info.responsePolicy ?? ''] ?? 'key-order';
-  return { kind: 'split', parts: [...bySlot.values()], merge };
+  return { kind: 'split', parts: [...bySlot.values()], merge, lane };
 }

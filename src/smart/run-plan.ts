@@ -36,14 +36,15 @@ export function runPlan(
       const waits = WAIT_COMMANDS.includes(name);
       return gather(
         masters.map(
-          (m) => (cb) => (waits ? wait(ctx, dispatcher, m, bytes, cb) : dispatcher.sendTo(m, bytes, cb)),
+          (m) => (cb) =>
+            waits ? wait(ctx, dispatcher, m, bytes, cb) : dispatcher.sendTo(m, bytes, cb, p.lane),
         ),
         (r) => done(merge(p.merge, r)),
       );
     }
     case 'split':
       return gather(
-        p.parts.map((part) => (cb) => dispatcher.send(part.slot, encodeCommand(part.args), cb)),
+        p.parts.map((part) => (cb) => dispatcher.send(part.slot, encodeCommand(part.args), cb, p.lane)),
         (r) =>
           done(
             merge(

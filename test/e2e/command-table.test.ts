@@ -98,14 +98,14 @@ describe('the command table', () => {
         new Planner(table),
         line.map((a) => Buffer.from(a)),
       );
-    expect(p('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum' });
-    expect(p('FLUSHALL')).toEqual({ kind: 'fanout', merge: 'all-ok' });
-    expect(p('SCRIPT', 'EXISTS', 'x')).toEqual({ kind: 'fanout', merge: 'and' });
-    expect(p('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat' });
+    expect(p('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'shared' });
+    expect(p('FLUSHALL')).toEqual({ kind: 'fanout', merge: 'all-ok', lane: 'shared-write' });
+    expect(p('SCRIPT', 'EXISTS', 'x')).toEqual({ kind: 'fanout', merge: 'and', lane: 'shared' });
+    expect(p('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'shared' });
     expect(p('GET', 'a')).toMatchObject({ kind: 'node' });
-    expect(p('MGET', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'key-order' });
-    expect(p('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum' });
-    expect(p('MSET', 'a', '1', 'b', '2')).toMatchObject({ kind: 'split', merge: 'all-ok' });
+    expect(p('MGET', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'key-order', lane: 'shared' });
+    expect(p('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum', lane: 'shared-write' });
+    expect(p('MSET', 'a', '1', 'b', '2')).toMatchObject({ kind: 'split', merge: 'all-ok', lane: 'shared-write' });
     expect(p('MGET', '{t}a', '{t}b')).toMatchObject({ kind: 'node' });
     for (const cross of [
       ['MSETNX', 'a', '1', 'b', '2'],
@@ -120,6 +120,10 @@ describe('the command table', () => {
     expect(p('CLIENT', 'SETNAME', 'me')).toMatchObject({ kind: 'node', lane: 'own' });
     expect(p('AUTH', 'user', 'pw')).toMatchObject({ kind: 'node', lane: 'own' });
     expect(p('GET', 'a')).toMatchObject({ kind: 'node', lane: 'shared' });
+    // What a node holds while it pauses writes takes the shared connection for writes.
+    expect(p('SET', 'a', '1')).toMatchObject({ kind: 'node', lane: 'shared-write' });
+    expect(p('EVAL', 'return 1', '0')).toMatchObject({ kind: 'node', lane: 'shared-write' });
+    expect(p('CONFIG', 'SET', 'maxmemory', '0')).toMatchObject({ lane: 'own' });
   });
 
   it('plans the same with the per-name routes kept, first use and after', () => {

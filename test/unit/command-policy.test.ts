@@ -51,10 +51,10 @@ describe('command policy: an allow-list from the server table', () => {
     }
     expect(described.length).toBe(351);
     const placed = new Map(policy.entries());
-    for (const name of described) expect(placed.get(name), name).toMatch(/^(shared|own|label|login|tunnel)$/);
-    const counts = { shared: 0, own: 0, label: 0, login: 0, tunnel: 0 };
+    for (const name of described) expect(placed.get(name), name).toMatch(/^(shared|shared-write|own|label|login|tunnel)$/);
+    const counts = { shared: 0, 'shared-write': 0, own: 0, label: 0, login: 0, tunnel: 0 };
     for (const [, p] of placed) counts[p]++;
-    expect(counts).toEqual({ shared: 248, own: 99, label: 3, login: 1, tunnel: 2 });
+    expect(counts).toEqual({ shared: 142, 'shared-write': 106, own: 99, label: 3, login: 1, tunnel: 2 });
   });
 
   it('keeps exactly these off the shared connection', () => {
@@ -67,19 +67,14 @@ describe('command policy: an allow-list from the server table', () => {
   });
 
   it('shares plain reads and writes, scripts, PUBLISH and topology queries', () => {
-    for (const name of [
-      'get',
-      'set',
-      'mget',
-      'eval',
-      'evalsha',
-      'fcall',
-      'publish',
-      'spublish',
-      'ping',
-      'info',
-    ])
+    for (const name of ['get', 'mget', 'eval_ro', 'fcall_ro', 'ping', 'info'])
       expect(policy.placementOf(name), name).toBe('shared');
+    // What a node holds while it pauses writes: flagged write, or may_replicate (hidden by COMMAND).
+    for (const name of ['set', 'del', 'eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount'])
+      expect(policy.placementOf(name), name).toBe('shared-write');
+    expect(policy.placementOf('script', 'load')).toBe('shared-write');
+    expect(policy.placementOf('function', 'load')).toBe('shared-write');
+    expect(policy.placementOf('script', 'exists')).toBe('shared');
     expect(policy.placementOf('cluster', 'SLOTS')).toBe('shared');
     expect(policy.placementOf('cluster', 'nodes')).toBe('shared');
     expect(policy.placementOf('object', 'encoding')).toBe('shared');

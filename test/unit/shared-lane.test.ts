@@ -15,9 +15,13 @@ interface Sent {
   bytes: string;
   replies: number;
   span: SpanHandler;
-  /** Which of the node's shared connections it went on: protocol, and login (null: the tunnel's). */
+  /**
+   * Which of the node's shared connections it went on: protocol, login (null: the tunnel's), and
+   * the one for writes or the other.
+   */
   protocol: 2 | 3;
   login: string | null;
+  writes: boolean;
 }
 
 /** An AUTH the lane asked to have checked, and how to answer it. */
@@ -31,16 +35,23 @@ interface Check {
 function harness() {
   const sent: Sent[] = [];
   const checks: Check[] = [];
-  const fake = (protocol: 2 | 3, login: Login | null): Upstream =>
+  const fake = (protocol: 2 | 3, login: Login | null, writes: boolean): Upstream =>
     ({
       unreachable: false,
       sendSpans: (request: Buffer, replies: number, span: SpanHandler) =>
-        sent.push({ bytes: request.toString('latin1'), replies, span, protocol, login: login?.key ?? null }),
+        sent.push({
+          bytes: request.toString('latin1'),
+          replies,
+          span,
+          protocol,
+          login: login?.key ?? null,
+          writes,
+        }),
     }) as unknown as Upstream;
   const got = { replies: [] as string[], pins: [] as string[], broken: [] as string[], idle: 0, closed: 0 };
   const lane = new SharedLane(
     {
-      upstream: (protocol, login) => fake(protocol, login),
+      upstream: (protocol, login, writes) => fake(protocol, login, writes),
       checkLogin: (attempt, _protocol, done) =>
         checks.push({ user: attempt.user, password: attempt.password.toString(), done }),
       reply: (span) => got.replies.push(span.toString('latin1')),
@@ -124,10 +135,32 @@ describe('the shared lane', () => {
       expect(held(), line).toBe(mb(line, 'GET b'));
     }
     const { lane, sent, got } = harness();
-    push(lane, mb('OBJECT ENCODING k', 'cluster slots', 'EVAL x 0', 'georadius_ro g 0 0 1 km'));
+    push(lane, mb('EVAL x 0', 'OBJECT ENCODING k', 'cluster slots', 'georadius_ro g 0 0 1 km'));
     expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
-      [mb('OBJECT ENCODING k', 'cluster slots', 'EVAL x 0', 'georadius_ro g 0 0 1 km'), 4],
+      [mb('EVAL x 0', 'OBJECT ENCODING k', 'cluster slots', 'georadius_ro g 0 0 1 km'), 4],
     ]);
+    expect(got.pins).toEqual([]);
+  });
+
+  it('writes take the shared connection for writes: reads follow writes in flight, a write waits for reads in flight', () => {
+    const { lane, sent, got } = harness();
+    push(lane, mb('GET a', 'SET b 1', 'GET b'));
+    expect(sent.map((s) => [s.bytes, s.writes])).toEqual([[mb('GET a'), false]]);
+    push(lane, mb('GET c'));
+    expect(sent).toHaveLength(1);
+    sent[0].span(Buffer.from('$1\r\na\r\n'), 1);
+    expect(sent.slice(1).map((s) => [s.bytes, s.writes, s.replies])).toEqual([
+      [mb('SET b 1', 'GET b', 'GET c'), true, 3],
+    ]);
+    sent[1].span(Buffer.from('+OK\r\n$1\r\n1\r\n'), 2);
+    push(lane, mb('INCR n'));
+    expect(sent[2]).toMatchObject({ bytes: mb('INCR n'), writes: true });
+    sent[1].span(Buffer.from('$-1\r\n'), 1);
+    sent[2].span(Buffer.from(':1\r\n'), 1);
+    expect(got.replies).toEqual(['$1\r\na\r\n', '+OK\r\n$1\r\n1\r\n', '$-1\r\n', ':1\r\n']);
+    // Nothing in flight: a read takes the other connection again.
+    push(lane, mb('GET d'));
+    expect(sent[3]).toMatchObject({ bytes: mb('GET d'), writes: false });
     expect(got.pins).toEqual([]);
   });
 
@@ -235,8 +268,8 @@ describe('the shared lane', () => {
       [mb('HELLO 3', 'GET b'), 3, 2],
     ]);
     expect(got.idle).toBe(0);
-    push(lane, mb('SET c 1'));
-    expect(sent[2]).toMatchObject({ bytes: mb('SET c 1'), protocol: 3 });
+    push(lane, mb('GET c'));
+    expect(sent[2]).toMatchObject({ bytes: mb('GET c'), protocol: 3 });
     expect([...lane.labels.keys()]).toEqual(['hello']);
     expect(got.pins).toEqual([]);
   });
