@@ -152,7 +152,8 @@ export class SharedLane {
         start = continued ? 0 : pos;
         const end = p.next(run, pos);
         if (end < 0) break;
-        const placement = p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
+        const placement =
+          p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
         if (placement === 'shared' || placement === 'shared-write') {
           const writes = placement === 'shared-write';
           // A request takes the connection of its kind when none of the client's is in flight; a

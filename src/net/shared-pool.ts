@@ -42,7 +42,9 @@ export class SharedPool implements SharedUpstreams {
 
   get(entry: NodeEntry, protocol: number, login: Login | null = null, writes = false): Upstream {
     // The tunnel's own groups are looked up without building a key (every request asks).
-    const key = login ? `${protocol}${writes ? 'w' : 'r'}:${login.key}` : TUNNEL_KEYS[protocol * 2 + (writes ? 1 : 0)];
+    const key = login
+      ? `${protocol}${writes ? 'w' : 'r'}:${login.key}`
+      : TUNNEL_KEYS[protocol * 2 + (writes ? 1 : 0)];
     let group = this.groups.get(key);
     if (!group) {
       const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;

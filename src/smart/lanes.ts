@@ -50,7 +50,8 @@ export class Lanes {
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKey(protocol, lane === 'shared-write');
     // A read follows the client's writes in flight to that node, as on one connection.
-    if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKey(protocol, true)) key = gate.key;
+    if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKey(protocol, true))
+      key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
       gate.waiting.push(() => this.send(entry, lane, request, handler));

@@ -105,7 +105,11 @@ describe('the command table', () => {
     expect(p('GET', 'a')).toMatchObject({ kind: 'node' });
     expect(p('MGET', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'key-order', lane: 'shared' });
     expect(p('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum', lane: 'shared-write' });
-    expect(p('MSET', 'a', '1', 'b', '2')).toMatchObject({ kind: 'split', merge: 'all-ok', lane: 'shared-write' });
+    expect(p('MSET', 'a', '1', 'b', '2')).toMatchObject({
+      kind: 'split',
+      merge: 'all-ok',
+      lane: 'shared-write',
+    });
     expect(p('MGET', '{t}a', '{t}b')).toMatchObject({ kind: 'node' });
     for (const cross of [
       ['MSETNX', 'a', '1', 'b', '2'],

@@ -51,7 +51,8 @@ describe('command policy: an allow-list from the server table', () => {
     }
     expect(described.length).toBe(351);
     const placed = new Map(policy.entries());
-    for (const name of described) expect(placed.get(name), name).toMatch(/^(shared|shared-write|own|label|login|tunnel)$/);
+    for (const name of described)
+      expect(placed.get(name), name).toMatch(/^(shared|shared-write|own|label|login|tunnel)$/);
     const counts = { shared: 0, 'shared-write': 0, own: 0, label: 0, login: 0, tunnel: 0 };
     for (const [, p] of placed) counts[p]++;
     expect(counts).toEqual({ shared: 142, 'shared-write': 106, own: 99, label: 3, login: 1, tunnel: 2 });
