@@ -19,6 +19,7 @@ import type { Plan } from './plan.js';
 import { PubSub } from './pubsub.js';
 import { type ReplyMode, ReplyQueue } from './replies.js';
 import { runPlan } from './run-plan.js';
+import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
 import { Upstream, helloFor } from '../net/upstream.js';
 import { Upstreams } from '../net/upstreams.js';
@@ -36,19 +37,27 @@ const REPLY_MODES = new Set<string>(['on', 'off', 'skip']);
 export class SmartClient {
   private readonly parser: RequestParser;
   private readonly replies: ReplyQueue;
-  /** This client's own connections, per node. */
-  private readonly upstreams = new Upstreams(
-    (entry, forget) =>
-      new Upstream(
-        entry,
-        this.link,
-        () => this.protocol,
-        (push) => this.socket.write(push),
-        forget,
-      ),
-  );
+  /**
+   * This client's own connections, per node. Their pushes (tracking invalidations) reach the client
+   * after the replies pending then, so never ahead of a reply that came before them.
+   */
+  private readonly upstreams = new Upstreams((entry, forget) => {
+    const u = new Upstream(
+      entry,
+      this.link,
+      () => this.protocol,
+      this.emit,
+      (gone) => {
+        forget(gone);
+        if (!this.closed) this.tracking.lost();
+      },
+    );
+    this.tracking.opened((request) => u.send(request, () => {}));
+    return u;
+  });
   private readonly dispatcher: Dispatcher;
   private readonly lanes: Lanes;
+  private readonly tracking: Tracking;
   private tx: Transaction;
   private pubsub: PubSub | null = null;
   private monitor: Monitor | null = null;
@@ -84,6 +93,15 @@ export class SmartClient {
       () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
+    this.tracking = new Tracking({
+      table: ctx.table,
+      lanes,
+      whenAnswered: (run) => this.whenAnswered(run),
+      release: () => this.release(),
+      emit: this.emit,
+      protocol: () => this.protocol,
+      ownNodes: () => [...this.upstreams.values()].map((u) => u.entry),
+    });
     this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -155,6 +173,9 @@ export class SmartClient {
       if (!this.monitor) (this.monitor = new Monitor(this.link, this.emit, this.log)).start();
       return done(OK);
     }
+    if (name === 'client' && args.length > 2) {
+      if (this.tracking.handle(args[1].toString('latin1').toLowerCase(), args, bytes, done)) return;
+    }
     if (isSubFamily(name)) {
       this.pubsub ??= new PubSub(this.link, () => this.protocol, this.emit, this.log);
       return this.pubsub.handle(name, args, bytes, done);
@@ -168,7 +189,10 @@ export class SmartClient {
       return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
     }
     if (name === 'hello') return this.hello(args, done);
+    if (!this.tracking.on) return runPlan(p, name, args, bytes, done, this.ctx, this.dispatcher);
+    this.tracking.beforeCommand();
     runPlan(p, name, args, bytes, done, this.ctx, this.dispatcher);
+    this.tracking.afterCommand();
   }
 
   /**
@@ -240,6 +264,7 @@ export class SmartClient {
   private reset(): void {
     const done = this.replies.take();
     this.whenAnswered(() => {
+      this.tracking.reset();
       this.upstreams.close();
       this.login = null;
       this.pubsub?.close();
@@ -258,6 +283,7 @@ export class SmartClient {
     if (this.closed) return;
     this.closed = true;
     this.replies.close();
+    this.tracking.reset();
     this.upstreams.closeForGood();
     this.pubsub?.close();
     this.monitor?.close();

@@ -36,6 +36,10 @@ interface NodeGate {
  */
 export class Lanes {
   private readonly gates = new Map<NodeEntry, NodeGate>();
+  /** While set, every request takes the client's own connections (see Tracking). */
+  ownOnly = false;
+  /** Sent just before each request of the command being sent, on its connection (CLIENT CACHING). */
+  prefix: Buffer | null = null;
 
   constructor(
     private readonly shared: SharedUpstreams,
@@ -45,7 +49,8 @@ export class Lanes {
     private readonly login: () => Login | null,
   ) {}
 
-  send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler): void {
+  send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler, prefix = this.prefix): void {
+    if (this.ownOnly) lane = 'own';
     const protocol = this.protocol();
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKey(protocol, lane === 'shared-write');
@@ -54,7 +59,7 @@ export class Lanes {
       key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
-      gate.waiting.push(() => this.send(entry, lane, request, handler));
+      gate.waiting.push(() => this.send(entry, lane, request, handler, prefix));
       return;
     }
     gate.key = key;
@@ -62,6 +67,7 @@ export class Lanes {
     const upstream =
       key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), key % 2 === 1);
     const g = gate;
+    if (prefix) upstream.send(prefix, () => {});
     upstream.send(request, (frame, failure) => {
       g.inflight--;
       handler(frame, failure);
