@@ -36,8 +36,16 @@ export function helloFor(protocol: number, evenForResp2 = false): Buffer | null 
   return evenForResp2 ? HELLO2 : null;
 }
 
-/** Called with one complete reply frame, or with the reason the node could not answer. */
-export type ReplyHandler = (frame: Buffer | null, failure?: string) => void;
+/**
+ * Called with one complete reply frame, or with the reason the node could not answer. `gone`, when
+ * given and true by the time the reply starts, says nobody will read it: its bytes are skipped as
+ * they come instead of being joined into one frame (a client that left must not make the tunnel
+ * hold the large replies it asked for), and the handler gets GONE_REPLY.
+ */
+export type ReplyHandler = ((frame: Buffer | null, failure?: string) => void) & { gone?: () => boolean };
+
+/** What a handler whose requester is gone gets instead of its reply (see ReplyHandler). */
+export const GONE_REPLY = Buffer.from('-ERR redis-cluster-tunnel: the client is gone\r\n');
 
 /**
  * Called with the reply bytes of a run of requests as they arrive, in order (`frames`: how many
@@ -219,7 +227,8 @@ export class Upstream {
     try {
       let rest = chunk;
       while (rest.length > 0) {
-        const head = this.handlers.peek();
+        let head = this.handlers.peek();
+        if (typeof head === 'function' && head.gone?.() && !this.scanner.inFrame) head = this.skip(head);
         if (head !== undefined && typeof head !== 'function') {
           rest = rest.subarray(this.stream(head, rest));
           continue;
@@ -230,7 +239,8 @@ export class Upstream {
         this.frames.push(r, (frame, end) => {
           this.deliver(frame);
           const next = this.handlers.peek();
-          if (next === undefined || typeof next === 'function' || end === r.length) return true;
+          if (next === undefined || end === r.length) return true;
+          if (typeof next === 'function' && !next.gone?.()) return true;
           stop = end;
           return false;
         });
@@ -247,6 +257,20 @@ export class Upstream {
       );
       this.fail(`malformed reply from node ${this.entry.target.label}: ${describeError(e)}`);
     }
+  }
+
+  /** The reply for `handler`, whose requester is gone, is streamed past, not joined (see ReplyHandler). */
+  private skip(handler: ReplyHandler): SpanWaiter {
+    const waiter: SpanWaiter = {
+      span: (span, frames, failure) => {
+        if (span === null) handler(null, failure);
+        else if (frames > 0) handler(GONE_REPLY);
+      },
+      left: 1,
+    };
+    this.handlers.shift();
+    this.handlers.unshift(waiter);
+    return waiter;
   }
 
   private deliver(frame: Buffer): void {

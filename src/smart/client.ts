@@ -283,6 +283,7 @@ export class SmartClient {
     if (this.closed) return;
     this.closed = true;
     this.replies.close();
+    this.lanes.closed = true;
     this.tracking.reset();
     this.upstreams.closeForGood();
     this.pubsub?.close();

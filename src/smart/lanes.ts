@@ -40,6 +40,9 @@ export class Lanes {
   ownOnly = false;
   /** Sent just before each request of the command being sent, on its connection (CLIENT CACHING). */
   prefix: Buffer | null = null;
+  /** The client left: replies still due to it are skipped as they come (see ReplyHandler). */
+  closed = false;
+  private readonly gone = (): boolean => this.closed;
 
   constructor(
     private readonly shared: SharedUpstreams,
@@ -68,7 +71,7 @@ export class Lanes {
       key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), key % 2 === 1);
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
-    upstream.send(request, (frame, failure) => {
+    const answered: ReplyHandler = (frame, failure) => {
       g.inflight--;
       handler(frame, failure);
       if (g.inflight === 0 && g.waiting.length > 0) {
@@ -76,6 +79,8 @@ export class Lanes {
         g.waiting = [];
         for (const run of next) run();
       }
-    });
+    };
+    answered.gone = this.gone;
+    upstream.send(request, answered);
   }
 }

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/net/connector.js';
 import { TunnelStats } from '../../src/net/stats.js';
-import { Upstream } from '../../src/net/upstream.js';
+import { GONE_REPLY, type ReplyHandler, Upstream } from '../../src/net/upstream.js';
 import type { NodeEntry } from '../../src/topology/node-table.js';
 
 const servers: net.Server[] = [];
@@ -94,6 +94,40 @@ describe('a shared connection with frame and span waiters', () => {
     expect(seen[0]).toBe('span "+A\\r\\n$5\\r\\nhal" 1');
     expect(seen.at(-1)).toBe('failed 2: closed');
   });
+});
+
+describe('replies whose requester is gone', () => {
+  for (const piece of [1, 5, 1000]) {
+    it(`are skipped, not joined; the handler gets GONE_REPLY and later waiters their own (${piece}-byte pieces)`, async () => {
+      const big = 'x'.repeat(3000);
+      const wire = `+A\r\n$${big.length}\r\n${big}\r\n*2\r\n$1\r\nb\r\n$1\r\nc\r\n+D\r\n`;
+      const port = await fakeNode(4, wire, piece);
+      const u = upstreamTo(port);
+      let gone = false;
+      const got: string[] = [];
+      const record = (f: Buffer | null): void => {
+        got.push(f?.toString('latin1') ?? 'failed');
+      };
+      // Gone once the first reply is in: the next two replies are nobody's.
+      const first: ReplyHandler = (f) => {
+        record(f);
+        gone = true;
+      };
+      const left: ReplyHandler = (f) => record(f);
+      left.gone = () => gone;
+      await new Promise<void>((resolve) => {
+        u.send(Buffer.from('A\r\n'), first);
+        u.send(Buffer.from('B\r\n'), left);
+        u.send(Buffer.from('C\r\n'), left);
+        u.send(Buffer.from('D\r\n'), (f) => {
+          record(f);
+          resolve();
+        });
+      });
+      u.close();
+      expect(got).toEqual(['+A\r\n', GONE_REPLY.toString(), GONE_REPLY.toString(), '+D\r\n']);
+    });
+  }
 });
 
 describe('pushes and attributes on a shared connection (RESP3)', () => {
