@@ -9,6 +9,13 @@ import { NodeError } from './node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
+import {
+  type ReplyHandler,
+  type SpanHandler,
+  type SpanWaiter,
+  type Waiter,
+  skipping,
+} from './reply-waiters.js';
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 
@@ -35,32 +42,6 @@ export function helloFor(protocol: number, evenForResp2 = false): Buffer | null 
   if (protocol === 3) return HELLO3;
   return evenForResp2 ? HELLO2 : null;
 }
-
-/**
- * Called with one complete reply frame, or with the reason the node could not answer. `gone`, when
- * given and true by the time the reply starts, says nobody will read it: its bytes are skipped as
- * they come instead of being joined into one frame (a client that left must not make the tunnel
- * hold the large replies it asked for), and the handler gets GONE_REPLY.
- */
-export type ReplyHandler = ((frame: Buffer | null, failure?: string) => void) & { gone?: () => boolean };
-
-/** What a handler whose requester is gone gets instead of its reply (see ReplyHandler). */
-export const GONE_REPLY = Buffer.from('-ERR redis-cluster-tunnel: the client is gone\r\n');
-
-/**
- * Called with the reply bytes of a run of requests as they arrive, in order (`frames`: how many
- * replies ended in them; the last may go on in the next call), or with null and the reason the
- * node could not answer the `frames` still due. Spans are views of the connection's reads.
- */
-export type SpanHandler = (span: Buffer | null, frames: number, failure?: string) => void;
-
-/** A run of requests whose replies go to one SpanHandler. */
-interface SpanWaiter {
-  span: SpanHandler;
-  left: number;
-}
-
-type Waiter = ReplyHandler | SpanWaiter;
 
 /**
  * One smart-mode client's connection to one node: requests go out in order, and each complete
@@ -261,13 +242,7 @@ export class Upstream {
 
   /** The reply for `handler`, whose requester is gone, is streamed past, not joined (see ReplyHandler). */
   private skip(handler: ReplyHandler): SpanWaiter {
-    const waiter: SpanWaiter = {
-      span: (span, frames, failure) => {
-        if (span === null) handler(null, failure);
-        else if (frames > 0) handler(GONE_REPLY);
-      },
-      left: 1,
-    };
+    const waiter = skipping(handler);
     this.handlers.shift();
     this.handlers.unshift(waiter);
     return waiter;

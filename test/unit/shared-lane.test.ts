@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedLane } from '../../src/net/shared-lane.js';
-import type { SpanHandler, Upstream } from '../../src/net/upstream.js';
+import type { SpanHandler } from '../../src/net/reply-waiters.js';
+import type { Upstream } from '../../src/net/upstream.js';
 import { recordedPolicy } from '../helpers/recorded-commands.js';
 import { type Login, loginOf } from '../../src/protocol/login.js';
 

@@ -1,0 +1,38 @@
+/** Who waits for replies on a connection to a node: whole frames, or spans of bytes. */
+
+/**
+ * Called with one complete reply frame, or with the reason the node could not answer. `gone`, when
+ * given and true by the time the reply starts, says nobody will read it: its bytes are skipped as
+ * they come instead of being joined into one frame (a client that left must not make the tunnel
+ * hold the large replies it asked for), and the handler gets GONE_REPLY.
+ */
+export type ReplyHandler = ((frame: Buffer | null, failure?: string) => void) & { gone?: () => boolean };
+
+/** What a handler whose requester is gone gets instead of its reply (see ReplyHandler). */
+export const GONE_REPLY = Buffer.from('-ERR redis-cluster-tunnel: the client is gone\r\n');
+
+/**
+ * Called with the reply bytes of a run of requests as they arrive, in order (`frames`: how many
+ * replies ended in them; the last may go on in the next call), or with null and the reason the
+ * node could not answer the `frames` still due. Spans are views of the connection's reads.
+ */
+export type SpanHandler = (span: Buffer | null, frames: number, failure?: string) => void;
+
+/** A run of requests whose replies go to one SpanHandler. */
+export interface SpanWaiter {
+  span: SpanHandler;
+  left: number;
+}
+
+export type Waiter = ReplyHandler | SpanWaiter;
+
+/** A span waiter that takes the reply due to `handler`, whose requester is gone, and drops its bytes. */
+export function skipping(handler: ReplyHandler): SpanWaiter {
+  return {
+    span: (span, frames, failure) => {
+      if (span === null) handler(null, failure);
+      else if (frames > 0) handler(GONE_REPLY);
+    },
+    left: 1,
+  };
+}
