@@ -26,6 +26,8 @@ export class ReplyQueue {
   private written = 0;
   private mode: ReplyMode = 'on';
   private flushQueued = false;
+  /** The ready replies have waited one turn for the rest (see flush). */
+  private waitedOnce = false;
   private closed = false;
   /** The client half-closed: end once nothing is pending (see endAfterReplies). */
   private ending = false;
@@ -106,6 +108,13 @@ export class ReplyQueue {
     let n = 0;
     while (n < this.slots.length && this.slots[n].reply !== null) n++;
     if (n === 0 || this.closed) return;
+    if (n < this.slots.length && !this.waitedOnce) {
+      // Replies to the rest of a pipeline are often a turn away (another node's): one more turn
+      // makes them one write with these, not two.
+      this.waitedOnce = true;
+      return this.schedule();
+    }
+    this.waitedOnce = false;
     const done = this.slots.splice(0, n);
     this.written = done[n - 1].seq;
     const ready: Buffer[] = [];
