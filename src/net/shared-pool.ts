@@ -48,21 +48,34 @@ export class SharedPool implements SharedUpstreams {
     let group = this.groups.get(key);
     if (!group) {
       const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;
-      const nodes = new Upstreams(
-        (e, forget) =>
-          new Upstream(
-            e,
-            link,
-            () => protocol,
-            // No request of a shared connection subscribes or tracks, so no push is anyone's.
-            () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
-            forget,
-          ),
-        IDLE_MAX_MS,
-      );
-      this.groups.set(key, (group = { nodes, tunnel: login === null }));
+      const made: Group = {
+        nodes: new Upstreams(
+          (e, forget) =>
+            new Upstream(
+              e,
+              link,
+              () => protocol,
+              // No request of a shared connection subscribes or tracks, so no push is anyone's.
+              () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
+              (gone) => {
+                forget(gone);
+                // A client's login keeps its group only while it has a connection: logins that
+                // were refused, or that nobody uses any more, leave nothing behind.
+                if (login && made.nodes.size === 0 && this.groups.get(key) === made) this.groups.delete(key);
+              },
+            ),
+          IDLE_MAX_MS,
+        ),
+        tunnel: login === null,
+      };
+      this.groups.set(key, (group = made));
     }
     return group.nodes.get(entry);
+  }
+
+  /** How many groups (protocol, login and kind) have connections or had them until now. */
+  get groupCount(): number {
+    return this.groups.size;
   }
 
   /** A fresh credential reaches every shared connection of the tunnel's login, open or opening. */

@@ -48,6 +48,11 @@ export class Upstreams {
     u.retire();
   }
 
+  /** How many nodes have a connection here now. */
+  get size(): number {
+    return this.byNode.size;
+  }
+
   values(): IterableIterator<Upstream> {
     return this.byNode.values();
   }
