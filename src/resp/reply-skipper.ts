@@ -2,7 +2,7 @@ import { ReplyScanner } from './reply-scanner.js';
 
 /**
  * Drops the first replies of a stream: those of requests the tunnel sent on a client's connection
- * of its own accord, ahead of the client's (see ConnectionPair's labels).
+ * of its own accord, ahead of the client's (see PinnedClient's labels).
  */
 export class ReplySkipper {
   private readonly scanner = new ReplyScanner();

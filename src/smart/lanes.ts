@@ -1,8 +1,8 @@
 import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SharedUpstreams } from '../net/shared-pool.js';
-import type { ReplyHandler } from '../net/reply-waiters.js';
-import type { Upstream } from '../net/upstream.js';
+import type { SharedUpstreams } from '../upstream/shared-pool.js';
+import type { ReplyHandler } from '../upstream/reply-waiters.js';
+import type { Upstream } from '../upstream/upstream.js';
 
 export type { SharedUpstreams };
 

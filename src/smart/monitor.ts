@@ -2,8 +2,8 @@ import type { Logger } from '../log.js';
 import { encodeCommand } from '../resp/encode.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './context.js';
-import { Upstream } from '../net/upstream.js';
-import { Upstreams } from '../net/upstreams.js';
+import { Upstream } from '../upstream/upstream.js';
+import { Upstreams } from '../upstream/upstreams.js';
 
 const MONITOR = encodeCommand(['MONITOR']);
 

@@ -5,8 +5,8 @@ import { T_ARRAY, T_PUSH, isErrorType } from '../resp/types.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SmartContext } from './context.js';
-import { Upstream } from '../net/upstream.js';
-import { Upstreams } from '../net/upstreams.js';
+import { Upstream } from '../upstream/upstream.js';
+import { Upstreams } from '../upstream/upstreams.js';
 
 const MESSAGES = new Set(['message', 'pmessage', 'smessage']);
 

@@ -1,5 +1,5 @@
-import type { UpstreamPool } from '../net/pool.js';
-import type { SharedPool } from '../net/shared-pool.js';
+import type { WarmPool } from '../upstream/warm-pool.js';
+import type { SharedPool } from '../upstream/shared-pool.js';
 import type { NodeChange, NodeTable } from '../topology/node-table.js';
 
 /**
@@ -7,7 +7,7 @@ import type { NodeChange, NodeTable } from '../topology/node-table.js';
  * moved gets them at its new address, and one that left has its pool drained. Returns the
  * unsubscribe function.
  */
-export function warmPoolFollows(table: NodeTable, pool: UpstreamPool): () => void {
+export function warmPoolFollows(table: NodeTable, pool: WarmPool): () => void {
   if (pool.size === 0) return () => {};
   for (const e of table.entries()) pool.fill(e.target);
   return table.subscribe((change: NodeChange) => {

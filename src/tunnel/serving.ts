@@ -3,8 +3,8 @@ import { describeError, type Logger } from '../log.js';
 import type { Connector } from '../net/connector.js';
 import { FileBudget, reservedFiles } from '../net/file-budget.js';
 import { OPEN_FILE_LIMIT } from '../net/listen.js';
-import { Pairs } from '../net/pairs.js';
-import { UpstreamPool } from '../net/pool.js';
+import { PinnedClients } from '../pinned/clients.js';
+import { WarmPool } from '../upstream/warm-pool.js';
 import type { TunnelStats } from '../net/stats.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
@@ -13,7 +13,7 @@ import { CommandTable } from '../protocol/command-table.js';
 import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
 import { ScriptCache } from '../smart/script-cache.js';
-import { SharedPool } from '../net/shared-pool.js';
+import { SharedPool } from '../upstream/shared-pool.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import type { Credentials } from './credentials.js';
@@ -52,8 +52,8 @@ export function poolSize(o: TunnelOptions): number {
  * writes to it.
  */
 export class Serving {
-  readonly pairs: Pairs;
-  readonly pool: UpstreamPool;
+  readonly pairs: PinnedClients;
+  readonly pool: WarmPool;
   /** One pipelined connection per node, for pinned clients' plain requests and smart mode's. */
   readonly shared: SharedPool;
   smart: SmartFront | null = null;
@@ -78,10 +78,10 @@ export class Serving {
     const pool = poolSize(o);
     this.files = new FileBudget(OPEN_FILE_LIMIT, () => reservedFiles(table.size, pool), stats, log);
     const addresses: AddressBook = { lookup: table.lookup, tls: o.tls, ensure: (m) => links.serve(m) };
-    this.pool = new UpstreamPool(connector, () => credentials.authRequest(), pool, log, stats.pool);
+    this.pool = new WarmPool(connector, () => credentials.authRequest(), pool, log, stats.pool);
     const auth = (): Buffer | null => credentials.authRequest();
     this.shared = new SharedPool({ connector, auth, stats, log }, log);
-    this.pairs = new Pairs({
+    this.pairs = new PinnedClients({
       connector,
       pool: this.pool,
       files: this.files,

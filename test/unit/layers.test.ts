@@ -1,6 +1,7 @@
 /**
  * The layers stay in order. The protocol core is free of I/O: no socket, TLS or logging imports
- * below the socket layer, and nothing below the tunnel reaches up into it or the CLI. Static
+ * below the socket layer, nothing below the tunnel reaches up into it or the CLI, and the two
+ * modes (pinned, smart) import nothing of each other. Static
  * imports, re-exports (`export … from`) and dynamic `import()` all count.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,15 +12,18 @@ const SRC = join(__dirname, '..', '..', 'src');
 const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
 /** Each folder, and the folders it must never import from. */
 const NEVER: Record<string, RegExp> = {
-  resp: /\/(topology|rewrite|protocol|net|smart|tunnel|status|fill|cli)\//,
-  topology: /\/(rewrite|protocol|net|smart|tunnel|status|fill|cli)\//,
-  rewrite: /\/(protocol|net|smart|tunnel|status|fill|cli)\//,
-  protocol: /\/(net|smart|tunnel|status|fill|cli)\//,
-  net: /\/(smart|tunnel|status|fill|cli)\//,
-  smart: /\/(tunnel|status|fill|cli)\//,
+  resp: /\/(topology|rewrite|protocol|net|upstream|pinned|smart|tunnel|status|fill|cli)\//,
+  topology: /\/(rewrite|protocol|net|upstream|pinned|smart|tunnel|status|fill|cli)\//,
+  rewrite: /\/(protocol|net|upstream|pinned|smart|tunnel|status|fill|cli)\//,
+  protocol: /\/(net|upstream|pinned|smart|tunnel|status|fill|cli)\//,
+  net: /\/(upstream|pinned|smart|tunnel|status|fill|cli)\//,
+  upstream: /\/(pinned|smart|tunnel|status|fill|cli)\//,
+  // The two modes share what lies below them, and nothing of each other.
+  pinned: /\/(smart|tunnel|status|fill|cli)\//,
+  smart: /\/(pinned|tunnel|status|fill|cli)\//,
   tunnel: /\/(status|fill|cli)\//,
   status: /\/(fill|cli)\//,
-  fill: /\/(smart|status|cli)\//,
+  fill: /\/(pinned|smart|status|cli)\//,
 };
 
 /** Every module specifier a file names: import/export … from '…', import '…', import('…'). */
@@ -58,7 +62,7 @@ describe('layers', () => {
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) {
         const bad = specifiers(readFileSync(join(SRC, dir, f), 'utf8')).filter((m) =>
-          /^(node:)?(net|tls|child_process|fs)$|^winston$|\/net\/|\/log\.js$/.test(m),
+          /^(node:)?(net|tls|child_process|fs)$|^winston$|\/(net|upstream|pinned)\/|\/log\.js$/.test(m),
         );
         expect(bad, `${dir}/${f}`).toEqual([]);
       }

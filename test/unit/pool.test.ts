@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Connector, OpenNode } from '../../src/net/connector.js';
-import { UpstreamPool } from '../../src/net/pool.js';
+import { WarmPool } from '../../src/upstream/warm-pool.js';
 import type { SocketReads } from '../../src/net/socket-reads.js';
 import { createLogger } from '../../src/log.js';
 import type { NodeTarget } from '../../src/topology/types.js';
@@ -42,7 +42,7 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 describe('the warm pool', () => {
   it('keeps `size` connections per node, hands them out once each, and refills', async () => {
     const { connector, opened } = fakeConnector();
-    const pool = new UpstreamPool(connector, () => Buffer.from('AUTH a'), 2, log);
+    const pool = new WarmPool(connector, () => Buffer.from('AUTH a'), 2, log);
     pool.fill(target);
     await settle();
     expect(pool.idleCount).toBe(2);
@@ -59,7 +59,7 @@ describe('the warm pool', () => {
   it('never holds more than its bound, whatever the storm of takes', async () => {
     const { connector, opened } = fakeConnector();
     const counts = { hits: 0, misses: 0 };
-    const pool = new UpstreamPool(connector, () => null, 3, log, counts);
+    const pool = new WarmPool(connector, () => null, 3, log, counts);
     pool.fill(target);
     for (let i = 0; i < 1000; i++) pool.take(target);
     await settle();
@@ -73,7 +73,7 @@ describe('the warm pool', () => {
   it('a credential refresh replaces what authenticated with the old one', async () => {
     const { connector, opened } = fakeConnector();
     let auth = 'AUTH old';
-    const pool = new UpstreamPool(connector, () => Buffer.from(auth), 2, log);
+    const pool = new WarmPool(connector, () => Buffer.from(auth), 2, log);
     pool.fill(target);
     await settle();
     auth = 'AUTH new';
@@ -87,7 +87,7 @@ describe('the warm pool', () => {
 
   it('a node that leaves is drained; a node that refuses is not retried in a loop', async () => {
     const { connector, opened } = fakeConnector();
-    const pool = new UpstreamPool(connector, () => null, 2, log);
+    const pool = new WarmPool(connector, () => null, 2, log);
     pool.fill(target);
     await settle();
     pool.drain(target);
@@ -96,7 +96,7 @@ describe('the warm pool', () => {
     expect(pool.take(target)).toBeNull();
 
     const down = fakeConnector(true);
-    const refused = new UpstreamPool(down.connector, () => null, 2, log);
+    const refused = new WarmPool(down.connector, () => null, 2, log);
     refused.fill(target);
     await settle();
     for (let i = 0; i < 100; i++) refused.take(target);
@@ -107,7 +107,7 @@ describe('the warm pool', () => {
 
   it('size 0: off', () => {
     const { connector, opened } = fakeConnector();
-    const pool = new UpstreamPool(connector, () => null, 0, log);
+    const pool = new WarmPool(connector, () => null, 0, log);
     pool.fill(target);
     expect(pool.take(target)).toBeNull();
     expect(opened).toHaveLength(0);

@@ -4,9 +4,9 @@
  * byte without a node. The lane on the real cluster is in test/e2e/shared-lane.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { SharedLane } from '../../src/net/shared-lane.js';
-import type { SpanHandler } from '../../src/net/reply-waiters.js';
-import type { Upstream } from '../../src/net/upstream.js';
+import { SharedLane } from '../../src/pinned/shared-lane.js';
+import type { SpanHandler } from '../../src/upstream/reply-waiters.js';
+import type { Upstream } from '../../src/upstream/upstream.js';
 import { recordedPolicy } from '../helpers/recorded-commands.js';
 import { type Login, loginOf } from '../../src/protocol/login.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/net/connector.js';
-import { SharedPool } from '../../src/net/shared-pool.js';
+import { SharedPool } from '../../src/upstream/shared-pool.js';
 import { TunnelStats } from '../../src/net/stats.js';
 import { createLogger } from '../../src/log.js';
 import { loginOf } from '../../src/protocol/login.js';

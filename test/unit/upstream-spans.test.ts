@@ -8,8 +8,8 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/net/connector.js';
 import { TunnelStats } from '../../src/net/stats.js';
-import { GONE_REPLY, type ReplyHandler } from '../../src/net/reply-waiters.js';
-import { Upstream } from '../../src/net/upstream.js';
+import { GONE_REPLY, type ReplyHandler } from '../../src/upstream/reply-waiters.js';
+import { Upstream } from '../../src/upstream/upstream.js';
 import type { NodeEntry } from '../../src/topology/node-table.js';
 
 const servers: net.Server[] = [];

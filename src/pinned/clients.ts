@@ -1,27 +1,27 @@
 import type * as net from 'node:net';
-import { ConnectionPair } from './pair.js';
-import type { PairContext, PairOwner } from './pair-context.js';
+import { PinnedClient } from './client.js';
+import type { PinnedContext, PinnedClientOwner } from './context.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import { Throttle } from './throttle.js';
+import { Throttle } from '../net/throttle.js';
 import { WaitMarkers } from '../protocol/wait-marker.js';
 
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
 
 /** The open connection pairs of one tunnel, with their ids and shared warning throttle. */
-export class Pairs implements PairOwner {
-  private readonly open = new Set<ConnectionPair>();
+export class PinnedClients implements PinnedClientOwner {
+  private readonly open = new Set<PinnedClient>();
   private nextId = 1;
   readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
   /** The writes that go in front of clients' WAITs, one per slot asked for. */
   readonly waitMarkers = new WaitMarkers();
 
-  constructor(readonly context: PairContext) {}
+  constructor(readonly context: PinnedContext) {}
 
   /** Takes a client connection of `entry`'s listener. */
   accept(client: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
     if (!this.context.files.admit(client)) return;
-    const pair = new ConnectionPair(client, this.nextId++, entry, self, this);
+    const pair = new PinnedClient(client, this.nextId++, entry, self, this);
     this.context.stats.accepted.pinned++;
     this.open.add(pair);
     void pair.start();
@@ -29,7 +29,7 @@ export class Pairs implements PairOwner {
 
   /** Called by a pair once both of its sockets are gone. */
   closed(pair: object): void {
-    if (this.open.delete(pair as ConnectionPair)) this.context.files.release();
+    if (this.open.delete(pair as PinnedClient)) this.context.files.release();
   }
 
   /** A fresh credential: open connections re-authenticate with it. */

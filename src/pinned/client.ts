@@ -4,18 +4,18 @@ import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { PairOwner } from './pair-context.js';
-import type { OpenNode } from './connector.js';
+import type { PinnedClientOwner } from './context.js';
+import type { OpenNode } from '../net/connector.js';
 import { isRefusal, openOwnUpstream, reportUnreachable, unreachableReply } from './own-upstream.js';
 import { type LaneOwner, SharedLane } from './shared-lane.js';
 import { reportFailure, reportNotice } from './session-notice.js';
-import { SocketReads, adoptWithReads, writeLent } from './socket-reads.js';
+import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
 import { IdleRetry } from './idle-retry.js';
-import { Valve } from './valve.js';
-import { overOutputLimit } from './output-limit.js';
+import { Valve } from '../net/valve.js';
+import { overOutputLimit } from '../net/output-limit.js';
 import { OwnLink } from './own-link.js';
-import type { SharedUpstreams } from './shared-pool.js';
-import { checkLogin } from './login-check.js';
+import type { SharedUpstreams } from '../upstream/shared-pool.js';
+import { checkLogin } from '../upstream/login-check.js';
 
 /** How long a client that never reads may hold a pair open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
@@ -33,14 +33,14 @@ const LEARNING = 'learning nodes';
  * needs a connection of its own (MULTI, SELECT, BLPOP, SUBSCRIBE...), the pair takes one (warm,
  * from the pool) and keeps it to the end. Client bytes wait, unread, until there is a way.
  */
-export class ConnectionPair {
+export class PinnedClient {
   readonly id: number;
   private readonly client: net.Socket;
   /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
   private readonly clientReads: SocketReads | null;
   private readonly clientValve: Valve;
   private readonly entry: NodeEntry;
-  private readonly owner: PairOwner;
+  private readonly owner: PinnedClientOwner;
   private readonly log: Logger;
   private readonly session: Session;
   /** The node's shared connection, while the client's requests take it. */
@@ -64,7 +64,7 @@ export class ConnectionPair {
     id: number,
     entry: NodeEntry,
     self: { host: string; port: number },
-    owner: PairOwner,
+    owner: PinnedClientOwner,
   ) {
     this.id = id;
     const reads = new SocketReads();

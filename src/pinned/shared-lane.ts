@@ -6,7 +6,7 @@ import { encodeCommand } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { RequestParser } from '../resp/request-parser.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 
 /**
  * A request still incomplete at this size takes the client's own connection instead: the shared

@@ -1,11 +1,11 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { ProtocolError } from '../resp/errors.js';
-import type { Connector } from './connector.js';
-import type { TunnelStats } from './stats.js';
+import type { Connector } from '../net/connector.js';
+import type { TunnelStats } from '../net/stats.js';
 import { Fifo } from '../protocol/pending.js';
-import type { FileBudget } from './file-budget.js';
-import { NodeError } from './node-error.js';
+import type { FileBudget } from '../net/file-budget.js';
+import { NodeError } from '../net/node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';

@@ -1,7 +1,7 @@
 import { describeError, type Logger } from '../log.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { SessionNotice } from '../protocol/sink.js';
-import type { TunnelStats } from './stats.js';
+import type { TunnelStats } from '../net/stats.js';
 
 /** What a pinned client's session noticed: counted, or logged on the connection's logger. */
 export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger): void {

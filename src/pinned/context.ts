@@ -3,15 +3,15 @@ import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
-import type { Connector } from './connector.js';
-import type { FileBudget } from './file-budget.js';
-import type { UpstreamPool } from './pool.js';
-import type { TunnelStats } from './stats.js';
-import type { Throttle } from './throttle.js';
-import type { SharedUpstreams } from './shared-pool.js';
+import type { Connector } from '../net/connector.js';
+import type { FileBudget } from '../net/file-budget.js';
+import type { WarmPool } from '../upstream/warm-pool.js';
+import type { TunnelStats } from '../net/stats.js';
+import type { Throttle } from '../net/throttle.js';
+import type { SharedUpstreams } from '../upstream/shared-pool.js';
 
 /** What every connection pair of one tunnel shares. */
-export interface PairContext {
+export interface PinnedContext {
   connector: Connector;
   /** The AUTH request for a new upstream, with the newest credential (null: no AUTH). */
   auth: () => Buffer | null;
@@ -25,7 +25,7 @@ export interface PairContext {
   /** --local-password: clients authenticate to the tunnel first (null: no local password). */
   localAuth: LocalAuth | null;
   /** Warm upstreams to take before opening a new one. */
-  pool: UpstreamPool;
+  pool: WarmPool;
   /** The open-file limit: a client's own connection counts against it. */
   files: FileBudget;
   /**
@@ -43,9 +43,9 @@ export interface PairContext {
   onUnreachable: (target: NodeTarget) => void;
 }
 
-/** What a connection pair asks of the set it belongs to (Pairs). */
-export interface PairOwner {
-  readonly context: PairContext;
+/** What a connection pair asks of the set it belongs to (PinnedClients). */
+export interface PinnedClientOwner {
+  readonly context: PinnedContext;
   /** One throttle for every pair's "cannot reach the node" warnings. */
   readonly unreachableWarnings: Throttle;
   /** The writes that go in front of clients' WAITs. */

@@ -1,8 +1,8 @@
 import type * as net from 'node:net';
 import { ReplySkipper } from '../resp/reply-skipper.js';
-import type { OpenNode } from './connector.js';
-import type { SocketReads } from './socket-reads.js';
-import { Valve } from './valve.js';
+import type { OpenNode } from '../net/connector.js';
+import type { SocketReads } from '../net/socket-reads.js';
+import { Valve } from '../net/valve.js';
 
 /** What an own connection tells its pair. */
 export interface OwnLinkEvents {

@@ -1,8 +1,8 @@
 import type { Logger } from '../log.js';
 import { describeError } from '../log.js';
 import type { NodeTarget } from '../topology/types.js';
-import type { Connector, OpenNode } from './connector.js';
-import { SocketReads } from './socket-reads.js';
+import type { Connector, OpenNode } from '../net/connector.js';
+import { SocketReads } from '../net/socket-reads.js';
 
 /** After a failed open, a node's pool waits this long before trying again (a node that is down). */
 const RETRY_AFTER_MS = 1000;
@@ -45,7 +45,7 @@ interface NodePool {
  * refresh drops what was opened before it; a node that leaves drains its pool; a pool never holds
  * more than `size` connections, open or opening, whatever the storm of clients.
  */
-export class UpstreamPool {
+export class WarmPool {
   private readonly nodes = new Map<string, NodePool>();
   private generation = 0;
   private closed = false;

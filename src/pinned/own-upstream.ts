@@ -2,11 +2,11 @@ import { describeError, type Logger } from '../log.js';
 import { errorReply } from '../resp/encode.js';
 import type { Login } from '../protocol/login.js';
 import type { NodeTarget } from '../topology/types.js';
-import type { OpenNode } from './connector.js';
-import { NodeError } from './node-error.js';
-import type { PairContext } from './pair-context.js';
-import { SocketReads } from './socket-reads.js';
-import type { Throttle } from './throttle.js';
+import type { OpenNode } from '../net/connector.js';
+import { NodeError } from '../net/node-error.js';
+import type { PinnedContext } from './context.js';
+import { SocketReads } from '../net/socket-reads.js';
+import type { Throttle } from '../net/throttle.js';
 
 /** Why a client could not get a connection to its node: the reply it gets, then its pair closes. */
 export interface Refusal {
@@ -21,7 +21,7 @@ export interface Refusal {
  * refusal the client should get is returned.
  */
 export async function openOwnUpstream(
-  context: PairContext,
+  context: PinnedContext,
   target: NodeTarget,
   warnings: Throttle,
   log: Logger,
