@@ -1,0 +1,87 @@
+/**
+ * Smart mode's planner on the recorded COMMAND table of the server the tests run: exact plans
+ * (slot, parts and their key positions, merge, lane) for each kind of command. The same planner
+ * on the live cluster's table is in test/e2e/command-table.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { CommandTable } from '../../src/protocol/command-table.js';
+import { Planner } from '../../src/smart/plan.js';
+import { hashSlot } from '../../src/topology/hash-slot.js';
+import { RECORDED_COMMAND_REPLY } from '../helpers/recorded-commands.js';
+
+const planner = new Planner(new CommandTable(RECORDED_COMMAND_REPLY));
+const plan = (...line: string[]) => planner.plan(line.map((a) => Buffer.from(a)));
+const slot = (key: string): number => hashSlot(Buffer.from(key));
+const args = (...a: string[]): Buffer[] => a.map((x) => Buffer.from(x));
+
+describe('the smart planner', () => {
+  it('routes a one-key command to its slot, on the shared connection of its kind', () => {
+    expect(plan('GET', 'a')).toEqual({ kind: 'node', slot: slot('a'), lane: 'shared' });
+    expect(plan('SET', 'a', '1')).toEqual({ kind: 'node', slot: slot('a'), lane: 'shared-write' });
+    expect(plan('PFCOUNT', 'h')).toEqual({ kind: 'node', slot: slot('h'), lane: 'shared-write' });
+    expect(plan('EVAL', 'return 1', '2', '{t}a', '{t}b')).toEqual({
+      kind: 'node',
+      slot: slot('t'),
+      lane: 'shared-write',
+    });
+    expect(plan('EVAL_RO', 'return 1', '1', 'k')).toEqual({ kind: 'node', slot: slot('k'), lane: 'shared' });
+  });
+
+  it('puts what holds or changes a connection on the client’s own', () => {
+    expect(plan('BLPOP', 'q', '0')).toEqual({ kind: 'node', slot: slot('q'), lane: 'own' });
+    expect(plan('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$')).toEqual({
+      kind: 'node',
+      slot: slot('s'),
+      lane: 'own',
+    });
+    expect(plan('CLIENT', 'SETNAME', 'me')).toEqual({ kind: 'node', slot: undefined, lane: 'own' });
+    // A command the server does not describe is the home node's to refuse, on the client's own.
+    expect(plan('NOSUCHCOMMAND', 'a')).toEqual({ kind: 'node', slot: undefined, lane: 'own' });
+  });
+
+  it('splits multi-key commands by slot, keeping each key’s values and its place in the client’s order', () => {
+    expect(plan('MGET', 'a', 'b', '{a}c')).toEqual({
+      kind: 'split',
+      parts: [
+        { slot: slot('a'), args: args('MGET', 'a', '{a}c'), positions: [0, 2] },
+        { slot: slot('b'), args: args('MGET', 'b'), positions: [1] },
+      ],
+      merge: 'key-order',
+      lane: 'shared',
+    });
+    expect(plan('MSET', 'a', '1', 'b', '2')).toEqual({
+      kind: 'split',
+      parts: [
+        { slot: slot('a'), args: args('MSET', 'a', '1'), positions: [0] },
+        { slot: slot('b'), args: args('MSET', 'b', '2'), positions: [1] },
+      ],
+      merge: 'all-ok',
+      lane: 'shared-write',
+    });
+    expect(plan('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum', lane: 'shared-write' });
+    expect(plan('MGET', '{t}a', '{t}b')).toEqual({ kind: 'node', slot: slot('t'), lane: 'shared' });
+  });
+
+  it('refuses what spans slots and cannot be split, as the cluster does, and what one port cannot be', () => {
+    const crossslot = { kind: 'refuse', error: "CROSSSLOT Keys in request don't hash to the same slot" };
+    expect(plan('SUNIONSTORE', 'd', 'a', 'b')).toEqual(crossslot);
+    expect(plan('MSETNX', 'a', '1', 'b', '2')).toEqual(crossslot);
+    expect(plan('RENAME', 'a', 'b')).toEqual(crossslot);
+    expect(plan('SYNC')).toMatchObject({
+      kind: 'refuse',
+      error: expect.stringMatching(/does not serve SYNC/),
+    });
+  });
+
+  it('sends keyless commands to every master where the tips say so, else to the home node', () => {
+    expect(plan('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'shared' });
+    expect(plan('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'shared' });
+    expect(plan('FLUSHALL')).toEqual({ kind: 'fanout', merge: 'all-ok', lane: 'shared-write' });
+    expect(plan('SCRIPT', 'EXISTS', 'x')).toEqual({ kind: 'fanout', merge: 'and', lane: 'shared' });
+    expect(plan('INFO')).toEqual({ kind: 'fanout', merge: 'info', lane: 'shared' });
+    expect(plan('INFO', 'keyspace')).toEqual({ kind: 'fanout', merge: 'info', lane: 'shared' });
+    expect(plan('INFO', 'server')).toEqual({ kind: 'node', slot: undefined, lane: 'shared' });
+    expect(plan('PING')).toEqual({ kind: 'node', slot: undefined, lane: 'shared' });
+    expect(plan('SCAN', '0')).toEqual({ kind: 'scan' });
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Smart mode's reply queue: replies go to the client in request order whichever node answers
+ * first, the ready ones of a pipeline wait one turn (once) for the rest so they leave in one write,
+ * CLIENT REPLY is kept, and a push waits for the replies pending when it came. The socket is a fake
+ * (named so) that records each write.
+ */
+import type * as net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ReplyQueue } from '../../src/smart/replies.js';
+
+function harness() {
+  const writes: string[] = [];
+  let ended = false;
+  const socket = {
+    write: (b: Buffer) => {
+      writes.push(b.toString());
+      return true;
+    },
+    end: () => (ended = true),
+    pause: () => {},
+  } as unknown as net.Socket;
+  const q = new ReplyQueue(socket, { bytesToClients: 0 });
+  return { q, writes, ended: () => ended };
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('the smart reply queue', () => {
+  it('writes replies in request order, in one write when they are ready together', async () => {
+    const { q, writes } = harness();
+    const [a, b, c] = [q.take(), q.take(), q.take()];
+    c(Buffer.from(':3\r\n'));
+    a(Buffer.from(':1\r\n'));
+    b(Buffer.from(':2\r\n'));
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n:3\r\n']);
+  });
+
+  it('ready replies of a pipeline wait one turn for the rest, once; then what is ready goes', async () => {
+    const { q, writes } = harness();
+    const [a, b, c] = [q.take(), q.take(), q.take()];
+    a(Buffer.from(':1\r\n'));
+    await turn();
+    expect(writes).toEqual([]);
+    b(Buffer.from(':2\r\n'));
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n']);
+    c(Buffer.from(':3\r\n'));
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n']);
+  });
+
+  it('a lone request’s reply goes at the next turn, without waiting', async () => {
+    const { q, writes } = harness();
+    q.take()(Buffer.from('+PONG\r\n'));
+    await turn();
+    expect(writes).toEqual(['+PONG\r\n']);
+  });
+
+  it('CLIENT REPLY OFF and SKIP drop replies the client turned off; ON is answered', async () => {
+    const { q, writes } = harness();
+    q.clientReply('skip');
+    q.take()(Buffer.from(':1\r\n'));
+    q.take()(Buffer.from(':2\r\n'));
+    q.clientReply('off');
+    q.take()(Buffer.from(':3\r\n'));
+    q.clientReply('on');
+    q.take()(Buffer.from(':4\r\n'));
+    await turn();
+    await turn();
+    expect(writes.join('')).toBe(':2\r\n+OK\r\n:4\r\n');
+  });
+
+  it('a push waits for the replies pending when it came; QUIT ends the connection after its reply', async () => {
+    const { q, writes, ended } = harness();
+    const a = q.take();
+    q.emit(Buffer.from('>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n'));
+    await turn();
+    await turn();
+    expect(writes).toEqual([]);
+    a(Buffer.from('$1\r\nv\r\n'));
+    q.take(true)(Buffer.from('+OK\r\n'));
+    await turn();
+    expect(writes.join('')).toBe('$1\r\nv\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n');
+    expect(ended()).toBe(true);
+  });
+});
