@@ -48,7 +48,7 @@ export class AuthGate {
   }
 
   /**
-   * Throws ProtocolError for bytes that are not requests (the pair closes). The chunk may be lent
+   * Throws ProtocolError for bytes that are not requests (the client closes). The chunk may be lent
    * (see SocketReads): before the gate opens it is copied, since a partial request is kept.
    */
   push(lent: Buffer): void {

@@ -6,7 +6,7 @@ import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { PinnedClientOwner } from './context.js';
 import type { OpenNode } from '../net/connector.js';
-import { isRefusal, openOwnUpstream, reportUnreachable, unreachableReply } from './own-upstream.js';
+import { brokenSharedReply, isRefusal, openOwnUpstream } from './own-upstream.js';
 import { type LaneOwner, SharedLane } from './shared-lane.js';
 import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
@@ -17,7 +17,7 @@ import { OwnLink } from './own-link.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 import { checkLogin } from '../upstream/login-check.js';
 
-/** How long a client that never reads may hold a pair open after the node closed. */
+/** How long a client that never reads may keep its connection open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
 
 /** Why a side's reads are paused (see Valve). */
@@ -30,7 +30,7 @@ const LEARNING = 'learning nodes';
 /**
  * One client connection of a node's listener and its way to that node. Its requests first take
  * the node's shared connection (a SharedLane), unless sharing is off; at the first request that
- * needs a connection of its own (MULTI, SELECT, BLPOP, SUBSCRIBE...), the pair takes one (warm,
+ * needs a connection of its own (MULTI, SELECT, BLPOP, SUBSCRIBE...), it takes one (warm,
  * from the pool) and keeps it to the end. Client bytes wait, unread, until there is a way.
  */
 export class PinnedClient {
@@ -177,14 +177,10 @@ export class PinnedClient {
       },
       broken: (upstream, reason) => {
         if (this.closed) return;
-        if (!upstream.unreachable) {
-          this.log.debug(`shared connection broke with requests in flight: ${reason}`);
-          return this.endClient();
-        }
-        const { context, unreachableWarnings } = this.owner;
-        reportUnreachable(reason, context.onUnreachable, this.entry.target, unreachableWarnings, this.log);
+        const last = brokenSharedReply(upstream.unreachable, reason, this.owner, this.entry.target, this.log);
+        if (!last) return this.endClient();
         this.ending = true;
-        this.client.end(unreachableReply(reason));
+        this.client.end(last);
       },
       pin: (why) => {
         this.log.debug(`takes a connection of its own: ${why}`);
@@ -267,7 +263,7 @@ export class PinnedClient {
     );
   }
 
-  /** A malformed frame closes this pair only (see reportFailure). */
+  /** A malformed frame closes this client only (see reportFailure). */
   private fail(side: 'request' | 'reply', e: unknown): void {
     if (this.closed) return;
     reportFailure(side, e, this.owner.context.stats, this.log);
@@ -302,7 +298,7 @@ export class PinnedClient {
   };
 
   /**
-   * Ends the pair politely (shutdown): FIN to the client once written, then to the node; on the
+   * Ends the client politely (shutdown): FIN to the client once written, then to the node; on the
    * shared connection, once the replies it waits for are delivered.
    */
   end(): void {

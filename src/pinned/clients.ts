@@ -8,7 +8,7 @@ import { WaitMarkers } from '../protocol/wait-marker.js';
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
 
-/** The open connection pairs of one tunnel, with their ids and shared warning throttle. */
+/** The open pinned clients of one tunnel, with their ids and shared warning throttle. */
 export class PinnedClients implements PinnedClientOwner {
   private readonly open = new Set<PinnedClient>();
   private nextId = 1;
@@ -21,27 +21,27 @@ export class PinnedClients implements PinnedClientOwner {
   /** Takes a client connection of `entry`'s listener. */
   accept(client: net.Socket, entry: NodeEntry, self: { host: string; port: number }): void {
     if (!this.context.files.admit(client)) return;
-    const pair = new PinnedClient(client, this.nextId++, entry, self, this);
+    const pinned = new PinnedClient(client, this.nextId++, entry, self, this);
     this.context.stats.accepted.pinned++;
-    this.open.add(pair);
-    void pair.start();
+    this.open.add(pinned);
+    void pinned.start();
   }
 
-  /** Called by a pair once both of its sockets are gone. */
-  closed(pair: object): void {
-    if (this.open.delete(pair as PinnedClient)) this.context.files.release();
+  /** Called by a client once both of its sockets are gone. */
+  closed(pinned: object): void {
+    if (this.open.delete(pinned as PinnedClient)) this.context.files.release();
   }
 
   /** A fresh credential: open connections re-authenticate with it. */
   reauthenticate(auth: Buffer): void {
-    for (const pair of this.open) pair.reauth(auth);
+    for (const pinned of this.open) pinned.reauth(auth);
   }
 
   get size(): number {
     return this.open.size;
   }
 
-  /** Ends every pair politely, then destroys what has not closed after `graceMs`. */
+  /** Ends every client politely, then destroys what has not closed after `graceMs`. */
   async close(graceMs: number): Promise<void> {
     for (const p of this.open) p.end();
     const deadline = Date.now() + graceMs;

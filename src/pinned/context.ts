@@ -10,7 +10,7 @@ import type { TunnelStats } from '../net/stats.js';
 import type { Throttle } from '../net/throttle.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 
-/** What every connection pair of one tunnel shares. */
+/** What every pinned client of one tunnel shares. */
 export interface PinnedContext {
   connector: Connector;
   /** The AUTH request for a new upstream, with the newest credential (null: no AUTH). */
@@ -43,13 +43,13 @@ export interface PinnedContext {
   onUnreachable: (target: NodeTarget) => void;
 }
 
-/** What a connection pair asks of the set it belongs to (PinnedClients). */
+/** What a pinned client asks of the set it belongs to (PinnedClients). */
 export interface PinnedClientOwner {
   readonly context: PinnedContext;
-  /** One throttle for every pair's "cannot reach the node" warnings. */
+  /** One throttle for every client's "cannot reach the node" warnings. */
   readonly unreachableWarnings: Throttle;
   /** The writes that go in front of clients' WAITs. */
   readonly waitMarkers: WaitMarkers;
-  /** Called by a pair once both of its sockets are gone. */
-  closed(pair: object): void;
+  /** Called by a client once both of its sockets are gone. */
+  closed(client: object): void;
 }

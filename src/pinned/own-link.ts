@@ -37,7 +37,7 @@ export class OwnLink {
     private readonly on: OwnLinkEvents,
   ) {
     const socket = (this.socket = open.socket);
-    // Every own connection reads into one (the pair and the pool open them so).
+    // Every own connection reads into one (the client and the pool open them so).
     this.reads = open.reads as SocketReads;
     this.valve = new Valve(socket);
     this.reads.handler = this.read;

@@ -4,11 +4,11 @@ import type { Login } from '../protocol/login.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { OpenNode } from '../net/connector.js';
 import { NodeError } from '../net/node-error.js';
-import type { PinnedContext } from './context.js';
+import type { PinnedClientOwner, PinnedContext } from './context.js';
 import { SocketReads } from '../net/socket-reads.js';
 import type { Throttle } from '../net/throttle.js';
 
-/** Why a client could not get a connection to its node: the reply it gets, then its pair closes. */
+/** Why a client could not get a connection to its node: the reply it gets, then it is closed. */
 export interface Refusal {
   reply: Buffer;
 }
@@ -74,6 +74,26 @@ export function reportUnreachable(
  */
 export function unreachableReply(why: string): Buffer {
   return errorReply(`CLUSTERDOWN redis-cluster-tunnel: ${why}`);
+}
+
+/**
+ * A client's shared connection broke with its requests on it. When its node could not be reached,
+ * that is reported (see reportUnreachable) and the client's last words say so; otherwise (the node
+ * closed it) null: the client just ends, as it would if its own connection had broken.
+ */
+export function brokenSharedReply(
+  unreachable: boolean,
+  reason: string,
+  owner: PinnedClientOwner,
+  target: NodeTarget,
+  log: Logger,
+): Buffer | null {
+  if (!unreachable) {
+    log.debug(`shared connection broke with requests in flight: ${reason}`);
+    return null;
+  }
+  reportUnreachable(reason, owner.context.onUnreachable, target, owner.unreachableWarnings, log);
+  return unreachableReply(reason);
 }
 
 export function isRefusal(x: OpenNode | Refusal): x is Refusal {

@@ -21,7 +21,7 @@ export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger):
 
 /**
  * A pinned client's session failed on a frame: counted and logged; the caller closes that one
- * pair. A malformed request never gets here: the session passes it to the node unparsed, which
+ * client. A malformed request never gets here: the session passes it to the node unparsed, which
  * answers and closes, as it would without the tunnel.
  */
 export function reportFailure(side: 'request' | 'reply', e: unknown, stats: TunnelStats, log: Logger): void {

@@ -47,7 +47,7 @@ function multibulkOf(line: Buffer): Buffer | null {
   }
 }
 
-/** What a shared lane needs from its connection pair. */
+/** What a shared lane needs from its pinned client. */
 export interface LaneOwner {
   /**
    * The node's shared connection in `protocol` for `login`, the one for writes or the other (made

@@ -46,7 +46,7 @@ export function poolSize(o: TunnelOptions): number {
 }
 
 /**
- * The half of a tunnel that serves clients: pinned mode's connection pairs and warm pool, and
+ * The half of a tunnel that serves clients: pinned mode's clients and warm pool, and
  * smart mode's front. The tunnel builds one in its own process, or each worker process builds
  * one while the primary keeps the topology (see workers.ts). It reads the node table and never
  * writes to it.
