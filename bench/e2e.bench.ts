@@ -175,6 +175,7 @@ async function main(): Promise<void> {
           workers: { host: WORKERS_BIND, pids: () => withChildren(tunnel2?.pid as number) },
           ownConnections: { host: OWN_BIND, pids: () => [tunnelOwn?.pid as number] },
           smartPort: SMART_PORT,
+          auth,
           tunnelPid: tunnel.pid as number,
           runs: RUNS,
           clients: CLIENTS,

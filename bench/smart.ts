@@ -18,6 +18,8 @@ export interface SmartBenchTargets {
   /** The --no-share tunnel (same ports): every pinned client has a connection of its own. */
   ownConnections: { host: string; pids: () => number[] };
   smartPort: number;
+  /** `--user U -a P`, as applications that send AUTH connect (the tunnel's own user). */
+  auth: string[];
   tunnelPid: number;
   runs: number;
   clients: number;
@@ -53,6 +55,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     ['direct TLS (--cluster)', t.direct],
     ['pinned (--cluster)', ['--cluster', '-h', '127.0.0.1', '-p', String(t.pinnedPort)]],
     ['smart (standalone)', ['-h', '127.0.0.1', '-p', String(t.smartPort)]],
+    ['smart AUTH', ['-h', '127.0.0.1', '-p', String(t.smartPort), ...t.auth]],
   ];
   const rows = [
     '',
