@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
-import { keyForSlot } from '../../src/topology/hash-slot.js';
+import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
 import {
   RawClient,
   type RawTarget,
@@ -18,6 +18,7 @@ import {
 } from './helpers/raw-client.js';
 import { type RunningTunnel, startTunnel, seedArgs } from './helpers/tunnel.js';
 import { firstNodeRange, tunnelClientOf } from './helpers/both-modes.js';
+import { waitFor } from '../../scripts/lib/wait.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -41,7 +42,15 @@ beforeAll(async () => {
   first = [keyForSlot(own.start, `track:${run}:a:`), keyForSlot(own.start + 1, `track:${run}:b:`)];
   other = keyForSlot(elsewhere.start, `track:${run}:c:`);
   tunnel = await startTunnel(
-    [...seedArgs(description), '--mode', 'smart', '--smart-port', String(SMART_PORT)],
+    [
+      ...seedArgs(description),
+      '--mode',
+      'smart',
+      '--smart-port',
+      String(SMART_PORT),
+      '--refresh-interval',
+      '1000',
+    ],
     {
       REDISCLI_AUTH: description.password,
     },
@@ -51,6 +60,17 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(await tunnel?.stop()).toBe(0);
 });
+
+/** The first master's replica, as a raw target (TLS, on the node directly). */
+async function replicaOfFirst(): Promise<RawTarget> {
+  const c = await connect(node());
+  try {
+    const replicas = ((await c.call('ROLE')) as Reply[])[2] as Reply[][];
+    return { host: String(replicas[0][0]), port: Number(replicas[0][1]), caCert: description.caCert };
+  } finally {
+    c.close();
+  }
+}
 
 /** A RESP3 client on `target` with tracking turned on by `on` (CLIENT TRACKING ON and options). */
 async function tracker(target: RawTarget, ...on: string[]): Promise<RawClient> {
@@ -71,8 +91,12 @@ async function writeFrom(target: RawTarget, keys: string[]): Promise<void> {
 }
 
 /** The keys invalidated so far (null for a flush), once `count` invalidations came or time ran out. */
-async function invalidated(c: RawClient, count: number): Promise<Array<string | null>> {
-  const deadline = Date.now() + PUSH_WAIT_MS;
+async function invalidated(
+  c: RawClient,
+  count: number,
+  waitMs = PUSH_WAIT_MS,
+): Promise<Array<string | null>> {
+  const deadline = Date.now() + waitMs;
   const keys = (): Array<string | null> =>
     c.pushes
       .filter((p) => p[0] === 'invalidate')
@@ -201,6 +225,60 @@ describe('CLIENT TRACKING through smart mode', () => {
       expect(await invalidated(c, 1)).toEqual([first[0]]);
     } finally {
       c.close();
+    }
+  });
+
+  it('a failover: the tunnel flushes the client and tracks on the new master', async () => {
+    const prefix = `track:${run}:fo:`;
+    const key = keyForSlot(hashSlot(first[0]), prefix);
+    const role = async (t: RawTarget): Promise<string> => {
+      const c = await connect(t);
+      try {
+        return String(((await c.call('ROLE')) as Reply[])[0]);
+      } finally {
+        c.close();
+      }
+    };
+    // A manual failover can time out on the node's side: it is asked again, three times at most.
+    const failover = async (to: RawTarget): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        const c = await connect(to);
+        try {
+          expect(await c.call('CLUSTER', 'FAILOVER')).toBe('OK');
+        } finally {
+          c.close();
+        }
+        try {
+          return await waitFor('the failover', 6000, async () => (await role(to)) === 'master');
+        } catch (e) {
+          if (attempt === 3) throw e;
+        }
+      }
+    };
+    const replica = await replicaOfFirst();
+    const direct = await tracker(node(), 'BCAST', 'PREFIX', prefix);
+    const c = await tracker(smart(), 'BCAST', 'PREFIX', prefix);
+    try {
+      await failover(replica);
+      // The tunnel sees the roles change within its refresh interval, and says so with a flush.
+      expect(await invalidated(c, 1, 5000)).toEqual([null]);
+      c.pushes.length = 0;
+      direct.pushes.length = 0;
+      await writeFrom(smart(), [key]);
+      // The client directly on the old master, a replica now, hears of the write as that replica
+      // applies it.
+      const directly = await invalidated(direct, 1);
+      console.log(`after the failover, directly on the old master: ${JSON.stringify(directly)}`);
+      expect(directly).toEqual([key]);
+      // Through the tunnel: from the old master as well, and from the new master, where the tunnel
+      // turned tracking on when it saw the roles change (a second invalidation of a key is harmless).
+      const got = await invalidated(c, 2);
+      console.log(`after the failover, through the tunnel: ${JSON.stringify(got)}`);
+      expect(got).toEqual([key, key]);
+    } finally {
+      direct.close();
+      c.close();
+      await failover(node());
     }
   });
 
