@@ -1,10 +1,8 @@
 import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
-import { type SharedStep, sharedStep } from '../protocol/shared-steps.js';
-import { encodeCommand } from '../resp/encode.js';
+import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { ProtocolError } from '../resp/errors.js';
-import { requestArgs } from '../rewrite/requests.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { Upstream } from '../upstream/upstream.js';
 
@@ -29,23 +27,6 @@ const MAX_LABELS = 8;
 
 const PIN: SharedStep = { step: 'pin' };
 const DRAIN: SharedStep = { step: 'drain' };
-
-/** The longest inline line a node reads (PROTO_INLINE_MAX_SIZE); a longer one is its to refuse. */
-const MAX_INLINE_BYTES = 64 * 1024;
-
-/**
- * An inline command line as a multibulk request, or null when the node might read it otherwise:
- * a NUL (the node's splitter stops there), unbalanced quotes, or a line the node refuses as too long.
- */
-function multibulkOf(line: Buffer): Buffer | null {
-  if (line.length > MAX_INLINE_BYTES || line.includes(0)) return null;
-  try {
-    return encodeCommand(requestArgs(line));
-  } catch (e) {
-    if (e instanceof ProtocolError) return null;
-    throw e;
-  }
-}
 
 /** What a shared lane needs from its pinned client. */
 export interface LaneOwner {

@@ -1,4 +1,5 @@
-import { errorReply } from '../resp/encode.js';
+import { encodeCommand, errorReply } from '../resp/encode.js';
+import { MAX_INLINE_BYTES, ProtocolError } from '../resp/errors.js';
 import { type AuthAttempt, authAttempt } from './local-auth.js';
 import { requestArgs } from '../rewrite/requests.js';
 
@@ -67,4 +68,19 @@ export function sharedStep(name: string, request: Buffer, protocol: number): Sha
   const asked = Number(args[1]);
   if (asked !== 2 && asked !== 3) return PLAIN;
   return asked === protocol ? { step: 'label', key: 'hello' } : { step: 'protocol', protocol: asked };
+}
+
+/**
+ * An inline command line as a multibulk request, or null when the node might read it otherwise:
+ * a NUL (the node's splitter stops there), unbalanced quotes, or a line the node refuses as too
+ * long (over MAX_INLINE_BYTES: that is the node's to refuse).
+ */
+export function multibulkOf(line: Buffer): Buffer | null {
+  if (line.length > MAX_INLINE_BYTES || line.includes(0)) return null;
+  try {
+    return encodeCommand(requestArgs(line));
+  } catch (e) {
+    if (e instanceof ProtocolError) return null;
+    throw e;
+  }
 }
