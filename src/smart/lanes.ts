@@ -1,6 +1,6 @@
 import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import type { SharedUpstreams } from '../upstream/shared-pool.js';
+import { type SharedUpstreams, isWritesKind, sharedKind } from '../upstream/shared-pool.js';
 import type { ReplyHandler } from '../upstream/reply-waiters.js';
 import type { Upstream } from '../upstream/upstream.js';
 
@@ -17,13 +17,8 @@ export type Lane = 'shared' | 'shared-write' | 'own';
 
 const OWN = 0;
 
-/** The gate key of a shared lane: never OWN. */
-function sharedKey(protocol: number, writes: boolean): number {
-  return protocol * 2 + (writes ? 1 : 0);
-}
-
 interface NodeGate {
-  /** The lane of the requests in flight to this node: OWN, or a shared one's sharedKey. */
+  /** The lane of the requests in flight to this node: OWN, or a shared one's sharedKind. */
   key: number;
   inflight: number;
   /** Requests waiting for the other lane's requests to this node to be answered. */
@@ -57,9 +52,9 @@ export class Lanes {
     if (this.ownOnly) lane = 'own';
     const protocol = this.protocol();
     let gate = this.gates.get(entry);
-    let key = lane === 'own' ? OWN : sharedKey(protocol, lane === 'shared-write');
+    let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');
     // A read follows the client's writes in flight to that node, as on one connection.
-    if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKey(protocol, true))
+    if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKind(protocol, true))
       key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
@@ -69,7 +64,7 @@ export class Lanes {
     gate.key = key;
     gate.inflight++;
     const upstream =
-      key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), key % 2 === 1);
+      key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), isWritesKind(key));
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
     const answered: ReplyHandler = (frame, failure) => {

@@ -15,8 +15,21 @@ export interface SharedUpstreams {
   close(): void;
 }
 
-/** Group keys of the tunnel's own login, by protocol * 2 + (writes ? 1 : 0). */
-const TUNNEL_KEYS = ['0r', '0w', '1r', '1w', '2r', '2w', '3r', '3w'];
+/**
+ * A shared connection's protocol and kind as one number, never 0: the tunnel's own groups are
+ * found by it, and smart mode's Lanes tell their lanes apart by it.
+ */
+export function sharedKind(protocol: number, writes: boolean): number {
+  return protocol * 2 + (writes ? 1 : 0);
+}
+
+/** Whether a sharedKind is the connection for writes. */
+export function isWritesKind(kind: number): boolean {
+  return kind % 2 === 1;
+}
+
+/** Group keys of the tunnel's own login, by sharedKind (protocol 2 or 3: 4 to 7). */
+const TUNNEL_KEYS = ['', '', '', '', '2r', '2w', '3r', '3w'];
 
 /** The connections of one protocol, login and kind (writes or not), per node. */
 interface Group {
@@ -44,7 +57,7 @@ export class SharedPool implements SharedUpstreams {
     // The tunnel's own groups are looked up without building a key (every request asks).
     const key = login
       ? `${protocol}${writes ? 'w' : 'r'}:${login.key}`
-      : TUNNEL_KEYS[protocol * 2 + (writes ? 1 : 0)];
+      : TUNNEL_KEYS[sharedKind(protocol, writes)];
     let group = this.groups.get(key);
     if (!group) {
       const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;

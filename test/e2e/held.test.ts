@@ -10,6 +10,7 @@ import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RawTarget, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+import { type Held, timeBystanders } from './helpers/held.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -33,47 +34,12 @@ afterAll(async () => {
   expect(await tunnel?.stop()).toBe(0);
 });
 
-interface Held {
-  /** The held client's reply, and how long it took. */
-  reply: Reply;
-  heldMs: number;
-  /** The slowest of the bystanders' GETs (five rounds each) while it was held. */
-  slowestMs: number;
-}
-
-/**
- * Starts `hold` on a client of `holder`, then times GETs of clients of each of `others` until
- * the held reply comes.
- */
-async function whileHeld(
+/** whileHeld with this file's clients and key. */
+const whileHeld = (
   holder: RawTarget,
   others: RawTarget[],
   hold: (call: (...args: string[]) => Promise<Reply>) => Promise<Reply>,
-): Promise<Held> {
-  const h = await connect(holder);
-  const clients = await Promise.all(others.map(connect));
-  try {
-    // Each bystander has used its way to the node before, as a running application has.
-    for (const c of clients) expect(await c.call('GET', key)).not.toEqual({ error: expect.anything() });
-    const started = Date.now();
-    const held = hold((...args) => h.call(...args));
-    await new Promise((r) => setTimeout(r, 50));
-    let slowestMs = 0;
-    for (let round = 0; round < 5; round++) {
-      for (const c of clients) {
-        const t = Date.now();
-        const got = await c.call('GET', key);
-        expect(got).not.toEqual({ error: expect.anything() });
-        slowestMs = Math.max(slowestMs, Date.now() - t);
-      }
-    }
-    const reply = await held;
-    return { reply, heldMs: Date.now() - started, slowestMs };
-  } finally {
-    h.close();
-    for (const c of clients) c.close();
-  }
-}
+): Promise<Held> => timeBystanders(connect, key, holder, others, hold);
 
 /** A write while the node pauses writes (CLIENT PAUSE … WRITE, sent to the node by an operator). */
 async function pausedWrite(call: (...args: string[]) => Promise<Reply>): Promise<Reply> {

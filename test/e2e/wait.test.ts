@@ -9,6 +9,7 @@ import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RawTarget, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+import { type Held, timeBystanders } from './helpers/held.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -68,29 +69,8 @@ async function waitAfterWrite(target: RawTarget): Promise<{ reply: Reply; ms: nu
 }
 
 /** While one client's WAIT 2 (never met: one replica each) runs, how long others' GETs take. */
-async function bystanders(
-  waiter: RawTarget,
-  others: RawTarget[],
-): Promise<{ reply: Reply; slowestMs: number }> {
-  const w = await connect(waiter);
-  const clients = await Promise.all(others.map(connect));
-  try {
-    const waiting = w.call('WAIT', '2', String(WAIT_MS));
-    await new Promise((r) => setTimeout(r, 50));
-    let slowestMs = 0;
-    for (let round = 0; round < 5; round++) {
-      for (const c of clients) {
-        const started = Date.now();
-        await c.call('GET', key);
-        slowestMs = Math.max(slowestMs, Date.now() - started);
-      }
-    }
-    return { reply: await waiting, slowestMs };
-  } finally {
-    w.close();
-    for (const c of clients) c.close();
-  }
-}
+const bystanders = (waiter: RawTarget, others: RawTarget[]): Promise<Held> =>
+  timeBystanders(connect, key, waiter, others, (call) => call('WAIT', '2', String(WAIT_MS)));
 
 describe('WAIT through the tunnel', () => {
   it("counts only the replicas that have the client's writes: 0 with the replica stopped, after the timeout", async () => {
