@@ -285,6 +285,11 @@ export async function startCluster(
         ),
       ),
     );
+    if (spec.standalone) {
+      await waitForReplicas(cluster, 30_000);
+      log(`primary and ${nodes.length - 1} replicas of ${spec.name} are ready`);
+      return cluster;
+    }
     log('creating the cluster');
     await run(
       'redis-cli',
@@ -315,6 +320,17 @@ export async function startCluster(
   }
   log(`cluster ${spec.name} is ready`);
   return cluster;
+}
+
+/** A standalone layout's replicas all report their link to the primary up. */
+export async function waitForReplicas(cluster: RunningCluster, ms: number): Promise<void> {
+  await waitFor('every replica to sync with its primary', ms, async () => {
+    for (const n of cluster.nodes.filter((x) => x.pid)) {
+      const info = await cluster.cli(n, ['INFO', 'replication']).catch(() => '');
+      if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
+    }
+    return true;
+  });
 }
 
 /** Reads `redis-cli --json CLUSTER SLOTS`: ranges with their master address and node count. */

@@ -16,6 +16,8 @@ export interface ClusterSpec {
   user: string;
   password: string;
   nodeTimeoutMs: number;
+  /** No cluster: node 1 is a primary, the others replicate from it (REPLICAOF). */
+  standalone?: boolean;
 }
 
 export const DEFAULT_USER = 'tunnel';
@@ -88,6 +90,12 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${81 + i}`, port: 7801 + i })),
     { replicasPerMaster: 0 },
   ),
+  /** Cluster mode disabled: a primary and two replicas, as ElastiCache's cluster-mode-disabled groups. */
+  standalone: layout(
+    'standalone',
+    Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${91 + i}`, port: 7901 + i })),
+    { standalone: true, replicasPerMaster: 2 },
+  ),
   'unknown-endpoint': layout(
     'unknown-endpoint',
     six(31, (i) => 7201 + i),
@@ -113,12 +121,18 @@ export function nodeConfig(
     `tls-key-file ${cert.key}`,
     `tls-ca-cert-file ${ca}`,
     'tls-auth-clients optional',
-    'tls-cluster yes',
+    ...(spec.standalone ? [] : ['tls-cluster yes']),
     'tls-replication yes',
-    'cluster-enabled yes',
-    'cluster-config-file nodes.conf',
-    `cluster-node-timeout ${spec.nodeTimeoutMs}`,
-    `cluster-announce-ip ${n.ip}`,
+    ...(spec.standalone
+      ? i > 0
+        ? [`replicaof ${spec.nodes[0].ip} ${spec.nodes[0].port}`]
+        : []
+      : [
+          'cluster-enabled yes',
+          'cluster-config-file nodes.conf',
+          `cluster-node-timeout ${spec.nodeTimeoutMs}`,
+          `cluster-announce-ip ${n.ip}`,
+        ]),
     `replica-announce-ip ${n.ip}`,
     `dir ${dir}`,
     'save ""',

@@ -216,6 +216,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     refreshIntervalMs: a['refresh-interval'],
     retireAfterMs: a['retire-after'],
     mode: a.mode,
+    topology: a.topology,
     smartPort: a['smart-port'],
     pool: a.pool,
     share: a.share,

@@ -67,6 +67,12 @@ export const OPTION_SPECS = {
     defaultDescription: DEFAULTS.mode,
     describe: 'pinned: a listener per node (cluster clients); smart: one port for the whole cluster',
   },
+  topology: {
+    choices: ['auto', 'cluster', 'standalone'] as const,
+    defaultDescription: DEFAULTS.topology,
+    describe:
+      'what the seed is: a cluster node, a standalone primary or replica (or one server behind a proxy); auto finds out',
+  },
   pool: {
     type: 'number',
     defaultDescription: String(DEFAULTS.pool),

@@ -6,6 +6,8 @@ import type { NodeTable } from '../topology/node-table.js';
 /** Where clients go once the tunnel is ready: the ready file's content, and exec mode's variables. */
 export interface ReadyState {
   mode: 'pinned' | 'smart' | 'both';
+  /** What the seed turned out to be: a cluster, or a standalone primary with its replicas. */
+  topology: 'cluster' | 'standalone';
   /** The seed's local listener (pinned and both), or null in smart mode. */
   seed: { host: string; port: number } | null;
   /** Smart mode's one port (smart and both), or null in pinned mode. */
@@ -26,6 +28,7 @@ export function readyState(
   const main = mode === 'pinned' ? seed : smart;
   return {
     mode,
+    topology: table.topology,
     seed,
     smart: mode === 'pinned' ? null : smart,
     url: main ? `redis://${main.host}:${main.port}` : '',

@@ -4,6 +4,7 @@ import { AuthGate } from './auth-gate.js';
 import { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
+import { PRIMARY_ID, READONLY } from '../topology/standalone.js';
 import type { PinnedClientOwner } from './context.js';
 import type { OpenNode } from '../net/connector.js';
 import { brokenSharedReply, isRefusal, openOwnUpstream } from './own-upstream.js';
@@ -39,7 +40,7 @@ export class PinnedClient {
   /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
   private readonly clientReads: SocketReads | null;
   private readonly clientValve: Valve;
-  private readonly entry: NodeEntry;
+  readonly entry: NodeEntry;
   private readonly owner: PinnedClientOwner;
   private readonly log: Logger;
   private readonly session: Session;
@@ -135,6 +136,8 @@ export class PinnedClient {
       if (!writeLent(own.socket, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
     },
     toClient: (buf) => {
+      // A standalone primary that answers READONLY was demoted: the table should follow now.
+      if (this.entry.node.id === PRIMARY_ID && buf.includes(READONLY)) this.owner.primaryDemoted(this.entry);
       this.bytesOut += buf.length;
       this.owner.context.stats.bytesToClients += buf.length;
       // Shared replies are the shared connection's own buffers, not lent; own ones are.
@@ -308,6 +311,11 @@ export class PinnedClient {
     }
     this.client.end();
     this.own.socket.end();
+  }
+
+  /** The client has a connection of its own to the node (not only the shared one). */
+  get hasOwn(): boolean {
+    return this.own !== null;
   }
 
   destroy(): void {

@@ -8,11 +8,15 @@ import { WaitMarkers } from '../protocol/wait-marker.js';
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
 
+/** READONLY from a standalone primary re-reads the topology at most this often. */
+const DEMOTED_REFRESH_INTERVAL_MS = 250;
+
 /** The open pinned clients of one tunnel, with their ids and shared warning throttle. */
 export class PinnedClients implements PinnedClientOwner {
   private readonly open = new Set<PinnedClient>();
   private nextId = 1;
   readonly unreachableWarnings = new Throttle(UNREACHABLE_WARNING_INTERVAL_MS);
+  private readonly demotedRefreshes = new Throttle(DEMOTED_REFRESH_INTERVAL_MS);
   /** The writes that go in front of clients' WAITs, one per slot asked for. */
   readonly waitMarkers = new WaitMarkers();
 
@@ -30,6 +34,20 @@ export class PinnedClients implements PinnedClientOwner {
   /** Called by a client once both of its sockets are gone. */
   closed(pinned: object): void {
     if (this.open.delete(pinned as PinnedClient)) this.context.files.release();
+  }
+
+  primaryDemoted(entry: NodeEntry): void {
+    if (this.demotedRefreshes.allow(entry.node.id))
+      this.context.refresh(`${entry.target.label} answered READONLY: the primary moved`);
+  }
+
+  /**
+   * A standalone primary's entry now points at the new primary. Clients on connections of their
+   * own still talk to the old one, now a replica: they are ended, so they reconnect to the port
+   * that means "the primary". Shared requests follow by themselves (see sharedPoolFollows).
+   */
+  primaryMoved(entry: NodeEntry): void {
+    for (const pinned of this.open) if (pinned.entry === entry && pinned.hasOwn) pinned.end();
   }
 
   /** A fresh credential: open connections re-authenticate with it. */

@@ -3,6 +3,7 @@ import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
+import type { NodeEntry } from '../topology/node-table.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
 import type { WarmPool } from '../upstream/warm-pool.js';
@@ -41,11 +42,15 @@ export interface PinnedContext {
   stats: TunnelStats;
   /** A node could not be reached (it may have failed over): re-read the topology. */
   onUnreachable: (target: NodeTarget) => void;
+  /** Re-read the topology now, for this reason. */
+  refresh: (reason: string) => void;
 }
 
 /** What a pinned client asks of the set it belongs to (PinnedClients). */
 export interface PinnedClientOwner {
   readonly context: PinnedContext;
+  /** A standalone primary's client got READONLY: the primary moved (re-read the topology). */
+  primaryDemoted(entry: NodeEntry): void;
   /** One throttle for every client's "cannot reach the node" warnings. */
   readonly unreachableWarnings: Throttle;
   /** The writes that go in front of clients' WAITs. */

@@ -189,6 +189,9 @@ export class SmartClient {
       return done(errorReply(`ERR redis-cluster-tunnel: ${describeError(e)}`));
     }
     if (name === 'hello') return this.hello(args, done);
+    // A cluster refuses SELECT; a standalone server's other databases need the own connection.
+    if (name === 'select' && this.ctx.table.topology === 'standalone')
+      this.lanes.selected = args.length === 2 && args[1].toString('latin1') !== '0';
     if (!this.tracking.on) return runPlan(p, name, args, bytes, done, this.ctx, this.dispatcher);
     this.tracking.beforeCommand();
     runPlan(p, name, args, bytes, done, this.ctx, this.dispatcher);
@@ -266,6 +269,7 @@ export class SmartClient {
     this.whenAnswered(() => {
       this.tracking.reset();
       this.upstreams.close();
+      this.lanes.selected = false;
       this.login = null;
       this.pubsub?.close();
       this.pubsub = null;

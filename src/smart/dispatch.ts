@@ -2,6 +2,7 @@ import { errorReply } from '../resp/encode.js';
 import { T_ERROR } from '../resp/types.js';
 import { parseRedirect } from '../rewrite/redirect.js';
 import type { NodeEntry } from '../topology/node-table.js';
+import { PRIMARY_ID } from '../topology/standalone.js';
 import type { SmartContext } from './context.js';
 import type { Lane, Lanes } from './lanes.js';
 
@@ -102,6 +103,13 @@ export class Dispatcher {
     }
     if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN')
       return this.retry(frame.toString('latin1', 1, frame.length - 2), a);
+    // A standalone primary that became a replica refused the write without running it: once the
+    // table follows the new primary, the same request goes there. Not inside a transaction (own
+    // lane), whose queue lives on that one connection.
+    if (word === 'READONLY' && a.lane !== 'own' && this.followsPrimary(a.entry)) {
+      if (a.attempt >= RETRY.attempts) return a.done(frame);
+      return this.retry(`${a.entry.target.label} is no longer the primary`, a);
+    }
     a.done(frame);
   }
 
@@ -115,6 +123,11 @@ export class Dispatcher {
         this.send(a.slot, a.request, a.done, a.lane, a.attempt + 1);
       else this.sendTo(a.entry, a.request, a.done, a.lane, a.slot, a.attempt + 1, a.redirects);
     }, delayFor(a.attempt));
+  }
+
+  /** The entry is a standalone primary, whose address follows promotions. */
+  private followsPrimary(entry: NodeEntry): boolean {
+    return this.ctx.table.topology === 'standalone' && entry.node.id === PRIMARY_ID;
   }
 
   /** The node keyless commands go to: the first master, so one connection's state stays together. */

@@ -34,6 +34,11 @@ export class Lanes {
   private readonly gates = new Map<NodeEntry, NodeGate>();
   /** While set, every request takes the client's own connections (see Tracking). */
   ownOnly = false;
+  /**
+   * The client selected a database other than 0 (a standalone server; a cluster refuses SELECT):
+   * shared connections are in database 0, so every request takes its own connection.
+   */
+  selected = false;
   /** Sent just before each request of the command being sent, on its connection (CLIENT CACHING). */
   prefix: Buffer | null = null;
   /** The client left: replies still due to it are skipped as they come (see ReplyHandler). */
@@ -49,7 +54,7 @@ export class Lanes {
   ) {}
 
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler, prefix = this.prefix): void {
-    if (this.ownOnly) lane = 'own';
+    if (this.ownOnly || this.selected) lane = 'own';
     const protocol = this.protocol();
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');

@@ -19,6 +19,13 @@ export class DiscoveryError extends CodedError<DiscoveryErrorCode> {
   }
 }
 
+/**
+ * How a server that is not a cluster node answers CLUSTER SHARDS/NODES: cluster support disabled
+ * (a standalone Redis), or a proxy that does not know or allow the command. NOPERM is not one of
+ * them: a cluster node can refuse a user the CLUSTER commands.
+ */
+const NOT_CLUSTER = /cluster support disabled|unknown (sub)?command|not (allowed|supported)/i;
+
 export interface Topology {
   nodes: ClusterNode[];
   /** Which command it came from. */
@@ -46,6 +53,12 @@ export async function discover(
       throw new DiscoveryError(label, 'not-cluster', shardsError);
     const nodes = await ask(['CLUSTER', 'NODES']);
     const nodesError = errorText(nodes);
+    if (nodesError !== null && NOT_CLUSTER.test(shardsError) && NOT_CLUSTER.test(nodesError))
+      throw new DiscoveryError(
+        label,
+        'not-cluster',
+        `CLUSTER SHARDS: ${shardsError}; CLUSTER NODES: ${nodesError}`,
+      );
     if (nodesError !== null) {
       throw new DiscoveryError(
         label,

@@ -33,6 +33,7 @@ export type NodeChange =
 /** A table's entries as plain data: what a worker process's copy is made from (see `mirror`). */
 export interface TableRecords {
   seedId: string | undefined;
+  topology: 'cluster' | 'standalone';
   /** Slot owners as the original's index has them: `[start, end, node id]`. */
   owners: Array<[number, number, string]>;
   entries: Array<{
@@ -69,6 +70,8 @@ export class NodeTable {
   private mastersInOrder: readonly NodeEntry[] | null = null;
   /** The node discovery started from: clients are pointed at it. */
   seedId: string | undefined;
+  /** What the seed turned out to be (see topology/standalone.ts for how a standalone one is held). */
+  topology: 'cluster' | 'standalone' = 'cluster';
 
   constructor(o: NodeTableOptions) {
     this.o = o;
@@ -233,7 +236,7 @@ export class NodeTable {
       adhoc: e.adhoc,
       goneSince: e.goneSince,
     }));
-    return { seedId: this.seedId, owners: this.index.ownerRanges(), entries };
+    return { seedId: this.seedId, topology: this.topology, owners: this.index.ownerRanges(), entries };
   }
 
   /**
@@ -243,6 +246,7 @@ export class NodeTable {
    */
   mirror(r: TableRecords): void {
     this.seedId = r.seedId;
+    this.topology = r.topology;
     const listed = new Set(r.entries.map((rec) => rec.node.id));
     for (const id of [...this.byId.keys()]) if (!listed.has(id)) this.retire(id);
     for (const { node, target, port, adhoc, goneSince } of r.entries) {

@@ -67,6 +67,11 @@ export interface TunnelOptions {
    * programs that do not speak Cluster; both. @default 'pinned'
    */
   mode: 'pinned' | 'smart' | 'both';
+  /**
+   * What the seed is: a cluster node, a standalone server (a primary, a replica, or one server
+   * behind a proxy), or found out at startup. @default 'auto'
+   */
+  topology: 'auto' | 'cluster' | 'standalone';
   /** The smart mode port. @default 6379 */
   smartPort: number;
   /**
@@ -129,6 +134,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   tlsSessionLimit: 1024,
   stopGraceMs: 5000,
   mode: 'pinned',
+  topology: 'auto',
   smartPort: 6379,
   pool: 2,
   share: true,

@@ -32,7 +32,7 @@ export function sharedPoolFollows(table: NodeTable, shared: SharedPool): () => v
 }
 
 /** The change is a served node's new address. */
-function moved(change: NodeChange): change is Extract<NodeChange, { type: 'updated' }> {
+export function moved(change: NodeChange): change is Extract<NodeChange, { type: 'updated' }> {
   if (change.type !== 'updated') return false;
   const { from, entry } = change;
   return (

@@ -15,12 +15,13 @@ import { Planner } from '../smart/plan.js';
 import { ScriptCache } from '../smart/script-cache.js';
 import { SharedPool } from '../upstream/shared-pool.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
+import { PRIMARY_ID } from '../topology/standalone.js';
 import type { AddressBook, NodeRef, NodeTarget } from '../topology/types.js';
 import type { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { type TunnelOptions, announceHostOf, isLoopback } from './options.js';
 import { openCommands } from './transport.js';
-import { sharedPoolFollows, warmPoolFollows } from './pools-follow-table.js';
+import { moved, sharedPoolFollows, warmPoolFollows } from './pools-follow-table.js';
 
 /**
  * What serving clients needs from whoever keeps the topology: the tunnel in this process, or the
@@ -65,6 +66,7 @@ export class Serving {
   private readonly localAuth: LocalAuth | null;
   private readonly unfollowPool: () => void;
   private readonly unfollowShared: () => void;
+  private readonly unfollowPrimary: () => void;
   private closing = false;
 
   constructor(
@@ -97,6 +99,7 @@ export class Serving {
       log,
       stats,
       onUnreachable: (target) => void links.refresh(`${target.label} unreachable`),
+      refresh: (reason) => void links.refresh(reason),
     });
     credentials.onRefresh((auth) => {
       this.pairs.reauthenticate(auth);
@@ -105,6 +108,9 @@ export class Serving {
     });
     this.unfollowPool = warmPoolFollows(table, this.pool);
     this.unfollowShared = sharedPoolFollows(table, this.shared);
+    this.unfollowPrimary = table.subscribe((change) => {
+      if (moved(change) && change.entry.node.id === PRIMARY_ID) this.pairs.primaryMoved(change.entry);
+    });
   }
 
   /**
@@ -187,6 +193,7 @@ export class Serving {
     this.closing = true;
     this.unfollowPool();
     this.unfollowShared();
+    this.unfollowPrimary();
     this.pool.close();
     const smart = this.smart?.close();
     await this.pairs.close(graceMs);

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { type Ask, discover } from '../topology/discovery.js';
+import { type Ask, DiscoveryError, discover } from '../topology/discovery.js';
+import { PRIMARY_ID, readStandalone } from '../topology/standalone.js';
 import { hasEndpoint, hostOf } from '../topology/endpoint.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { ClusterNode, NodeRef, NodeTarget } from '../topology/types.js';
@@ -15,6 +16,23 @@ export interface NodeCommands {
 /** Opens a command conversation with a node: the only I/O the watcher needs. */
 export type OpenCommands = (target: NodeTarget) => Promise<NodeCommands>;
 
+/** What the seed is taken for: found out at startup (auto), or as the user said. */
+export type TopologyChoice = 'auto' | 'cluster' | 'standalone';
+
+/** A node to read the topology from: where to dial, and the address it is known by. */
+interface Source {
+  target: NodeTarget;
+  host: string;
+  port: number;
+}
+
+/** What one node's answer gave. */
+interface Reading {
+  nodes: ClusterNode[];
+  /** False when a standalone replica named a primary that did not answer as one. */
+  confirmed: boolean;
+}
+
 export interface WatcherOptions {
   /** Where discovery starts, and the host it was given as (to recognise the seed in the topology). */
   seed: { target: NodeTarget; host: string; port: number };
@@ -26,6 +44,10 @@ export interface WatcherOptions {
   retireAfterMs: number;
   /** Where refreshes are counted. */
   stats: TunnelStats;
+  /** Cluster, standalone, or find out (the default). */
+  topology: TopologyChoice;
+  /** How to dial a node (for the primary a standalone replica names). */
+  targetOf: (node: ClusterNode) => NodeTarget;
 }
 
 /** On-demand refreshes caused by unknown nodes in replies: at most one per this interval. */
@@ -46,20 +68,26 @@ export class TopologyWatcher {
   private stopped = false;
   /** When the last refresh ended, and whether it read a topology. */
   lastRefresh = { at: 0, ok: false };
+  /** What the seed turned out to be; null until the first reading when auto. */
+  private kind: 'cluster' | 'standalone' | null;
 
   constructor(table: NodeTable, open: OpenCommands, o: WatcherOptions, log: Logger) {
     this.table = table;
     this.open = open;
     this.o = o;
+    this.kind = o.topology === 'auto' ? null : o.topology;
     this.log = log.child({ component: 'topology' });
   }
 
   /** Reads the topology from the seed and fills the table. Throws what discovery threw. */
   async start(): Promise<void> {
     const { target, host, port } = this.o.seed;
-    const nodes = await this.read(target);
-    this.log.info(`discovered ${nodes.length} nodes from ${target.label}`);
-    this.table.seedId = nodes.find((n) => hasEndpoint(n, host, port))?.id;
+    const { nodes } = await this.read(this.o.seed);
+    const what = this.kind === 'standalone' ? 'standalone servers' : 'nodes';
+    this.log.info(`discovered ${nodes.length} ${what} from ${target.label}`);
+    // A standalone seed, even a replica, points clients at the primary: its port follows promotions.
+    this.table.seedId =
+      this.kind === 'standalone' ? PRIMARY_ID : nodes.find((n) => hasEndpoint(n, host, port))?.id;
     this.apply(nodes, true);
     this.lastRefresh = { at: Date.now(), ok: true };
     this.o.stats.lastRefresh = this.lastRefresh;
@@ -126,30 +154,73 @@ export class TopologyWatcher {
     await this.refreshing;
   }
 
-  private async read(target: NodeTarget): Promise<ClusterNode[]> {
+  /**
+   * One node's view of the topology. Until the seed's kind is known, a node that refuses cluster
+   * commands is read as a standalone server (ROLE); after that, every reading is of that kind.
+   */
+  private async read(source: Source): Promise<Reading> {
+    const { target } = source;
     const conversation = await this.open(target);
     try {
-      const topology = await discover(conversation.ask, target.label, this.o.tls, target.host);
-      this.log.debug(`${topology.nodes.length} nodes from ${topology.source} at ${target.label}`);
-      return topology.nodes;
+      if (this.kind !== 'standalone') {
+        try {
+          const topology = await discover(conversation.ask, target.label, this.o.tls, target.host);
+          this.log.debug(`${topology.nodes.length} nodes from ${topology.source} at ${target.label}`);
+          this.setKind('cluster');
+          return { nodes: topology.nodes, confirmed: true };
+        } catch (e) {
+          if (this.kind !== null || !(e instanceof DiscoveryError) || e.code !== 'not-cluster') throw e;
+        }
+      }
+      const found = await readStandalone(conversation.ask, (h, p) => this.askRole(h, p), source);
+      if (found.proxy && this.kind === null)
+        this.log.info(`${target.label} refuses ROLE: serving it as one server, without replicas`);
+      this.setKind('standalone');
+      return { nodes: found.nodes, confirmed: found.primaryConfirmed };
     } finally {
       conversation.close();
     }
   }
 
-  /** Null once a topology was read, else why none could be. */
+  private setKind(kind: 'cluster' | 'standalone'): void {
+    this.kind = kind;
+    this.table.topology = kind;
+  }
+
+  /** ROLE of a server the table may not serve yet (the primary a replica names). */
+  private async askRole(host: string, port: number): Promise<Buffer> {
+    const target = this.o.targetOf({ id: '', ip: host, port, role: 'master', slots: [], health: 'online' });
+    const conversation = await this.open(target);
+    try {
+      return await conversation.ask(['ROLE']);
+    } finally {
+      conversation.close();
+    }
+  }
+
+  /**
+   * Null once a topology was read, else why none could be. A standalone replica whose primary did
+   * not answer is kept as a last resort: another node may know the primary promoted since.
+   */
   private async runRefresh(reason: string): Promise<string | null> {
     const failures: string[] = [];
-    for (const target of [this.o.seed.target, ...this.refreshTargets()]) {
+    let unconfirmed: ClusterNode[] | null = null;
+    for (const source of [this.o.seed, ...this.refreshSources()]) {
       try {
-        const nodes = await this.read(target);
+        const { nodes, confirmed } = await this.read(source);
+        if (!confirmed) {
+          unconfirmed ??= nodes;
+          failures.push(`${source.target.label}: its primary did not answer as one`);
+          continue;
+        }
         this.apply(nodes, false);
-        this.log.debug(`topology refreshed (${reason}) from ${target.label}: ${nodes.length} nodes`);
+        this.log.debug(`topology refreshed (${reason}) from ${source.target.label}: ${nodes.length} nodes`);
         return null;
       } catch (e) {
         failures.push(describeError(e));
       }
     }
+    if (unconfirmed) this.apply(unconfirmed, false);
     this.log.warn(
       `topology refresh (${reason}) failed everywhere; serving the last known topology. ${failures.join('; ')}`,
     );
@@ -157,14 +228,14 @@ export class TopologyWatcher {
   }
 
   /** Known nodes to ask, healthy masters first. */
-  private refreshTargets(): NodeTarget[] {
+  private refreshSources(): Source[] {
     const rank = (e: NodeEntry): number =>
       e.node.health !== 'online' ? 2 : e.node.role === 'master' ? 0 : 1;
     return this.table
       .entries()
       .filter((e) => !e.adhoc)
       .sort((a, b) => rank(a) - rank(b))
-      .map((e) => e.target);
+      .map((e) => ({ target: e.target, host: hostOf(e.node) || e.target.host, port: e.node.port }));
   }
 
   /**

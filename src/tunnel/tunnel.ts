@@ -102,6 +102,8 @@ export class Tunnel {
         refreshIntervalMs: o.refreshIntervalMs,
         retireAfterMs: o.retireAfterMs,
         stats: this.stats,
+        topology: o.topology,
+        targetOf: targetFor(o),
       },
       this.log,
     );
@@ -219,8 +221,9 @@ export class Tunnel {
   /** Why the seed gave no topology, as a StartupError worded for the user. */
   private async seedFailure(e: unknown, seed: NodeTarget): Promise<StartupError> {
     if (e instanceof StartupError) return e;
-    if (e instanceof DiscoveryError)
-      return new StartupError(e.code === 'not-cluster' ? 'not-cluster' : 'seed', e.message);
+    if (e instanceof DiscoveryError && e.code === 'not-cluster')
+      return new StartupError('not-cluster', `${e.message} (--topology auto serves standalone servers)`);
+    if (e instanceof DiscoveryError) return new StartupError('seed', e.message);
     if (e instanceof NodeError) {
       let reason = e.reason;
       if (e.code === 'silent') {

@@ -152,11 +152,11 @@ describe('startup failures', () => {
     }
   });
 
-  it('not a cluster', async () => {
-    const r = await runTunnelToExit(['redis://127.0.0.19:7019'], {});
+  it('not a cluster, with --topology cluster', async () => {
+    const r = await runTunnelToExit(['redis://127.0.0.19:7019', '--topology', 'cluster'], {});
     expect(r.code).toBe(1);
     expect(errorLine(r.stderr)).toMatch(
-      /127\.0\.0\.19:7019 is not a cluster node: ERR This instance has cluster support disabled/,
+      /127\.0\.0\.19:7019 is not a cluster node: ERR This instance has cluster support disabled \(--topology auto serves standalone servers\)$/,
     );
   });
 

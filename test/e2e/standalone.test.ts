@@ -1,0 +1,200 @@
+/**
+ * A standalone TLS primary with two replicas (cluster mode disabled, 127.0.0.91-93), started by
+ * the project's scripts: the tunnel finds out what it is, serves the primary and each replica on
+ * ports of their own, keeps a client's SELECT on the smart port, and follows a coordinated
+ * FAILOVER. Each sequence runs against the nodes first, to prove what a node answers.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAYOUTS, type RunningCluster, sleep, startCluster, waitFor } from '../../scripts/lib/cluster.js';
+import type { ReadyState } from '../../src/cli/ready.js';
+import { RawClient, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
+import { type RunningTunnel, redisCli, runTunnelToExit, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const SMART_PORT = 6404;
+let set: RunningCluster;
+let tunnel: RunningTunnel;
+let ready: ReadyState;
+
+/** The local port of the node at `ip:port` in the startup table, and the role it is listed with. */
+function row(ip: string, port: number): { port: number; role: string } {
+  const m = new RegExp(`127\\.0\\.0\\.1:(\\d+)\\s+${ip.replace(/\./g, '\\.')}:${port}\\s+(\\w+)`).exec(
+    tunnel.stdout(),
+  );
+  if (!m) throw new Error(`no row for ${ip}:${port} in:\n${tunnel.stdout()}`);
+  return { port: Number(m[1]), role: m[2] };
+}
+
+beforeAll(async () => {
+  set = await startCluster(LAYOUTS.standalone);
+  const file = join(mkdtempSync(join(tmpdir(), 'rct-standalone-')), 'ready.json');
+  const args = ['--mode', 'both', '--smart-port', String(SMART_PORT), '--ready-file', file];
+  tunnel = await startTunnel([...seedArgs(set.describe()), ...args], { REDISCLI_AUTH: set.spec.password });
+  ready = JSON.parse(readFileSync(file, 'utf8')) as ReadyState;
+}, 90_000);
+
+afterAll(async () => {
+  const code = await tunnel?.stop();
+  await set?.stop();
+  expect(code).toBe(0);
+});
+
+describe('standalone primary and replicas', () => {
+  it('is detected: the nodes refuse CLUSTER and list their roles; the tunnel lists the same', async () => {
+    const [primary, r1, r2] = set.nodes;
+    expect(await set.cli(primary, ['CLUSTER', 'SHARDS'])).toMatch(/cluster support disabled/);
+    expect((await set.cli(primary, ['ROLE'])).split('\n')).toEqual(
+      ['master', '0', r1.ip, String(r1.port), '0', r2.ip, String(r2.port), '0', ''].map((x, i) =>
+        i === 1 || i === 4 || i === 7 ? expect.stringMatching(/^\d+$/) : x,
+      ),
+    );
+    expect(row(primary.ip, primary.port).role).toBe('primary');
+    expect(row(r1.ip, r1.port).role).toBe('replica');
+    expect(row(r2.ip, r2.port).role).toBe('replica');
+    expect(tunnel.stdout()).toContain('ready: a standalone primary and 2 replicas.');
+    expect(ready.topology).toBe('standalone');
+    expect(ready.seed).toEqual({ host: '127.0.0.1', port: row(primary.ip, primary.port).port });
+    expect(ready.url).toBe(`redis://127.0.0.1:${SMART_PORT}`);
+    expect(ready.nodes.map((n) => [n.node, n.role]).sort()).toEqual([
+      [`${primary.ip}:${primary.port}`, 'master'],
+      [`${r1.ip}:${r1.port}`, 'replica'],
+      [`${r2.ip}:${r2.port}`, 'replica'],
+    ]);
+  });
+
+  it('serves each node on its own port: writes on the primary, reads and READONLY on replicas', async () => {
+    const [primary, r1] = set.nodes;
+    // Directly: a replica serves the primary's write and refuses one of its own.
+    await set.cli(primary, ['SET', 'sa:direct', 'v1']);
+    await set.cli(primary, ['WAIT', '2', '2000']);
+    expect((await set.cli(r1, ['GET', 'sa:direct'])).trim()).toBe('v1');
+    expect(await set.cli(r1, ['SET', 'sa:direct', 'no'])).toMatch(/^READONLY /);
+    // Through the tunnel, the same.
+    const p = String(row(primary.ip, primary.port).port);
+    expect((await redisCli(['-p', p, 'SET', 'sa:k', 'v2'])).trim()).toBe('OK');
+    expect((await redisCli(['-p', p, 'WAIT', '2', '2000'])).trim()).toBe('2');
+    for (const r of set.nodes.slice(1)) {
+      const port = String(row(r.ip, r.port).port);
+      expect((await redisCli(['-p', port, 'GET', 'sa:k'])).trim()).toBe('v2');
+      expect((await redisCli(['-p', port, 'ROLE'])).split('\n')[0]).toBe('slave');
+      expect(await redisCli(['-p', port, 'SET', 'sa:k', 'no'])).toMatch(/^READONLY /);
+    }
+    expect((await redisCli(['-p', String(SMART_PORT), 'GET', 'sa:k'])).trim()).toBe('v2');
+  });
+
+  it("smart port: a client's SELECT keeps its database, and only its own", async () => {
+    const node = await RawClient.connect(nodeTarget(set.describe()));
+    await node.call('AUTH', set.spec.user, set.spec.password);
+    expect(await node.call('SELECT', '1')).toBe('OK');
+    expect(await node.call('SET', 'sa:db', 'one')).toBe('OK');
+    expect(await node.call('SELECT', '0')).toBe('OK');
+    expect(await node.call('GET', 'sa:db')).toBe(null);
+    expect(await node.call('DEL', 'sa:db')).toBe(0);
+    node.close();
+
+    const a = await RawClient.connect(tunnelTarget(SMART_PORT));
+    const b = await RawClient.connect(tunnelTarget(SMART_PORT));
+    const [selected, written] = a.pipeline([
+      ['SELECT', '2'],
+      ['SET', 'sa:db2', 'two'],
+    ]);
+    expect([await selected, await written]).toEqual(['OK', 'OK']);
+    expect(await b.call('GET', 'sa:db2')).toBe(null);
+    expect(await a.call('GET', 'sa:db2')).toBe('two');
+    expect(await a.call('RESET')).toBe('RESET');
+    expect(await a.call('GET', 'sa:db2')).toBe(null);
+    a.close();
+    b.close();
+    expect((await set.cli(set.nodes[0], ['-n', '2', 'GET', 'sa:db2'])).trim()).toBe('two');
+  });
+
+  it('exec mode: REDIS_URL is the primary', async () => {
+    await set.cli(set.nodes[0], ['SET', 'sa:exec', '41']);
+    const script = 'redis-cli -u "$REDIS_URL" INCR sa:exec && redis-cli -u "$REDIS_URL" ROLE | head -1';
+    const r = await runTunnelToExit([...seedArgs(set.describe()), '--', 'sh', '-c', script], {
+      REDISCLI_AUTH: set.spec.password,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').slice(-2)).toEqual(['42', 'master']);
+  });
+
+  it('--topology cluster refuses a standalone seed, saying why', async () => {
+    const r = await runTunnelToExit(
+      [...seedArgs(set.describe()), '--topology', 'cluster', '--smart-port', '6405'],
+      {
+        REDISCLI_AUTH: set.spec.password,
+      },
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      '127.0.0.91:7901 is not a cluster node: ERR This instance has cluster support disabled',
+    );
+  });
+});
+
+/** Writes `prefix:i` one at a time until `until`: which were acknowledged, and every error reply. */
+async function writeLoop(
+  port: number,
+  prefix: string,
+  until: number,
+): Promise<{ acked: string[]; errors: Array<{ at: number; reply: string }>; firstOkAfterError: number }> {
+  const c = await RawClient.connect(tunnelTarget(port));
+  const acked: string[] = [];
+  const errors: Array<{ at: number; reply: string }> = [];
+  let firstOkAfterError = 0;
+  for (let i = 0; i < 5000 && Date.now() < until; i++) {
+    const reply: Reply | 'timeout' = await c.callWithin(8000, 'SET', `${prefix}:${i}`, String(i));
+    if (reply === 'OK') {
+      acked.push(`${prefix}:${i}`);
+      if (errors.length > 0 && firstOkAfterError === 0) firstOkAfterError = Date.now();
+    } else errors.push({ at: Date.now(), reply: JSON.stringify(reply) });
+    await sleep(5);
+  }
+  c.close();
+  return { acked, errors, firstOkAfterError };
+}
+
+describe('following the primary', () => {
+  it('a coordinated FAILOVER: the primary port serves the new primary; smart writes see no error', async () => {
+    const [old, promoted] = set.nodes;
+    const primaryPort = row(old.ip, old.port).port;
+    const until = Date.now() + 8000;
+    const loads = Promise.all([
+      writeLoop(primaryPort, 'fo:pinned', until),
+      writeLoop(SMART_PORT, 'fo:smart', until),
+    ]);
+    await sleep(1500);
+    const started = Date.now();
+    expect((await set.cli(old, ['FAILOVER', 'TO', promoted.ip, String(promoted.port)])).trim()).toBe('OK');
+    await waitFor('the promoted replica to say master', 10_000, async () =>
+      (await set.cli(promoted, ['ROLE'])).startsWith('master'),
+    );
+    // Directly: the old primary now refuses writes.
+    expect(await set.cli(old, ['SET', 'fo:direct', '1'])).toMatch(/^READONLY /);
+    const [pinned, smart] = await loads;
+    const switchedMs = Date.now() - started;
+
+    expect(smart.errors).toEqual([]);
+    expect(smart.acked.length).toBeGreaterThan(100);
+    // The pinned port follows: after at most a few READONLY replies, writes land on the new primary.
+    for (const e of pinned.errors) expect(e.reply).toMatch(/READONLY/);
+    if (pinned.errors.length > 0) expect(pinned.firstOkAfterError - started).toBeLessThan(3000);
+    expect((await redisCli(['-p', String(primaryPort), 'ROLE'])).split('\n')[0]).toBe('master');
+    // No acknowledged write is lost: each is on the new primary.
+    for (const load of [pinned, smart]) {
+      const values = await set.cli(promoted, ['MGET', ...load.acked]);
+      expect(values.split('\n').filter((v) => v === '').length).toBe(1); // the trailing newline only
+    }
+    console.log(
+      `failover: pinned ${pinned.acked.length} acked, ${pinned.errors.length} READONLY, ` +
+        `writes again ${pinned.firstOkAfterError ? pinned.firstOkAfterError - started : 0} ms after FAILOVER; ` +
+        `smart ${smart.acked.length} acked, 0 errors; ${switchedMs} ms in all`,
+    );
+    // The old primary is served as a replica now, on a port of its own.
+    await waitFor('the old primary to be served as a replica', 5000, async () =>
+      tunnel.stderr().includes(`new node ${old.ip}:${old.port} (replica) served at`),
+    );
+  }, 60_000);
+});
