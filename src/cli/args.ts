@@ -217,6 +217,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     retireAfterMs: a['retire-after'],
     mode: a.mode,
     topology: a.topology,
+    readFrom: a['read-from'],
+    maxReplicaLagSeconds: a['max-replica-lag'],
     smartPort: a['smart-port'],
     pool: a.pool,
     share: a.share,

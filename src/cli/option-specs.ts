@@ -73,6 +73,17 @@ export const OPTION_SPECS = {
     describe:
       'what the seed is: a cluster node, a standalone primary or replica (or one server behind a proxy); auto finds out',
   },
+  'read-from': {
+    choices: ['primary', 'replica', 'prefer-replica'] as const,
+    defaultDescription: DEFAULTS.readFrom,
+    describe:
+      "smart mode: where read-only commands go (replica: a replica of the key's master while one is usable, else the primary; prefer-replica: the same, but a client's read follows its own writes in flight)",
+  },
+  'max-replica-lag': {
+    type: 'number',
+    defaultDescription: String(DEFAULTS.maxReplicaLagSeconds),
+    describe: 'seconds a replica may be behind its master and still be read from',
+  },
   pool: {
     type: 'number',
     defaultDescription: String(DEFAULTS.pool),

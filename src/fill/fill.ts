@@ -5,7 +5,7 @@ import { NodeCommander } from '../net/commander.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import { T_ERROR } from '../resp/types.js';
-import { discover } from '../topology/discovery.js';
+import { readTopology } from '../topology/read-topology.js';
 import type { NodeTarget } from '../topology/types.js';
 import { Credentials } from '../tunnel/credentials.js';
 import type { TunnelOptions } from '../tunnel/options.js';
@@ -72,13 +72,29 @@ export async function fill(
       seed.label,
       o.connectTimeoutMs,
     );
+    const target = targetFor(o);
+    // A standalone replica seed names its primary: fill writes there.
+    const askAt = async (host: string, port: number): Promise<Buffer> => {
+      const t = target({ id: '', ip: host, port, role: 'master', slots: [], health: 'online' });
+      const c = new NodeCommander(
+        await connector.open(t, credentials.authRequest()),
+        t.label,
+        o.connectTimeoutMs,
+      );
+      try {
+        return await c.command(['ROLE']);
+      } finally {
+        c.close();
+      }
+    };
     let nodes;
     try {
-      nodes = (await discover((args) => commander.command(args), seed.label, o.tls, o.seed.host)).nodes;
+      const node = { label: seed.label, dialHost: seed.host, host: o.seed.host, port: o.seed.port };
+      const kind = o.topology === 'auto' ? null : o.topology;
+      nodes = (await readTopology((args) => commander.command(args), askAt, node, o.tls, kind)).nodes;
     } finally {
       commander.close();
     }
-    const target = targetFor(o);
     const masters = nodes
       .filter((n) => n.role === 'master' && n.slots.length > 0)
       .map((n) => ({ target: target(n), slots: slotsOf(n.slots) }));

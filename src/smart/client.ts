@@ -167,6 +167,7 @@ export class SmartClient {
     }
     const done = this.replies.take();
     if (this.tx.handle(name, args, bytes, done)) return;
+    if (name === 'readonly' || name === 'readwrite') return done((this.dispatcher.readWith(name), OK));
     const attempt = this.ctx.localAuth ? null : loginAttempt(name, args);
     if (attempt) return Buffer.isBuffer(attempt) ? done(attempt) : this.logIn(attempt, args, done);
     if (name === 'monitor') {
@@ -270,6 +271,7 @@ export class SmartClient {
       this.tracking.reset();
       this.upstreams.close();
       this.lanes.selected = false;
+      this.dispatcher.readWith(null);
       this.login = null;
       this.pubsub?.close();
       this.pubsub = null;

@@ -35,4 +35,11 @@ export interface SmartContext {
   isTunnelCredential: (attempt: AuthAttempt) => boolean;
   /** The writes that go in front of clients' WAITs. */
   waitMarkers: WaitMarkers;
+  /** Where read-only commands go, until a client says otherwise (READONLY, READWRITE). */
+  readFrom: ReadFrom;
+  /** A replica further behind than this is not read from. */
+  maxReplicaLagSeconds: number;
 }
+
+/** See TunnelOptions.readFrom. */
+export type ReadFrom = 'primary' | 'replica' | 'prefer-replica';

@@ -3,7 +3,7 @@ import { T_ERROR } from '../resp/types.js';
 import { parseRedirect } from '../rewrite/redirect.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { PRIMARY_ID } from '../topology/standalone.js';
-import type { SmartContext } from './context.js';
+import type { ReadFrom, SmartContext } from './context.js';
 import type { Lane, Lanes } from './lanes.js';
 
 /**
@@ -23,6 +23,9 @@ interface Attempt {
   attempt: number;
   redirects: number;
 }
+
+/** Turns through a master's replicas, read by read, whichever client reads. */
+let readTurn = 0;
 
 /** At most this many MOVED/ASK hops for one request (a slot moving twice while we follow it). */
 const MAX_REDIRECTS = 5;
@@ -46,10 +49,15 @@ function errorWord(frame: Buffer): string {
  * never sees a redirect.
  */
 export class Dispatcher {
+  /** Where this client's reads go: the tunnel's --read-from, until READONLY or READWRITE. */
+  readFrom: ReadFrom;
+
   constructor(
     private readonly ctx: SmartContext,
     private readonly lanes: Lanes,
-  ) {}
+  ) {
+    this.readFrom = ctx.readFrom;
+  }
 
   /** To the master of `slot` (the home node when undefined). */
   send(
@@ -67,7 +75,41 @@ export class Dispatcher {
       }
       return done(errorReply(`CLUSTERDOWN Hash slot ${slot} not served`));
     }
-    this.sendTo(entry, request, done, lane, slot, attempt);
+    const reader = lane === 'read' && slot !== undefined ? this.readerFor(entry) : entry;
+    this.sendTo(reader, request, done, lane, slot, attempt);
+  }
+
+  /**
+   * READONLY or READWRITE, Redis's own per-connection switch: this client's reads go to replicas
+   * (as --read-from says, or `replica` when it says primary), or to primaries. RESET (null) goes
+   * back to the tunnel's default.
+   */
+  readWith(command: 'readonly' | 'readwrite' | null): void {
+    const asked = command === 'readonly' ? 'replica' : 'primary';
+    this.readFrom =
+      command === null || (command === 'readonly' && this.ctx.readFrom !== 'primary')
+        ? this.ctx.readFrom
+        : asked;
+  }
+
+  /**
+   * Where a read of `master`'s slots goes: a usable replica (online, listed, measured within the
+   * lag bound), taken in turn, else the master. Not while the client's requests all take its own
+   * connections, and with prefer-replica not while its writes to the master are in flight.
+   */
+  private readerFor(master: NodeEntry): NodeEntry {
+    if (this.readFrom === 'primary' || this.lanes.ownOnly || this.lanes.selected) return master;
+    if (this.readFrom === 'prefer-replica' && this.lanes.writing(master)) return master;
+    const replicas = this.ctx.table.replicasOf(master.node.id);
+    for (let i = 0; i < replicas.length; i++) {
+      const r = replicas[(readTurn + i) % replicas.length];
+      const { health, lagSeconds } = r.node;
+      if (health !== 'online' || r.goneSince !== undefined || r.adhoc) continue;
+      if (lagSeconds === undefined || lagSeconds > this.ctx.maxReplicaLagSeconds) continue;
+      readTurn += i + 1;
+      return r;
+    }
+    return master;
   }
 
   /** To this node, following redirects from it. */
@@ -89,8 +131,13 @@ export class Dispatcher {
 
   /** An error reply, or no reply at all: follow a redirect, wait and retry, or pass it on. */
   private unusual(frame: Buffer | null, failure: string | undefined, a: Attempt): void {
+    const word = frame ? errorWord(frame) : '';
+    // A replica that cannot serve the read (gone, loading, cut off from its master): the master can.
+    if (a.entry.node.role === 'replica' && (!frame || word === 'LOADING' || word === 'MASTERDOWN')) {
+      const master = this.ctx.table.get(a.entry.node.masterId ?? '');
+      if (master) return this.sendTo(master, a.request, a.done, 'shared', a.slot, a.attempt + 1, a.redirects);
+    }
     if (!frame) return this.retry(failure ?? 'no reply', a);
-    const word = errorWord(frame);
     if (word === 'MOVED' || word === 'ASK') {
       const r = parseRedirect(frame.toString('latin1', 1, frame.length - 2));
       const target = r && this.ctx.table.find({ host: r.host, port: r.port, slot: r.slot });

@@ -11,9 +11,11 @@ export type { SharedUpstreams };
  * node, shared by every client of one protocol (RESP2 or RESP3) and login: many clients' requests
  * go out in one TLS record. `shared-write`: the same, the one for writes (see CommandPolicy), so a
  * write a node holds holds no one's reads. `own`: this client's own connection, for what holds a
- * connection or changes its state (blocking commands, CLIENT, SELECT, HELLO).
+ * connection or changes its state (blocking commands, CLIENT, SELECT, HELLO). `read`: a read-only
+ * command, which the dispatcher may send to a replica (see --read-from); on its way it is `shared`,
+ * on a replica's connection with READONLY.
  */
-export type Lane = 'shared' | 'shared-write' | 'own';
+export type Lane = 'shared' | 'shared-write' | 'own' | 'read';
 
 const OWN = 0;
 
@@ -53,8 +55,15 @@ export class Lanes {
     private readonly login: () => Login | null,
   ) {}
 
+  /** Whether this client has writes in flight to `entry` (a read after them stays there). */
+  writing(entry: NodeEntry): boolean {
+    const gate = this.gates.get(entry);
+    return gate !== undefined && gate.inflight > 0 && isWritesKind(gate.key);
+  }
+
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler, prefix = this.prefix): void {
     if (this.ownOnly || this.selected) lane = 'own';
+    else if (lane === 'read') lane = 'shared';
     const protocol = this.protocol();
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');
@@ -69,7 +78,9 @@ export class Lanes {
     gate.key = key;
     gate.inflight++;
     const upstream =
-      key === OWN ? this.own(entry) : this.shared.get(entry, protocol, this.login(), isWritesKind(key));
+      key === OWN
+        ? this.own(entry)
+        : this.shared.get(entry, protocol, this.login(), isWritesKind(key), entry.node.role === 'replica');
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
     const answered: ReplyHandler = (frame, failure) => {

@@ -84,8 +84,15 @@ function routeOf(tables: PlanTables, name: string): Route {
 
 function laneOf(tables: PlanTables, name: string, args: Buffer[]): Lane {
   const placement = tables.policy.placementOfRequest(name, args);
-  return CommandPolicy.isShared(placement) ? placement : 'own';
+  if (!CommandPolicy.isShared(placement)) return 'own';
+  // The server's own readonly flag makes a read that a replica may answer; scripts stay on
+  // masters, where the tunnel's script cache loads them.
+  const readOnly = tables.commands.lookup(args, name)?.flags.has('readonly');
+  return placement === 'shared' && readOnly && !SCRIPTED.has(name) ? 'read' : placement;
 }
+
+/** Read-only script calls: they run where their script is loaded (a master). */
+const SCRIPTED = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
 
 /** Plans one request from scratch. */
 export function plan(tables: PlanTables, args: Buffer[], name = commandName(args)): Plan {

@@ -15,6 +15,12 @@ export function unhealthy(tunnel: Tunnel): string | null {
   return null;
 }
 
+/** A replica's measured lag in seconds (null: not in sync); nothing when not measured. */
+function lagOf(lag: number | undefined): { lagSeconds?: number | null } {
+  if (lag === undefined) return {};
+  return { lagSeconds: Number.isFinite(lag) ? lag : null };
+}
+
 /** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
 export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unknown> {
   const s = tunnel.stats;
@@ -23,10 +29,12 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
     healthy: unhealthy(tunnel) === null,
     problem: unhealthy(tunnel),
     mode: tunnel.options.mode,
+    topology: tunnel.table.topology,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     nodes: nodeRows(tunnel.table).map((n) => ({
       ...n,
       health: tunnel.table.get(n.id)?.node.health,
+      ...lagOf(tunnel.table.get(n.id)?.node.lagSeconds),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
     })),
     listeners: tunnel.listening,

@@ -68,6 +68,8 @@ export class NodeTable {
   private readonly subscribers = new Set<(change: NodeChange) => void>();
   /** masters(), kept until the next change: smart mode asks for it on every keyless request. */
   private mastersInOrder: readonly NodeEntry[] | null = null;
+  /** replicasOf(), per master, kept until the next change. */
+  private replicaLists: Map<string, NodeEntry[]> | null = null;
   /** The node discovery started from: clients are pointed at it. */
   seedId: string | undefined;
   /** What the seed turned out to be (see topology/standalone.ts for how a standalone one is held). */
@@ -127,6 +129,17 @@ export class NodeTable {
       )
       .sort((a, b) => first(a) - first(b));
     return this.mastersInOrder;
+  }
+
+  /** The replicas the table lists for a master (any health: the caller checks). */
+  replicasOf(masterId: string): readonly NodeEntry[] {
+    let list = this.replicaLists?.get(masterId);
+    if (!list) {
+      this.replicaLists ??= new Map();
+      list = this.entries().filter((e) => e.node.role === 'replica' && e.node.masterId === masterId);
+      this.replicaLists.set(masterId, list);
+    }
+    return list;
   }
 
   /** The lookup the rewriters take. */
@@ -197,6 +210,7 @@ export class NodeTable {
     if (entry.goneSince === undefined) {
       entry.goneSince = now;
       this.mastersInOrder = null;
+      this.replicaLists = null;
     }
     return entry.goneSince;
   }
@@ -271,6 +285,7 @@ export class NodeTable {
     // (a node that left keeps only the slots nobody took).
     this.index.setOwnerRanges(r.owners);
     this.mastersInOrder = null;
+    this.replicaLists = null;
   }
 
   /** The real node behind a local port (for requests that send node addresses to the server). */
@@ -281,6 +296,7 @@ export class NodeTable {
 
   private emit(change: NodeChange): void {
     this.mastersInOrder = null;
+    this.replicaLists = null;
     for (const fn of this.subscribers) fn(change);
   }
 }

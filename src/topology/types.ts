@@ -24,6 +24,11 @@ export interface ClusterNode extends RemoteNode {
   /** For masters: slot ranges served, inclusive. */
   slots: SlotRange[];
   health: 'online' | 'loading' | 'fail';
+  /**
+   * For replicas, when measured (smart mode's replica reads): seconds since it last acknowledged
+   * its master's stream, as the master reports it; Infinity when it is not in sync.
+   */
+  lagSeconds?: number;
 }
 
 /** What a reply says about a node. */

@@ -72,6 +72,14 @@ export interface TunnelOptions {
    * behind a proxy), or found out at startup. @default 'auto'
    */
   topology: 'auto' | 'cluster' | 'standalone';
+  /**
+   * Smart mode: where read-only commands go. primary; replica (a replica of the key's master
+   * whenever one is usable); prefer-replica (the same, except that a client's read follows its
+   * own writes in flight to the primary). @default 'primary'
+   */
+  readFrom: 'primary' | 'replica' | 'prefer-replica';
+  /** A replica further behind than this many seconds is not read from. @default 10 */
+  maxReplicaLagSeconds: number;
   /** The smart mode port. @default 6379 */
   smartPort: number;
   /**
@@ -135,6 +143,8 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   stopGraceMs: 5000,
   mode: 'pinned',
   topology: 'auto',
+  readFrom: 'primary',
+  maxReplicaLagSeconds: 10,
   smartPort: 6379,
   pool: 2,
   share: true,

@@ -165,6 +165,8 @@ export class Serving {
         files: this.files,
         isTunnelCredential: (attempt) => links.credentials.isOwn(attempt),
         waitMarkers: this.pairs.waitMarkers,
+        readFrom: o.readFrom,
+        maxReplicaLagSeconds: o.maxReplicaLagSeconds,
       },
       this.log,
     );

@@ -1,7 +1,9 @@
 import * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { type Ask, DiscoveryError, discover } from '../topology/discovery.js';
-import { PRIMARY_ID, readStandalone } from '../topology/standalone.js';
+import type { Ask } from '../topology/discovery.js';
+import { type Reading, type TopologyKind, readTopology } from '../topology/read-topology.js';
+import { PRIMARY_ID } from '../topology/standalone.js';
+import { applyLag, parseReplicaLines } from '../topology/replica-lag.js';
 import { hasEndpoint, hostOf } from '../topology/endpoint.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { ClusterNode, NodeRef, NodeTarget } from '../topology/types.js';
@@ -26,13 +28,6 @@ interface Source {
   port: number;
 }
 
-/** What one node's answer gave. */
-interface Reading {
-  nodes: ClusterNode[];
-  /** False when a standalone replica named a primary that did not answer as one. */
-  confirmed: boolean;
-}
-
 export interface WatcherOptions {
   /** Where discovery starts, and the host it was given as (to recognise the seed in the topology). */
   seed: { target: NodeTarget; host: string; port: number };
@@ -48,6 +43,8 @@ export interface WatcherOptions {
   topology: TopologyChoice;
   /** How to dial a node (for the primary a standalone replica names). */
   targetOf: (node: ClusterNode) => NodeTarget;
+  /** Ask each master how far behind its replicas are (smart mode reads from replicas). */
+  measureLag: boolean;
 }
 
 /** On-demand refreshes caused by unknown nodes in replies: at most one per this interval. */
@@ -69,7 +66,7 @@ export class TopologyWatcher {
   /** When the last refresh ended, and whether it read a topology. */
   lastRefresh = { at: 0, ok: false };
   /** What the seed turned out to be; null until the first reading when auto. */
-  private kind: 'cluster' | 'standalone' | null;
+  private kind: TopologyKind | null;
 
   constructor(table: NodeTable, open: OpenCommands, o: WatcherOptions, log: Logger) {
     this.table = table;
@@ -83,6 +80,7 @@ export class TopologyWatcher {
   async start(): Promise<void> {
     const { target, host, port } = this.o.seed;
     const { nodes } = await this.read(this.o.seed);
+    await this.measureLag(nodes);
     const what = this.kind === 'standalone' ? 'standalone servers' : 'nodes';
     this.log.info(`discovered ${nodes.length} ${what} from ${target.label}`);
     // A standalone seed, even a replica, points clients at the primary: its port follows promotions.
@@ -154,37 +152,55 @@ export class TopologyWatcher {
     await this.refreshing;
   }
 
-  /**
-   * One node's view of the topology. Until the seed's kind is known, a node that refuses cluster
-   * commands is read as a standalone server (ROLE); after that, every reading is of that kind.
-   */
+  /** One node's view of the topology (see readTopology); the first reading fixes the kind. */
   private async read(source: Source): Promise<Reading> {
     const { target } = source;
     const conversation = await this.open(target);
     try {
-      if (this.kind !== 'standalone') {
-        try {
-          const topology = await discover(conversation.ask, target.label, this.o.tls, target.host);
-          this.log.debug(`${topology.nodes.length} nodes from ${topology.source} at ${target.label}`);
-          this.setKind('cluster');
-          return { nodes: topology.nodes, confirmed: true };
-        } catch (e) {
-          if (this.kind !== null || !(e instanceof DiscoveryError) || e.code !== 'not-cluster') throw e;
-        }
-      }
-      const found = await readStandalone(conversation.ask, (h, p) => this.askRole(h, p), source);
-      if (found.proxy && this.kind === null)
+      const node = { label: target.label, dialHost: target.host, host: source.host, port: source.port };
+      const reading = await readTopology(
+        conversation.ask,
+        (h, p) => this.askRole(h, p),
+        node,
+        this.o.tls,
+        this.kind,
+      );
+      this.log.debug(`${reading.nodes.length} nodes from ${reading.source} at ${target.label}`);
+      if (reading.proxy && this.kind === null)
         this.log.info(`${target.label} refuses ROLE: serving it as one server, without replicas`);
-      this.setKind('standalone');
-      return { nodes: found.nodes, confirmed: found.primaryConfirmed };
+      this.setKind(reading.kind);
+      return reading;
     } finally {
       conversation.close();
     }
   }
 
-  private setKind(kind: 'cluster' | 'standalone'): void {
+  private setKind(kind: TopologyKind): void {
     this.kind = kind;
     this.table.topology = kind;
+  }
+
+  /**
+   * Each master's INFO replication, for its replicas' lag (see applyLag). A master that does not
+   * answer leaves its replicas unmeasured: they are not read from until it does.
+   */
+  private async measureLag(nodes: ClusterNode[]): Promise<void> {
+    if (!this.o.measureLag) return;
+    const masters = nodes.filter((m) => nodes.some((r) => r.role === 'replica' && r.masterId === m.id));
+    await Promise.all(
+      masters.map(async (m) => {
+        try {
+          const conversation = await this.open(this.o.targetOf(m));
+          try {
+            applyLag(nodes, m.id, parseReplicaLines(await conversation.ask(['INFO', 'replication'])));
+          } finally {
+            conversation.close();
+          }
+        } catch (e) {
+          this.log.debug(`replica lag at ${this.o.targetOf(m).label} not measured: ${describeError(e)}`);
+        }
+      }),
+    );
   }
 
   /** ROLE of a server the table may not serve yet (the primary a replica names). */
@@ -213,6 +229,7 @@ export class TopologyWatcher {
           failures.push(`${source.target.label}: its primary did not answer as one`);
           continue;
         }
+        await this.measureLag(nodes);
         this.apply(nodes, false);
         this.log.debug(`topology refreshed (${reason}) from ${source.target.label}: ${nodes.length} nodes`);
         return null;

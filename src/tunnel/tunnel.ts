@@ -104,6 +104,7 @@ export class Tunnel {
         stats: this.stats,
         topology: o.topology,
         targetOf: targetFor(o),
+        measureLag: o.mode !== 'pinned',
       },
       this.log,
     );

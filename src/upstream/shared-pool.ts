@@ -10,8 +10,17 @@ import { Upstreams } from './upstreams.js';
  * while it pauses writes, one for the rest (see CommandPolicy's `shared-write`).
  */
 export interface SharedUpstreams {
-  /** `login`: a client's own (null: the tunnel's credential); `writes`: the one for writes. */
-  get(entry: NodeEntry, protocol: number, login?: Login | null, writes?: boolean): Upstream;
+  /**
+   * `login`: a client's own (null: the tunnel's credential); `writes`: the one for writes;
+   * `replicaReads`: smart mode's reads from a replica (READONLY on the connection).
+   */
+  get(
+    entry: NodeEntry,
+    protocol: number,
+    login?: Login | null,
+    writes?: boolean,
+    replicaReads?: boolean,
+  ): Upstream;
   close(): void;
 }
 
@@ -53,11 +62,20 @@ export class SharedPool implements SharedUpstreams {
     private readonly log: Logger,
   ) {}
 
-  get(entry: NodeEntry, protocol: number, login: Login | null = null, writes = false): Upstream {
+  get(
+    entry: NodeEntry,
+    protocol: number,
+    login: Login | null = null,
+    writes = false,
+    replicaReads = false,
+  ): Upstream {
     // The tunnel's own groups are looked up without building a key (every request asks).
+    const kind = replicaReads ? 'o' : writes ? 'w' : 'r';
     const key = login
-      ? `${protocol}${writes ? 'w' : 'r'}:${login.key}`
-      : TUNNEL_KEYS[sharedKind(protocol, writes)];
+      ? `${protocol}${kind}:${login.key}`
+      : replicaReads
+        ? `${protocol}o`
+        : TUNNEL_KEYS[sharedKind(protocol, writes)];
     let group = this.groups.get(key);
     if (!group) {
       const link: UpstreamLink = login ? { ...this.link, auth: () => login.auth } : this.link;
@@ -76,6 +94,7 @@ export class SharedPool implements SharedUpstreams {
                 // were refused, or that nobody uses any more, leave nothing behind.
                 if (login && made.nodes.size === 0 && this.groups.get(key) === made) this.groups.delete(key);
               },
+              replicaReads,
             ),
           IDLE_MAX_MS,
         ),

@@ -36,6 +36,7 @@ export interface UpstreamLink {
 
 const HELLO2 = encodeCommand(['HELLO', '2']);
 const HELLO3 = encodeCommand(['HELLO', '3']);
+const READONLY = encodeCommand(['READONLY']);
 
 /** The HELLO that switches a connection to `protocol`; null for RESP2, which needs none to start. */
 export function helloFor(protocol: number, evenForResp2 = false): Buffer | null {
@@ -82,6 +83,8 @@ export class Upstream {
      */
     private readonly onPush: (frame: Buffer) => void,
     private readonly onClose: (u: Upstream) => void,
+    /** READONLY goes first: a cluster replica then answers reads of its master's slots. */
+    private readonly readOnly = false,
   ) {
     this.entry = entry;
   }
@@ -193,9 +196,9 @@ export class Upstream {
     // The node closed its side (it stopped or restarted): nothing more will come, and a subscriber
     // connection would never write again to find out.
     socket.on('end', () => socket.destroy());
-    const greeting = helloFor(this.protocol());
-    if (greeting) {
-      // Its reply is the first frame, ahead of every queued request's.
+    // Their replies are the first frames, ahead of every queued request's.
+    for (const greeting of [helloFor(this.protocol()), this.readOnly ? READONLY : null]) {
+      if (!greeting) continue;
       this.handlers.unshift(() => {});
       socket.write(greeting);
     }

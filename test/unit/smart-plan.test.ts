@@ -15,8 +15,8 @@ const slot = (key: string): number => hashSlot(Buffer.from(key));
 const args = (...a: string[]): Buffer[] => a.map((x) => Buffer.from(x));
 
 describe('the smart planner', () => {
-  it('routes a one-key command to its slot, on the shared connection of its kind', () => {
-    expect(plan('GET', 'a')).toEqual({ kind: 'node', slot: slot('a'), lane: 'shared' });
+  it('routes a one-key command to its slot, on the shared connection of its kind (reads marked for --read-from)', () => {
+    expect(plan('GET', 'a')).toEqual({ kind: 'node', slot: slot('a'), lane: 'read' });
     expect(plan('SET', 'a', '1')).toEqual({ kind: 'node', slot: slot('a'), lane: 'shared-write' });
     expect(plan('PFCOUNT', 'h')).toEqual({ kind: 'node', slot: slot('h'), lane: 'shared-write' });
     expect(plan('EVAL', 'return 1', '2', '{t}a', '{t}b')).toEqual({
@@ -47,7 +47,7 @@ describe('the smart planner', () => {
         { slot: slot('b'), args: args('MGET', 'b'), positions: [1] },
       ],
       merge: 'key-order',
-      lane: 'shared',
+      lane: 'read',
     });
     expect(plan('MSET', 'a', '1', 'b', '2')).toEqual({
       kind: 'split',
@@ -59,7 +59,7 @@ describe('the smart planner', () => {
       lane: 'shared-write',
     });
     expect(plan('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum', lane: 'shared-write' });
-    expect(plan('MGET', '{t}a', '{t}b')).toEqual({ kind: 'node', slot: slot('t'), lane: 'shared' });
+    expect(plan('MGET', '{t}a', '{t}b')).toEqual({ kind: 'node', slot: slot('t'), lane: 'read' });
   });
 
   it('refuses what spans slots and cannot be split, as the cluster does, and what one port cannot be', () => {
@@ -74,8 +74,8 @@ describe('the smart planner', () => {
   });
 
   it('sends keyless commands to every master where the tips say so, else to the home node', () => {
-    expect(plan('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'shared' });
-    expect(plan('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'shared' });
+    expect(plan('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'read' });
+    expect(plan('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'read' });
     expect(plan('FLUSHALL')).toEqual({ kind: 'fanout', merge: 'all-ok', lane: 'shared-write' });
     expect(plan('SCRIPT', 'EXISTS', 'x')).toEqual({ kind: 'fanout', merge: 'and', lane: 'shared' });
     expect(plan('INFO')).toEqual({ kind: 'fanout', merge: 'info', lane: 'shared' });
