@@ -165,7 +165,7 @@ export class PinnedClient {
 
   private laneOwner(shared: SharedUpstreams): LaneOwner {
     return {
-      upstream: (protocol, login, writes) => shared.get(this.entry, protocol, login, writes),
+      upstream: (protocol, login, writes) => this.owner.sender(shared, this.entry, protocol, login, writes),
       checkLogin: (attempt, protocol, done) => {
         const tunnel = this.owner.context.isTunnelCredential(attempt);
         checkLogin(shared, this.entry, protocol, attempt, tunnel, done);

@@ -4,6 +4,11 @@ import type { PinnedContext, PinnedClientOwner } from './context.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { Throttle } from '../net/throttle.js';
 import { WaitMarkers } from '../protocol/wait-marker.js';
+import type { Login } from '../protocol/login.js';
+import { PRIMARY_ID } from '../topology/standalone.js';
+import type { SharedUpstreams } from '../upstream/shared-pool.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { PrimarySender, type SpanSender } from './primary-sender.js';
 
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
@@ -36,9 +41,25 @@ export class PinnedClients implements PinnedClientOwner {
     if (this.open.delete(pinned as PinnedClient)) this.context.files.release();
   }
 
-  primaryDemoted(entry: NodeEntry): void {
+  /**
+   * A standalone primary's clients go through a PrimarySender, which sends a write the demoted
+   * primary refused again to the new one; every other node's, straight to its shared connection.
+   */
+  sender(
+    shared: SharedUpstreams,
+    entry: NodeEntry,
+    protocol: 2 | 3,
+    login: Login | null,
+    writes: boolean,
+  ): SpanSender {
+    const upstream = (): Upstream => shared.get(entry, protocol, login, writes);
+    if (entry.node.id !== PRIMARY_ID) return upstream();
+    return new PrimarySender(upstream, (why) => this.primaryDemoted(entry, why));
+  }
+
+  primaryDemoted(entry: NodeEntry, why = 'it answered READONLY'): void {
     if (this.demotedRefreshes.allow(entry.node.id))
-      this.context.refresh(`${entry.target.label} answered READONLY: the primary moved`);
+      this.context.refresh(`the primary ${entry.target.label} may have moved: ${why}`);
   }
 
   /**

@@ -4,6 +4,8 @@ import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
+import type { Login } from '../protocol/login.js';
+import type { SpanSender } from './primary-sender.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
 import type { WarmPool } from '../upstream/warm-pool.js';
@@ -49,8 +51,16 @@ export interface PinnedContext {
 /** What a pinned client asks of the set it belongs to (PinnedClients). */
 export interface PinnedClientOwner {
   readonly context: PinnedContext;
+  /** How a client's shared lane reaches `entry`'s shared connection (see PrimarySender). */
+  sender(
+    shared: SharedUpstreams,
+    entry: NodeEntry,
+    protocol: 2 | 3,
+    login: Login | null,
+    writes: boolean,
+  ): SpanSender;
   /** A standalone primary's client got READONLY: the primary moved (re-read the topology). */
-  primaryDemoted(entry: NodeEntry): void;
+  primaryDemoted(entry: NodeEntry, why?: string): void;
   /** One throttle for every client's "cannot reach the node" warnings. */
   readonly unreachableWarnings: Throttle;
   /** The writes that go in front of clients' WAITs. */

@@ -4,7 +4,7 @@ import type { Login } from '../protocol/login.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
-import type { Upstream } from '../upstream/upstream.js';
+import type { SpanSender } from './primary-sender.js';
 
 /**
  * A request still incomplete at this size takes the client's own connection instead: the shared
@@ -34,7 +34,7 @@ export interface LaneOwner {
    * The node's shared connection in `protocol` for `login`, the one for writes or the other (made
    * again after one broke).
    */
-  upstream(protocol: 2 | 3, login: Login | null, writes: boolean): Upstream;
+  upstream(protocol: 2 | 3, login: Login | null, writes: boolean): SpanSender;
   /** Has a node check an AUTH (see checkLogin); `done` as there. */
   checkLogin(
     attempt: AuthAttempt,
@@ -44,7 +44,7 @@ export interface LaneOwner {
   /** This client's next reply bytes, in order (they may end inside a reply). */
   reply(span: Buffer): void;
   /** The shared connection failed while requests of this client were on it. */
-  broken(upstream: Upstream, reason: string): void;
+  broken(upstream: SpanSender, reason: string): void;
   /** The client needs its own connection from the request that `held` starts with. */
   pin(why: string): void;
   /** Every request this client sent on the shared connection has been answered. */
@@ -275,7 +275,7 @@ export class SharedLane {
     );
   }
 
-  private settle(upstream: Upstream, span: Buffer | null, frames: number, failure?: string): void {
+  private settle(upstream: SpanSender, span: Buffer | null, frames: number, failure?: string): void {
     this.inflight -= frames;
     if (this.failed) return;
     if (!span) {

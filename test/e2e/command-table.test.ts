@@ -98,12 +98,12 @@ describe('the command table', () => {
         new Planner(table),
         line.map((a) => Buffer.from(a)),
       );
-    expect(p('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'shared' });
+    expect(p('DBSIZE')).toEqual({ kind: 'fanout', merge: 'sum', lane: 'read' });
     expect(p('FLUSHALL')).toEqual({ kind: 'fanout', merge: 'all-ok', lane: 'shared-write' });
     expect(p('SCRIPT', 'EXISTS', 'x')).toEqual({ kind: 'fanout', merge: 'and', lane: 'shared' });
-    expect(p('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'shared' });
+    expect(p('KEYS', '*')).toEqual({ kind: 'fanout', merge: 'concat', lane: 'read' });
     expect(p('GET', 'a')).toMatchObject({ kind: 'node' });
-    expect(p('MGET', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'key-order', lane: 'shared' });
+    expect(p('MGET', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'key-order', lane: 'read' });
     expect(p('DEL', 'a', 'b')).toMatchObject({ kind: 'split', merge: 'sum', lane: 'shared-write' });
     expect(p('MSET', 'a', '1', 'b', '2')).toMatchObject({
       kind: 'split',
@@ -123,7 +123,7 @@ describe('the command table', () => {
     expect(p('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$')).toMatchObject({ kind: 'node', lane: 'own' });
     expect(p('CLIENT', 'SETNAME', 'me')).toMatchObject({ kind: 'node', lane: 'own' });
     expect(p('AUTH', 'user', 'pw')).toMatchObject({ kind: 'node', lane: 'own' });
-    expect(p('GET', 'a')).toMatchObject({ kind: 'node', lane: 'shared' });
+    expect(p('GET', 'a')).toMatchObject({ kind: 'node', lane: 'read' });
     // What a node holds while it pauses writes takes the shared connection for writes.
     expect(p('SET', 'a', '1')).toMatchObject({ kind: 'node', lane: 'shared-write' });
     expect(p('EVAL', 'return 1', '0')).toMatchObject({ kind: 'node', lane: 'shared-write' });
