@@ -61,7 +61,7 @@ export function parseSeedUrl(text: string): Seed {
 }
 
 const TUNNEL_USAGE =
-  '$0 [seed] [options] [-- COMMAND [ARGS...]]\n       $0 fill [seed] --gb N [options]   (see $0 fill --help)\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
+  '$0 [seed] [options] [-- COMMAND [ARGS...]]\n       $0 fill [seed] --gb N [options]   (see $0 fill --help)\n       $0 cli [seed] [options] [COMMAND [ARGS...]]   (see $0 cli --help)\n\nLocal plaintext access to a TLS + AUTH Redis or Valkey Cluster: one listener per node on ' +
   'loopback; CLUSTER SLOTS/NODES/SHARDS/REPLICAS and MOVED/ASK rewritten to point at the tunnel.\n\n' +
   'seed: rediss://[user[:password]@]host:port (redis:// for plaintext), or -h/-p.\n\n' +
   'With -- COMMAND: run it once the tunnel is ready, with REDIS_URL, REDIS_HOST, REDIS_PORT and ' +

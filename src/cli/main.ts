@@ -7,6 +7,7 @@ import { Tunnel } from '../tunnel/tunnel.js';
 import { UsageError, optionsFrom } from './args.js';
 import { runChild } from './exec.js';
 import { fillCommand } from './fill-command.js';
+import { shellCommand } from './shell-command.js';
 import { childEnvironment, readyState, removeReadyFile, writeReadyFile } from './ready.js';
 import { readyReport } from './report.js';
 import { StatusServer } from '../status/server.js';
@@ -19,6 +20,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export async function main(argv = hideBin(process.argv), env = process.env): Promise<number> {
   if (argv[0] === 'fill') return fillCommand(argv.slice(1), env);
+  if (argv[0] === 'cli') return shellCommand(argv.slice(1), env);
   let request;
   try {
     request = optionsFrom(argv, env);

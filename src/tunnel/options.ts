@@ -104,6 +104,11 @@ export interface TunnelOptions {
    * limit). @default 67108864 (64 MiB)
    */
   clientOutputLimit: number;
+  /**
+   * Smart mode without its listener: clients connect in this process (Tunnel.connectInProcess),
+   * as the `cli` command does. Not a command-line option. @default false
+   */
+  inProcess: boolean;
   /** Clients must AUTH with this before anything else (shared machines). Never logged. */
   localPassword?: string;
   /** With localPassword: the user name AUTH must give (any, when unset). */
@@ -150,6 +155,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   share: true,
   workers: 1,
   clientOutputLimit: 64 * 1024 * 1024,
+  inProcess: false,
 });
 
 /** What a caller gives: the seed, and any options it sets (undefined means "the default"). */

@@ -142,6 +142,11 @@ export class Serving {
     this.log.debug(`${this.commands.size} commands in the server's table`);
   }
 
+  /** The server's command table (null until read). */
+  get commandTable(): CommandTable | null {
+    return this.commands;
+  }
+
   /** Smart mode's front (listening if asked), once the command table is read (readCommands). */
   async startSmart(listen: boolean): Promise<void> {
     const { links, options: o } = this;

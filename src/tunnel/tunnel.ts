@@ -9,6 +9,9 @@ import { DiscoveryError } from '../topology/discovery.js';
 import { NodeTable } from '../topology/node-table.js';
 import type { NodeRef, NodeTarget } from '../topology/types.js';
 import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { memorySocketPair } from '../net/memory-socket.js';
+import type { CommandTable } from '../protocol/command-table.js';
 import { Credentials } from './credentials.js';
 import { StartupError } from './errors.js';
 import { Listeners } from './listeners.js';
@@ -145,7 +148,7 @@ export class Tunnel {
     const o = this.options;
     const workers = this.workers;
     try {
-      if (!workers) return await this.serving?.startSmart(true);
+      if (!workers) return await this.serving?.startSmart(!o.inProcess);
       this.smartServer = await listenOn(
         o.bind,
         o.smartPort,
@@ -159,6 +162,14 @@ export class Tunnel {
         `cannot listen on ${o.bind}:${o.smartPort} for smart mode: ${bindFailure(e)}`,
       );
     }
+  }
+
+  /** A smart-mode client connection inside this process (with the inProcess option): its socket. */
+  connectInProcess(): Duplex {
+    const { server, client } = memorySocketPair();
+    if (!this.serving) throw new Error('in-process clients need a tunnel serving in this process');
+    this.serving.acceptSmart(server);
+    return client;
   }
 
   /** Re-reads the topology now (see TopologyWatcher.refresh). */
@@ -212,6 +223,16 @@ export class Tunnel {
     const ms = this.options.connectTimeoutMs;
     await this.watcher?.serve(missing, ms);
     await withTimeout(this.listeners?.bound(missing.map((ref) => this.table.find(ref))), ms);
+  }
+
+  /** A command conversation with one node, as the tunnel's user (the `cli` command's @node lines). */
+  commandsAt(target: NodeTarget): Promise<NodeCommands> {
+    return this.openCommands(target);
+  }
+
+  /** The server's command table, once read (null before, or when it could not be). */
+  get commandTable(): CommandTable | null {
+    return this.serving?.commandTable ?? null;
   }
 
   private openCommands(target: NodeTarget): Promise<NodeCommands> {
