@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     caFile: cluster.certs.caCert,
     user: cluster.spec.user,
     password: cluster.spec.password,
+    mode: 'both',
   });
   const tunnel = new Tunnel(options, log);
   started.tunnel = tunnel;
@@ -59,18 +60,24 @@ async function main(): Promise<number> {
     throw e;
   }
   const local = tunnel.table.seed?.local;
+  const smart = { host: local?.host ?? '127.0.0.1', port: options.smartPort };
+  const cliSeed = `rediss://${cluster.spec.user}@${seed.ip}:${seed.port} --cacert ${cluster.certs.caCert}`;
   process.stdout.write(
     [
       '',
       `Cluster: ${cluster.nodes.length} TLS-only redis-server nodes on ${cluster.nodes.map((n) => `${n.ip}:${n.port}`).join(', ')},`,
       `ACL user "${cluster.spec.user}" with a password, certificates from a throwaway CA in ${cluster.certs.dir}.`,
       '',
-      readyReport(tunnel.table),
+      readyReport(tunnel.table, { ...smart, only: false }),
       '',
       'Try, in another terminal (no password, no TLS):',
-      `  redis-cli -c -p ${local?.port} set hello world`,
+      `  redis-cli -c -p ${local?.port} set hello world      # a cluster client, on the node ports`,
       `  redis-cli -c -p ${local?.port} cluster nodes`,
       `  redis-cli --cluster check ${local?.host}:${local?.port}`,
+      `  redis-cli -p ${smart.port} get hello                # any client, on the smart port: no MOVED`,
+      `  redis-cli -p ${smart.port} dbsize                   # the whole cluster's keys`,
+      "or the cluster at one prompt, straight to the TLS nodes (this demo's throwaway password):",
+      `  REDISCLI_AUTH=${cluster.spec.password} node dist/src/cli.js cli ${cliSeed}`,
       '',
       'Ctrl-C stops the tunnel and the cluster.',
       '',

@@ -4,6 +4,7 @@
  * ports of their own, keeps a client's SELECT on the smart port, and follows a coordinated
  * FAILOVER. Each sequence runs against the nodes first, to prove what a node answers.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYOUTS, type RunningCluster, sleep, startCluster, waitFor } from '../../scripts/lib/cluster.js';
 import type { ReadyState } from '../../src/cli/ready.js';
 import { RawClient, type Reply, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
-import { type RunningTunnel, redisCli, runTunnelToExit, seedArgs, startTunnel } from './helpers/tunnel.js';
+import {
+  CLI,
+  type RunningTunnel,
+  redisCli,
+  runTunnelToExit,
+  seedArgs,
+  startTunnel,
+} from './helpers/tunnel.js';
 
 const SMART_PORT = 6404;
 let set: RunningCluster;
@@ -141,6 +149,21 @@ describe('standalone primary and replicas', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').slice(-2)).toEqual(['42', 'master']);
+  });
+
+  it('cli: commands run on the primary; @all ROLE names the primary and each replica', () => {
+    const cli = (...args: string[]): string =>
+      spawnSync(process.execPath, [CLI, 'cli', ...seedArgs(set.describe()), ...args], {
+        env: { ...process.env, REDISCLI_AUTH: set.spec.password },
+        timeout: 30_000,
+      }).stdout.toString();
+    expect(cli('SET', 'sa:cli', 'v').trim()).toBe('OK');
+    expect(cli('GET', 'sa:cli').trim()).toBe('v');
+    const roles = cli('@all', 'ROLE');
+    const [primary, r1, r2] = set.nodes;
+    expect(roles).toContain(`${primary.ip}:${primary.port} (primary):\nmaster\n`);
+    for (const r of [r1, r2])
+      expect(roles).toContain(`${r.ip}:${r.port} (replica of ${primary.ip}:${primary.port}):\nslave\n`);
   });
 
   it('--topology cluster refuses a standalone seed, saying why', async () => {
