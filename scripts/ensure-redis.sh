@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what the tests and the demo need: redis-server and redis-tools (7.0+),
-# openssl, tmux, and redis-py for /usr/bin/python3. Installs them with apt-get when running as root on
+# openssl, tmux, chromium, and redis-py for /usr/bin/python3. Installs them with apt-get when running as root on
 # Debian/Ubuntu; otherwise says what is missing and stops.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The cli's interactive prompt is tested under a pseudo-terminal that tmux provides.
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+# The status page is tested in a real browser: Debian's chromium, driven by playwright-core.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${SKIP_PYTHON:-}" != 1 ] && ! /usr/bin/python3 -c 'import redis' >/dev/null 2>&1; then missing+=(python3-redis); fi
 
 if [ ${#missing[@]} -gt 0 ]; then

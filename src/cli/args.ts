@@ -1,26 +1,12 @@
-import { readFileSync } from 'node:fs';
 import yargs, { type Options } from 'yargs';
 import { parsePin } from '../topology/address-plan.js';
 import { unbracket } from '../topology/endpoint.js';
 import { type TunnelOptions, parseResolveRule, resolveOptions } from '../tunnel/options.js';
 import { loadConfigFile } from './config-file.js';
+import { version } from '../version.js';
 import { OPTION_SPECS, optionsFromEnv } from './option-specs.js';
 
 /** Command-line arguments → TunnelOptions. No side effects, so it can be tested. */
-
-/** The package version, from package.json (from dist/src/cli/ or src/cli/, whichever this file runs from). */
-function version(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      return (
-        JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name: string; version: string }
-      ).version;
-    } catch {
-      // try the next place
-    }
-  }
-  return 'unknown';
-}
 
 /** Redis' own port, for a seed given without one (as redis-cli assumes). */
 const DEFAULT_SEED_PORT = 6379;

@@ -1,9 +1,13 @@
+import { NodeStatsBook } from './node-stats.js';
+
 /**
  * What one tunnel has done, counted where it happens (connection pairs, smart clients, the
  * topology watcher) and read by the status page and the metrics. Plain numbers: counting costs an
  * addition, and the format belongs to whoever reads them.
  */
 export class TunnelStats {
+  /** Per node: requests, errors, redirects, bytes each way, latency (see NodeStats). */
+  readonly nodes = new NodeStatsBook();
   /** Client connections accepted, per mode. */
   accepted = { pinned: 0, smart: 0 };
   /** Bytes from clients towards the cluster, and from the cluster to clients. */

@@ -80,6 +80,13 @@ export class PinnedClients implements PinnedClientOwner {
     return this.open.size;
   }
 
+  /** Open clients per node id. */
+  perNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.open) out.set(p.entry.node.id, (out.get(p.entry.node.id) ?? 0) + 1);
+    return out;
+  }
+
   /** Ends every client politely, then destroys what has not closed after `graceMs`. */
   async close(graceMs: number): Promise<void> {
     for (const p of this.open) p.end();

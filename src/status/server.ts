@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -5,6 +6,10 @@ import { describeError, type Logger } from '../log.js';
 import type { Tunnel } from '../tunnel/tunnel.js';
 import { tunnelMetrics } from './metrics.js';
 import { nodeRows } from './nodes.js';
+import { LiveFigures } from './live.js';
+import { STATUS_PAGE } from './page.js';
+import { OPEN_FILE_LIMIT } from '../net/listen.js';
+import { version } from '../version.js';
 
 /** Why the tunnel is not healthy, or null when it is. */
 export function unhealthy(tunnel: Tunnel): string | null {
@@ -15,6 +20,15 @@ export function unhealthy(tunnel: Tunnel): string | null {
   return null;
 }
 
+/** Open file descriptors of this process (Linux); null elsewhere. */
+function openFiles(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}
+
 /** A replica's measured lag in seconds (null: not in sync); nothing when not measured. */
 function lagOf(lag: number | undefined): { lagSeconds?: number | null } {
   if (lag === undefined) return {};
@@ -22,8 +36,9 @@ function lagOf(lag: number | undefined): { lagSeconds?: number | null } {
 }
 
 /** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
-export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unknown> {
+export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures): Record<string, unknown> {
   const s = tunnel.stats;
+  const clients = tunnel.pinnedPerNode();
   return {
     ready: tunnel.ready,
     healthy: unhealthy(tunnel) === null,
@@ -31,11 +46,19 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
     mode: tunnel.options.mode,
     topology: tunnel.table.topology,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    tunnel: {
+      version: version(),
+      memoryBytes: process.memoryUsage().rss,
+      openFiles: openFiles(),
+      fileLimit: OPEN_FILE_LIMIT,
+    },
     nodes: nodeRows(tunnel.table).map((n) => ({
       ...n,
       health: tunnel.table.get(n.id)?.node.health,
       ...lagOf(tunnel.table.get(n.id)?.node.lagSeconds),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
+      clients: clients.get(n.id) ?? 0,
+      ...(live?.of(n.id) ? { live: live.of(n.id) } : {}),
     })),
     listeners: tunnel.listening,
     clients: { open: tunnel.connections, accepted: s.accepted, ownConnections: s.ownConnections },
@@ -45,6 +68,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number): Record<string, unkn
     rewrites: s.rewrites,
     errors: Object.fromEntries(s.errors),
     refreshes: s.refreshes,
+    events: live?.events ?? [],
     lastRefresh: s.lastRefresh && {
       at: new Date(s.lastRefresh.at).toISOString(),
       ok: s.lastRefresh.ok,
@@ -62,12 +86,15 @@ export class StatusServer {
   private server: http.Server | null = null;
   private readonly metrics: Registry;
   private readonly startedAt = Date.now();
+  private readonly live: LiveFigures;
 
   constructor(
     private readonly tunnel: Tunnel,
     private readonly log: Logger,
   ) {
     this.metrics = tunnelMetrics(tunnel);
+    this.live = new LiveFigures(tunnel.table, tunnel.stats, () => tunnel.ready);
+    tunnel.onCredentialRefresh(() => this.live.record('credential refreshed (--auth-command)'));
   }
 
   /** Binds; rejects with the bind error. Resolves with the port (useful when 0 was asked for). */
@@ -92,6 +119,7 @@ export class StatusServer {
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'GET only\n');
     try {
+      if (path === '/') return send(200, 'text/html; charset=utf-8', STATUS_PAGE);
       if (path === '/healthz') {
         const problem = unhealthy(this.tunnel);
         return send(problem ? 503 : 200, 'text/plain', `${problem ?? 'ok'}\n`);
@@ -100,10 +128,10 @@ export class StatusServer {
         return send(
           200,
           'application/json',
-          JSON.stringify(statusOf(this.tunnel, this.startedAt), null, 2) + '\n',
+          JSON.stringify(statusOf(this.tunnel, this.startedAt, this.live), null, 2) + '\n',
         );
       if (path === '/metrics') return send(200, this.metrics.contentType, await this.metrics.metrics());
-      send(404, 'text/plain', 'not found: try /healthz, /status or /metrics\n');
+      send(404, 'text/plain', 'not found: try /, /healthz, /status or /metrics\n');
     } catch (e) {
       this.log.warn(`status page ${path}: ${describeError(e)}`);
       send(500, 'text/plain', 'internal error\n');
@@ -111,6 +139,7 @@ export class StatusServer {
   }
 
   close(): Promise<void> {
+    this.live.close();
     return new Promise((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());

@@ -197,6 +197,16 @@ export class Tunnel {
     return this.workers?.connections ?? this.serving?.connections ?? { pinned: 0, smart: 0 };
   }
 
+  /** Calls `fn` after each credential refresh (--auth-command). */
+  onCredentialRefresh(fn: () => void): void {
+    this.credentials.onRefresh(() => fn());
+  }
+
+  /** Pinned clients open now, per node id (this process's; with workers, none are counted here). */
+  pinnedPerNode(): Map<string, number> {
+    return this.serving?.pairs.perNode() ?? new Map();
+  }
+
   /** Local ports listening now: one per served node, and the smart port. */
   get listening(): { nodes: number[]; smart: number | null } {
     const smart = this.serving?.smart || this.smartServer ? this.options.smartPort : null;

@@ -18,6 +18,7 @@ import {
 } from './reply-waiters.js';
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
+import { SendTimes, replyKind } from '../net/node-stats.js';
 
 /** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
 export interface UpstreamLink {
@@ -71,6 +72,8 @@ export class Upstream {
   /** The node's error reply when it refused this connection's login. */
   loginRefusal: Buffer | null = null;
   private lastUsed = Date.now();
+  /** When each waiter's requests went out: the node's latency, requests, errors and bytes. */
+  private readonly times: SendTimes;
 
   constructor(
     entry: NodeEntry,
@@ -87,6 +90,7 @@ export class Upstream {
     private readonly readOnly = false,
   ) {
     this.entry = entry;
+    this.times = new SendTimes(link.stats.nodes.of(entry.node.id));
   }
 
   get broken(): boolean {
@@ -108,6 +112,7 @@ export class Upstream {
   send(request: Buffer, handler: ReplyHandler): void {
     if (this.dead !== null) return handler(null, this.dead);
     this.handlers.push(handler);
+    this.times.sent(1);
     this.queue(request);
   }
 
@@ -119,6 +124,7 @@ export class Upstream {
   sendSpans(request: Buffer, replies: number, span: SpanHandler): void {
     if (this.dead !== null) return span(null, replies, this.dead);
     this.handlers.push({ span, left: replies });
+    this.times.sent(replies);
     this.queue(request);
   }
 
@@ -146,7 +152,9 @@ export class Upstream {
     if (!this.socket || this.outbox.length === 0) return;
     // Once per write, not per request: idleness only counts once nothing is waiting anyway.
     this.lastUsed = Date.now();
-    this.socket.write(this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox));
+    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
+    this.times.stats.bytesToNode += out.length;
+    this.socket.write(out);
     this.outbox = [];
   };
 
@@ -200,6 +208,7 @@ export class Upstream {
     for (const greeting of [helloFor(this.protocol()), this.readOnly ? READONLY : null]) {
       if (!greeting) continue;
       this.handlers.unshift(() => {});
+      this.times.sentFirst();
       socket.write(greeting);
     }
     this.flush();
@@ -208,6 +217,7 @@ export class Upstream {
   }
 
   private onData(chunk: Buffer): void {
+    this.times.stats.bytesFromNode += chunk.length;
     try {
       let rest = chunk;
       while (rest.length > 0) {
@@ -263,8 +273,9 @@ export class Upstream {
       this.attribute = null;
     }
     const handler = this.handlers.shift() as ReplyHandler | undefined;
-    if (handler) handler(frame);
-    else this.onPush(frame);
+    if (!handler) return this.onPush(frame);
+    this.times.answered(replyKind(frame));
+    handler(frame);
   }
 
   /**
@@ -283,6 +294,7 @@ export class Upstream {
         frames = 0;
         this.inPush = true;
       }
+      const at = this.scanner.inFrame ? -1 : end;
       const e = this.scanner.next(chunk, end);
       if (this.inPush) {
         if (e < 0) return chunk.length; // the push goes on in the next read
@@ -299,9 +311,16 @@ export class Upstream {
       if (this.scanner.frameType !== T_ATTRIBUTE) {
         waiter.left--;
         frames++;
+        // Errors counted where the reply's first bytes are at hand (they are, but for a reply begun
+        // in an earlier read).
+        if (at >= 0 && isErrorType(chunk[at]))
+          this.times.stats[replyKind(chunk, at) === 'redirect' ? 'redirects' : 'errors']++;
       }
     }
-    if (waiter.left === 0) this.handlers.shift();
+    if (waiter.left === 0) {
+      this.handlers.shift();
+      this.times.answered('ok');
+    }
     waiter.span(chunk.subarray(from, end), frames);
     return end;
   }
@@ -309,6 +328,7 @@ export class Upstream {
   private fail(reason: string): void {
     if (this.dead !== null) return;
     this.dead = reason;
+    this.times.clear();
     for (const w of this.handlers.drain()) {
       if (typeof w === 'function') w(null, reason);
       else w.span(null, w.left, reason);

@@ -1,0 +1,132 @@
+import { Fifo } from '../protocol/pending.js';
+
+/**
+ * Latency buckets: bucket i holds times up to 2^(i/4) µs (four per doubling, about 19 % apart),
+ * up to 2^(LAST/4) µs (about 67 s); the last bucket takes anything longer.
+ */
+const BUCKETS_PER_DOUBLING = 4;
+const LAST = 26 * BUCKETS_PER_DOUBLING;
+
+function bucketOf(us: number): number {
+  if (us <= 1) return 0;
+  return Math.min(LAST, Math.ceil(Math.log2(us) * BUCKETS_PER_DOUBLING));
+}
+
+/** The upper bound of a bucket, in ms. */
+function bucketMs(i: number): number {
+  return 2 ** (i / BUCKETS_PER_DOUBLING) / 1000;
+}
+
+/** Request-to-reply times as a histogram: cheap to add to, quantiles to about 19 %. */
+export class LatencyHistogram {
+  readonly counts = new Float64Array(LAST + 1);
+  total = 0;
+
+  add(ms: number): void {
+    this.counts[bucketOf(ms * 1000)]++;
+    this.total++;
+  }
+
+  /** The q-quantile (0..1) in ms, as its bucket's upper bound; null with nothing recorded. */
+  quantile(q: number): number | null {
+    if (this.total === 0) return null;
+    const rank = Math.max(1, Math.ceil(q * this.total));
+    let seen = 0;
+    for (let i = 0; i <= LAST; i++) {
+      seen += this.counts[i];
+      if (seen >= rank) return bucketMs(i);
+    }
+    return bucketMs(LAST);
+  }
+
+  /** Adds another histogram's counts. */
+  merge(other: LatencyHistogram): void {
+    for (let i = 0; i <= LAST; i++) this.counts[i] += other.counts[i];
+    this.total += other.total;
+  }
+
+  clear(): void {
+    this.counts.fill(0);
+    this.total = 0;
+  }
+}
+
+/** What the tunnel saw of one node, since it started: requests, replies, bytes, latency. */
+export class NodeStats {
+  requests = 0;
+  /** Error replies, redirects not included. */
+  errors = 0;
+  /** MOVED and ASK replies (followed in smart mode, rewritten in pinned mode). */
+  redirects = 0;
+  bytesToNode = 0;
+  bytesFromNode = 0;
+  /** Since the status page last took it (see take). */
+  readonly latency = new LatencyHistogram();
+
+  /** A reply arrived `ms` after its request went out; `kind` from its first bytes. */
+  replied(ms: number, kind: ReplyKind): void {
+    this.latency.add(ms);
+    if (kind === 'error') this.errors++;
+    else if (kind === 'redirect') this.redirects++;
+  }
+}
+
+export type ReplyKind = 'ok' | 'error' | 'redirect';
+
+const MOVED = Buffer.from('-MOVED ');
+const ASK = Buffer.from('-ASK ');
+
+/** What a reply is, from its first bytes (a redirect is told apart only when they are at hand). */
+export function replyKind(bytes: Buffer, at = 0): ReplyKind {
+  if (bytes[at] !== 0x2d && bytes[at] !== 0x21) return 'ok';
+  if (bytes.indexOf(MOVED, at) === at || bytes.indexOf(ASK, at) === at) return 'redirect';
+  return 'error';
+}
+
+/** Every node's stats, by node id. */
+export class NodeStatsBook {
+  private readonly byId = new Map<string, NodeStats>();
+
+  of(id: string): NodeStats {
+    let s = this.byId.get(id);
+    if (!s) this.byId.set(id, (s = new NodeStats()));
+    return s;
+  }
+
+  get(id: string): NodeStats | undefined {
+    return this.byId.get(id);
+  }
+}
+
+/**
+ * The times one connection's requests went out, in order, so each reply's latency is known when
+ * it comes back: one entry per reply waiter (a run of pipelined requests counts once, when its last
+ * reply comes).
+ */
+export class SendTimes {
+  private readonly times = new Fifo<number>();
+
+  constructor(readonly stats: NodeStats) {}
+
+  /** `requests` requests went out now, answered together. */
+  sent(requests: number): void {
+    this.stats.requests += requests;
+    this.times.push(performance.now());
+  }
+
+  /** A greeting sent ahead of every queued request (its reply comes first). */
+  sentFirst(): void {
+    this.times.unshift(performance.now());
+  }
+
+  /** The oldest waiter's reply (or last reply) came. */
+  answered(kind: ReplyKind): void {
+    const at = this.times.shift();
+    if (at !== undefined) this.stats.replied(performance.now() - at, kind);
+  }
+
+  /** The connection failed: nothing it waited for will come. */
+  clear(): void {
+    this.times.drain();
+  }
+}

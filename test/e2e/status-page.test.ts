@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+/**
+ * The status page in a real browser (Debian's chromium, driven by playwright-core, headless, no
+ * network beyond loopback): while redis-benchmark runs against one master's local port and that
+ * master's replica is promoted with CLUSTER FAILOVER, the page shows every node, a slot map of all
+ * 16384 slots, the traffic on that master's row and the role change, with no reload, no request
+ * outside the tunnel and no console error. A screenshot is saved in test-results/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../../scripts/lib/cluster.js';
+import { hashSlot } from '../../src/topology/hash-slot.js';
+import { askNode } from './helpers/node.js';
+import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const c = inject('cluster');
+const STATUS_PORT = 6407;
+const PAGE = `http://127.0.0.1:${STATUS_PORT}/`;
+let tunnel: RunningTunnel;
+let browser: Browser;
+
+interface StatusNode {
+  id: string;
+  node: string;
+  role: string;
+  master?: string;
+  slots: string;
+}
+
+async function status(): Promise<{ nodes: StatusNode[] }> {
+  return (await (await fetch(`${PAGE}status`)).json()) as { nodes: StatusNode[] };
+}
+
+beforeAll(async () => {
+  tunnel = await startTunnel(
+    [...seedArgs(c), '--status-port', String(STATUS_PORT), '--refresh-interval', '500'],
+    {
+      REDISCLI_AUTH: c.password,
+    },
+  );
+  // Headless, as root, and making no connection of its own (updates, safe browsing, metrics).
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  expect(await tunnel?.stop()).toBe(0);
+});
+
+describe('the status page', () => {
+  it('shows nodes, slots, live traffic and a failover without a reload; loads nothing from outside', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const requested: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(PAGE);
+
+    // Every node with its role; the slot map covers all 16384 slots.
+    await page.waitForFunction(() => document.querySelectorAll('#nodes tr[data-node-id]').length === 6);
+    const before = await status();
+    const roles = await page.$$eval('#nodes tr[data-node-id]', (rows) =>
+      rows.map((r) => [r.getAttribute('data-node-id'), r.querySelector('[data-field="role"]')?.textContent]),
+    );
+    expect(roles.map(([, role]) => role?.split(' ')[0]).sort()).toEqual([
+      'master',
+      'master',
+      'master',
+      'replica',
+      'replica',
+      'replica',
+    ]);
+    const parts = await page.$$eval('[data-slot-map] [data-slots]', (els) =>
+      els.map((e) => e.getAttribute('data-slots') as string),
+    );
+    const covered = parts
+      .flatMap((p) => p.split(','))
+      .map((r) => r.split('-').map(Number))
+      .reduce((n, [lo, hi]) => n + hi - lo + 1, 0);
+    expect(covered).toBe(16384);
+
+    // Traffic on one master, shown on its row.
+    const master = c.nodes[0];
+    const masterRow = before.nodes.find((n) => n.node === `${master.ip}:${master.port}`) as StatusNode;
+    expect(masterRow.role).toBe('master');
+    const replicaRow = before.nodes.find((n) => n.master === masterRow.node) as StatusNode;
+    const [lo] = masterRow.slots.split(' ')[0].split('-').map(Number);
+    const key = Array.from({ length: 5000 }, (_, i) => `k${i}`).find(
+      (k) => hashSlot(k) >= lo && hashSlot(k) <= lo + 100,
+    ) as string;
+    const port = localPortOf(tunnel.stdout(), master);
+    const bench: ChildProcess = spawn(
+      'redis-benchmark',
+      ['-p', String(port), '-n', '400000', '-c', '8', 'GET', key],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let benchErr = '';
+    bench.stderr?.on('data', (d: Buffer) => (benchErr += d.toString()));
+    try {
+      await page
+        .waitForFunction(
+          (id) =>
+            Number(document.querySelector(`tr[data-node-id="${id}"] [data-field="ops"]`)?.textContent) > 500,
+          masterRow.id,
+          { timeout: 10_000 },
+        )
+        .catch((e: unknown) => {
+          throw new Error(`no traffic shown: ${String(e)}; redis-benchmark said: ${benchErr}`);
+        });
+      // The replica is promoted: both rows change role on the page.
+      const replica = c.nodes.find((n) => replicaRow.node === `${n.ip}:${n.port}`);
+      expect(replica).toBeDefined();
+      expect(
+        (
+          await askNode(c, ['CLUSTER', 'FAILOVER'], c.nodes.indexOf(replica as (typeof c.nodes)[number]))
+        ).trim(),
+      ).toBe('OK');
+      await page.waitForFunction(
+        ([m, r]) =>
+          document.querySelector(`tr[data-node-id="${r}"] [data-field="role"]`)?.textContent === 'master' &&
+          document
+            .querySelector(`tr[data-node-id="${m}"] [data-field="role"]`)
+            ?.textContent?.startsWith('replica of'),
+        [masterRow.id, replicaRow.id],
+        { timeout: 15_000 },
+      );
+      mkdirSync(resolve(__dirname, '../../test-results'), { recursive: true });
+      await page.screenshot({
+        path: resolve(__dirname, '../../test-results/status-page.png'),
+        fullPage: true,
+      });
+    } finally {
+      if (bench.exitCode === null) bench.kill('SIGTERM');
+      // Back as it was, for the tests after this one.
+      await askNode(c, ['CLUSTER', 'FAILOVER'], 0).catch(() => '');
+      await waitFor('the first node to be a master again', 15_000, async () =>
+        (await askNode(c, ['ROLE'], 0)).startsWith('master'),
+      );
+    }
+    expect(requested.filter((u) => !u.startsWith(`http://127.0.0.1:${STATUS_PORT}/`))).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
