@@ -23,8 +23,19 @@ export class LatencyHistogram {
   total = 0;
 
   add(ms: number): void {
-    this.counts[bucketOf(ms * 1000)]++;
+    this.addToBucket(bucketOf(ms * 1000));
+  }
+
+  addToBucket(i: number): void {
+    this.counts[i]++;
     this.total++;
+  }
+
+  /** How many times were at most `ms` (to the bucket: bucket bounds at or under it). */
+  countUpTo(ms: number): number {
+    let n = 0;
+    for (let i = 0; i <= LAST && bucketMs(i) <= ms; i++) n += this.counts[i];
+    return n;
   }
 
   /** The q-quantile (0..1) in ms, as its bucket's upper bound; null with nothing recorded. */
@@ -60,12 +71,19 @@ export class NodeStats {
   redirects = 0;
   bytesToNode = 0;
   bytesFromNode = 0;
-  /** Since the status page last took it (see take). */
+  /** Since the status page last took it (see LiveFigures). */
   readonly latency = new LatencyHistogram();
+  /** Since the tunnel started (for /metrics). */
+  readonly latencyTotal = new LatencyHistogram();
+  /** Sum of every latency, ms (for /metrics). */
+  latencySumMs = 0;
 
   /** A reply arrived `ms` after its request went out; `kind` from its first bytes. */
   replied(ms: number, kind: ReplyKind): void {
-    this.latency.add(ms);
+    const bucket = bucketOf(ms * 1000);
+    this.latency.addToBucket(bucket);
+    this.latencyTotal.addToBucket(bucket);
+    this.latencySumMs += ms;
     if (kind === 'error') this.errors++;
     else if (kind === 'redirect') this.redirects++;
   }

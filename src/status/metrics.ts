@@ -86,5 +86,67 @@ export function tunnelMetrics(tunnel: Tunnel): Registry {
   gauge('last_refresh_ok', '1 when the last topology refresh read a topology', [], (g) =>
     g.set(stats.lastRefresh?.ok ? 1 : 0),
   );
+  counter(
+    'node_requests_total',
+    'requests sent to each node on the connections the tunnel measures',
+    ['node'],
+    (c) => {
+      for (const e of tunnel.table.entries()) {
+        const n = stats.nodes.get(e.node.id);
+        if (n) c.inc({ node: e.target.label }, n.requests);
+      }
+    },
+  );
+  registry.registerMetric(nodeLatency(tunnel) as unknown as Parameters<Registry['registerMetric']>[0]);
   return registry;
+}
+
+/** Histogram buckets of /metrics' node latency, in seconds. */
+const LATENCY_BUCKETS_S = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+/**
+ * Request-to-reply latency per node as a Prometheus histogram, read at each scrape from the
+ * counts the node connections keep (see NodeStats): the data path adds to a plain array and does
+ * no label look-up. (A prom-client Histogram would need an observe() per request.)
+ */
+function nodeLatency(tunnel: Tunnel) {
+  const name = `${PREFIX}node_latency_seconds`;
+  return {
+    name,
+    help: 'time from a request sent to a node to its reply, as the tunnel measures it, per node',
+    type: 'histogram',
+    aggregator: 'sum',
+    reset: () => {},
+    get: async () => {
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> =
+        [];
+      for (const e of tunnel.table.entries()) {
+        const s = tunnel.stats.nodes.get(e.node.id);
+        if (!s) continue;
+        const node = e.target.label;
+        for (const le of LATENCY_BUCKETS_S)
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { node, le },
+            value: s.latencyTotal.countUpTo(le * 1000),
+          });
+        values.push({
+          metricName: `${name}_bucket`,
+          labels: { node, le: '+Inf' },
+          value: s.latencyTotal.total,
+        });
+        values.push({ metricName: `${name}_sum`, labels: { node }, value: s.latencySumMs / 1000 });
+        values.push({ metricName: `${name}_count`, labels: { node }, value: s.latencyTotal.total });
+      }
+      return {
+        name,
+        help: 'time from a request sent to a node to its reply, per node',
+        type: 'histogram',
+        values,
+        aggregator: 'sum',
+      };
+    },
+  };
 }

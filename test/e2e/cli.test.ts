@@ -15,7 +15,7 @@ import { hashSlot } from '../../src/topology/hash-slot.js';
 import { CLI } from './helpers/tunnel.js';
 
 const c = inject('cluster');
-const SCRIPT = readFileSync(resolve(__dirname, '../fixtures/cli-script.txt'));
+const SCRIPT = readFileSync(resolve(__dirname, 'cli-script.txt'));
 const STANDALONE = { host: '127.0.0.20', port: 7020 };
 const seed = [`rediss://${c.user}@${c.nodes[0].ip}:${c.nodes[0].port}`, '--cacert', c.caCert];
 const env = { ...process.env, REDISCLI_AUTH: c.password };

@@ -115,6 +115,22 @@ describe('the status page', () => {
         .catch((e: unknown) => {
           throw new Error(`no traffic shown: ${String(e)}; redis-benchmark said: ${benchErr}`);
         });
+      // The same traffic in /metrics: a latency histogram per node.
+      const metrics = await (await fetch(`${PAGE}metrics`)).text();
+      const count = new RegExp(
+        `^redis_cluster_tunnel_node_latency_seconds_count\\{node="${masterRow.node}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics);
+      expect(Number(count?.[1])).toBeGreaterThan(500);
+      const infBucket = metrics
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('redis_cluster_tunnel_node_latency_seconds_bucket{') &&
+            l.includes(`node="${masterRow.node}"`) &&
+            l.includes('le="+Inf"'),
+        );
+      expect(infBucket?.split(' ')[1]).toBe(count?.[1]);
       // The replica is promoted: both rows change role on the page.
       const replica = c.nodes.find((n) => replicaRow.node === `${n.ip}:${n.port}`);
       expect(replica).toBeDefined();

@@ -16,7 +16,9 @@ const refusingConnector = {
   open: () => Promise.reject(new Error('WRONGPASS invalid username-password pair (fake)')),
 } as unknown as Connector;
 
+// A node id too: connections count their requests per node.
 const entry = {
+  node: { id: 'node-under-test', role: 'master' },
   target: { host: '127.0.0.1', port: 1, label: '127.0.0.1:1', tlsName: '127.0.0.1' },
 } as unknown as NodeEntry;
 

@@ -41,7 +41,11 @@ function upstreamTo(port: number): Upstream {
       return { socket, pending: null, reads: null };
     },
   } as unknown as Connector;
-  const entry = { target: { host: '127.0.0.1', port, label: `127.0.0.1:${port}`, tlsName: '127.0.0.1' } };
+  // A node id too: the connection counts its requests and latency per node.
+  const entry = {
+    node: { id: 'node-under-test', role: 'master' },
+    target: { host: '127.0.0.1', port, label: `127.0.0.1:${port}`, tlsName: '127.0.0.1' },
+  };
   return new Upstream(
     entry as unknown as NodeEntry,
     { connector, auth: () => null, stats: new TunnelStats() },
