@@ -90,10 +90,13 @@ export const LAYOUTS: Record<string, ClusterSpec> = {
     Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${81 + i}`, port: 7801 + i })),
     { replicasPerMaster: 0 },
   ),
-  /** Cluster mode disabled: a primary and two replicas, as ElastiCache's cluster-mode-disabled groups. */
+  /**
+   * Cluster mode disabled: a primary and two replicas, every one on the same port as in a managed
+   * service (ElastiCache's cluster-mode-disabled groups, Memorystore, Azure).
+   */
   standalone: layout(
     'standalone',
-    Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${91 + i}`, port: 7901 + i })),
+    Array.from({ length: 3 }, (_, i) => ({ ip: `127.0.0.${91 + i}`, port: 7901 })),
     { standalone: true, replicasPerMaster: 2 },
   ),
   'unknown-endpoint': layout(

@@ -4,6 +4,7 @@
  * `noaddr` node. The announced IPv6 addresses are reached through --resolve (traffic stays on
  * 127.0.0.0/8).
  */
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../scripts/lib/cluster.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
@@ -146,3 +147,82 @@ for (const workers of ['1', '2'])
       await expect(redisCli(['-p', '6382', 'PING'])).rejects.toThrow(/Connection refused|Could not connect/);
     });
   });
+
+/**
+ * A FAKE proxy endpoint (as Redis Enterprise or Azure's Enterprise policy present a database):
+ * one server that refuses CLUSTER and ROLE and answers PING and ECHO. No real server refuses ROLE,
+ * hence the fake.
+ */
+describe('a fake proxy endpoint that refuses CLUSTER and ROLE', () => {
+  const PROXY = { host: '127.0.0.55', port: 6390 };
+  let server: net.Server;
+  let tunnel: RunningTunnel;
+
+  /** The multibulk requests complete in `buf`, and what is left. */
+  function requests(buf: Buffer): { args: string[][]; rest: Buffer } {
+    const args: string[][] = [];
+    let pos = 0;
+    for (;;) {
+      const lines: string[] = [];
+      const head = buf.indexOf('\r\n', pos);
+      if (head < 0 || buf[pos] !== 0x2a) break;
+      const n = Number(buf.toString('latin1', pos + 1, head));
+      let p = head + 2;
+      let complete = true;
+      for (let i = 0; i < n; i++) {
+        const end = buf.indexOf('\r\n', p);
+        if (end < 0) {
+          complete = false;
+          break;
+        }
+        const len = Number(buf.toString('latin1', p + 1, end));
+        if (buf.length < end + 2 + len + 2) {
+          complete = false;
+          break;
+        }
+        lines.push(buf.toString('latin1', end + 2, end + 2 + len));
+        p = end + 2 + len + 2;
+      }
+      if (!complete) break;
+      args.push(lines);
+      pos = p;
+    }
+    return { args, rest: buf.subarray(pos) };
+  }
+
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      let buf: Buffer = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => {
+        const got = requests(Buffer.concat([buf, d]));
+        buf = got.rest;
+        for (const [name, ...rest] of got.args) {
+          const cmd = name.toUpperCase();
+          if (cmd === 'PING') socket.write('+PONG\r\n');
+          else if (cmd === 'ECHO') socket.write(`$${Buffer.byteLength(rest[0])}\r\n${rest[0]}\r\n`);
+          else socket.write(`-ERR unknown command '${name}'\r\n`);
+        }
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((r) => server.listen(PROXY.port, PROXY.host, r));
+    tunnel = await startTunnel([`redis://${PROXY.host}:${PROXY.port}`, '--refresh-interval', '0'], {});
+  });
+
+  afterAll(async () => {
+    expect(await tunnel.stop()).toBe(0);
+    await new Promise((r) => server.close(r));
+  });
+
+  it('is served as one standalone server, detected by itself', async () => {
+    expect(tunnel.stderr()).toContain(
+      `${PROXY.host}:${PROXY.port} refuses ROLE: serving it as one server, without replicas`,
+    );
+    expect(tunnel.stdout()).toMatch(
+      /^127\.0\.0\.1:(\d+) +127\.0\.0\.55:6390 +primary +standalone: follows failover$/m,
+    );
+    expect(tunnel.stdout()).toContain('ready: a standalone primary and 0 replicas.');
+    const port = /^127\.0\.0\.1:(\d+) +127\.0\.0\.55:6390/m.exec(tunnel.stdout())?.[1] as string;
+    expect((await redisCli(['-p', port, 'ECHO', 'through'])).trim()).toBe('through');
+  });
+});

@@ -43,18 +43,22 @@ async function nodesOf(key: string): Promise<{ master: number; replica: number }
   return { master: index(master), replica: index(replica) };
 }
 
-/** GET calls each node has served since the last reset. */
-async function getCalls(): Promise<number[]> {
+/** GET calls each node has served since the last reset (-1 for a node not asked: `frozen`). */
+async function getCalls(frozen = -1): Promise<number[]> {
   return Promise.all(
     c.nodes.map(async (_, i) => {
+      if (i === frozen) return -1;
       const m = /cmdstat_get:calls=(\d+)/.exec(await askNode(c, ['INFO', 'commandstats'], i));
       return m ? Number(m[1]) : 0;
     }),
   );
 }
 
-async function resetStats(): Promise<void> {
-  await Promise.all(c.nodes.map((_, i) => askNode(c, ['CONFIG', 'RESETSTAT'], i)));
+/** Zeroes every node's command counts but `frozen`'s (a stopped process would never answer). */
+async function resetStats(frozen = -1): Promise<void> {
+  await Promise.all(
+    c.nodes.map((_, i) => (i === frozen ? undefined : askNode(c, ['CONFIG', 'RESETSTAT'], i))),
+  );
 }
 
 beforeAll(async () => {
@@ -117,29 +121,34 @@ describe('smart mode, --read-from replica', () => {
     client.close();
   });
 
-  it('a replica that lags past --max-replica-lag is skipped: its master serves the reads at once', async () => {
+  it('a replica frozen (SIGSTOP) past --max-replica-lag is skipped: its master serves the reads at once', async () => {
     const key = 'rr:{b}';
     const { master, replica } = await nodesOf(key);
     await askNode(c, ['SET', key, 'v'], master);
-    // Directly: a replica busy for 4 s stops acknowledging, and its master reports the lag.
-    const sleeper = await RawClient.connect(nodeTarget(c, replica));
-    await sleeper.call('AUTH', c.user, c.password);
-    const slept = sleeper.call('DEBUG', 'SLEEP', '4');
-    await waitFor('the master to report the replica 2 s behind', 4000, async () => {
-      const info = await askNode(c, ['INFO', 'replication'], master);
-      const lag = new RegExp(
-        `ip=${c.nodes[replica].ip},port=${c.nodes[replica].port},[^\\n]*lag=(\\d+)`,
-      ).exec(info);
-      return lag !== null && Number(lag[1]) >= 2;
-    });
-    await waitFor('the tunnel to measure it', 3000, async () => ((await tunnelLag(replica)) ?? 0) >= 2);
-    await resetStats();
-    const client = await RawClient.connect(tunnelTarget(SMART_PORT));
-    for (let i = 0; i < 10; i++) expect(await client.callWithin(500, 'GET', key)).toBe('v');
-    expect((await getCalls())[master]).toBe(10);
-    expect(await slept).toBe('OK');
-    client.close();
-    sleeper.close();
+    // Directly: a replica frozen with SIGSTOP stops acknowledging, and its master reports the lag.
+    const pid = attach(c).nodes[replica].pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor('the master to report the replica 2 s behind', 5000, async () => {
+        const info = await askNode(c, ['INFO', 'replication'], master);
+        const lag = new RegExp(
+          `ip=${c.nodes[replica].ip},port=${c.nodes[replica].port},[^\\n]*lag=(\\d+)`,
+        ).exec(info);
+        return lag !== null && Number(lag[1]) >= 2;
+      });
+      // Within the lag bound (1 s) plus one refresh (0.5 s), the tunnel reads from the master.
+      await waitFor('the tunnel to measure it', 3000, async () => ((await tunnelLag(replica)) ?? 0) >= 2);
+      await resetStats(replica);
+      const client = await RawClient.connect(tunnelTarget(SMART_PORT));
+      for (let i = 0; i < 10; i++) expect(await client.callWithin(500, 'GET', key)).toBe('v');
+      expect((await getCalls(replica))[master]).toBe(10);
+      client.close();
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor('the replica to catch up', 10_000, async () =>
+      [0, 1].includes((await tunnelLag(replica)) ?? -1),
+    );
   });
 
   it('a replica that stops: reads go to its master, with no error', async () => {

@@ -3,7 +3,8 @@ import { PRIMARY_ID, parseRole, readStandalone, replicaId } from '../../src/topo
 
 /*
  * ROLE replies in the bytes redis-server 7.0.15 sent on the project's standalone set
- * (scripts/lib/layouts.ts `standalone`): a primary with two replicas, and a replica.
+ * (scripts/lib/layouts.ts `standalone`, when its replicas were on ports 7902 and 7903): a primary
+ * with two replicas, and a replica.
  */
 const PRIMARY_ROLE = Buffer.from(
   '*3\r\n$6\r\nmaster\r\n:1234\r\n*2\r\n' +
