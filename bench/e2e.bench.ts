@@ -28,6 +28,8 @@ const WORKERS_BIND = '127.0.0.3';
 const OWN_BIND = '127.0.0.9';
 /** Where the tunnel's smart port listens during the benchmark. */
 const SMART_PORT = 17998;
+/** A smart-mode tunnel of its own with --read-from replica, for the row beside the default's. */
+const REPLICA_READS_PORT = 17996;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** BENCH_ONLY=smart (or connect) runs those rows alone. */
 const ONLY = process.env.BENCH_ONLY;
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
   let tunnel: ChildProcess | undefined;
   let tunnel2: ChildProcess | undefined;
   let tunnelOwn: ChildProcess | undefined;
+  let tunnelReplicas: ChildProcess | undefined;
   let haproxy: ChildProcess | null = null;
   let haproxy2: ChildProcess | null = null;
   try {
@@ -96,6 +99,15 @@ async function main(): Promise<void> {
     haproxy2 = await startHaproxy(17997, ip, port, cluster.certs.caCert, 2);
     tunnel2 = await startTunnel(cluster, ['--bind', WORKERS_BIND, '--workers', '2']);
     tunnelOwn = await startTunnel(cluster, ['--bind', OWN_BIND, '--no-share']);
+    if (!ONLY || ONLY === 'smart')
+      tunnelReplicas = await startTunnel(cluster, [
+        '--mode',
+        'smart',
+        '--smart-port',
+        String(REPLICA_READS_PORT),
+        '--read-from',
+        'replica',
+      ]);
     await new Promise((r) => setTimeout(r, 1000)); // both workers' warm pools fill
     process.stdout.write(
       `redis-benchmark -c ${CLIENTS} -t set,get against master ${ip}:${port}; ${RUNS} interleaved runs per cell, median requests/s\n` +
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
           workers: { host: WORKERS_BIND, pids: () => withChildren(tunnel2?.pid as number) },
           ownConnections: { host: OWN_BIND, pids: () => [tunnelOwn?.pid as number] },
           smartPort: SMART_PORT,
+          replicaReads: { port: REPLICA_READS_PORT, pid: tunnelReplicas?.pid as number },
           auth,
           tunnelPid: tunnel.pid as number,
           runs: RUNS,
@@ -193,7 +206,7 @@ async function main(): Promise<void> {
       );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
-    for (const proc of [haproxy, haproxy2, tunnel, tunnel2, tunnelOwn]) {
+    for (const proc of [haproxy, haproxy2, tunnel, tunnel2, tunnelOwn, tunnelReplicas]) {
       if (!proc || proc.exitCode !== null) continue;
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));

@@ -18,6 +18,8 @@ export interface SmartBenchTargets {
   /** The --no-share tunnel (same ports): every pinned client has a connection of its own. */
   ownConnections: { host: string; pids: () => number[] };
   smartPort: number;
+  /** A smart tunnel of its own with --read-from replica: its port and process. */
+  replicaReads: { port: number; pid: number };
   /** `--user U -a P`, as applications that send AUTH connect (the tunnel's own user). */
   auth: string[];
   tunnelPid: number;
@@ -51,11 +53,13 @@ async function idleClients(host: string, ports: number[], count: number): Promis
 }
 
 export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
-  const paths: Array<[string, string[]]> = [
+  const paths: Array<[string, string[], number?]> = [
     ['direct TLS (--cluster)', t.direct],
     ['pinned (--cluster)', ['--cluster', '-h', '127.0.0.1', '-p', String(t.pinnedPort)]],
     ['smart (standalone)', ['-h', '127.0.0.1', '-p', String(t.smartPort)]],
     ['smart AUTH', ['-h', '127.0.0.1', '-p', String(t.smartPort), ...t.auth]],
+    // GETs to the replicas, SETs to the masters; its CPU is its own tunnel's.
+    ['smart read-from replica', ['-h', '127.0.0.1', '-p', String(t.replicaReads.port)], t.replicaReads.pid],
   ];
   const rows = [
     '',
@@ -66,8 +70,8 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     const got = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
     const cpu = new Map<string, number[]>(paths.map(([name]) => [name, []]));
     for (let i = 0; i < t.runs; i++)
-      for (const [name, args] of paths) {
-        const before = cpuSeconds(t.tunnelPid);
+      for (const [name, args, pid = t.tunnelPid] of paths) {
+        const before = cpuSeconds(pid);
         const r = await redisBenchmark(args, {
           clients: t.clients,
           requests: t.requests[pipeline],
@@ -76,7 +80,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
         });
         got.get(name)?.push({ set: r.set.rps, get: r.get.rps });
         // SET and GET: 2 x n requests; the tunnel's CPU only counts where it is in the path.
-        cpu.get(name)?.push(((cpuSeconds(t.tunnelPid) - before) * 1e6) / (2 * t.requests[pipeline]));
+        cpu.get(name)?.push(((cpuSeconds(pid) - before) * 1e6) / (2 * t.requests[pipeline]));
       }
     const med = (name: string): { set: number; get: number } => {
       const r = got.get(name) ?? [];
