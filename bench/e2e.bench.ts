@@ -30,6 +30,8 @@ const OWN_BIND = '127.0.0.9';
 const SMART_PORT = 17998;
 /** A smart-mode tunnel of its own with --read-from replica, for the row beside the default's. */
 const REPLICA_READS_PORT = 17996;
+/** A smart-mode tunnel with --no-hot-keys: the cost of sampling keys, by difference. */
+const NO_HOT_KEYS_PORT = 17995;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** BENCH_ONLY=smart (or connect) runs those rows alone. */
 const ONLY = process.env.BENCH_ONLY;
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
   let tunnel2: ChildProcess | undefined;
   let tunnelOwn: ChildProcess | undefined;
   let tunnelReplicas: ChildProcess | undefined;
+  let tunnelNoHotKeys: ChildProcess | undefined;
   let haproxy: ChildProcess | null = null;
   let haproxy2: ChildProcess | null = null;
   try {
@@ -107,6 +110,14 @@ async function main(): Promise<void> {
         String(REPLICA_READS_PORT),
         '--read-from',
         'replica',
+      ]);
+    if (!ONLY || ONLY === 'smart')
+      tunnelNoHotKeys = await startTunnel(cluster, [
+        '--mode',
+        'smart',
+        '--smart-port',
+        String(NO_HOT_KEYS_PORT),
+        '--no-hot-keys',
       ]);
     await new Promise((r) => setTimeout(r, 1000)); // both workers' warm pools fill
     process.stdout.write(
@@ -188,6 +199,7 @@ async function main(): Promise<void> {
           ownConnections: { host: OWN_BIND, pids: () => [tunnelOwn?.pid as number] },
           smartPort: SMART_PORT,
           replicaReads: { port: REPLICA_READS_PORT, pid: tunnelReplicas?.pid as number },
+          noHotKeys: { port: NO_HOT_KEYS_PORT, pid: tunnelNoHotKeys?.pid as number },
           auth,
           tunnelPid: tunnel.pid as number,
           runs: RUNS,
@@ -206,7 +218,7 @@ async function main(): Promise<void> {
       );
     process.stdout.write(rows.join('\n') + '\n');
   } finally {
-    for (const proc of [haproxy, haproxy2, tunnel, tunnel2, tunnelOwn, tunnelReplicas]) {
+    for (const proc of [haproxy, haproxy2, tunnel, tunnel2, tunnelOwn, tunnelReplicas, tunnelNoHotKeys]) {
       if (!proc || proc.exitCode !== null) continue;
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));

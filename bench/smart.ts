@@ -20,6 +20,8 @@ export interface SmartBenchTargets {
   smartPort: number;
   /** A smart tunnel of its own with --read-from replica: its port and process. */
   replicaReads: { port: number; pid: number };
+  /** A smart tunnel of its own with --no-hot-keys, to show what sampling keys costs. */
+  noHotKeys: { port: number; pid: number };
   /** `--user U -a P`, as applications that send AUTH connect (the tunnel's own user). */
   auth: string[];
   tunnelPid: number;
@@ -59,6 +61,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     ['smart (standalone)', ['-h', '127.0.0.1', '-p', String(t.smartPort)]],
     ['smart AUTH', ['-h', '127.0.0.1', '-p', String(t.smartPort), ...t.auth]],
     // GETs to the replicas, SETs to the masters; its CPU is its own tunnel's.
+    ['smart --no-hot-keys', ['-h', '127.0.0.1', '-p', String(t.noHotKeys.port)], t.noHotKeys.pid],
     ['smart read-from replica', ['-h', '127.0.0.1', '-p', String(t.replicaReads.port)], t.replicaReads.pid],
   ];
   const rows = [

@@ -205,6 +205,7 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     topology: a.topology,
     readFrom: a['read-from'],
     maxReplicaLagSeconds: a['max-replica-lag'],
+    hotKeys: a['hot-keys'],
     smartPort: a['smart-port'],
     pool: a.pool,
     share: a.share,

@@ -84,6 +84,11 @@ export const OPTION_SPECS = {
     defaultDescription: String(DEFAULTS.maxReplicaLagSeconds),
     describe: 'seconds a replica may be behind its master and still be read from',
   },
+  'hot-keys': {
+    type: 'boolean',
+    defaultDescription: String(DEFAULTS.hotKeys),
+    describe: "smart mode: sample one routed key in 8 for the status page's hot keys (--no-hot-keys: off)",
+  },
   pool: {
     type: 'number',
     defaultDescription: String(DEFAULTS.pool),

@@ -1,3 +1,4 @@
+import { HotKeys } from './hot-keys.js';
 import { Fifo } from '../protocol/pending.js';
 
 /**
@@ -77,6 +78,8 @@ export class NodeStats {
   readonly latencyTotal = new LatencyHistogram();
   /** Sum of every latency, ms (for /metrics). */
   latencySumMs = 0;
+  /** The most requested keys (smart mode samples them; see HotKeys). */
+  readonly hotKeys = new HotKeys();
 
   /** A reply arrived `ms` after its request went out; `kind` from its first bytes. */
   replied(ms: number, kind: ReplyKind): void {

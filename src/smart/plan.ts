@@ -1,3 +1,4 @@
+import { SAMPLE_EVERY } from '../net/hot-keys.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import { type CommandInfo, type CommandTable, commandName, keyIndexes } from '../protocol/command-table.js';
 import type { Lane } from './lanes.js';
@@ -47,6 +48,9 @@ type Route = { fixed: Plan } | { key: number; lane: Lane } | { general: true };
  */
 export class Planner {
   private readonly routes = new Map<string, Route>();
+  /** Called with one single-key request's key in SAMPLE_EVERY (the status page's hot keys). */
+  keySampler: ((key: Buffer, slot: number) => void) | null = null;
+  private sampled = 0;
 
   constructor(
     readonly commands: CommandTable,
@@ -58,8 +62,11 @@ export class Planner {
     let route = this.routes.get(name);
     if (!route) this.routes.set(name, (route = routeOf(this, name)));
     if ('fixed' in route) return route.fixed;
-    if ('key' in route && route.key < args.length)
-      return { kind: 'node', slot: hashSlot(args[route.key]), lane: route.lane };
+    if ('key' in route && route.key < args.length) {
+      const slot = hashSlot(args[route.key]);
+      if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0) this.keySampler(args[route.key], slot);
+      return { kind: 'node', slot, lane: route.lane };
+    }
     return plan(this, args, name);
   }
 }

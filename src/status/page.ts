@@ -39,7 +39,7 @@ export const STATUS_PAGE = `<!doctype html>
 <table>
   <thead><tr><th class="t">local</th><th class="t">node</th><th class="t">role</th><th class="t">slots</th>
   <th class="t">state</th><th>ops/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>redirects</th>
-  <th>clients</th><th>in B/s</th><th>out B/s</th><th>lag s</th></tr></thead>
+  <th>clients</th><th>in B/s</th><th>out B/s</th><th>lag s</th><th class="t">hot keys (last minute)</th></tr></thead>
   <tbody id="nodes"></tbody>
 </table>
 <h2>Recent events</h2>
@@ -108,6 +108,7 @@ function draw(s) {
     text(row, 'td', live.bytesToNodePerSec ?? 0, { 'data-field': 'bytes-in' });
     text(row, 'td', live.bytesFromNodePerSec ?? 0, { 'data-field': 'bytes-out' });
     text(row, 'td', n.lagSeconds === undefined ? '' : n.lagSeconds === null ? 'not in sync' : n.lagSeconds, { 'data-field': 'lag' });
+    text(row, 'td', (n.hotKeys || []).slice(0, 3).map((h) => h.key + ' ~' + h.requests).join(', '), { class: 't', 'data-field': 'hot-keys' });
   }
   const events = $('events');
   events.textContent = '';

@@ -58,6 +58,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures):
       ...lagOf(tunnel.table.get(n.id)?.node.lagSeconds),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
       clients: clients.get(n.id) ?? 0,
+      hotKeys: s.nodes.get(n.id)?.hotKeys.list() ?? [],
       ...(live?.of(n.id) ? { live: live.of(n.id) } : {}),
     })),
     listeners: tunnel.listening,

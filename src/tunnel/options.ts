@@ -80,6 +80,8 @@ export interface TunnelOptions {
   readFrom: 'primary' | 'replica' | 'prefer-replica';
   /** A replica further behind than this many seconds is not read from. @default 10 */
   maxReplicaLagSeconds: number;
+  /** Smart mode samples the keys it routes for the status page's hot keys. @default true */
+  hotKeys: boolean;
   /** The smart mode port. @default 6379 */
   smartPort: number;
   /**
@@ -150,6 +152,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   topology: 'auto',
   readFrom: 'primary',
   maxReplicaLagSeconds: 10,
+  hotKeys: true,
   smartPort: 6379,
   pool: 2,
   share: true,

@@ -156,7 +156,7 @@ export class Serving {
     this.smart = new SmartFront(
       {
         table: links.table,
-        planner: new Planner(commands, this.policy),
+        planner: o.hotKeys ? this.samplingPlanner(commands) : new Planner(commands, this.policy),
         connector: links.connector,
         auth,
         refresh: (reason) => links.refresh(reason),
@@ -176,6 +176,17 @@ export class Serving {
       this.log,
     );
     if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);
+  }
+
+  /** The smart planner, sampling keys into their master's hot keys (see HotKeys). */
+  private samplingPlanner(commands: CommandTable): Planner {
+    const { table, stats } = this.links;
+    const planner = new Planner(commands, this.policy);
+    planner.keySampler = (key, slot) => {
+      const owner = table.ownerOf(slot);
+      if (owner) stats.nodes.of(owner.node.id).hotKeys.add(key.toString('latin1'));
+    };
+    return planner;
   }
 
   /** A client of a node's listener. */

@@ -18,6 +18,7 @@ import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helper
 
 const c = inject('cluster');
 const STATUS_PORT = 6407;
+const SMART_PORT = 6408;
 const PAGE = `http://127.0.0.1:${STATUS_PORT}/`;
 let tunnel: RunningTunnel;
 let browser: Browser;
@@ -36,7 +37,17 @@ async function status(): Promise<{ nodes: StatusNode[] }> {
 
 beforeAll(async () => {
   tunnel = await startTunnel(
-    [...seedArgs(c), '--status-port', String(STATUS_PORT), '--refresh-interval', '500'],
+    [
+      ...seedArgs(c),
+      '--status-port',
+      String(STATUS_PORT),
+      '--refresh-interval',
+      '500',
+      '--mode',
+      'both',
+      '--smart-port',
+      String(SMART_PORT),
+    ],
     {
       REDISCLI_AUTH: c.password,
     },
@@ -131,6 +142,33 @@ describe('the status page', () => {
             l.includes('le="+Inf"'),
         );
       expect(infBucket?.split(' ')[1]).toBe(count?.[1]);
+      // Hot keys: smart mode samples the keys it routes; the hottest shows on its master's row.
+      const hot = `${key}:hot`;
+      const smartBench = spawn(
+        'redis-benchmark',
+        ['-p', String(SMART_PORT), '-n', '20000', '-c', '4', 'GET', hot],
+        { stdio: 'ignore' },
+      );
+      await new Promise((r) => smartBench.once('exit', r));
+      const hotOwner = (await status()).nodes.find(
+        (n) =>
+          n.role === 'master' &&
+          n.slots.split(' ').some((r) => {
+            const [a, b] = r.split('-').map(Number);
+            return hashSlot(hot) >= a && hashSlot(hot) <= (b ?? a);
+          }),
+      ) as StatusNode & { hotKeys: Array<{ key: string; requests: number }> };
+      expect(hotOwner.hotKeys[0].key).toBe(hot);
+      // Sampled one in 8 and scaled back: within the sampling's own rounding of the 20,000 GETs.
+      expect(Math.abs(hotOwner.hotKeys[0].requests - 20000)).toBeLessThanOrEqual(8 * 4);
+      await page.waitForFunction(
+        ([id, k]) =>
+          document
+            .querySelector(`tr[data-node-id="${id}"] [data-field="hot-keys"]`)
+            ?.textContent?.startsWith(k),
+        [hotOwner.id, hot],
+        { timeout: 5000 },
+      );
       // The replica is promoted: both rows change role on the page.
       const replica = c.nodes.find((n) => replicaRow.node === `${n.ip}:${n.port}`);
       expect(replica).toBeDefined();
@@ -155,11 +193,12 @@ describe('the status page', () => {
       });
     } finally {
       if (bench.exitCode === null) bench.kill('SIGTERM');
-      // Back as it was, for the tests after this one.
-      await askNode(c, ['CLUSTER', 'FAILOVER'], 0).catch(() => '');
-      await waitFor('the first node to be a master again', 15_000, async () =>
-        (await askNode(c, ['ROLE'], 0)).startsWith('master'),
-      );
+      // Back as it was, for the tests after this one (asked again until the old master has synced).
+      await waitFor('the first node to be a master again', 30_000, async () => {
+        if ((await askNode(c, ['ROLE'], 0)).startsWith('master')) return true;
+        await askNode(c, ['CLUSTER', 'FAILOVER'], 0).catch(() => '');
+        return false;
+      });
     }
     expect(requested.filter((u) => !u.startsWith(`http://127.0.0.1:${STATUS_PORT}/`))).toEqual([]);
     expect(consoleErrors).toEqual([]);
