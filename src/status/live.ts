@@ -1,6 +1,6 @@
 import type { NodeChange, NodeTable } from '../topology/node-table.js';
 import { formatSlots } from '../topology/parse.js';
-import type { TunnelStats } from '../net/stats.js';
+import type { ErrorKind, TunnelStats } from '../net/stats.js';
 import { LatencyHistogram } from '../net/node-stats.js';
 
 /** How often the live figures are worked out (rates are per second over this). */
@@ -11,6 +11,12 @@ const LATENCY_WINDOW = 5;
 
 /** Events kept for the page. */
 const EVENTS_KEPT = 100;
+
+/** The limits whose refusals are events, and how the event says it. */
+const LIMITS: Array<[ErrorKind, string]> = [
+  ['file-limit', 'client connection(s) refused at the open-file limit'],
+  ['output-limit', 'client(s) closed over --client-output-limit'],
+];
 
 /** One node's live figures, as /status and the page show them. */
 export interface NodeLive {
@@ -47,6 +53,8 @@ export class LiveFigures {
   readonly events: TunnelEvent[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  /** The limit counts at the last sample (see limitEvents). */
+  private readonly limits = new Map<ErrorKind, number>();
   /** What each node was at the last change: role and slots, to say what changed. */
   private readonly known = new Map<string, { role: string; slots: string; address: string }>();
 
@@ -76,6 +84,7 @@ export class LiveFigures {
   }
 
   private sample(): void {
+    this.limitEvents();
     for (const e of this.table.entries()) {
       const id = e.node.id;
       const s = this.stats.nodes.get(id);
@@ -103,6 +112,16 @@ export class LiveFigures {
         bytesFrom: s.bytesFromNode,
         window,
       });
+    }
+  }
+
+  /** Clients refused at a limit since the last sample, as one event per kind. */
+  private limitEvents(): void {
+    for (const [kind, what] of LIMITS) {
+      const n = this.stats.errors.get(kind) ?? 0;
+      const before = this.limits.get(kind) ?? 0;
+      this.limits.set(kind, n);
+      if (n > before && this.ready()) this.record(`${n - before} ${what}`);
     }
   }
 

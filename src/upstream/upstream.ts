@@ -19,6 +19,7 @@ import {
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { SendTimes, replyKind } from '../net/node-stats.js';
+import { SpanStream } from './span-stream.js';
 
 /** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
 export interface UpstreamLink {
@@ -65,8 +66,6 @@ export class Upstream {
   private retiring = false;
   /** An attribute frame, held for the reply frame it belongs to. */
   private attribute: Buffer | null = null;
-  /** The scanner is inside a push frame whose bytes are being dropped (span mode). */
-  private inPush = false;
   /** Set when the connection could not be opened at all (the node is unreachable). */
   unreachable = false;
   /** The node's error reply when it refused this connection's login. */
@@ -74,6 +73,8 @@ export class Upstream {
   private lastUsed = Date.now();
   /** When each waiter's requests went out: the node's latency, requests, errors and bytes. */
   private readonly times: SendTimes;
+  /** Span waiters' replies, streamed as they arrive. */
+  private readonly spans: SpanStream;
 
   constructor(
     entry: NodeEntry,
@@ -91,6 +92,9 @@ export class Upstream {
   ) {
     this.entry = entry;
     this.times = new SendTimes(link.stats.nodes.of(entry.node.id));
+    this.spans = new SpanStream(this.scanner, this.times.stats, () =>
+      link.log?.debug(`push frame on a shared connection to ${entry.target.label} dropped`),
+    );
   }
 
   get broken(): boolean {
@@ -278,51 +282,11 @@ export class Upstream {
     handler(frame);
   }
 
-  /**
-   * Hands the waiter the bytes of its replies at the start of `chunk`; returns how many bytes were
-   * used. A push frame is nobody's reply: its bytes are cut out and not counted. An attribute
-   * frame goes with the reply that follows it and is not counted either.
-   */
   private stream(waiter: SpanWaiter, chunk: Buffer): number {
-    let from = 0;
-    let end = 0;
-    let frames = 0;
-    while (end < chunk.length && waiter.left > 0) {
-      if (!this.scanner.inFrame && chunk[end] === T_PUSH) {
-        // What came before the push is the waiter's; the push itself is dropped.
-        if (end > from) waiter.span(chunk.subarray(from, end), frames);
-        frames = 0;
-        this.inPush = true;
-      }
-      const at = this.scanner.inFrame ? -1 : end;
-      const e = this.scanner.next(chunk, end);
-      if (this.inPush) {
-        if (e < 0) return chunk.length; // the push goes on in the next read
-        this.inPush = false;
-        this.link.log?.debug(`push frame on a shared connection to ${this.entry.target.label} dropped`);
-        from = end = e;
-        continue;
-      }
-      if (e < 0) {
-        end = chunk.length; // a reply that goes on in the next read
-        break;
-      }
-      end = e;
-      if (this.scanner.frameType !== T_ATTRIBUTE) {
-        waiter.left--;
-        frames++;
-        // Errors counted where the reply's first bytes are at hand (they are, but for a reply begun
-        // in an earlier read).
-        if (at >= 0 && isErrorType(chunk[at]))
-          this.times.stats[replyKind(chunk, at) === 'redirect' ? 'redirects' : 'errors']++;
-      }
-    }
-    if (waiter.left === 0) {
+    return this.spans.feed(waiter, chunk, () => {
       this.handlers.shift();
       this.times.answered('ok');
-    }
-    waiter.span(chunk.subarray(from, end), frames);
-    return end;
+    });
   }
 
   private fail(reason: string): void {
