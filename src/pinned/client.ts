@@ -136,8 +136,6 @@ export class PinnedClient {
       if (!writeLent(own.socket, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
     },
     toClient: (buf) => {
-      // A standalone primary that answers READONLY was demoted: the table should follow now.
-      if (this.entry.node.id === PRIMARY_ID && buf.includes(READONLY)) this.owner.primaryDemoted(this.entry);
       this.bytesOut += buf.length;
       this.owner.context.stats.bytesToClients += buf.length;
       // Shared replies are the shared connection's own buffers, not lent; own ones are.
@@ -226,7 +224,13 @@ export class PinnedClient {
     // The labels the client set on the shared connection go first (see OwnLink), then what it
     // sent from the request that needed this connection on.
     const own = (this.own = new OwnLink(open, [...(this.lane?.labels.values() ?? [])], {
-      reply: (chunk) => this.fromServer(chunk),
+      reply: (chunk) => {
+        // A standalone primary that answers READONLY was demoted: the table should follow now. (On
+        // the shared connection, PrimarySender sees it; only own connections are looked at here.)
+        if (this.entry.node.id === PRIMARY_ID && chunk.includes(READONLY))
+          this.owner.primaryDemoted(this.entry);
+        this.fromServer(chunk);
+      },
       fail: (e) => this.fail('reply', e),
       drain: () => this.clientValve.open(SLOW_UPSTREAM),
       end: () => this.client.end(),
