@@ -6,6 +6,7 @@
 import * as net from 'node:net';
 import { cpuSeconds, rssMiB } from './proc.js';
 import { median, redisBenchmark } from './measure.js';
+import { samplingCostRow } from './hot-keys.js';
 
 export interface SmartBenchTargets {
   /** --cluster args reaching the cluster directly over TLS with AUTH. */
@@ -101,6 +102,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
           `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}`,
       );
     }
+    rows.push(samplingCostRow(pipeline, median(cpu.get('smart (standalone)') ?? [])));
   }
   // A pinned client whose requests take the shared connection holds one descriptor in the tunnel
   // (its socket), as a smart client does; with --no-share it holds two (and its upstream's TLS).

@@ -206,6 +206,8 @@ export function optionsFrom(argv: string[], env: NodeJS.ProcessEnv, extra?: Extr
     readFrom: a['read-from'],
     maxReplicaLagSeconds: a['max-replica-lag'],
     hotKeys: a['hot-keys'],
+    // The status page marks slots in motion: only then is each master asked at every refresh.
+    slotMoves: a['status-port'] !== undefined,
     smartPort: a['smart-port'],
     pool: a.pool,
     share: a.share,

@@ -16,39 +16,56 @@ export interface HotKey {
   requests: number;
 }
 
-/** FNV-1a over the key, seeded per row. */
-function hash(key: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % WIDTH;
+/** FNV-1a over the key's bytes. */
+function fnv(key: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return h >>> 0;
 }
 
 export class HotKeys {
   private current = new Uint32Array(WIDTH * DEPTH);
   private previous = new Uint32Array(WIDTH * DEPTH);
+  /** The candidates: at most 2 x TOP keys with their estimates. */
   private top = new Map<string, number>();
+  /** The first hash of each key in `top`, to pass over other keys without making their string. */
+  private topHashes = new Set<number>();
+  /**
+   * The lowest estimate kept when the list was last cut to TOP: a key not listed whose estimate is
+   * no higher cannot enter it, so it is passed over without a string or a sort (most keys, when
+   * the key space is wide).
+   */
+  private floor = 0;
   /** When the current window began (at the first request counted). */
   private windowStart: number | null = null;
 
   /** Counts one sampled request for `key`. */
-  add(key: string, now = Date.now()): void {
+  add(key: Uint8Array, now = Date.now()): void {
     this.windowStart ??= now;
     if (now - this.windowStart >= WINDOW_MS) this.rotate(now);
+    // Rows' positions from two hashes (h1 + d * h2): one pass over the key serves every row.
+    const h1 = fnv(key);
+    const h2 = (Math.imul(h1 ^ (h1 >>> 16), 0x45d9f3b) >>> 0) | 1;
     let estimate = Infinity;
     for (let d = 0; d < DEPTH; d++) {
-      const i = d * WIDTH + hash(key, d);
+      const i = d * WIDTH + (((h1 + d * h2) >>> 0) % WIDTH);
       this.current[i]++;
       estimate = Math.min(estimate, this.current[i] + this.previous[i]);
     }
-    this.top.set(key, estimate);
-    if (this.top.size > TOP * 2) {
-      // Keep the highest TOP: the list stays small whatever the key space.
-      const kept = [...this.top].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-      this.top = new Map(kept);
-    }
+    if (estimate <= this.floor && !this.topHashes.has(h1)) return;
+    const name = Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1');
+    if (estimate <= this.floor && !this.top.has(name)) return;
+    this.top.set(name, estimate);
+    this.topHashes.add(h1);
+    if (this.top.size > TOP * 2) this.cut();
+  }
+
+  /** Keeps the highest TOP: the list stays small whatever the key space. */
+  private cut(): void {
+    const kept = [...this.top].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+    this.top = new Map(kept);
+    this.topHashes = new Set(kept.map(([k]) => fnv(Buffer.from(k, 'latin1'))));
+    this.floor = kept[kept.length - 1][1];
   }
 
   /** The hottest keys, most requested first. */
@@ -65,7 +82,11 @@ export class HotKeys {
     this.previous = stale ? new Uint32Array(WIDTH * DEPTH) : this.current;
     this.current = new Uint32Array(WIDTH * DEPTH);
     this.windowStart = now;
-    // Estimates from here on count the new windows; the listed keys keep theirs until seen again.
-    if (stale) this.top.clear();
+    // Estimates from here on count the new windows: a new key may enter at any count again.
+    this.floor = 0;
+    if (stale) {
+      this.top.clear();
+      this.topHashes.clear();
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Tunnel } from '../tunnel/tunnel.js';
 
 const PREFIX = 'redis_cluster_tunnel_';
@@ -97,7 +97,7 @@ export function tunnelMetrics(tunnel: Tunnel): Registry {
       }
     },
   );
-  registry.registerMetric(nodeLatency(tunnel) as unknown as Parameters<Registry['registerMetric']>[0]);
+  new NodeLatencyHistogram(tunnel, registry);
   return registry;
 }
 
@@ -106,47 +106,52 @@ const LATENCY_BUCKETS_S = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
+type HistogramValues = Awaited<ReturnType<Histogram<'node'>['get']>>;
+const LATENCY_NAME = `${PREFIX}node_latency_seconds`;
+const LATENCY_HELP = 'time from a request sent to a node to its reply, as the tunnel measures it, per node';
+
 /**
- * Request-to-reply latency per node as a Prometheus histogram, read at each scrape from the
- * counts the node connections keep (see NodeStats): the data path adds to a plain array and does
- * no label look-up. (A prom-client Histogram would need an observe() per request.)
+ * Request-to-reply latency per node: a prom-client Histogram whose values are read at each scrape
+ * from the counts the node connections keep (see NodeStats), instead of an observe() per request:
+ * the data path adds to a plain array and does no label look-up.
  */
-function nodeLatency(tunnel: Tunnel) {
-  const name = `${PREFIX}node_latency_seconds`;
-  return {
-    name,
-    help: 'time from a request sent to a node to its reply, as the tunnel measures it, per node',
-    type: 'histogram',
-    aggregator: 'sum',
-    reset: () => {},
-    get: async () => {
-      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> =
-        [];
-      for (const e of tunnel.table.entries()) {
-        const s = tunnel.stats.nodes.get(e.node.id);
-        if (!s) continue;
-        const node = e.target.label;
-        for (const le of LATENCY_BUCKETS_S)
-          values.push({
-            metricName: `${name}_bucket`,
-            labels: { node, le },
-            value: s.latencyTotal.countUpTo(le * 1000),
-          });
-        values.push({
-          metricName: `${name}_bucket`,
-          labels: { node, le: '+Inf' },
-          value: s.latencyTotal.total,
-        });
-        values.push({ metricName: `${name}_sum`, labels: { node }, value: s.latencySumMs / 1000 });
-        values.push({ metricName: `${name}_count`, labels: { node }, value: s.latencyTotal.total });
-      }
-      return {
-        name,
-        help: 'time from a request sent to a node to its reply, per node',
-        type: 'histogram',
-        values,
-        aggregator: 'sum',
+export class NodeLatencyHistogram extends Histogram<'node'> {
+  constructor(
+    private readonly tunnel: Tunnel,
+    registry: Registry,
+  ) {
+    super({
+      name: LATENCY_NAME,
+      help: LATENCY_HELP,
+      labelNames: ['node'],
+      buckets: LATENCY_BUCKETS_S,
+      registers: [registry],
+    });
+  }
+
+  override async get(): Promise<HistogramValues> {
+    const { tunnel } = this;
+    const name = LATENCY_NAME;
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    for (const e of tunnel.table.entries()) {
+      const s = tunnel.stats.nodes.get(e.node.id);
+      if (!s) continue;
+      const node = e.target.label;
+      const bucket = (le: number | string, value: number): void => {
+        values.push({ metricName: `${name}_bucket`, labels: { node, le }, value });
       };
-    },
-  };
+      for (const le of LATENCY_BUCKETS_S) bucket(le, s.latencyTotal.countUpTo(le * 1000));
+      bucket('+Inf', s.latencyTotal.total);
+      values.push({ metricName: `${name}_sum`, labels: { node }, value: s.latencySumMs / 1000 });
+      values.push({ metricName: `${name}_count`, labels: { node }, value: s.latencyTotal.total });
+    }
+    // prom-client declares `type` as a numeric enum; at run time (and in its own get()) it is this string.
+    const metric = { name, help: LATENCY_HELP, type: 'histogram', values, aggregator: 'sum' };
+    return metric as unknown as HistogramValues;
+  }
+
+  /** What the registry reads for the text format (prom-client prefers it to get()). */
+  getForPromString(): Promise<HistogramValues> {
+    return this.get();
+  }
 }

@@ -4,7 +4,8 @@
  * the tunnel restarts it keeps polling and picks up where it left.
  *
  * For scripts and tests: each node's row carries data-node-id, each figure in it data-field; the
- * slot map is [data-slot-map], its parts carry data-slots="lo-hi[,lo-hi...]" and data-node-id.
+ * slot map is [data-slot-map], its parts carry data-slots="lo-hi" and data-node-id, in slot order;
+ * slots in motion are marked over it by [data-move="migrating|importing"] with data-moving-slots.
  */
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
@@ -23,8 +24,11 @@ export const STATUS_PAGE = `<!doctype html>
   th, td { padding: .25em .6em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
   th { background: #eee; } td.t, th.t { text-align: left; }
   tr.failing td { background: #fff4d6; } tr.down td, tr.retired td { background: #fde0e0; color: #777; }
-  [data-slot-map] { display: flex; height: 28px; width: 100%; border: 1px solid #999; background: #ddd; }
-  [data-slot-map] > div { height: 100%; overflow: hidden; font-size: 11px; color: #fff; text-align: center; line-height: 28px; }
+  [data-slot-map] { position: relative; height: 28px; width: 100%; border: 1px solid #999; background: #ddd; }
+  [data-slot-map] > div { position: absolute; top: 0; height: 100%; overflow: hidden; font-size: 11px; color: #fff; text-align: center; line-height: 28px; }
+  [data-slot-map] > div.move { height: 50%; background: repeating-linear-gradient(45deg, #000 0 2px, #ffd400 2px 5px); }
+  [data-slot-map] > div.importing { top: 50%; }
+  #slot-moves { margin: .3em 0; font-size: 12px; }
   #events li { font-family: ui-monospace, monospace; font-size: 12px; }
   .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em; }
 </style>
@@ -35,6 +39,7 @@ export const STATUS_PAGE = `<!doctype html>
 <h2>Slots</h2>
 <div data-slot-map></div>
 <div id="slot-total"></div>
+<ul id="slot-moves"></ul>
 <h2>Nodes</h2>
 <table>
   <thead><tr><th class="t">local</th><th class="t">node</th><th class="t">role</th><th class="t">slots</th>
@@ -58,6 +63,10 @@ function text(parent, tag, value, attrs) {
 function ranges(slots) {
   return slots.split(' ').filter(Boolean).map((r) => { const [a, b] = r.split('-').map(Number); return [a, b === undefined ? a : b]; });
 }
+function place(el, lo, hi) {
+  el.style.left = (100 * lo / 16384) + '%';
+  el.style.width = 'max(3px, ' + (100 * (hi - lo + 1) / 16384) + '%)';
+}
 function stateOf(n) {
   if (!n.listed) return 'retired';
   return n.health === 'online' ? 'up' : n.health === 'loading' ? 'failing' : 'down';
@@ -74,16 +83,27 @@ function draw(s) {
   const colour = new Map(masters.map((m, i) => [m.id, COLOURS[i % COLOURS.length]]));
   const map = document.querySelector('[data-slot-map]');
   map.textContent = '';
+  // In slot order, each range where it lies: unserved slots show as gaps.
+  const owned = masters.flatMap((m) => ranges(m.slots).map(([lo, hi]) => [lo, hi, m])).sort((a, b) => a[0] - b[0]);
   let covered = 0;
-  for (const m of masters) {
-    const rs = ranges(m.slots);
-    if (rs.length === 0) continue;
-    const count = rs.reduce((a, [lo, hi]) => a + hi - lo + 1, 0);
-    covered += count;
-    const part = text(map, 'div', m.node, { 'data-slots': rs.map(([lo, hi]) => lo + '-' + hi).join(','), 'data-node-id': m.id, title: m.node + ': ' + m.slots });
-    part.style.width = (100 * count / 16384) + '%';
+  for (const [lo, hi, m] of owned) {
+    covered += hi - lo + 1;
+    const part = text(map, 'div', m.node, { 'data-slots': lo + '-' + hi, 'data-node-id': m.id, title: m.node + ': slots ' + lo + '-' + hi });
+    place(part, lo, hi);
     part.style.background = colour.get(m.id);
   }
+  // Slots in motion, over the map: migrating (out of a master) on the top half, importing below.
+  const moves = $('slot-moves');
+  moves.textContent = '';
+  for (const m of masters)
+    for (const [kind, list, arrow] of [['migrating', m.migrating, ' to '], ['importing', m.importing, ' from ']])
+      for (const r of list || []) {
+        const [lo, hi] = ranges(r.slots)[0];
+        const what = (lo === hi ? 'slot ' + lo : 'slots ' + r.slots) + ': ' + m.node + ' ' + kind + arrow + r.peer;
+        const mark = text(map, 'div', '', { class: 'move ' + kind, 'data-moving-slots': r.slots, 'data-move': kind, 'data-node-id': m.id, title: what });
+        place(mark, lo, hi);
+        text(moves, 'li', what, { 'data-move': kind });
+      }
   $('slot-total').textContent = covered + ' of 16384 slots served';
   const body = $('nodes');
   body.textContent = '';

@@ -10,6 +10,8 @@ import { LiveFigures } from './live.js';
 import { STATUS_PAGE } from './page.js';
 import { OPEN_FILE_LIMIT } from '../net/listen.js';
 import { version } from '../version.js';
+import { moveRanges } from '../topology/slot-moves.js';
+import type { SlotMove } from '../topology/types.js';
 
 /** Why the tunnel is not healthy, or null when it is. */
 export function unhealthy(tunnel: Tunnel): string | null {
@@ -35,6 +37,17 @@ function lagOf(lag: number | undefined): { lagSeconds?: number | null } {
   return { lagSeconds: Number.isFinite(lag) ? lag : null };
 }
 
+/** A master's slots in motion, as ranges with the other master's address (only when read). */
+function movesOf(tunnel: Tunnel, id: string): Record<string, Array<{ slots: string; peer: string }>> {
+  const node = tunnel.table.get(id)?.node;
+  const named = (moves: SlotMove[]): Array<{ slots: string; peer: string }> =>
+    moveRanges(moves).map((r) => ({ ...r, peer: tunnel.table.get(r.peer)?.target.label ?? r.peer }));
+  return {
+    ...(node?.migrating?.length ? { migrating: named(node.migrating) } : {}),
+    ...(node?.importing?.length ? { importing: named(node.importing) } : {}),
+  };
+}
+
 /** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
 export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures): Record<string, unknown> {
   const s = tunnel.stats;
@@ -56,6 +69,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures):
       ...n,
       health: tunnel.table.get(n.id)?.node.health,
       ...lagOf(tunnel.table.get(n.id)?.node.lagSeconds),
+      ...movesOf(tunnel, n.id),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
       clients: clients.get(n.id) ?? 0,
       hotKeys: s.nodes.get(n.id)?.hotKeys.list() ?? [],

@@ -29,6 +29,17 @@ export interface ClusterNode extends RemoteNode {
    * its master's stream, as the master reports it; Infinity when it is not in sync.
    */
   lagSeconds?: number;
+  /** For masters, when read (the status page): slots it is handing to another master. */
+  migrating?: SlotMove[];
+  /** For masters, when read: slots it is taking from another master. */
+  importing?: SlotMove[];
+}
+
+/** One slot in the middle of a move (CLUSTER SETSLOT ... MIGRATING/IMPORTING), and the other side. */
+export interface SlotMove {
+  slot: number;
+  /** The node id of the other master. */
+  peer: string;
 }
 
 /** What a reply says about a node. */

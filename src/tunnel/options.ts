@@ -82,6 +82,11 @@ export interface TunnelOptions {
   maxReplicaLagSeconds: number;
   /** Smart mode samples the keys it routes for the status page's hot keys. @default true */
   hotKeys: boolean;
+  /**
+   * Each refresh also asks every master which slots it is migrating or importing (CLUSTER NODES),
+   * for the status page; the CLI turns it on with --status-port. @default false
+   */
+  slotMoves: boolean;
   /** The smart mode port. @default 6379 */
   smartPort: number;
   /**
@@ -153,6 +158,7 @@ export const DEFAULTS: Readonly<Pick<TunnelOptions, Defaulted>> = Object.freeze(
   readFrom: 'primary',
   maxReplicaLagSeconds: 10,
   hotKeys: true,
+  slotMoves: false,
   smartPort: 6379,
   pool: 2,
   share: true,

@@ -184,7 +184,7 @@ export class Serving {
     const planner = new Planner(commands, this.policy);
     planner.keySampler = (key, slot) => {
       const owner = table.ownerOf(slot);
-      if (owner) stats.nodes.of(owner.node.id).hotKeys.add(key.toString('latin1'));
+      if (owner) stats.nodes.of(owner.node.id).hotKeys.add(key);
     };
     return planner;
   }

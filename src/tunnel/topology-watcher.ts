@@ -3,7 +3,7 @@ import { describeError, type Logger } from '../log.js';
 import type { Ask } from '../topology/discovery.js';
 import { type Reading, type TopologyKind, readTopology } from '../topology/read-topology.js';
 import { PRIMARY_ID } from '../topology/standalone.js';
-import { applyLag, parseReplicaLines } from '../topology/replica-lag.js';
+import { probeMasters } from './master-probe.js';
 import { hasEndpoint, hostOf } from '../topology/endpoint.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
 import type { ClusterNode, NodeRef, NodeTarget } from '../topology/types.js';
@@ -45,6 +45,8 @@ export interface WatcherOptions {
   targetOf: (node: ClusterNode) => NodeTarget;
   /** Ask each master how far behind its replicas are (smart mode reads from replicas). */
   measureLag: boolean;
+  /** Ask each master which slots it is migrating or importing (the status page shows them). */
+  readSlotMoves: boolean;
 }
 
 /** On-demand refreshes caused by unknown nodes in replies: at most one per this interval. */
@@ -80,7 +82,7 @@ export class TopologyWatcher {
   async start(): Promise<void> {
     const { target, host, port } = this.o.seed;
     const { nodes } = await this.read(this.o.seed);
-    await this.measureLag(nodes);
+    await this.probeMasters(nodes);
     const what = this.kind === 'standalone' ? 'standalone servers' : 'nodes';
     this.log.info(`discovered ${nodes.length} ${what} from ${target.label}`);
     // A standalone seed, even a replica, points clients at the primary: its port follows promotions.
@@ -180,27 +182,10 @@ export class TopologyWatcher {
     this.table.topology = kind;
   }
 
-  /**
-   * Each master's INFO replication, for its replicas' lag (see applyLag). A master that does not
-   * answer leaves its replicas unmeasured: they are not read from until it does.
-   */
-  private async measureLag(nodes: ClusterNode[]): Promise<void> {
-    if (!this.o.measureLag) return;
-    const masters = nodes.filter((m) => nodes.some((r) => r.role === 'replica' && r.masterId === m.id));
-    await Promise.all(
-      masters.map(async (m) => {
-        try {
-          const conversation = await this.open(this.o.targetOf(m));
-          try {
-            applyLag(nodes, m.id, parseReplicaLines(await conversation.ask(['INFO', 'replication'])));
-          } finally {
-            conversation.close();
-          }
-        } catch (e) {
-          this.log.debug(`replica lag at ${this.o.targetOf(m).label} not measured: ${describeError(e)}`);
-        }
-      }),
-    );
+  /** What each master is asked at a refresh, beyond the topology (see probeMasters). */
+  private async probeMasters(nodes: ClusterNode[]): Promise<void> {
+    const wants = { lag: this.o.measureLag, slotMoves: this.o.readSlotMoves && this.kind === 'cluster' };
+    if (wants.lag || wants.slotMoves) await probeMasters(nodes, wants, this.open, this.o.targetOf, this.log);
   }
 
   /** ROLE of a server the table may not serve yet (the primary a replica names). */
@@ -229,7 +214,7 @@ export class TopologyWatcher {
           failures.push(`${source.target.label}: its primary did not answer as one`);
           continue;
         }
-        await this.measureLag(nodes);
+        await this.probeMasters(nodes);
         this.apply(nodes, false);
         this.log.debug(`topology refreshed (${reason}) from ${source.target.label}: ${nodes.length} nodes`);
         return null;

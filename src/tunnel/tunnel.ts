@@ -108,6 +108,7 @@ export class Tunnel {
         topology: o.topology,
         targetOf: targetFor(o),
         measureLag: o.mode !== 'pinned',
+        readSlotMoves: o.slotMoves,
       },
       this.log,
     );

@@ -204,4 +204,91 @@ describe('the status page', () => {
     expect(consoleErrors).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it('marks slots in motion (CLUSTER SETSLOT MIGRATING/IMPORTING) on the map and in /status, and clears them', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(PAGE);
+    // After the failover test's failback, once the tunnel has read it: three masters, one per shard.
+    await waitFor(
+      'three masters in /status',
+      10_000,
+      async () => (await status()).nodes.filter((n) => n.role === 'master').length === 3,
+    );
+    const masters = (await status()).nodes.filter((n) => n.role === 'master');
+    const [from, to] = masters;
+    const indexOf = (row: StatusNode): number => c.nodes.findIndex((n) => row.node === `${n.ip}:${n.port}`);
+    const slot = Number(from.slots.split(' ')[0].split('-')[0]) + 7;
+    type Moving = StatusNode & { migrating?: unknown; importing?: unknown };
+    try {
+      // The node first: each side lists the move on its own (myself) line of CLUSTER NODES.
+      expect(
+        (await askNode(c, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', from.id], indexOf(to))).trim(),
+      ).toBe('OK');
+      expect(
+        (await askNode(c, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', to.id], indexOf(from))).trim(),
+      ).toBe('OK');
+      const own = async (row: StatusNode): Promise<string> =>
+        (await askNode(c, ['CLUSTER', 'NODES'], indexOf(row)))
+          .split('\n')
+          .find((l) => l.includes('myself')) ?? '';
+      expect(await own(from)).toContain(`[${slot}->-${to.id}]`);
+      expect(await own(to)).toContain(`[${slot}-<-${from.id}]`);
+
+      // The tunnel reads them at its next refresh (every 500 ms here).
+      await waitFor('the move in /status', 5000, async () => {
+        const rows = (await status()).nodes as Moving[];
+        return rows.some((n) => n.id === from.id && n.migrating !== undefined);
+      });
+      const rows = (await status()).nodes as Moving[];
+      expect(rows.find((n) => n.id === from.id)?.migrating).toEqual([
+        { slots: `${slot}-${slot}`, peer: to.node },
+      ]);
+      expect(rows.find((n) => n.id === to.id)?.importing).toEqual([
+        { slots: `${slot}-${slot}`, peer: from.node },
+      ]);
+      expect(rows.filter((n) => n.migrating !== undefined || n.importing !== undefined)).toHaveLength(2);
+      // On the page: one mark each way, over that slot, without a reload.
+      const marks = (): Promise<string[]> =>
+        page.$$eval('[data-slot-map] [data-move]', (els) =>
+          els.map((e) =>
+            [
+              e.getAttribute('data-move'),
+              e.getAttribute('data-moving-slots'),
+              e.getAttribute('data-node-id'),
+            ].join(' '),
+          ),
+        );
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-slot-map] [data-move]').length === 2,
+        null,
+        {
+          timeout: 5000,
+        },
+      );
+      expect((await marks()).sort()).toEqual(
+        [`importing ${slot}-${slot} ${to.id}`, `migrating ${slot}-${slot} ${from.id}`].sort(),
+      );
+      await page.screenshot({ path: resolve(__dirname, '../../test-results/status-page-moves.png') });
+      expect(await page.$eval('#slot-moves', (e) => e.textContent)).toContain(
+        `slot ${slot}: ${from.node} migrating to ${to.node}`,
+      );
+    } finally {
+      await askNode(c, ['CLUSTER', 'SETSLOT', String(slot), 'STABLE'], indexOf(from));
+      await askNode(c, ['CLUSTER', 'SETSLOT', String(slot), 'STABLE'], indexOf(to));
+    }
+    // Stable again: the marks go at the next refresh.
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-slot-map] [data-move]').length === 0,
+      null,
+      {
+        timeout: 5000,
+      },
+    );
+    const after = (await status()).nodes as Moving[];
+    expect(after.filter((n) => n.migrating !== undefined || n.importing !== undefined)).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
