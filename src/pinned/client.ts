@@ -118,7 +118,11 @@ export class PinnedClient {
     const { shared } = this.owner.context;
     if (shared) {
       const { policy, maxFrameBytes } = this.owner.context;
-      this.lane = new SharedLane(this.laneOwner(shared), policy(), maxFrameBytes);
+      const hotKeys = this.owner.context.hotKeys
+        ? this.owner.context.stats.nodes.of(this.entry.node.id).hotKeys
+        : null;
+      const sample = hotKeys && ((key: Buffer): void => hotKeys.add(key));
+      this.lane = new SharedLane(this.laneOwner(shared), policy(), maxFrameBytes, sample, this.id);
       this.clientValve.open(CONNECTING);
       return;
     }
@@ -133,7 +137,7 @@ export class PinnedClient {
       // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
       // on the spot (it encrypts during the write).
       const lender = this.owner.context.connector.transport.tls ? null : this.clientReads;
-      if (!writeLent(own.socket, buf, lender)) this.clientValve.close(SLOW_UPSTREAM);
+      if (!own.write(buf, lender, this.session.requestCount)) this.clientValve.close(SLOW_UPSTREAM);
     },
     toClient: (buf) => {
       this.bytesOut += buf.length;
@@ -223,24 +227,30 @@ export class PinnedClient {
     this.ownReady = null;
     // The labels the client set on the shared connection go first (see OwnLink), then what it
     // sent from the request that needed this connection on.
-    const own = (this.own = new OwnLink(open, [...(this.lane?.labels.values() ?? [])], {
-      reply: (chunk) => {
-        // A standalone primary that answers READONLY was demoted: the table should follow now. (On
-        // the shared connection, PrimarySender sees it; only own connections are looked at here.)
-        if (this.entry.node.id === PRIMARY_ID && chunk.includes(READONLY))
-          this.owner.primaryDemoted(this.entry);
-        this.fromServer(chunk);
+    const own = (this.own = new OwnLink(
+      open,
+      [...(this.lane?.labels.values() ?? [])],
+      {
+        reply: (chunk) => {
+          // A standalone primary that answers READONLY was demoted: the table follows now (PrimarySender
+          // watches the shared connection).
+          if (this.entry.node.id === PRIMARY_ID && chunk.includes(READONLY))
+            this.owner.primaryDemoted(this.entry);
+          this.fromServer(chunk);
+        },
+        fail: (e) => this.fail('reply', e),
+        drain: () => this.clientValve.open(SLOW_UPSTREAM),
+        end: () => this.client.end(),
+        error: (e) => {
+          this.log.debug(`upstream error: ${describeError(e)}`);
+          this.destroy();
+        },
+        // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
+        close: () => this.endClient(),
       },
-      fail: (e) => this.fail('reply', e),
-      drain: () => this.clientValve.open(SLOW_UPSTREAM),
-      end: () => this.client.end(),
-      error: (e) => {
-        this.log.debug(`upstream error: ${describeError(e)}`);
-        this.destroy();
-      },
-      // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
-      close: () => this.endClient(),
-    }));
+      this.owner.context.stats.nodes.of(this.entry.node.id),
+      this.session.requestCount,
+    ));
     const held = this.lane?.held ?? [];
     this.lane = null;
     for (const bytes of held) this.sink.toServer(bytes);

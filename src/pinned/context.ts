@@ -42,6 +42,8 @@ export interface PinnedContext {
   policy: () => CommandPolicy;
   /** What the tunnel counts. */
   stats: TunnelStats;
+  /** Shared requests' keys are sampled into their node's hot keys (see HotKeys). */
+  hotKeys: boolean;
   /** A node could not be reached (it may have failed over): re-read the topology. */
   onUnreachable: (target: NodeTarget) => void;
   /** Re-read the topology now, for this reason. */

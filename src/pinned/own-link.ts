@@ -1,7 +1,8 @@
 import type * as net from 'node:net';
 import { ReplySkipper } from '../resp/reply-skipper.js';
 import type { OpenNode } from '../net/connector.js';
-import type { SocketReads } from '../net/socket-reads.js';
+import { type SocketReads, writeLent } from '../net/socket-reads.js';
+import type { NodeStats } from '../net/node-stats.js';
 import { Valve } from '../net/valve.js';
 
 /** What an own connection tells its pair. */
@@ -30,12 +31,19 @@ export class OwnLink {
   readonly reads: SocketReads;
   readonly valve: Valve;
   private skip: ReplySkipper | null = null;
+  /** The client's requests counted into the node's figures so far (see write). */
+  private counted: number;
 
   constructor(
     open: OpenNode,
     labels: readonly Buffer[],
     private readonly on: OwnLinkEvents,
+    /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
+    private readonly stats: NodeStats,
+    /** How many requests the client had sent when it moved here. */
+    requests: number,
   ) {
+    this.counted = requests;
     const socket = (this.socket = open.socket);
     // Every own connection reads into one (the client and the pool open them so).
     this.reads = open.reads as SocketReads;
@@ -51,8 +59,20 @@ export class OwnLink {
     }
   }
 
+  /**
+   * Writes the client's bytes, lent from `lender` (see writeLent), which bring the client's
+   * requests to `requests` in all; false when the socket wants a drain first.
+   */
+  write(bytes: Buffer, lender: SocketReads | null, requests: number): boolean {
+    this.stats.bytesToNode += bytes.length;
+    this.stats.requests += requests - this.counted;
+    this.counted = requests;
+    return writeLent(this.socket, bytes, lender);
+  }
+
   /** Bytes from the node (and those that came with the handshake). */
   readonly read = (chunk: Buffer): void => {
+    this.stats.bytesFromNode += chunk.length;
     if (this.skip) {
       try {
         chunk = this.skip.push(chunk);

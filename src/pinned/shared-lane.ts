@@ -5,6 +5,8 @@ import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-ste
 import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { SpanSender } from './primary-sender.js';
+import { SAMPLE_EVERY } from '../net/hot-keys.js';
+import { requestArgument } from '../resp/request-argument.js';
 
 /**
  * A request still incomplete at this size takes the client's own connection instead: the shared
@@ -95,12 +97,19 @@ export class SharedLane {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private failed = false;
+  /** Shared requests counted for hot-key sampling (one in SAMPLE_EVERY gives its key). */
+  private sampled: number;
 
   constructor(
     private readonly owner: LaneOwner,
     private readonly policy: CommandPolicy,
     maxFrameBytes?: number,
+    /** Takes a sampled request's key (the node's hot keys); null: no sampling. */
+    private readonly sampleKey: ((key: Buffer) => void) | null = null,
+    /** Where this lane's count starts, so clients that send one request each are sampled too. */
+    sampleOffset = 0,
   ) {
+    this.sampled = sampleOffset;
     this.parser = new RequestParser({ names: policy.names, withArguments: policy.containers, maxFrameBytes });
   }
 
@@ -143,6 +152,10 @@ export class SharedLane {
           else if (writes && !this.writes) {
             this.send(run, sendFrom, sendTo, count);
             return this.stall(run, start, DRAIN, 0);
+          }
+          if (this.sampleKey && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
+            const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(run, start, end, 1) : null;
+            if (key) this.sampleKey(key);
           }
         } else if (placement !== null) {
           // The policy's allow-list: a command it does not name as shared never goes on as is.

@@ -159,6 +159,8 @@ export const MERGES: Record<string, Merge> = {
 export class CommandPolicy {
   private readonly placements = new Map<string, Placement>();
   private readonly containerNames = new Set<string>();
+  /** Commands whose one key is their first argument (GET, SET, HGET...): what hot keys sample. */
+  private readonly keyFirst = new Set<string>();
 
   /** `table`: the server's COMMAND reply; null when it could not be read (nothing is shared). */
   constructor(table: CommandTable | null) {
@@ -166,6 +168,7 @@ export class CommandPolicy {
     if (!table) return;
     for (const info of table.all()) {
       if (info.subcommands.size === 0) {
+        if (info.singleKey === 1) this.keyFirst.add(info.name);
         this.classify(info, false);
         continue;
       }
@@ -195,6 +198,11 @@ export class CommandPolicy {
     if (!this.containerNames.has(name)) return this.placements.get(name) ?? 'own';
     if (sub === null) return 'own';
     return this.placements.get(`${name}|${sub.toLowerCase()}`) ?? 'own';
+  }
+
+  /** Whether `name`'s one key is its first argument (the one a hot-key sample reads). */
+  keyIsFirst(name: string): boolean {
+    return this.keyFirst.has(name);
   }
 
   /** `placementOf` for a parsed request: its name and arguments. */

@@ -48,6 +48,8 @@ export class RequestPipeline {
   private unparsed = false;
   /** In the chunk being pushed: where the bytes not yet written begin. */
   private runStart = 0;
+  /** Whole requests read so far (not counted once parsing stopped: raw mode, a malformed one). */
+  count = 0;
 
   constructor(options: RequestPipelineOptions) {
     this.o = options;
@@ -100,6 +102,7 @@ export class RequestPipeline {
       }
       const marker = r.name !== null && WAITS.has(r.name) ? this.waitMarker() : null;
       tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
+      if (r.argc > 0) this.count++;
       if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
         const spanned = this.held.length > 0;
         const request = spanned

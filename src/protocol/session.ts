@@ -65,6 +65,11 @@ export class Session {
     return this.tracker.clientLogin;
   }
 
+  /** Requests the client has sent, whole, so far (while they are parsed: see RequestPipeline). */
+  get requestCount(): number {
+    return this.requests.count;
+  }
+
   /** Requests still waiting for (part of) their reply. */
   get pending(): number {
     return this.tracker.pending;

@@ -12,6 +12,7 @@ import { OPEN_FILE_LIMIT } from '../net/listen.js';
 import { version } from '../version.js';
 import { moveRanges } from '../topology/slot-moves.js';
 import type { SlotMove } from '../topology/types.js';
+import type { NodeStats } from '../net/node-stats.js';
 
 /** Why the tunnel is not healthy, or null when it is. */
 export function unhealthy(tunnel: Tunnel): string | null {
@@ -48,6 +49,12 @@ function movesOf(tunnel: Tunnel, id: string): Record<string, Array<{ slots: stri
   };
 }
 
+/** A node's counts since the tunnel started: requests and bytes each way. */
+function totalsOf(n: NodeStats | undefined): Record<string, never> | { totals: Record<string, number> } {
+  if (!n) return {};
+  return { totals: { requests: n.requests, bytesToNode: n.bytesToNode, bytesFromNode: n.bytesFromNode } };
+}
+
 /** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
 export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures): Record<string, unknown> {
   const s = tunnel.stats;
@@ -73,6 +80,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures):
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
       clients: clients.get(n.id) ?? 0,
       hotKeys: s.nodes.get(n.id)?.hotKeys.list() ?? [],
+      ...totalsOf(s.nodes.get(n.id)),
       ...(live?.of(n.id) ? { live: live.of(n.id) } : {}),
     })),
     listeners: tunnel.listening,

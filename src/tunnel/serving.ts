@@ -98,6 +98,7 @@ export class Serving {
       policy: () => this.policy,
       log,
       stats,
+      hotKeys: o.hotKeys,
       onUnreachable: (target) => void links.refresh(`${target.label} unreachable`),
       refresh: (reason) => void links.refresh(reason),
     });

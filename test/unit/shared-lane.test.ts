@@ -369,3 +369,37 @@ describe('the shared lane', () => {
     expect(sent).toHaveLength(1);
   });
 });
+
+describe('shared lane hot-key sampling', () => {
+  it('gives one key in 8 of the shared requests whose key is their first argument, counting from its offset', () => {
+    const keys: string[] = [];
+    // A fake upstream that answers every request at once, so no window or ordering rule holds any.
+    const upstream = {
+      unreachable: false,
+      sendSpans: (_r: Buffer, replies: number, span: SpanHandler) =>
+        span(Buffer.from('+OK\r\n'.repeat(replies)), replies),
+    } as unknown as Upstream;
+    const owner = {
+      upstream: () => upstream,
+      checkLogin: () => {},
+      reply: () => {},
+      broken: () => {},
+      pin: () => {},
+      idle: () => {},
+      close: () => {},
+    };
+    const lane = new SharedLane(owner, POLICY, undefined, (k) => keys.push(k.toString()), 3);
+    // 5 requests bring the count from 3 to 8 (the first sample), then 8 more to 16.
+    push(lane, mb('GET a', 'SET b 1', 'PING', 'STRLEN c', 'HGET h1 f'));
+    expect(keys).toEqual(['h1']);
+    push(lane, mb('GET d', 'INCR e', 'GET f', 'GET g', 'GET h', 'GET i', 'GET j', 'DBSIZE'));
+    // The 16th is DBSIZE, which has no key: nothing is sampled then.
+    expect(keys).toEqual(['h1']);
+    push(lane, mb('GET k', 'GET l', 'GET m', 'GET n', 'GET o', 'GET p', 'GET q', 'MGET r s'));
+    // The 24th, MGET, has several keys: only single-key commands are sampled.
+    expect(keys).toEqual(['h1']);
+    push(lane, mb('GET t', 'GET u', 'GET v', 'GET w', 'GET x', 'GET y', 'GET z', 'SET hot 1'));
+    expect(keys).toEqual(['h1', 'hot']);
+    expect(lane.held).toBeNull();
+  });
+});
