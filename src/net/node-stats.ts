@@ -1,4 +1,4 @@
-import { HotKeys } from './hot-keys.js';
+import { type HotKey, HotKeys } from './hot-keys.js';
 import { Fifo } from '../protocol/pending.js';
 
 /**
@@ -27,9 +27,9 @@ export class LatencyHistogram {
     this.addToBucket(bucketOf(ms * 1000));
   }
 
-  addToBucket(i: number): void {
-    this.counts[i]++;
-    this.total++;
+  addToBucket(i: number, n = 1): void {
+    this.counts[i] += n;
+    this.total += n;
   }
 
   /** How many times were at most `ms` (to the bucket: bucket bounds at or under it). */
@@ -81,6 +81,12 @@ export class NodeStats {
   /** The most requested keys (smart mode samples them; see HotKeys). */
   readonly hotKeys = new HotKeys();
 
+  /**
+   * Under --workers, each worker's latest hot keys for this node, by worker (see add): the
+   * primary's list merges them.
+   */
+  private readonly workerHotKeys = new Map<number, HotKey[]>();
+
   /** A reply arrived `ms` after its request went out; `kind` from its first bytes. */
   replied(ms: number, kind: ReplyKind): void {
     const bucket = bucketOf(ms * 1000);
@@ -90,6 +96,69 @@ export class NodeStats {
     if (kind === 'error') this.errors++;
     else if (kind === 'redirect') this.redirects++;
   }
+
+  /** The hottest keys: this process's, plus each worker's latest list, summed by key. */
+  hotKeyList(): HotKey[] {
+    const own = this.hotKeys.list();
+    if (this.workerHotKeys.size === 0) return own;
+    const sum = new Map<string, number>();
+    for (const list of [own, ...this.workerHotKeys.values()])
+      for (const { key, requests } of list) sum.set(key, (sum.get(key) ?? 0) + requests);
+    return [...sum]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, own.length || 10)
+      .map(([key, requests]) => ({ key, requests }));
+  }
+
+  /** What a worker counted since its last report, as plain data; its counts start again at zero. */
+  take(): NodeDelta {
+    const latency: Array<[number, number]> = [];
+    this.latencyTotal.counts.forEach((n, i) => n > 0 && latency.push([i, n]));
+    const delta: NodeDelta = {
+      requests: this.requests,
+      errors: this.errors,
+      redirects: this.redirects,
+      bytesToNode: this.bytesToNode,
+      bytesFromNode: this.bytesFromNode,
+      latencySumMs: this.latencySumMs,
+      latency,
+      hotKeys: this.hotKeys.list(),
+    };
+    this.requests = this.errors = this.redirects = this.bytesToNode = this.bytesFromNode = 0;
+    this.latencySumMs = 0;
+    this.latency.clear();
+    this.latencyTotal.clear();
+    return delta;
+  }
+
+  /** Adds what worker `worker` counted (the primary's view of every worker's traffic). */
+  add(worker: number, d: NodeDelta): void {
+    this.requests += d.requests;
+    this.errors += d.errors;
+    this.redirects += d.redirects;
+    this.bytesToNode += d.bytesToNode;
+    this.bytesFromNode += d.bytesFromNode;
+    this.latencySumMs += d.latencySumMs;
+    for (const [i, n] of d.latency) {
+      this.latency.addToBucket(i, n);
+      this.latencyTotal.addToBucket(i, n);
+    }
+    this.workerHotKeys.set(worker, d.hotKeys);
+  }
+}
+
+/** One node's counts from a worker since its last report (see NodeStats.take). */
+export interface NodeDelta {
+  requests: number;
+  errors: number;
+  redirects: number;
+  bytesToNode: number;
+  bytesFromNode: number;
+  latencySumMs: number;
+  /** Latency buckets that counted anything: [bucket, count]. */
+  latency: Array<[number, number]>;
+  /** The worker's hottest keys for the node over its window (a list, not a delta). */
+  hotKeys: HotKey[];
 }
 
 export type ReplyKind = 'ok' | 'error' | 'redirect';
@@ -116,6 +185,17 @@ export class NodeStatsBook {
 
   get(id: string): NodeStats | undefined {
     return this.byId.get(id);
+  }
+
+  /** Every node's counts since the last take (nodes that counted nothing left out). */
+  take(): Array<[string, NodeDelta]> {
+    const out: Array<[string, NodeDelta]> = [];
+    for (const [id, s] of this.byId) {
+      const d = s.take();
+      if (d.requests > 0 || d.bytesToNode > 0 || d.bytesFromNode > 0 || d.hotKeys.length > 0)
+        out.push([id, d]);
+    }
+    return out;
   }
 }
 

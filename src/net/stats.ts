@@ -1,4 +1,4 @@
-import { NodeStatsBook } from './node-stats.js';
+import { type NodeDelta, NodeStatsBook } from './node-stats.js';
 
 /**
  * What one tunnel has done, counted where it happens (connection pairs, smart clients, the
@@ -46,6 +46,7 @@ export class TunnelStats {
       ownConnections: this.ownConnections,
       rewrites: this.rewrites,
       errors: [...this.errors],
+      nodes: this.nodes.take(),
     };
     this.accepted.pinned = this.accepted.smart = 0;
     this.bytesToCluster = this.bytesToClients = this.rewrites = 0;
@@ -55,8 +56,9 @@ export class TunnelStats {
     return taken;
   }
 
-  /** Adds what a worker counted. */
-  add(d: StatsDelta): void {
+  /** Adds what worker `worker` counted. */
+  add(d: StatsDelta, worker: number): void {
+    for (const [id, n] of d.nodes) this.nodes.of(id).add(worker, n);
     this.accepted.pinned += d.accepted.pinned;
     this.accepted.smart += d.accepted.smart;
     this.bytesToCluster += d.bytesToCluster;
@@ -78,6 +80,8 @@ export interface StatsDelta {
   ownConnections: number;
   rewrites: number;
   errors: Array<[ErrorKind, number]>;
+  /** Per node, by node id. */
+  nodes: Array<[string, NodeDelta]>;
 }
 
 export type ErrorKind =

@@ -249,7 +249,7 @@ export class PinnedClient {
         close: () => this.endClient(),
       },
       this.owner.context.stats.nodes.of(this.entry.node.id),
-      this.session.requestCount,
+      this.lane?.handled ?? 0,
     ));
     const held = this.lane?.held ?? [];
     this.lane = null;

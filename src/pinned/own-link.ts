@@ -40,7 +40,7 @@ export class OwnLink {
     private readonly on: OwnLinkEvents,
     /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
     private readonly stats: NodeStats,
-    /** How many requests the client had sent when it moved here. */
+    /** How many of the client's requests were dealt with before it moved here (see SharedLane.handled). */
     requests: number,
   ) {
     this.counted = requests;

@@ -68,6 +68,8 @@ export interface LaneOwner {
 export class SharedLane {
   /** This client's requests sent on the shared connection and not answered yet. */
   inflight = 0;
+  /** This client's requests the lane dealt with: sent shared, checked as a login, or answered. */
+  handled = 0;
   /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
   held: Buffer[] | null = null;
   /**
@@ -253,6 +255,7 @@ export class SharedLane {
       if (step.step === 'protocol') this.protocol = step.protocol;
       this.push(bytes);
     } else if (step.step === 'answer') {
+      this.handled++;
       this.owner.reply(step.reply);
       if (step.close) return this.owner.close();
       this.push(bytes.subarray(length));
@@ -266,6 +269,7 @@ export class SharedLane {
    */
   private logIn(attempt: AuthAttempt, stalled: NonNullable<SharedLane['stalled']>): void {
     this.inflight++;
+    this.handled++;
     this.owner.checkLogin(attempt, this.protocol, (login, reply) => {
       this.inflight--;
       if (this.failed) return;
@@ -283,6 +287,7 @@ export class SharedLane {
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
     const upstream = this.owner.upstream(this.protocol, this.login, this.writes);
     this.inflight += count;
+    this.handled += count;
     upstream.sendSpans(request, count, (span, frames, failure) =>
       this.settle(upstream, span, frames, failure),
     );

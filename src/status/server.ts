@@ -79,7 +79,7 @@ export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures):
       ...movesOf(tunnel, n.id),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
       clients: clients.get(n.id) ?? 0,
-      hotKeys: s.nodes.get(n.id)?.hotKeys.list() ?? [],
+      hotKeys: s.nodes.get(n.id)?.hotKeyList() ?? [],
       ...totalsOf(s.nodes.get(n.id)),
       ...(live?.of(n.id) ? { live: live.of(n.id) } : {}),
     })),

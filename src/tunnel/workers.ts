@@ -102,7 +102,7 @@ export class WorkerSet {
 
   private onMessage(slot: Slot, m: FromWorker): void {
     if (m.t === 'stats') {
-      this.links.stats.add(m.delta);
+      this.links.stats.add(m.delta, slot.index);
       slot.connections = m.connections;
       slot.poolIdle = m.poolIdle;
     } else if (m.t === 'ask') {

@@ -108,6 +108,73 @@ describe('--workers 2', () => {
     }
   });
 
+  it("per-node figures add up both workers' traffic: requests, bytes and hot keys", async () => {
+    interface Totals {
+      requests: number;
+      bytesToNode: number;
+      bytesFromNode: number;
+    }
+    type Row = { node: string; totals?: Totals; hotKeys: Array<{ key: string; requests: number }> };
+    const node = `${description.nodes[0].ip}:${description.nodes[0].port}`;
+    const row = async (): Promise<Row> => {
+      const status = (await (await fetch(`http://127.0.0.1:${STATUS}/status`)).json()) as { nodes: Row[] };
+      return status.nodes.find((n) => n.node === node) as Row;
+    };
+    const zero = { requests: 0, bytesToNode: 0, bytesFromNode: 0 };
+    const before = (await row()).totals ?? zero;
+    // 10 clients, spread over both workers, each send 40 ECHOs, then 40 GETs of one key, at most
+    // 16 at a time: all on the shared connections, where keys are sampled.
+    const clients = await openClients(7001, 10);
+    const echo = '*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n';
+    const get = '*2\r\n$3\r\nGET\r\n$11\r\nworkers:hot\r\n';
+    /** Writes `count` requests and resolves with the replies, once `lines` CRLFs came back. */
+    const roundTrip = (c: net.Socket, request: string, count: number, lines: number): Promise<string> =>
+      new Promise((resolve) => {
+        let got = '';
+        const read = (d: Buffer): void => {
+          got += d.toString('latin1');
+          if ((got.match(/\r\n/g) ?? []).length < lines * count) return;
+          c.off('data', read);
+          resolve(got);
+        };
+        c.on('data', read);
+        c.write(request.repeat(count));
+      });
+    const replies = await Promise.all(
+      clients.map(async (c) => {
+        let got = '';
+        // An ECHO reply is two lines ($2, hi); a GET's (a MOVED or a value here) one.
+        for (const count of [16, 16, 8]) got += await roundTrip(c, echo, count, 2);
+        for (const count of [16, 16, 8]) got += await roundTrip(c, get, count, 1);
+        return got;
+      }),
+    );
+    for (const c of clients) c.destroy();
+    // What the node sent: the replies as the clients got them, with the MOVED addresses the tunnel
+    // rewrote (to 127.0.0.1 and the node's port, here) as the node wrote them.
+    const announced = (port: string): string =>
+      `${description.nodes.find((n) => String(n.port) === port)?.ip ?? '?'}:${port}`;
+    const fromNode = replies
+      .map((r) => r.replace(/127\.0\.0\.1:(\d+)/g, (_, port: string) => announced(port)))
+      .reduce((n, r) => n + r.length, 0);
+    await waitFor(
+      'both workers to report',
+      5000,
+      async () => ((await row()).totals?.requests ?? 0) >= before.requests + 810,
+    );
+    const after = await row();
+    // 800 plus the 10 PINGs openClients sends.
+    expect(after.totals).toEqual({
+      requests: before.requests + 810,
+      // The inline PINGs reach the node as the multibulk they mean.
+      bytesToNode:
+        before.bytesToNode + 10 * ('*1\r\n$4\r\nPING\r\n'.length + 40 * (echo.length + get.length)),
+      bytesFromNode: before.bytesFromNode + 10 * '+PONG\r\n'.length + fromNode,
+    });
+    // Sampled one in 8 per client: any 40 requests in a row hold 5 samples; 50 samples, 400 requests.
+    expect(after.hotKeys[0]).toEqual({ key: 'workers:hot', requests: 400 });
+  });
+
   it('a worker that dies is replaced, and new clients are served', async () => {
     const before = await workers();
     process.kill(before[0].pid, 'SIGKILL');

@@ -90,15 +90,50 @@ describe('TunnelStats.take', () => {
     worker.accepted.pinned += 3;
     worker.bytesToClients += 100;
     worker.error('unreachable');
-    primary.add(worker.take());
+    primary.add(worker.take(), 0);
     worker.accepted.pinned += 1;
     worker.error('unreachable');
     worker.error('refused');
-    primary.add(worker.take());
-    primary.add(worker.take()); // nothing new
+    primary.add(worker.take(), 0);
+    primary.add(worker.take(), 0); // nothing new
     expect(primary.accepted.pinned).toBe(4);
     expect(primary.bytesToClients).toBe(100);
     expect(Object.fromEntries(primary.errors)).toEqual({ unreachable: 2, refused: 1 });
+  });
+
+  it("per node: counts and latency add up across reports and workers; hot keys are each worker's latest, summed", () => {
+    const primary = new TunnelStats();
+    const workers = [new TunnelStats(), new TunnelStats()];
+    for (const [i, w] of workers.entries()) {
+      const n = w.nodes.of('n1');
+      n.requests += 10 * (i + 1);
+      n.bytesToNode += 100;
+      n.bytesFromNode += 7;
+      n.replied(0.5, 'ok');
+      n.replied(3, 'error');
+      for (let k = 0; k < 3 + i; k++) n.hotKeys.add(Buffer.from('hot'));
+      n.hotKeys.add(Buffer.from(`only-${i}`));
+      primary.add(w.take(), i);
+    }
+    // A second report from worker 0: counts add, its hot-key list replaces its first.
+    workers[0].nodes.of('n1').requests += 5;
+    workers[0].nodes.of('n1').hotKeys.add(Buffer.from('hot'));
+    primary.add(workers[0].take(), 0);
+    const n = primary.nodes.of('n1');
+    expect([n.requests, n.bytesToNode, n.bytesFromNode, n.errors]).toEqual([35, 200, 14, 2]);
+    expect([n.latencyTotal.total, n.latency.total]).toEqual([4, 4]);
+    expect(n.latencyTotal.countUpTo(1)).toBe(2);
+    expect(n.latencySumMs).toBeCloseTo(7, 9);
+    // Worker 0 counted 'hot' 4 times, worker 1 4 times: 8 samples, 64 requests at one in 8.
+    expect(n.hotKeyList().slice(0, 1)).toEqual([{ key: 'hot', requests: 64 }]);
+    expect(
+      n
+        .hotKeyList()
+        .map((h) => h.key)
+        .sort(),
+    ).toEqual(['hot', 'only-0', 'only-1']);
+    // The worker's own counts start again at zero after each report.
+    expect(workers[1].take().nodes).toEqual([['n1', expect.objectContaining({ requests: 0 })]]);
   });
 });
 
