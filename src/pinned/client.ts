@@ -1,22 +1,21 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { AuthGate } from './auth-gate.js';
-import { Session } from '../protocol/session.js';
+import type { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
-import { PRIMARY_ID, READONLY } from '../topology/standalone.js';
+import { PRIMARY_ID } from '../topology/standalone.js';
 import type { PinnedClientOwner } from './context.js';
 import type { OpenNode } from '../net/connector.js';
-import { brokenSharedReply, isRefusal, openOwnUpstream } from './own-upstream.js';
-import { type LaneOwner, SharedLane } from './shared-lane.js';
+import { isRefusal, openOwnUpstream } from './own-upstream.js';
+import type { SharedLane } from './shared-lane.js';
+import { sharedLaneFor } from './lane-owner.js';
 import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
 import { IdleRetry } from './idle-retry.js';
 import { Valve } from '../net/valve.js';
 import { overOutputLimit } from '../net/output-limit.js';
-import { OwnLink } from './own-link.js';
-import type { SharedUpstreams } from '../upstream/shared-pool.js';
-import { checkLogin } from '../upstream/login-check.js';
+import { OwnLink, type OwnLinkEvents } from './own-link.js';
 
 /** How long a client that never reads may keep its connection open after the node closed. */
 const CLIENT_DRAIN_MS = 10_000;
@@ -81,15 +80,8 @@ export class PinnedClient {
     this.clientValve.close(CONNECTING); // client bytes wait in the kernel until there is a way
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
-    const { addresses, rewriteRequest, maxFrameBytes, localAuth, auth } = context;
-    this.session = new Session(this.sink, {
-      addresses,
-      self,
-      rewriteRequest,
-      loginAfterReset: auth,
-      waitMarker: () => owner.waitMarkers.forNode(entry.node),
-      limits: { maxFrameBytes },
-    });
+    const { maxFrameBytes, localAuth } = context;
+    this.session = owner.session(entry, self, this.sink);
     const toSession = AuthGate.before(this.session, localAuth, client, maxFrameBytes);
     const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
@@ -117,12 +109,23 @@ export class PinnedClient {
   async start(): Promise<void> {
     const { shared } = this.owner.context;
     if (shared) {
-      const { policy, maxFrameBytes } = this.owner.context;
-      const hotKeys = this.owner.context.hotKeys
-        ? this.owner.context.stats.nodes.of(this.entry.node.id).hotKeys
-        : null;
-      const sample = hotKeys && ((key: Buffer): void => hotKeys.add(key));
-      this.lane = new SharedLane(this.laneOwner(shared), policy(), maxFrameBytes, sample, this.id);
+      this.lane = sharedLaneFor(this.owner, this.entry, shared, this.id, this.log, {
+        reply: (span) => {
+          if (!this.closed) this.fromServer(span);
+        },
+        idle: () => this.idle(),
+        end: (last) => {
+          if (this.closed) return;
+          if (!last) return this.endClient();
+          this.ending = true;
+          this.client.end(last);
+        },
+        pin: (why) => {
+          this.log.debug(`takes a connection of its own: ${why}`);
+          this.clientValve.close(PINNING);
+          void this.takeOwn();
+        },
+      });
       this.clientValve.open(CONNECTING);
       return;
     }
@@ -165,36 +168,6 @@ export class PinnedClient {
     }
   }
 
-  private laneOwner(shared: SharedUpstreams): LaneOwner {
-    return {
-      upstream: (protocol, login, writes) => this.owner.sender(shared, this.entry, protocol, login, writes),
-      checkLogin: (attempt, protocol, done) => {
-        const tunnel = this.owner.context.isTunnelCredential(attempt);
-        checkLogin(shared, this.entry, protocol, attempt, tunnel, done);
-      },
-      reply: (frame) => {
-        if (!this.closed) this.fromServer(frame);
-      },
-      idle: () => this.idle(),
-      close: () => {
-        this.ending = true;
-        this.client.end();
-      },
-      broken: (upstream, reason) => {
-        if (this.closed) return;
-        const last = brokenSharedReply(upstream.unreachable, reason, this.owner, this.entry.target, this.log);
-        if (!last) return this.endClient();
-        this.ending = true;
-        this.client.end(last);
-      },
-      pin: (why) => {
-        this.log.debug(`takes a connection of its own: ${why}`);
-        this.clientValve.close(PINNING);
-        void this.takeOwn();
-      },
-    };
-  }
-
   /** Opens the client's own connection, and moves the client onto it once nothing shared is due. */
   private async takeOwn(): Promise<void> {
     const { owner } = this;
@@ -223,34 +196,29 @@ export class PinnedClient {
     else if (this.clientEnded && lane && !lane.held) this.client.end();
   }
 
+  private readonly ownEvents: OwnLinkEvents = {
+    reply: (chunk) => this.fromServer(chunk),
+    fail: (e) => this.fail('reply', e),
+    drain: () => this.clientValve.open(SLOW_UPSTREAM),
+    end: () => this.client.end(),
+    error: (e) => {
+      this.log.debug(`upstream error: ${describeError(e)}`);
+      this.destroy();
+    },
+    // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
+    close: () => this.endClient(),
+  };
+
   private attach(open: OpenNode): void {
     this.ownReady = null;
     // The labels the client set on the shared connection go first (see OwnLink), then what it
     // sent from the request that needed this connection on.
-    const own = (this.own = new OwnLink(
-      open,
-      [...(this.lane?.labels.values() ?? [])],
-      {
-        reply: (chunk) => {
-          // A standalone primary that answers READONLY was demoted: the table follows now (PrimarySender
-          // watches the shared connection).
-          if (this.entry.node.id === PRIMARY_ID && chunk.includes(READONLY))
-            this.owner.primaryDemoted(this.entry);
-          this.fromServer(chunk);
-        },
-        fail: (e) => this.fail('reply', e),
-        drain: () => this.clientValve.open(SLOW_UPSTREAM),
-        end: () => this.client.end(),
-        error: (e) => {
-          this.log.debug(`upstream error: ${describeError(e)}`);
-          this.destroy();
-        },
-        // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
-        close: () => this.endClient(),
-      },
-      this.owner.context.stats.nodes.of(this.entry.node.id),
-      this.lane?.handled ?? 0,
-    ));
+    const own = (this.own = new OwnLink(open, this.ownEvents, {
+      labels: [...(this.lane?.labels.values() ?? [])],
+      stats: this.owner.context.stats.nodes.of(this.entry.node.id),
+      counted: this.lane?.handled ?? 0,
+      demoted: this.entry.node.id === PRIMARY_ID ? () => this.owner.primaryDemoted(this.entry) : null,
+    }));
     const held = this.lane?.held ?? [];
     this.lane = null;
     for (const bytes of held) this.sink.toServer(bytes);

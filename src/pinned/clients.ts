@@ -9,6 +9,8 @@ import { PRIMARY_ID } from '../topology/standalone.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { PrimarySender, type SpanSender } from './primary-sender.js';
+import { Session } from '../protocol/session.js';
+import type { SessionSink } from '../protocol/sink.js';
 
 /** How often "cannot open upstream" is logged at warn per node; repeats go to debug. */
 const UNREACHABLE_WARNING_INTERVAL_MS = 10_000;
@@ -55,6 +57,19 @@ export class PinnedClients implements PinnedClientOwner {
     const upstream = (): Upstream => shared.get(entry, protocol, login, writes);
     if (entry.node.id !== PRIMARY_ID) return upstream();
     return new PrimarySender(upstream, (why) => this.primaryDemoted(entry, why));
+  }
+
+  /** The protocol state of a client of `entry`'s listener at `self`, writing to `sink`. */
+  session(entry: NodeEntry, self: { host: string; port: number }, sink: SessionSink): Session {
+    const { addresses, rewriteRequest, maxFrameBytes, auth } = this.context;
+    return new Session(sink, {
+      addresses,
+      self,
+      rewriteRequest,
+      loginAfterReset: auth,
+      waitMarker: () => this.waitMarkers.forNode(entry.node),
+      limits: { maxFrameBytes },
+    });
   }
 
   primaryDemoted(entry: NodeEntry, why = 'it answered READONLY'): void {

@@ -12,6 +12,8 @@ import type { WarmPool } from '../upstream/warm-pool.js';
 import type { TunnelStats } from '../net/stats.js';
 import type { Throttle } from '../net/throttle.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
+import type { Session } from '../protocol/session.js';
+import type { SessionSink } from '../protocol/sink.js';
 
 /** What every pinned client of one tunnel shares. */
 export interface PinnedContext {
@@ -61,6 +63,8 @@ export interface PinnedClientOwner {
     login: Login | null,
     writes: boolean,
   ): SpanSender;
+  /** The protocol state of a client of `entry`'s listener at `self`, writing to `sink`. */
+  session(entry: NodeEntry, self: { host: string; port: number }, sink: SessionSink): Session;
   /** A standalone primary's client got READONLY: the primary moved (re-read the topology). */
   primaryDemoted(entry: NodeEntry, why?: string): void;
   /** One throttle for every client's "cannot reach the node" warnings. */

@@ -3,6 +3,7 @@ import { ReplySkipper } from '../resp/reply-skipper.js';
 import type { OpenNode } from '../net/connector.js';
 import { type SocketReads, writeLent } from '../net/socket-reads.js';
 import type { NodeStats } from '../net/node-stats.js';
+import { READONLY } from '../topology/standalone.js';
 import { Valve } from '../net/valve.js';
 
 /** What an own connection tells its pair. */
@@ -18,6 +19,20 @@ export interface OwnLinkEvents {
   error(e: Error): void;
   /** The node closed (QUIT, timeout, restart). */
   close(): void;
+}
+
+export interface OwnLinkOptions {
+  /** The labels the client set while it shared a connection: written first, replies dropped. */
+  labels: readonly Buffer[];
+  /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
+  stats: NodeStats;
+  /** How many of the client's requests were dealt with before it moved here (SharedLane.handled). */
+  counted: number;
+  /**
+   * For a standalone primary: it answered READONLY, so it was demoted and the table should follow
+   * now (PrimarySender watches the shared connection). Null elsewhere.
+   */
+  demoted: (() => void) | null;
 }
 
 /**
@@ -36,14 +51,11 @@ export class OwnLink {
 
   constructor(
     open: OpenNode,
-    labels: readonly Buffer[],
     private readonly on: OwnLinkEvents,
-    /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
-    private readonly stats: NodeStats,
-    /** How many of the client's requests were dealt with before it moved here (see SharedLane.handled). */
-    requests: number,
+    private readonly o: OwnLinkOptions,
   ) {
-    this.counted = requests;
+    this.counted = o.counted;
+    const { labels } = o;
     const socket = (this.socket = open.socket);
     // Every own connection reads into one (the client and the pool open them so).
     this.reads = open.reads as SocketReads;
@@ -64,15 +76,16 @@ export class OwnLink {
    * requests to `requests` in all; false when the socket wants a drain first.
    */
   write(bytes: Buffer, lender: SocketReads | null, requests: number): boolean {
-    this.stats.bytesToNode += bytes.length;
-    this.stats.requests += requests - this.counted;
+    this.o.stats.bytesToNode += bytes.length;
+    this.o.stats.requests += requests - this.counted;
     this.counted = requests;
     return writeLent(this.socket, bytes, lender);
   }
 
   /** Bytes from the node (and those that came with the handshake). */
   readonly read = (chunk: Buffer): void => {
-    this.stats.bytesFromNode += chunk.length;
+    this.o.stats.bytesFromNode += chunk.length;
+    if (this.o.demoted && chunk.includes(READONLY)) this.o.demoted();
     if (this.skip) {
       try {
         chunk = this.skip.push(chunk);
