@@ -196,24 +196,27 @@ export class PinnedClient {
     else if (this.clientEnded && lane && !lane.held) this.client.end();
   }
 
-  private readonly ownEvents: OwnLinkEvents = {
-    reply: (chunk) => this.fromServer(chunk),
-    fail: (e) => this.fail('reply', e),
-    drain: () => this.clientValve.open(SLOW_UPSTREAM),
-    end: () => this.client.end(),
-    error: (e) => {
-      this.log.debug(`upstream error: ${describeError(e)}`);
-      this.destroy();
-    },
-    // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
-    close: () => this.endClient(),
-  };
+  /** What the client's own connection tells it (made at attach: most clients never take one). */
+  private ownEvents(): OwnLinkEvents {
+    return {
+      reply: (chunk) => this.fromServer(chunk),
+      fail: (e) => this.fail('reply', e),
+      drain: () => this.clientValve.open(SLOW_UPSTREAM),
+      end: () => this.client.end(),
+      error: (e) => {
+        this.log.debug(`upstream error: ${describeError(e)}`);
+        this.destroy();
+      },
+      // The node closed (QUIT, timeout, restart): let pending bytes reach the client, then close.
+      close: () => this.endClient(),
+    };
+  }
 
   private attach(open: OpenNode): void {
     this.ownReady = null;
     // The labels the client set on the shared connection go first (see OwnLink), then what it
     // sent from the request that needed this connection on.
-    const own = (this.own = new OwnLink(open, this.ownEvents, {
+    const own = (this.own = new OwnLink(open, this.ownEvents(), {
       labels: [...(this.lane?.labels.values() ?? [])],
       stats: this.owner.context.stats.nodes.of(this.entry.node.id),
       counted: this.lane?.handled ?? 0,

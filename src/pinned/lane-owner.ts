@@ -33,7 +33,6 @@ export function sharedLaneFor(
 ): SharedLane {
   const { context } = owner;
   const hotKeys = context.hotKeys ? context.stats.nodes.of(entry.node.id).hotKeys : null;
-  const sample = hotKeys && ((key: Buffer): void => hotKeys.add(key));
   const laneOwner: LaneOwner = {
     upstream: (protocol, login, writes) => owner.sender(shared, entry, protocol, login, writes),
     checkLogin: (attempt, protocol, done) =>
@@ -46,5 +45,5 @@ export function sharedLaneFor(
       client.end(brokenSharedReply(upstream.unreachable, reason, owner, entry.target, log)),
     pin: (why) => client.pin(why),
   };
-  return new SharedLane(laneOwner, context.policy(), context.maxFrameBytes, sample, clientId);
+  return new SharedLane(laneOwner, context.policy(), context.maxFrameBytes, hotKeys, clientId);
 }

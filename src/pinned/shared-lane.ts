@@ -5,7 +5,7 @@ import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-ste
 import { ProtocolError } from '../resp/errors.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { SpanSender } from './primary-sender.js';
-import { SAMPLE_EVERY } from '../net/hot-keys.js';
+import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
 import { requestArgument } from '../resp/request-argument.js';
 
 /**
@@ -106,8 +106,8 @@ export class SharedLane {
     private readonly owner: LaneOwner,
     private readonly policy: CommandPolicy,
     maxFrameBytes?: number,
-    /** Takes a sampled request's key (the node's hot keys); null: no sampling. */
-    private readonly sampleKey: ((key: Buffer) => void) | null = null,
+    /** The node's hot keys, which take a sampled request's key; null: no sampling. */
+    private readonly hotKeys: HotKeys | null = null,
     /** Where this lane's count starts, so clients that send one request each are sampled too. */
     sampleOffset = 0,
   ) {
@@ -155,9 +155,9 @@ export class SharedLane {
             this.send(run, sendFrom, sendTo, count);
             return this.stall(run, start, DRAIN, 0);
           }
-          if (this.sampleKey && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
+          if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
             const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(run, start, end, 1) : null;
-            if (key) this.sampleKey(key);
+            if (key) this.hotKeys.add(key);
           }
         } else if (placement !== null) {
           // The policy's allow-list: a command it does not name as shared never goes on as is.

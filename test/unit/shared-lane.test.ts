@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedLane } from '../../src/pinned/shared-lane.js';
+import type { HotKeys } from '../../src/net/hot-keys.js';
 import type { SpanHandler } from '../../src/upstream/reply-waiters.js';
 import type { Upstream } from '../../src/upstream/upstream.js';
 import { recordedPolicy } from '../helpers/recorded-commands.js';
@@ -388,7 +389,9 @@ describe('shared lane hot-key sampling', () => {
       idle: () => {},
       close: () => {},
     };
-    const lane = new SharedLane(owner, POLICY, undefined, (k) => keys.push(k.toString()), 3);
+    // A fake HotKeys (named so): it only records the keys it is given.
+    const hotKeys = { add: (k: Uint8Array) => keys.push(Buffer.from(k).toString()) } as unknown as HotKeys;
+    const lane = new SharedLane(owner, POLICY, undefined, hotKeys, 3);
     // 5 requests bring the count from 3 to 8 (the first sample), then 8 more to 16.
     push(lane, mb('GET a', 'SET b 1', 'PING', 'STRLEN c', 'HGET h1 f'));
     expect(keys).toEqual(['h1']);
