@@ -12,7 +12,7 @@ import type { SharedLane } from './shared-lane.js';
 import { sharedLaneFor } from './lane-owner.js';
 import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
-import { IdleRetry } from './idle-retry.js';
+import { IdleRetry, reauthWhenIdle } from './idle-retry.js';
 import { Valve } from '../net/valve.js';
 import { overOutputLimit } from '../net/output-limit.js';
 import { OwnLink, type OwnLinkEvents } from './own-link.js';
@@ -82,7 +82,13 @@ export class PinnedClient {
     client.on('close', this.onClientClose);
     const { maxFrameBytes, localAuth } = context;
     this.session = owner.session(entry, self, this.sink);
-    const toSession = AuthGate.before(this.session, localAuth, client, maxFrameBytes);
+    // Past the local AUTH gate, a client's bytes go to its shared lane, which parses them once and
+    // has its session track what it sends; from the request that needs its own connection on, to
+    // the session, which parses and tracks them on their way there.
+    const route = {
+      fromClient: (bytes: Buffer) => (this.lane ? this.lane.push(bytes) : this.session.fromClient(bytes)),
+    };
+    const toSession = AuthGate.before(route, localAuth, client, maxFrameBytes);
     const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
       context.stats.bytesToCluster += chunk.length;
@@ -110,6 +116,7 @@ export class PinnedClient {
     const { shared } = this.owner.context;
     if (shared) {
       this.lane = sharedLaneFor(this.owner, this.entry, shared, this.id, this.log, {
+        track: (request) => this.session.track(request),
         reply: (span) => {
           if (!this.closed) this.fromServer(span);
         },
@@ -134,8 +141,9 @@ export class PinnedClient {
 
   private readonly sink: SessionSink = {
     toServer: (buf) => {
-      const { own, lane } = this;
-      if (!own) return lane?.push(buf);
+      const { own } = this;
+      // Only the client's own connection takes the session's bytes (see `route`).
+      if (!own) throw new Error('request bytes before the connection they go on');
       // Chunks are lent from a reused buffer: a write to plain TCP that the kernel did not take
       // whole finishes later from that buffer, so its lender then reads into a new one. TLS copies
       // on the spot (it encrypts during the write).
@@ -219,12 +227,16 @@ export class PinnedClient {
     const own = (this.own = new OwnLink(open, this.ownEvents(), {
       labels: [...(this.lane?.labels.values() ?? [])],
       stats: this.owner.context.stats.nodes.of(this.entry.node.id),
-      counted: this.lane?.handled ?? 0,
+      counted: this.session.requestCount,
       demoted: this.entry.node.id === PRIMARY_ID ? () => this.owner.primaryDemoted(this.entry) : null,
     }));
     const held = this.lane?.held ?? [];
     this.lane = null;
-    for (const bytes of held) this.sink.toServer(bytes);
+    try {
+      for (const bytes of held) this.session.fromClient(bytes);
+    } catch (e) {
+      return this.fail('request', e);
+    }
     if (this.clientEnded) own.socket.end();
     if (open.pending) own.read(open.pending);
     own.socket.resume();
@@ -233,22 +245,9 @@ export class PinnedClient {
     this.log.debug(`connected to ${this.entry.target.label}`);
   }
 
-  /**
-   * Sends AUTH with a fresh token on the client's own connection, as Azure Entra requires before
-   * the old token expires (the shared connections are re-authenticated by their pool). It goes in
-   * only between the client's requests on an idle connection, so the client never sees its reply;
-   * a busy connection is retried every 50 ms for up to a minute. A client that logged in itself
-   * runs as its own user, and is left so.
-   */
+  /** A fresh credential: the client's own connection takes it when idle (see reauthWhenIdle). */
   reauth(request: Buffer): void {
-    if (this.closed || !this.own) return;
-    this.reauthRetry.start(
-      () => this.session.clientLogin || this.session.inject(request),
-      () =>
-        this.log.warn(
-          'could not re-authenticate: the connection was never idle; it keeps its previous authentication',
-        ),
-    );
+    if (!this.closed && this.own) reauthWhenIdle(this.reauthRetry, this.session, request, this.log);
   }
 
   /** A malformed frame closes this client only (see reportFailure). */

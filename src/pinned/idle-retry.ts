@@ -1,3 +1,5 @@
+import type { Logger } from '../log.js';
+
 /** Re-authentication waits for an idle moment: every 50 ms, for up to a minute. */
 const RETRY_MS = 50;
 const ATTEMPTS = 1200;
@@ -23,4 +25,26 @@ export class IdleRetry {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/**
+ * Sends AUTH with a fresh token on a client's own connection, as Azure Entra requires before the
+ * old token expires (shared connections are re-authenticated by their pool). It goes in only
+ * between the client's requests on an idle connection, so the client never sees its reply; a busy
+ * connection is retried every 50 ms for up to a minute. A client that logged in itself runs as its
+ * own user, and is left so.
+ */
+export function reauthWhenIdle(
+  retry: IdleRetry,
+  session: { readonly clientLogin: boolean; inject(request: Buffer): boolean },
+  request: Buffer,
+  log: Logger,
+): void {
+  retry.start(
+    () => session.clientLogin || session.inject(request),
+    () =>
+      log.warn(
+        'could not re-authenticate: the connection was never idle; it keeps its previous authentication',
+      ),
+  );
 }

@@ -1,13 +1,17 @@
 import type { Logger } from '../log.js';
+import type { ParsedRequest } from '../protocol/commands.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 import { checkLogin } from '../upstream/login-check.js';
 import type { PinnedClientOwner } from './context.js';
 import { brokenSharedReply } from './own-upstream.js';
-import { type LaneOwner, SharedLane } from './shared-lane.js';
+import { SharedLane } from './shared-lane.js';
+import type { LaneOwner } from './lane-rules.js';
 
 /** What a pinned client does for its shared lane (the rest its lane owner does itself). */
 export interface LaneClient {
+  /** Records a request the lane serves with the client's reply tracker (see LaneOwner.track). */
+  track(request: ParsedRequest): void;
   /** Reply bytes for the client, in order (dropped once the client is gone). */
   reply(span: Buffer): void;
   /** Nothing of the client's is in flight on the shared connection any more. */
@@ -37,6 +41,8 @@ export function sharedLaneFor(
     upstream: (protocol, login, writes) => owner.sender(shared, entry, protocol, login, writes),
     checkLogin: (attempt, protocol, done) =>
       checkLogin(shared, entry, protocol, attempt, context.isTunnelCredential(attempt), done),
+    track: (request) => client.track(request),
+    rewrite: (request) => context.rewriteRequest(request),
     reply: (span) => client.reply(span),
     idle: () => client.idle(),
     // QUIT, answered: the client goes once its bytes are out.

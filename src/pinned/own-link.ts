@@ -26,7 +26,7 @@ export interface OwnLinkOptions {
   labels: readonly Buffer[];
   /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
   stats: NodeStats;
-  /** How many of the client's requests were dealt with before it moved here (SharedLane.handled). */
+  /** How many requests the client's session had read when it moved here (those went elsewhere). */
   counted: number;
   /**
    * For a standalone primary: it answered READONLY, so it was demoted and the table should follow

@@ -1,59 +1,24 @@
 import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
+import type { ParsedRequest } from '../protocol/commands.js';
+import {
+  type LaneOwner,
+  MAX_LABELS,
+  MAX_SHARED_REQUEST_BYTES,
+  REWRITTEN,
+  SHARED_WINDOW,
+  laneParser,
+} from './lane-rules.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { ProtocolError } from '../resp/errors.js';
-import { RequestParser } from '../resp/request-parser.js';
+import type { RequestParser } from '../resp/request-parser.js';
 import type { SpanSender } from './primary-sender.js';
 import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
 import { requestArgument } from '../resp/request-argument.js';
 
-/**
- * A request still incomplete at this size takes the client's own connection instead: the shared
- * connection only takes whole requests, and holding a large one until its last byte would both
- * cost memory and delay it (its own connection streams it).
- */
-const MAX_SHARED_REQUEST_BYTES = 256 * 1024;
-
-/**
- * At most this many requests of one client are on the shared connection at once; one more takes
- * the client's own connection. A deep pipeline gains nothing from sharing, and the replies of a
- * client that does not read them must be held in the tunnel (the shared connection cannot stop
- * for one client): this bounds them, while an own connection stops reading from the node instead.
- * redis-benchmark -P 16 and cluster clients' request-reply rhythm stay within it.
- */
-export const SHARED_WINDOW = 16;
-
-/** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
-const MAX_LABELS = 8;
-
 const PIN: SharedStep = { step: 'pin' };
 const DRAIN: SharedStep = { step: 'drain' };
-
-/** What a shared lane needs from its pinned client. */
-export interface LaneOwner {
-  /**
-   * The node's shared connection in `protocol` for `login`, the one for writes or the other (made
-   * again after one broke).
-   */
-  upstream(protocol: 2 | 3, login: Login | null, writes: boolean): SpanSender;
-  /** Has a node check an AUTH (see checkLogin); `done` as there. */
-  checkLogin(
-    attempt: AuthAttempt,
-    protocol: 2 | 3,
-    done: (login: Login | null | undefined, reply: Buffer) => void,
-  ): void;
-  /** This client's next reply bytes, in order (they may end inside a reply). */
-  reply(span: Buffer): void;
-  /** The shared connection failed while requests of this client were on it. */
-  broken(upstream: SpanSender, reason: string): void;
-  /** The client needs its own connection from the request that `held` starts with. */
-  pin(why: string): void;
-  /** Every request this client sent on the shared connection has been answered. */
-  idle(): void;
-  /** The client asked to be disconnected (QUIT, answered): end it. */
-  close(): void;
-}
 
 /**
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
@@ -68,8 +33,6 @@ export interface LaneOwner {
 export class SharedLane {
   /** This client's requests sent on the shared connection and not answered yet. */
   inflight = 0;
-  /** This client's requests the lane dealt with: sent shared, checked as a login, or answered. */
-  handled = 0;
   /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
   held: Buffer[] | null = null;
   /**
@@ -93,7 +56,8 @@ export class SharedLane {
    * While a request waits for every earlier one to be answered (a protocol switch, an answer of
    * the tunnel's): the client's bytes from that request on, and what to do then.
    */
-  private stalled: { bytes: Buffer[]; step: SharedStep; length: number } | null = null;
+  private stalled: { bytes: Buffer[]; step: SharedStep; length: number; request: ParsedRequest } | null =
+    null;
   private readonly parser: RequestParser;
   /** The start of a request begun in an earlier push (copies: pushed bytes are lent). */
   private partial: Buffer[] = [];
@@ -112,7 +76,7 @@ export class SharedLane {
     sampleOffset = 0,
   ) {
     this.sampled = sampleOffset;
-    this.parser = new RequestParser({ names: policy.names, withArguments: policy.containers, maxFrameBytes });
+    this.parser = laneParser(policy, maxFrameBytes);
   }
 
   /**
@@ -153,7 +117,18 @@ export class SharedLane {
           if (this.inflight + count === 0) this.writes = writes;
           else if (writes && !this.writes) {
             this.send(run, sendFrom, sendTo, count);
-            return this.stall(run, start, DRAIN, 0);
+            return this.stall(run, start, DRAIN, 0, this.parsed());
+          }
+          if (p.name !== null && REWRITTEN.has(p.name)) {
+            const request = this.whole(run, start, end, continued);
+            if (this.owner.rewrite(request)) {
+              this.send(run, sendFrom, sendTo, count);
+              return this.pin(
+                run,
+                start,
+                `${p.name.toUpperCase()} is rewritten on the client's own connection`,
+              );
+            }
           }
           if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
             const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(run, start, end, 1) : null;
@@ -161,9 +136,15 @@ export class SharedLane {
           }
         } else if (placement !== null) {
           // The policy's allow-list: a command it does not name as shared never goes on as is.
-          const request = continued
-            ? Buffer.concat([...this.partial, run.subarray(0, end)])
-            : run.subarray(start, end);
+          const request = this.whole(run, start, end, continued);
+          if (p.name !== null && REWRITTEN.has(p.name) && this.owner.rewrite(request)) {
+            this.send(run, sendFrom, sendTo, count);
+            return this.pin(
+              run,
+              start,
+              `${p.name.toUpperCase()} is rewritten on the client's own connection`,
+            );
+          }
           const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
           if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
             this.send(run, sendFrom, sendTo, count);
@@ -172,7 +153,7 @@ export class SharedLane {
           }
           if (step.step === 'protocol' || step.step === 'answer' || step.step === 'login') {
             this.send(run, sendFrom, sendTo, count);
-            return this.stall(run, start, step, request.length);
+            return this.stall(run, start, step, request.length, this.parsed());
           }
         }
         const replies = p.argc > 0 ? 1 : 0;
@@ -180,13 +161,12 @@ export class SharedLane {
           this.send(run, sendFrom, sendTo, count);
           return this.pin(run, start, `more than ${SHARED_WINDOW} requests in flight`);
         }
+        this.owner.track(p);
         if (p.inline && replies > 0) {
           // Others' requests share the node's query buffer: an inline line goes as the multibulk
           // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
           // on the client's own connection, where a line the node refuses closes only that client.
-          const line = continued
-            ? Buffer.concat([...this.partial, run.subarray(0, end)])
-            : run.subarray(start, end);
+          const line = this.whole(run, start, end, continued);
           const request = multibulkOf(line);
           this.send(run, sendFrom, sendTo, count);
           if (!request)
@@ -228,6 +208,17 @@ export class SharedLane {
     }
   }
 
+  /** The request that ends at `end` of `run`: begun at `start`, or in earlier pushes when continued. */
+  private whole(run: Buffer, start: number, end: number, continued: boolean): Buffer {
+    return continued ? Buffer.concat([...this.partial, run.subarray(0, end)]) : run.subarray(start, end);
+  }
+
+  /** The request the parser just read, as the reply tracker takes it (a copy: the parser moves on). */
+  private parsed(): ParsedRequest {
+    const { argc, name, arg1, arg2 } = this.parser;
+    return { argc, name, arg1, arg2 };
+  }
+
   /** Records a label (a copy); false when the client has set too many (it takes its own). */
   private label(key: string, request: Buffer): boolean {
     if (!this.labels.delete(key) && this.labels.size >= MAX_LABELS) return false;
@@ -236,8 +227,8 @@ export class SharedLane {
   }
 
   /** Holds the request begun at `start` (`length` bytes) and all that follows until nothing is in flight. */
-  private stall(run: Buffer, start: number, step: SharedStep, length: number): void {
-    this.stalled = { bytes: [...this.partial, Buffer.from(run.subarray(start))], step, length };
+  private stall(run: Buffer, start: number, step: SharedStep, length: number, request: ParsedRequest): void {
+    this.stalled = { bytes: [...this.partial, Buffer.from(run.subarray(start))], step, length, request };
     this.partial = [];
     this.partialBytes = 0;
     if (this.inflight === 0) this.unstall();
@@ -255,7 +246,7 @@ export class SharedLane {
       if (step.step === 'protocol') this.protocol = step.protocol;
       this.push(bytes);
     } else if (step.step === 'answer') {
-      this.handled++;
+      this.owner.track(stalled.request);
       this.owner.reply(step.reply);
       if (step.close) return this.owner.close();
       this.push(bytes.subarray(length));
@@ -269,7 +260,7 @@ export class SharedLane {
    */
   private logIn(attempt: AuthAttempt, stalled: NonNullable<SharedLane['stalled']>): void {
     this.inflight++;
-    this.handled++;
+    this.owner.track(stalled.request);
     this.owner.checkLogin(attempt, this.protocol, (login, reply) => {
       this.inflight--;
       if (this.failed) return;
@@ -287,7 +278,6 @@ export class SharedLane {
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
     const upstream = this.owner.upstream(this.protocol, this.login, this.writes);
     this.inflight += count;
-    this.handled += count;
     upstream.sendSpans(request, count, (span, frames, failure) =>
       this.settle(upstream, span, frames, failure),
     );

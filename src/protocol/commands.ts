@@ -95,6 +95,14 @@ export const TRACKED_COMMANDS: readonly string[] = [
 /** Tracked commands whose second and third arguments matter (CLUSTER SLOTS, CLIENT REPLY, HELLO 3). */
 export const COMMANDS_WITH_ARGUMENTS: readonly string[] = ['cluster', 'client', 'hello'];
 
+/** What classifying a request reads of it: the parser's view (see RequestParser). */
+export interface ParsedRequest {
+  argc: number;
+  name: string | null;
+  arg1: string | null;
+  arg2: string | null;
+}
+
 /**
  * Classifies a request. `name` is the lower-case name when it is one of TRACKED_COMMANDS (else
  * null); `arg1`/`arg2` are set for COMMANDS_WITH_ARGUMENTS.

@@ -4,6 +4,7 @@ import { ReplyPipeline } from './reply-pipeline.js';
 import { RequestPipeline } from './request-pipeline.js';
 import type { SessionSink } from './sink.js';
 import { ReplyTracker } from './tracker.js';
+import type { ParsedRequest } from './commands.js';
 
 export interface SessionOptions {
   /** Where nodes are served, and how to ask for one that is not (see ReplyPipelineOptions). */
@@ -48,6 +49,14 @@ export class Session {
   /** Client bytes. A malformed request is passed on unparsed (see RequestPipeline). */
   fromClient(chunk: Buffer): void {
     this.requests.push(chunk);
+  }
+
+  /**
+   * Records a request read elsewhere (pinned mode's shared lane parses what it sends), before it
+   * goes to the node, so its reply is followed as if this session had read it.
+   */
+  track(request: ParsedRequest): void {
+    this.tracker.onRequest(request.argc, request.name, request.arg1, request.arg2);
   }
 
   /** Server bytes. Returns false when input should pause until `sink.resume`. Throws ProtocolError. */

@@ -50,12 +50,22 @@ function harness() {
           writes,
         }),
     }) as unknown as Upstream;
-  const got = { replies: [] as string[], pins: [] as string[], broken: [] as string[], idle: 0, closed: 0 };
+  const got = {
+    replies: [] as string[],
+    pins: [] as string[],
+    broken: [] as string[],
+    idle: 0,
+    closed: 0,
+    /** What the lane had the reply tracker record: names, or the argument count of a nameless one. */
+    tracked: [] as string[],
+  };
   const lane = new SharedLane(
     {
       upstream: (protocol, login, writes) => fake(protocol, login, writes),
       checkLogin: (attempt, _protocol, done) =>
         checks.push({ user: attempt.user, password: attempt.password.toString(), done }),
+      track: (r) => got.tracked.push(r.name ?? `argc ${r.argc}`),
+      rewrite: (request) => (request.includes('MIGRATE') ? Buffer.from('rewritten') : null),
       reply: (span) => got.replies.push(span.toString('latin1')),
       broken: (_u, reason) => got.broken.push(reason),
       pin: (why) => got.pins.push(why),
@@ -371,6 +381,38 @@ describe('the shared lane', () => {
   });
 });
 
+describe('shared lane and the reply tracker', () => {
+  it('records each request it sends, has checked or answers, once and in order, and none from a pin on', () => {
+    const { lane, sent, got, checks } = harness();
+    // Two plain requests and an inline one (sent as the multibulk it means).
+    push(lane, mb('GET a', 'PING') + 'ECHO x\r\n');
+    expect(got.tracked).toEqual(['get', 'ping', 'echo']);
+    for (const s of sent) s.span(Buffer.from('+OK\r\n'.repeat(s.replies)), s.replies);
+    // AUTH waits for nothing here and is checked by a node: recorded once, when it is checked.
+    push(lane, mb('AUTH u p'));
+    expect(checks).toHaveLength(1);
+    checks[0].done(null, Buffer.from('+OK\r\n'));
+    // A write after answered reads, then a request the tunnel rewrites (MIGRATE): it pins, and
+    // neither it nor what follows is recorded here (the session reads them on the own connection).
+    push(lane, mb('SET b 1', 'MIGRATE h 1 k 0 5000', 'GET z'));
+    expect(got.tracked).toEqual(['get', 'ping', 'echo', 'auth', 'set']);
+    expect(got.pins).toEqual(["MIGRATE is rewritten on the client's own connection"]);
+  });
+
+  it('records QUIT when it answers it, and a write that waited for reads when it goes', () => {
+    const { lane, sent, got } = harness();
+    push(lane, mb('GET a', 'SET b 1'));
+    // The write waits for the read in flight: not recorded yet.
+    expect(got.tracked).toEqual(['get']);
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    expect(got.tracked).toEqual(['get', 'set']);
+    sent[1].span(Buffer.from('+OK\r\n'), 1);
+    push(lane, mb('QUIT'));
+    expect(got.tracked).toEqual(['get', 'set', 'quit']);
+    expect(got.closed).toBe(1);
+  });
+});
+
 describe('shared lane hot-key sampling', () => {
   it('gives one key in 8 of the shared requests whose key is their first argument, counting from its offset', () => {
     const keys: string[] = [];
@@ -383,6 +425,8 @@ describe('shared lane hot-key sampling', () => {
     const owner = {
       upstream: () => upstream,
       checkLogin: () => {},
+      track: () => {},
+      rewrite: () => null,
       reply: () => {},
       broken: () => {},
       pin: () => {},
