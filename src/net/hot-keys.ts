@@ -7,7 +7,8 @@
 export const SAMPLE_EVERY = 8;
 const WIDTH = 2048;
 const DEPTH = 4;
-const TOP = 10;
+/** Keys listed per node. */
+export const TOP_KEYS = 10;
 const WINDOW_MS = 30_000;
 
 export interface HotKey {
@@ -26,12 +27,12 @@ function fnv(key: Uint8Array): number {
 export class HotKeys {
   private current = new Uint32Array(WIDTH * DEPTH);
   private previous = new Uint32Array(WIDTH * DEPTH);
-  /** The candidates: at most 2 x TOP keys with their estimates. */
+  /** The candidates: at most 2 x TOP_KEYS keys with their estimates. */
   private top = new Map<string, number>();
   /** The first hash of each key in `top`, to pass over other keys without making their string. */
   private topHashes = new Set<number>();
   /**
-   * The lowest estimate kept when the list was last cut to TOP: a key not listed whose estimate is
+   * The lowest estimate kept when the list was last cut to TOP_KEYS: a key not listed whose estimate is
    * no higher cannot enter it, so it is passed over without a string or a sort (most keys, when
    * the key space is wide).
    */
@@ -57,12 +58,12 @@ export class HotKeys {
     if (estimate <= this.floor && !this.top.has(name)) return;
     this.top.set(name, estimate);
     this.topHashes.add(h1);
-    if (this.top.size > TOP * 2) this.cut();
+    if (this.top.size > TOP_KEYS * 2) this.cut();
   }
 
-  /** Keeps the highest TOP: the list stays small whatever the key space. */
+  /** Keeps the highest TOP_KEYS: the list stays small whatever the key space. */
   private cut(): void {
-    const kept = [...this.top].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+    const kept = [...this.top].sort((a, b) => b[1] - a[1]).slice(0, TOP_KEYS);
     this.top = new Map(kept);
     this.topHashes = new Set(kept.map(([k]) => fnv(Buffer.from(k, 'latin1'))));
     this.floor = kept[kept.length - 1][1];
@@ -73,7 +74,7 @@ export class HotKeys {
     if (this.windowStart !== null && now - this.windowStart >= 2 * WINDOW_MS) this.rotate(now);
     return [...this.top]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, TOP)
+      .slice(0, TOP_KEYS)
       .map(([key, n]) => ({ key, requests: n * SAMPLE_EVERY }));
   }
 

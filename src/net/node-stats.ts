@@ -1,4 +1,4 @@
-import { type HotKey, HotKeys } from './hot-keys.js';
+import { type HotKey, HotKeys, TOP_KEYS } from './hot-keys.js';
 import { Fifo } from '../protocol/pending.js';
 
 /**
@@ -106,7 +106,7 @@ export class NodeStats {
       for (const { key, requests } of list) sum.set(key, (sum.get(key) ?? 0) + requests);
     return [...sum]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, own.length || 10)
+      .slice(0, TOP_KEYS)
       .map(([key, requests]) => ({ key, requests }));
   }
 
