@@ -161,7 +161,6 @@ export class SharedLane {
           this.send(run, sendFrom, sendTo, count);
           return this.pin(run, start, `more than ${SHARED_WINDOW} requests in flight`);
         }
-        this.owner.track(p);
         if (p.inline && replies > 0) {
           // Others' requests share the node's query buffer: an inline line goes as the multibulk
           // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
@@ -171,6 +170,7 @@ export class SharedLane {
           this.send(run, sendFrom, sendTo, count);
           if (!request)
             return this.pin(run, start, 'an inline command the tunnel cannot read as the node would');
+          this.owner.track(p);
           this.send(request, 0, -1, 1);
           this.partial = [];
           this.partialBytes = 0;
@@ -178,6 +178,8 @@ export class SharedLane {
           count = 0;
           continue;
         }
+        // Tracked before it goes, and only once it is sure to go here (a pinned one is the session's).
+        this.owner.track(p);
         if (continued) {
           this.send(Buffer.concat([...this.partial, run.subarray(0, end)]), 0, -1, replies);
           this.partial = [];

@@ -368,6 +368,9 @@ describe('the shared lane', () => {
     push(b.lane, 'PING a\u0000b\r\n');
     expect(b.got.pins).toEqual(['an inline command the tunnel cannot read as the node would']);
     expect(b.sent).toEqual([]);
+    // Not recorded with the reply tracker: the session records it on the own connection.
+    expect(b.got.tracked).toEqual([]);
+    expect(got.tracked).toEqual(['set', 'get']);
   });
 
   it('QUIT is answered +OK once earlier replies are delivered, then the client is closed; nothing after it goes', () => {
