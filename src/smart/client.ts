@@ -297,6 +297,11 @@ export class SmartClient {
     this.onClose(this);
   }
 
+  /** The nodes this client has a connection of its own to (the status page counts them). */
+  get ownNodeIds(): string[] {
+    return [...this.upstreams.values()].map((u) => u.entry.node.id);
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -34,6 +34,13 @@ export class SmartFront {
     return this.clients.size;
   }
 
+  /** Clients with a connection of their own to each node, by node id. */
+  perNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.clients) for (const id of c.ownNodeIds) out.set(id, (out.get(id) ?? 0) + 1);
+    return out;
+  }
+
   accept(socket: net.Socket): void {
     if (!this.ctx.files.admit(socket)) return;
     const log = this.log.child({ component: 'smart', conn: this.nextId++ });

@@ -44,7 +44,7 @@ export const STATUS_PAGE = `<!doctype html>
 <table>
   <thead><tr><th class="t">local</th><th class="t">node</th><th class="t">role</th><th class="t">slots</th>
   <th class="t">state</th><th>ops/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>redirects</th>
-  <th>clients</th><th>in B/s</th><th>out B/s</th><th>lag s</th><th class="t">hot keys (last minute)</th></tr></thead>
+  <th title="pinned clients of its listener">clients</th><th title="smart clients with a connection of their own to it">smart own</th><th>in B/s</th><th>out B/s</th><th>lag s</th><th class="t">hot keys (last minute)</th></tr></thead>
   <tbody id="nodes"></tbody>
 </table>
 <h2>Recent events</h2>
@@ -125,6 +125,7 @@ function draw(s) {
     text(row, 'td', live.errors ?? 0, { 'data-field': 'errors' });
     text(row, 'td', live.redirects ?? 0, { 'data-field': 'redirects' });
     text(row, 'td', n.clients ?? 0, { 'data-field': 'clients' });
+    text(row, 'td', n.smartClients ?? 0, { 'data-field': 'smart-clients' });
     text(row, 'td', live.bytesToNodePerSec ?? 0, { 'data-field': 'bytes-in' });
     text(row, 'td', live.bytesFromNodePerSec ?? 0, { 'data-field': 'bytes-out' });
     text(row, 'td', n.lagSeconds === undefined ? '' : n.lagSeconds === null ? 'not in sync' : n.lagSeconds, { 'data-field': 'lag' });

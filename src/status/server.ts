@@ -58,7 +58,7 @@ function totalsOf(n: NodeStats | undefined): Record<string, never> | { totals: R
 /** The status page's JSON: what the tunnel serves and has done. No option or secret is in it. */
 export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures): Record<string, unknown> {
   const s = tunnel.stats;
-  const clients = tunnel.pinnedPerNode();
+  const clients = tunnel.clientsPerNode();
   return {
     ready: tunnel.ready,
     healthy: unhealthy(tunnel) === null,
@@ -78,7 +78,9 @@ export function statusOf(tunnel: Tunnel, startedAt: number, live?: LiveFigures):
       ...lagOf(tunnel.table.get(n.id)?.node.lagSeconds),
       ...movesOf(tunnel, n.id),
       listed: tunnel.table.get(n.id)?.goneSince === undefined,
-      clients: clients.get(n.id) ?? 0,
+      // Pinned clients of its listener; smart clients with a connection of their own to it.
+      clients: clients.get(n.id)?.pinned ?? 0,
+      smartClients: clients.get(n.id)?.smart ?? 0,
       hotKeys: s.nodes.get(n.id)?.hotKeyList() ?? [],
       ...totalsOf(s.nodes.get(n.id)),
       ...(live?.of(n.id) ? { live: live.of(n.id) } : {}),

@@ -207,6 +207,14 @@ export class Serving {
     return { pinned: this.pairs.size, smart: this.smart?.size ?? 0 };
   }
 
+  /** Clients per node id: pinned ones, and smart ones with a connection of their own to it. */
+  perNode(): Array<[string, number, number]> {
+    const pinned = this.pairs.perNode();
+    const smart = this.smart?.perNode() ?? new Map<string, number>();
+    const ids = new Set([...pinned.keys(), ...smart.keys()]);
+    return [...ids].map((id) => [id, pinned.get(id) ?? 0, smart.get(id) ?? 0]);
+  }
+
   /** Ends every client connection cleanly; destroys what has not closed after `graceMs`. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;

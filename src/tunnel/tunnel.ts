@@ -203,9 +203,13 @@ export class Tunnel {
     this.credentials.onRefresh(() => fn());
   }
 
-  /** Pinned clients open now, per node id (this process's; with workers, none are counted here). */
-  pinnedPerNode(): Map<string, number> {
-    return this.serving?.pairs.perNode() ?? new Map();
+  /**
+   * Clients per node id: pinned clients of its listener, and smart clients with a connection of
+   * their own to it (this process's, or every worker's by their last reports).
+   */
+  clientsPerNode(): Map<string, { pinned: number; smart: number }> {
+    if (this.workers) return this.workers.perNode();
+    return new Map((this.serving?.perNode() ?? []).map(([id, pinned, smart]) => [id, { pinned, smart }]));
   }
 
   /** Local ports listening now: one per served node, and the smart port. */

@@ -31,4 +31,11 @@ export type FromWorker =
   /** Something only the primary can do: serve nodes a reply names, or re-read the topology. */
   | { t: 'ask'; seq: number; serve?: NodeRef[]; refresh?: string }
   /** What the worker counted since its last report, and what it holds now. */
-  | { t: 'stats'; delta: StatsDelta; connections: { pinned: number; smart: number }; poolIdle: number };
+  | {
+      t: 'stats';
+      delta: StatsDelta;
+      connections: { pinned: number; smart: number };
+      /** Clients per node id now: pinned ones, and smart ones with a connection of their own to it. */
+      perNode: Array<[string, number, number]>;
+      poolIdle: number;
+    };

@@ -106,7 +106,8 @@ class WorkerProcess {
   private report(): void {
     if (!this.serving) return;
     const { connections, pool } = this.serving;
-    send({ t: 'stats', delta: this.stats.take(), connections, poolIdle: pool.idleCount });
+    const perNode = this.serving.perNode();
+    send({ t: 'stats', delta: this.stats.take(), connections, perNode, poolIdle: pool.idleCount });
   }
 
   private async stop(graceMs: number): Promise<void> {

@@ -29,6 +29,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   connections: { pinned: number; smart: number };
+  /** Clients per node id, by the last report: [id, pinned, smart with an own connection]. */
+  perNode: Array<[string, number, number]>;
   poolIdle: number;
 }
 
@@ -68,7 +70,14 @@ export class WorkerSet {
 
   private fork(index: number): Promise<void> {
     const worker = cluster.fork({ REDIS_CLUSTER_TUNNEL_WORKER: String(index + 1) });
-    const slot: Slot = { index, worker, ready: false, connections: { pinned: 0, smart: 0 }, poolIdle: 0 };
+    const slot: Slot = {
+      index,
+      worker,
+      ready: false,
+      connections: { pinned: 0, smart: 0 },
+      perNode: [],
+      poolIdle: 0,
+    };
     this.slots[index] = slot;
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
@@ -104,6 +113,7 @@ export class WorkerSet {
     if (m.t === 'stats') {
       this.links.stats.add(m.delta, slot.index);
       slot.connections = m.connections;
+      slot.perNode = m.perNode;
       slot.poolIdle = m.poolIdle;
     } else if (m.t === 'ask') {
       const asked = m.serve
@@ -141,6 +151,17 @@ export class WorkerSet {
     (socket as unknown as { server: unknown }).server = null;
     // Sent (its handle is then the worker's), or failed: either way this side is done with it.
     slot.worker.send(message, socket, () => socket.destroy());
+  }
+
+  /** Clients per node id in every worker, by their last reports: pinned, and smart with their own. */
+  perNode(): Map<string, { pinned: number; smart: number }> {
+    const out = new Map<string, { pinned: number; smart: number }>();
+    for (const s of this.slots)
+      for (const [id, pinned, smart] of s.perNode) {
+        const n = out.get(id) ?? { pinned: 0, smart: 0 };
+        out.set(id, { pinned: n.pinned + pinned, smart: n.smart + smart });
+      }
+    return out;
   }
 
   /** Client connections open in the workers, by their last reports. */

@@ -6,9 +6,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RawClient, tunnelTarget } from './helpers/raw-client.js';
 import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { hashSlot } from '../../src/topology/hash-slot.js';
 
 const c = inject('cluster');
 const STATUS_PORT = 6409;
+const SMART_PORT = 6410;
 let tunnel: RunningTunnel;
 
 interface Totals {
@@ -18,9 +20,21 @@ interface Totals {
 }
 
 beforeAll(async () => {
-  tunnel = await startTunnel([...seedArgs(c), '--no-share', '--status-port', String(STATUS_PORT)], {
-    REDISCLI_AUTH: c.password,
-  });
+  tunnel = await startTunnel(
+    [
+      ...seedArgs(c),
+      '--no-share',
+      '--status-port',
+      String(STATUS_PORT),
+      '--mode',
+      'both',
+      '--smart-port',
+      String(SMART_PORT),
+    ],
+    {
+      REDISCLI_AUTH: c.password,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -69,5 +83,36 @@ describe('per-node figures on own connections', () => {
       bytesToNode: totalsBefore.bytesToNode + sent,
       bytesFromNode: totalsBefore.bytesFromNode + received,
     });
+  });
+
+  it('counts clients per node: pinned clients of its listener, smart clients with their own connection to it', async () => {
+    type Row = { node: string; slots: string; role: string; clients: number; smartClients: number };
+    const rows = async (): Promise<Row[]> =>
+      ((await (await fetch(`http://127.0.0.1:${STATUS_PORT}/status`)).json()) as { nodes: Row[] }).nodes;
+    const node0 = `${c.nodes[0].ip}:${c.nodes[0].port}`;
+    // BLPOP holds a connection: on the smart port it takes the client's own, to the key's master.
+    const key = 'figures:list';
+    const owner = (await rows()).find(
+      (n) =>
+        n.role === 'master' &&
+        n.slots.split(' ').some((r) => {
+          const [a, b] = r.split('-').map(Number);
+          return hashSlot(key) >= a && hashSlot(key) <= (b ?? a);
+        }),
+    ) as Row;
+    const pinned = await RawClient.connect(tunnelTarget(localPortOf(tunnel.stdout(), c.nodes[0])));
+    const smart = await RawClient.connect(tunnelTarget(SMART_PORT));
+    try {
+      expect(await pinned.call('PING')).toBe('PONG');
+      expect(await smart.call('BLPOP', key, '0.1')).toBeNull();
+      const now = await rows();
+      expect(now.find((n) => n.node === node0)?.clients).toBe(1);
+      expect(now.filter((n) => n.node !== node0).map((n) => n.clients)).toEqual([0, 0, 0, 0, 0]);
+      expect(now.find((n) => n.node === owner.node)?.smartClients).toBe(1);
+      expect(now.filter((n) => n.node !== owner.node).map((n) => n.smartClients)).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      pinned.socket.destroy();
+      smart.socket.destroy();
+    }
   });
 });

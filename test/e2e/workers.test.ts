@@ -98,6 +98,12 @@ describe('--workers 2', () => {
         const sum = rows.reduce((n, r) => n + r.connections.pinned + r.connections.smart, 0);
         return rows.length === 2 && sum === 20;
       });
+      // Per node, the pinned clients of both workers add up: all ten are on 7001's listener.
+      const status = (await (await fetch(`http://127.0.0.1:${STATUS}/status`)).json()) as {
+        nodes: Array<{ node: string; clients: number }>;
+      };
+      const first = `${description.nodes[0].ip}:${description.nodes[0].port}`;
+      expect(status.nodes.find((n) => n.node === first)?.clients).toBe(10);
       for (const row of await workers()) {
         expect(row.ready).toBe(true);
         expect(row.connections.pinned).toBe(5);
