@@ -161,7 +161,9 @@ export class PinnedClient {
         (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
       }
     },
-    ownFromHere: (why) => this.lane?.ownFromHere(why),
+    // The session reads only what goes on the client's own connection (see `route`): a WAIT is
+    // already there, since its placement stops the shared lane.
+    ownFromHere: () => {},
     resume: () => this.own?.valve.open(LEARNING),
     fail: (e) => this.fail('reply', e),
     notice: (n) => reportNotice(n, this.owner.context.stats, this.log),

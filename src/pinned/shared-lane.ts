@@ -79,15 +79,6 @@ export class SharedLane {
     this.parser = laneParser(policy, maxFrameBytes);
   }
 
-  /**
-   * What comes next goes on the client's own connection (called at a request boundary): the lane
-   * stops here and asks for it, as it does at a request that needs one.
-   */
-  ownFromHere(why: string): void {
-    if (this.held || this.stalled || this.failed) return;
-    this.pin(Buffer.alloc(0), 0, why);
-  }
-
   /** Request bytes, in order (lent: valid only during the call). */
   push(run: Buffer): void {
     const waiting = this.held ?? this.stalled?.bytes;
@@ -110,6 +101,15 @@ export class SharedLane {
         if (end < 0) break;
         const placement =
           p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
+        // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
+        if (
+          p.name !== null &&
+          REWRITTEN.has(p.name) &&
+          this.owner.rewrite(this.whole(run, start, end, continued))
+        ) {
+          this.send(run, sendFrom, sendTo, count);
+          return this.pin(run, start, `${p.name.toUpperCase()} is rewritten on the client's own connection`);
+        }
         if (placement === 'shared' || placement === 'shared-write') {
           const writes = placement === 'shared-write';
           // A request takes the connection of its kind when none of the client's is in flight; a
@@ -119,17 +119,6 @@ export class SharedLane {
             this.send(run, sendFrom, sendTo, count);
             return this.stall(run, start, DRAIN, 0, this.parsed());
           }
-          if (p.name !== null && REWRITTEN.has(p.name)) {
-            const request = this.whole(run, start, end, continued);
-            if (this.owner.rewrite(request)) {
-              this.send(run, sendFrom, sendTo, count);
-              return this.pin(
-                run,
-                start,
-                `${p.name.toUpperCase()} is rewritten on the client's own connection`,
-              );
-            }
-          }
           if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
             const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(run, start, end, 1) : null;
             if (key) this.hotKeys.add(key);
@@ -137,14 +126,6 @@ export class SharedLane {
         } else if (placement !== null) {
           // The policy's allow-list: a command it does not name as shared never goes on as is.
           const request = this.whole(run, start, end, continued);
-          if (p.name !== null && REWRITTEN.has(p.name) && this.owner.rewrite(request)) {
-            this.send(run, sendFrom, sendTo, count);
-            return this.pin(
-              run,
-              start,
-              `${p.name.toUpperCase()} is rewritten on the client's own connection`,
-            );
-          }
           const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
           if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
             this.send(run, sendFrom, sendTo, count);

@@ -82,7 +82,7 @@ export class TopologyWatcher {
   async start(): Promise<void> {
     const { target, host, port } = this.o.seed;
     const { nodes } = await this.read(this.o.seed);
-    await this.probeMasters(nodes);
+    await this.probe(nodes);
     const what = this.kind === 'standalone' ? 'standalone servers' : 'nodes';
     this.log.info(`discovered ${nodes.length} ${what} from ${target.label}`);
     // A standalone seed, even a replica, points clients at the primary: its port follows promotions.
@@ -183,7 +183,7 @@ export class TopologyWatcher {
   }
 
   /** What each master is asked at a refresh, beyond the topology (see probeMasters). */
-  private async probeMasters(nodes: ClusterNode[]): Promise<void> {
+  private async probe(nodes: ClusterNode[]): Promise<void> {
     const wants = { lag: this.o.measureLag, slotMoves: this.o.readSlotMoves && this.kind === 'cluster' };
     if (wants.lag || wants.slotMoves) await probeMasters(nodes, wants, this.open, this.o.targetOf, this.log);
   }
@@ -214,7 +214,7 @@ export class TopologyWatcher {
           failures.push(`${source.target.label}: its primary did not answer as one`);
           continue;
         }
-        await this.probeMasters(nodes);
+        await this.probe(nodes);
         this.apply(nodes, false);
         this.log.debug(`topology refreshed (${reason}) from ${source.target.label}: ${nodes.length} nodes`);
         return null;
