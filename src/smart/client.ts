@@ -19,6 +19,7 @@ import type { Plan } from './plan.js';
 import { PubSub } from './pubsub.js';
 import { type ReplyMode, ReplyQueue } from './replies.js';
 import { runPlan } from './run-plan.js';
+import { RequestRun } from './request-run.js';
 import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
 import { Upstream, helloFor } from '../upstream/upstream.js';
@@ -71,6 +72,8 @@ export class SmartClient {
   private quitting = false;
   /** With --local-password: whether this client has authenticated. */
   private authed = false;
+  /** Single-node requests of the current client read, bound for one node: sent as one. */
+  private run: RequestRun | null = null;
   /** Requests that came after a RESET still waiting for earlier replies: run once it is done. */
   private held: Array<() => void> | null = null;
 
@@ -117,17 +120,46 @@ export class SmartClient {
   private readonly onRequest = (bytes: Buffer): boolean => {
     if (this.parser.argc === 0) return !this.quitting;
     const args = this.parser.args ?? requestArgs(bytes);
+    const name = commandName(args);
+    if (!this.parser.inline && this.inRun(args, bytes, name)) return true;
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
-    this.request(args, this.parser.inline ? encodeCommand(args) : bytes);
+    this.request(args, this.parser.inline ? encodeCommand(args) : bytes, name);
     return !this.quitting; // nothing after QUIT is read
   };
+
+  /**
+   * Puts a single-node request in the current run (see RequestRun) when nothing about this
+   * client gives it a meaning of its own: no transaction, subscription, tracking, held requests,
+   * silenced replies or missing local login.
+   */
+  private inRun(args: Buffer[], bytes: Buffer, name: string): boolean {
+    if (this.held || this.tracking.on || this.tx.open || this.pubsub?.active || !this.replies.speaking)
+      return false;
+    if (this.ctx.localAuth && !this.authed) return false;
+    const route = this.ctx.planner.runRoute(args, name);
+    const entry = route && this.dispatcher.target(this.ctx.planner.slotOf(args, route.key), route.lane);
+    if (!route || !entry) return false;
+    if (this.run?.extend(entry, route.lane, bytes)) return true;
+    this.sendRun();
+    const { dispatcher, ctx } = this;
+    this.run = new RequestRun(entry, route.lane, bytes, this.replies.take(), dispatcher, ctx.planner);
+    return true;
+  }
+
+  private sendRun(): void {
+    const run = this.run;
+    this.run = null;
+    run?.send(this.lanes);
+  }
 
   private onData(chunk: Buffer): void {
     this.ctx.stats.bytesToCluster += chunk.length;
     try {
       this.requests.push(chunk, this.onRequest);
+      this.sendRun();
     } catch (e) {
+      this.sendRun();
       // As a server does: say what was wrong with the request, then close the connection.
       const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
       this.ctx.stats.error('malformed-request');
@@ -139,15 +171,15 @@ export class SmartClient {
     }
   }
 
-  private request(args: Buffer[], bytes: Buffer): void {
-    const name = commandName(args);
+  private request(args: Buffer[], bytes: Buffer, name = commandName(args)): void {
+    this.sendRun();
     if (HTTP_COMMANDS.has(name)) {
       // A browser's request reached the port: close, as Redis does, before it reaches a node.
       this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
       this.socket.destroy();
       return;
     }
-    if (this.held) return void this.held.push(() => this.request(args, bytes));
+    if (this.held) return void this.held.push(() => this.request(args, bytes, name));
     if (this.ctx.localAuth) {
       // AUTH is the tunnel's to answer, in order; before it only HELLO … AUTH and QUIT go on.
       const { step, authed } = gate(this.ctx.localAuth, this.authed, name, args);

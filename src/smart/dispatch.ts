@@ -79,6 +79,28 @@ export class Dispatcher {
     this.sendTo(reader, request, done, lane, slot, attempt);
   }
 
+  /** Where a request for `slot` goes now (a replica for a read, as `send` picks), if anywhere. */
+  target(slot: number, lane: Lane): NodeEntry | undefined {
+    const entry = this.ctx.table.ownerOf(slot);
+    return entry && lane === 'read' ? this.readerFor(entry) : entry;
+  }
+
+  /**
+   * A reply to a request sent with others in a run (see RequestRun) that was an error, or never
+   * came: handled as `sendTo` handles one, from the first attempt.
+   */
+  recover(
+    frame: Buffer | null,
+    failure: string | undefined,
+    entry: NodeEntry,
+    request: Buffer,
+    lane: Lane,
+    slot: number,
+    done: (reply: Buffer) => void,
+  ): void {
+    this.unusual(frame, failure, { entry, request, done, lane, slot, attempt: 0, redirects: 0 });
+  }
+
   /**
    * READONLY or READWRITE, Redis's own per-connection switch: this client's reads go to replicas
    * (as --read-from says, or `replica` when it says primary), or to primaries. RESET (null) goes

@@ -1,7 +1,7 @@
 import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { type SharedUpstreams, isWritesKind, sharedKind } from '../upstream/shared-pool.js';
-import type { ReplyHandler } from '../upstream/reply-waiters.js';
+import type { FrameRun, ReplyHandler } from '../upstream/reply-waiters.js';
 import type { Upstream } from '../upstream/upstream.js';
 
 export type { SharedUpstreams };
@@ -25,6 +25,11 @@ interface NodeGate {
   inflight: number;
   /** Requests waiting for the other lane's requests to this node to be answered. */
   waiting: Array<() => void>;
+}
+
+/** A run of requests for one node (see RequestRun): told when its connection has answered them all. */
+export interface LaneRun extends FrameRun {
+  settled: (() => void) | null;
 }
 
 /**
@@ -62,6 +67,21 @@ export class Lanes {
   }
 
   send(entry: NodeEntry, lane: Lane, request: Buffer, handler: ReplyHandler, prefix = this.prefix): void {
+    this.place(entry, lane, request, handler, prefix);
+  }
+
+  /** Sends a run of requests (no CLIENT CACHING prefix: a client that tracks sends no runs). */
+  sendRun(entry: NodeEntry, lane: Lane, request: Buffer, run: LaneRun): void {
+    this.place(entry, lane, request, run, null);
+  }
+
+  private place(
+    entry: NodeEntry,
+    lane: Lane,
+    request: Buffer,
+    waiter: ReplyHandler | LaneRun,
+    prefix: Buffer | null,
+  ): void {
     if (this.ownOnly || this.selected) lane = 'own';
     else if (lane === 'read') lane = 'shared';
     const protocol = this.protocol();
@@ -72,7 +92,7 @@ export class Lanes {
       key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
-      gate.waiting.push(() => this.send(entry, lane, request, handler, prefix));
+      gate.waiting.push(() => this.place(entry, lane, request, waiter, prefix));
       return;
     }
     gate.key = key;
@@ -83,16 +103,28 @@ export class Lanes {
         : this.shared.get(entry, protocol, this.login(), isWritesKind(key), entry.node.role === 'replica');
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
+    if (typeof waiter !== 'function') {
+      waiter.settled = () => {
+        g.inflight--;
+        this.release(g);
+      };
+      return upstream.sendRun(request, waiter);
+    }
     const answered: ReplyHandler = (frame, failure) => {
       g.inflight--;
-      handler(frame, failure);
-      if (g.inflight === 0 && g.waiting.length > 0) {
-        const next = g.waiting;
-        g.waiting = [];
-        for (const run of next) run();
-      }
+      waiter(frame, failure);
+      this.release(g);
     };
     answered.gone = this.gone;
     upstream.send(request, answered);
+  }
+
+  /** Requests waiting for the other lane go once nothing is in flight on the gate's. */
+  private release(g: NodeGate): void {
+    if (g.inflight === 0 && g.waiting.length > 0) {
+      const next = g.waiting;
+      g.waiting = [];
+      for (const run of next) run();
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { SAMPLE_EVERY } from '../net/hot-keys.js';
+import { SUB_FAMILY_COMMANDS } from '../protocol/commands.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import { type CommandInfo, type CommandTable, commandName, keyIndexes } from '../protocol/command-table.js';
 import type { Lane } from './lanes.js';
@@ -40,7 +41,28 @@ export const CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
  * What a command name alone decides, worked out once per name: a fixed plan, a key at a fixed
  * place (most traffic), or a look at the whole request.
  */
-type Route = { fixed: Plan } | { key: number; lane: Lane } | { general: true };
+type Route = { fixed: Plan } | KeyRoute | { general: true };
+
+/** A command whose one key stands at a fixed place, and the lane it takes. */
+export interface KeyRoute {
+  key: number;
+  lane: Lane;
+  /** Whether it may go in a run with its neighbours (see RequestRun): the client adds no meaning. */
+  runs: boolean;
+}
+
+/**
+ * Single-key commands the smart client itself acts on (transactions, pub/sub, scripts): never in a
+ * run, always one by one through the client's own checks.
+ */
+const NOT_IN_RUNS = new Set<string>([
+  'watch',
+  'eval',
+  'eval_ro',
+  'evalsha',
+  'evalsha_ro',
+  ...SUB_FAMILY_COMMANDS,
+]);
 
 /**
  * Plans requests against the server's command table. What depends on the name alone is kept per
@@ -59,15 +81,30 @@ export class Planner {
   ) {}
 
   plan(args: Buffer[], name = commandName(args)): Plan {
+    const route = this.route(name);
+    if ('fixed' in route) return route.fixed;
+    if ('key' in route && route.key < args.length)
+      return { kind: 'node', slot: this.slotOf(args, route.key), lane: route.lane };
+    return plan(this, args, name);
+  }
+
+  /** The command's key route when it may go in a run and `args` holds its key; else null. */
+  runRoute(args: Buffer[], name: string): KeyRoute | null {
+    const route = this.route(name);
+    return 'key' in route && route.runs && route.key < args.length ? route : null;
+  }
+
+  /** The slot of the key at `args[key]` (sampled for the status page's hot keys). */
+  slotOf(args: Buffer[], key: number): number {
+    const slot = hashSlot(args[key]);
+    if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0) this.keySampler(args[key], slot);
+    return slot;
+  }
+
+  private route(name: string): Route {
     let route = this.routes.get(name);
     if (!route) this.routes.set(name, (route = routeOf(this, name)));
-    if ('fixed' in route) return route.fixed;
-    if ('key' in route && route.key < args.length) {
-      const slot = hashSlot(args[route.key]);
-      if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0) this.keySampler(args[route.key], slot);
-      return { kind: 'node', slot, lane: route.lane };
-    }
-    return plan(this, args, name);
+    return route;
   }
 }
 
@@ -85,7 +122,8 @@ function routeOf(tables: PlanTables, name: string): Route {
     return { fixed: { kind: 'fanout', merge: FANOUT[name], lane: laneOf(tables, name, only) } };
   const info = tables.commands.lookup(only, name);
   if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(tables, name, only) } };
-  if (info.singleKey > 0) return { key: info.singleKey, lane: laneOf(tables, name, only) };
+  if (info.singleKey > 0)
+    return { key: info.singleKey, lane: laneOf(tables, name, only), runs: !NOT_IN_RUNS.has(name) };
   return { general: true };
 }
 

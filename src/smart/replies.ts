@@ -5,7 +5,8 @@ const OK = Buffer.from('+OK\r\n');
 /** One request's place in the reply order. */
 interface Slot {
   seq: number;
-  reply: Buffer | null;
+  /** Several for a run of requests (see RequestRun), which takes one place. */
+  reply: Buffer | Buffer[] | null;
   /** Not written: CLIENT REPLY OFF or SKIP was in force when the request came. */
   silent: boolean;
   /** QUIT: the connection closes once this reply (and every one before it) is written. */
@@ -41,7 +42,7 @@ export class ReplyQueue {
   ) {}
 
   /** Takes the next place in the order; the returned callback fills it. */
-  take(last = false): (reply: Buffer) => void {
+  take(last = false): (reply: Buffer | Buffer[]) => void {
     const slot: Slot = { seq: ++this.taken, reply: null, silent: this.mode !== 'on', last };
     if (this.mode === 'skip') this.mode = 'on';
     this.slots.push(slot);
@@ -55,6 +56,11 @@ export class ReplyQueue {
   emit(frame: Buffer): void {
     this.slots.push({ seq: ++this.taken, reply: frame, silent: false, last: false });
     this.schedule();
+  }
+
+  /** Whether every reply is written (CLIENT REPLY ON): a run of requests takes one place then. */
+  get speaking(): boolean {
+    return this.mode === 'on';
   }
 
   /** CLIENT REPLY: ON is answered, OFF and SKIP are not; the mode applies from the next request. */
@@ -118,7 +124,11 @@ export class ReplyQueue {
     const done = this.slots.splice(0, n);
     this.written = done[n - 1].seq;
     const ready: Buffer[] = [];
-    for (const s of done) if (!s.silent) ready.push(s.reply as Buffer);
+    for (const s of done) {
+      if (s.silent) continue;
+      if (Array.isArray(s.reply)) for (const r of s.reply) ready.push(r);
+      else ready.push(s.reply as Buffer);
+    }
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
     this.stats.bytesToClients += out.length;
     const ok = out.length === 0 || this.socket.write(out);

@@ -24,7 +24,24 @@ export interface SpanWaiter {
   left: number;
 }
 
-export type Waiter = ReplyHandler | SpanWaiter;
+/**
+ * A run of requests whose replies, whole frames, go to one object in order (smart mode's runs of
+ * single-node requests): one waiter and one latency sample for the run, not one per request.
+ */
+export interface FrameRun {
+  /** Replies still due; the connection counts them down. */
+  left: number;
+  frame(frame: Buffer): void;
+  /** The connection failed: the `left` replies still due will not come. */
+  failed(reason: string): void;
+}
+
+export type Waiter = ReplyHandler | SpanWaiter | FrameRun;
+
+/** Whether a waiter takes its replies as spans of bytes (the rest take whole frames). */
+export function isSpanWaiter(w: Waiter): w is SpanWaiter {
+  return typeof w !== 'function' && 'span' in w;
+}
 
 /** A span waiter that takes the reply due to `handler`, whose requester is gone, and drops its bytes. */
 export function skipping(handler: ReplyHandler): SpanWaiter {

@@ -10,10 +10,12 @@ import { FrameSplitter } from '../resp/frame-splitter.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import {
+  type FrameRun,
   type ReplyHandler,
   type SpanHandler,
   type SpanWaiter,
   type Waiter,
+  isSpanWaiter,
   skipping,
 } from './reply-waiters.js';
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
@@ -132,6 +134,14 @@ export class Upstream {
     this.queue(request);
   }
 
+  /** Queues `run.left` requests, back to back in `request`, whose reply frames go to `run`. */
+  sendRun(request: Buffer, run: FrameRun): void {
+    if (this.dead !== null) return run.failed(this.dead);
+    this.handlers.push(run);
+    this.times.sent(run.left);
+    this.queue(request);
+  }
+
   /** How long nothing has been waiting on this connection (0 while something is). */
   idleMs(now: number): number {
     return this.handlers.length > 0 ? 0 : now - this.lastUsed;
@@ -227,7 +237,7 @@ export class Upstream {
       while (rest.length > 0) {
         let head = this.handlers.peek();
         if (typeof head === 'function' && head.gone?.() && !this.scanner.inFrame) head = this.skip(head);
-        if (head !== undefined && typeof head !== 'function') {
+        if (head !== undefined && isSpanWaiter(head)) {
           rest = rest.subarray(this.stream(head, rest));
           continue;
         }
@@ -238,7 +248,7 @@ export class Upstream {
           this.deliver(frame);
           const next = this.handlers.peek();
           if (next === undefined || end === r.length) return true;
-          if (typeof next === 'function' && !next.gone?.()) return true;
+          if (!isSpanWaiter(next) && (typeof next !== 'function' || !next.gone?.())) return true;
           stop = end;
           return false;
         });
@@ -276,10 +286,21 @@ export class Upstream {
       frame = Buffer.concat([this.attribute, frame]);
       this.attribute = null;
     }
-    const handler = this.handlers.shift() as ReplyHandler | undefined;
-    if (!handler) return this.onPush(frame);
-    this.times.answered(replyKind(frame));
-    handler(frame);
+    const head = this.handlers.peek() as ReplyHandler | FrameRun | undefined;
+    if (head === undefined) return this.onPush(frame);
+    if (typeof head === 'function') {
+      this.handlers.shift();
+      this.times.answered(replyKind(frame));
+      return head(frame);
+    }
+    // A run: one latency sample when its last reply comes; errors and redirects counted each.
+    const kind = replyKind(frame);
+    if (kind !== 'ok') this.times.stats[kind === 'redirect' ? 'redirects' : 'errors']++;
+    if (--head.left === 0) {
+      this.handlers.shift();
+      this.times.answered('ok');
+    }
+    head.frame(frame);
   }
 
   private stream(waiter: SpanWaiter, chunk: Buffer): number {
@@ -295,7 +316,8 @@ export class Upstream {
     this.times.clear();
     for (const w of this.handlers.drain()) {
       if (typeof w === 'function') w(null, reason);
-      else w.span(null, w.left, reason);
+      else if (isSpanWaiter(w)) w.span(null, w.left, reason);
+      else w.failed(reason);
     }
     this.onClose(this);
   }

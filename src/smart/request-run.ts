@@ -1,0 +1,112 @@
+import { T_ERROR } from '../resp/types.js';
+import { RequestParser } from '../resp/request-parser.js';
+import { requestArgs } from '../rewrite/requests.js';
+import { commandName } from '../protocol/command-table.js';
+import { hashSlot } from '../topology/hash-slot.js';
+import type { NodeEntry } from '../topology/node-table.js';
+import type { Dispatcher } from './dispatch.js';
+import type { Lane, LaneRun, Lanes } from './lanes.js';
+import type { Planner } from './plan.js';
+
+/**
+ * Consecutive single-node requests from one read of a client, bound for one node on one lane
+ * (GETs and SETs of a pipeline, mostly). They leave as one write, the bytes as the client sent
+ * them, with one reply waiter, and take one place in the client's reply order: what one request
+ * costs the tunnel is then its parse and its key's hash. A reply that is an error a cluster client
+ * acts on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), or one that never comes, is the dispatcher's to
+ * handle for that one request, as if it had been sent alone.
+ */
+export class RequestRun implements LaneRun {
+  /** Replies still due from the connection (it counts them down once the run is sent). */
+  left = 0;
+  settled: (() => void) | null = null;
+  private count = 1;
+  private length: number;
+  private readonly frames: Buffer[] = [];
+  /** Replies that came (or failed) from the connection. */
+  private received = 0;
+  /** Replies handed to the dispatcher and not back yet. */
+  private recovering = 0;
+
+  constructor(
+    readonly entry: NodeEntry,
+    readonly lane: Lane,
+    private readonly first: Buffer,
+    private readonly done: (replies: Buffer[]) => void,
+    private readonly dispatcher: Dispatcher,
+    private readonly planner: Planner,
+  ) {
+    this.length = first.length;
+  }
+
+  /**
+   * Takes `request` into the run when it goes to the same node and lane and its bytes follow the
+   * run's in memory (the same client read), so the run stays one view and is never copied.
+   */
+  extend(entry: NodeEntry, lane: Lane, request: Buffer): boolean {
+    const first = this.first;
+    // A read may follow writes onto their connection, as Lanes would send it while they are in flight.
+    if (entry !== this.entry || (lane !== this.lane && !(lane === 'shared' && this.lane === 'shared-write')))
+      return false;
+    if (request.buffer !== first.buffer || request.byteOffset !== first.byteOffset + this.length)
+      return false;
+    this.length += request.length;
+    this.count++;
+    return true;
+  }
+
+  send(lanes: Lanes): void {
+    this.left = this.count;
+    const bytes =
+      this.count === 1 ? this.first : Buffer.from(this.first.buffer, this.first.byteOffset, this.length);
+    lanes.sendRun(this.entry, this.lane, bytes, this);
+  }
+
+  frame(frame: Buffer): void {
+    const i = this.received++;
+    this.frames.push(frame);
+    if (this.received === this.count) this.settled?.();
+    if (frame[0] === T_ERROR) this.recover(i, frame, undefined);
+    else this.finish();
+  }
+
+  failed(reason: string): void {
+    const from = this.received;
+    this.received = this.count;
+    this.settled?.();
+    for (let i = from; i < this.count; i++) {
+      this.frames.push(NO_REPLY_YET);
+      this.recover(i, null, reason);
+    }
+  }
+
+  /** Request `i`'s reply is the dispatcher's to deal with: a redirect to follow, a retry... */
+  private recover(i: number, frame: Buffer | null, failure: string | undefined): void {
+    this.recovering++;
+    const request = this.nth(i);
+    const args = requestArgs(request);
+    const route = this.planner.runRoute(args, commandName(args));
+    const slot = route ? hashSlot(args[route.key]) : 0;
+    this.dispatcher.recover(frame, failure, this.entry, request, this.lane, slot, (reply) => {
+      this.frames[i] = reply;
+      this.recovering--;
+      this.finish();
+    });
+  }
+
+  private finish(): void {
+    if (this.received === this.count && this.recovering === 0) this.done(this.frames);
+  }
+
+  /** The bytes of the run's request `i` (read again: only a reply that went wrong needs them). */
+  private nth(i: number): Buffer {
+    const bytes = Buffer.from(this.first.buffer, this.first.byteOffset, this.length);
+    const parser = new RequestParser({ names: [] });
+    let start = 0;
+    for (let k = 0; k < i; k++) start = parser.next(bytes, start);
+    return bytes.subarray(start, parser.next(bytes, start));
+  }
+}
+
+/** Stands in for a reply that failed until the dispatcher's answer replaces it. */
+const NO_REPLY_YET = Buffer.alloc(0);

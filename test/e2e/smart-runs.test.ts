@@ -1,0 +1,129 @@
+/**
+ * Smart mode sends a client's pipelined single-node requests as one run (see RequestRun). A run
+ * whose slot is moving meets ASK and MOVED part-way: each such reply is followed for its one
+ * request, and the client still gets every reply, right, in order. The node is asked first, so the
+ * redirects the run meets are shown to be real.
+ */
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attach, waitFor } from '../../scripts/lib/cluster.js';
+import { encodeCommand } from '../../src/resp/encode.js';
+import { FrameSplitter } from '../../src/resp/frame-splitter.js';
+import { ReplyScanner } from '../../src/resp/reply-scanner.js';
+import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
+
+const description = inject('cluster');
+const admin = attach(description);
+const PORT = 6411;
+let tunnel: RunningTunnel;
+
+/** Sends `commands` in one write to `port` on `host`; resolves with the first `commands.length` replies. */
+function pipeline(host: string, port: number, commands: string[][]): Promise<string[]> {
+  return new Promise((done, fail) => {
+    const socket = net.connect({ host, port });
+    const scanner = new ReplyScanner();
+    const frames = new FrameSplitter(scanner, () => scanner.inFrame);
+    const replies: string[] = [];
+    const timer = setTimeout(
+      () => fail(new Error(`${replies.length} of ${commands.length} replies`)),
+      10_000,
+    );
+    socket.on('error', fail);
+    socket.on('data', (chunk: Buffer) =>
+      frames.push(chunk, (frame) => {
+        replies.push(frame.toString().trim());
+        if (replies.length === commands.length) {
+          clearTimeout(timer);
+          socket.destroy();
+          done(replies);
+        }
+      }),
+    );
+    socket.on('connect', () => socket.write(Buffer.concat(commands.map((c) => encodeCommand(c)))));
+  });
+}
+
+beforeAll(async () => {
+  tunnel = await startTunnel([...seedArgs(description), '--mode', 'smart', '--smart-port', String(PORT)], {
+    REDISCLI_AUTH: description.password,
+  });
+});
+
+afterAll(async () => {
+  expect(await tunnel.stop()).toBe(0);
+});
+
+describe('smart mode: runs of pipelined requests', () => {
+  it('a run that meets ASK and then MOVED part-way: every reply right and in order', async () => {
+    const ranges = await admin.slotRanges();
+    const from = ranges.find((r) => r.port === 7003) as { start: number; ip: string; port: number };
+    const slot = from.start + 55;
+    const source = admin.nodes.find((n) => n.port === 7003) as (typeof admin.nodes)[number];
+    const target = admin.nodes.find((n) => n.port === 7001) as (typeof admin.nodes)[number];
+    const masters = admin.nodes.filter((n) => ranges.some((r) => r.port === n.port));
+    const id = async (n: typeof source): Promise<string> => (await admin.cli(n, ['CLUSTER', 'MYID'])).trim();
+    const [sourceId, targetId] = [await id(source), await id(target)];
+    const tag = keyForSlot(slot, 'run');
+    const moving = Array.from({ length: 6 }, (_, i) => `{${tag}}:${i}`);
+    // Keys of the same master in other slots: they share the run with the moving ones.
+    const staying = Array.from({ length: 6 }, (_, i) => keyForSlot(from.start + 100 + i, `stay${i}:`));
+    expect(moving.every((k) => hashSlot(k) === slot)).toBe(true);
+    const migrate = (from_: typeof source, to: typeof source, keys: string[]): Promise<string> =>
+      admin.cli(from_, [
+        'MIGRATE',
+        to.ip,
+        String(to.port),
+        '',
+        '0',
+        '5000',
+        'AUTH2',
+        description.user,
+        description.password,
+        'KEYS',
+        ...keys,
+      ]);
+    const all = [...moving, ...staying];
+    for (const k of all) expect((await admin.cli(source, ['SET', k, `v:${k}`])).trim()).toBe('OK');
+    const gets = moving.flatMap((k, i) => [
+      ['GET', k],
+      ['GET', staying[i]],
+    ]);
+    const expected = moving.flatMap((k, i) => [
+      `$${`v:${k}`.length}\r\nv:${k}`,
+      `$${`v:${staying[i]}`.length}\r\nv:${staying[i]}`,
+    ]);
+    try {
+      await admin.cli(target, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', sourceId]);
+      await admin.cli(source, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId]);
+      expect((await migrate(source, target, moving.slice(0, 3))).trim()).toBe('OK');
+
+      // The node: a migrated key answers ASK, one not migrated yet its value.
+      expect((await admin.cli(source, ['GET', moving[0]])).trim()).toBe(
+        `ASK ${slot} ${target.ip}:${target.port}`,
+      );
+      expect((await admin.cli(source, ['GET', moving[4]])).trim()).toBe(`v:${moving[4]}`);
+
+      // The tunnel: one write of twelve GETs, three of them asked elsewhere.
+      expect(await pipeline('127.0.0.1', PORT, gets)).toEqual(expected);
+
+      // The slot moves whole; the tunnel still has it at the source until it follows MOVED.
+      expect((await migrate(source, target, moving.slice(3))).trim()).toBe('OK');
+      for (const n of masters) await admin.cli(n, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId]);
+      expect((await admin.cli(source, ['GET', moving[4]])).trim()).toBe(
+        `MOVED ${slot} ${target.ip}:${target.port}`,
+      );
+      expect(await pipeline('127.0.0.1', PORT, gets)).toEqual(expected);
+    } finally {
+      // Back where it was, for the tests after this one (the keys go back as they came).
+      await admin.cli(source, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', targetId]);
+      await admin.cli(target, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', sourceId]);
+      await migrate(target, source, moving);
+      for (const n of masters) await admin.cli(n, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', sourceId]);
+      await waitFor('the slot back at its owner', 20_000, async () => {
+        const count = await admin.cli(source, ['CLUSTER', 'COUNTKEYSINSLOT', String(slot)]);
+        return count.trim() === String(moving.length);
+      });
+    }
+  });
+});
