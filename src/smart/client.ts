@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { isSubFamily } from '../protocol/commands.js';
-import { type AuthAttempt, gate } from '../protocol/local-auth.js';
+import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -13,22 +13,24 @@ import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes } from './lanes.js';
 import { HTTP_COMMANDS, subscribedReply } from './local-replies.js';
-import { checkLogin, loginAttempt } from '../upstream/login-check.js';
+import { loginAttempt } from '../upstream/login-check.js';
 import { Monitor } from './monitor.js';
 import type { Plan } from './plan.js';
 import { PubSub } from './pubsub.js';
-import { type ReplyMode, ReplyQueue } from './replies.js';
+import { ReplyQueue } from './replies.js';
 import { runPlan } from './run-plan.js';
-import { RequestRun } from './request-run.js';
+import { HeldRequests } from './held-requests.js';
+import { type LoginHost, logIn } from './log-in.js';
+import { Runs } from './request-run.js';
 import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
-import { Upstream, helloFor } from '../upstream/upstream.js';
+import { Upstream } from '../upstream/upstream.js';
+import { helloFor } from '../upstream/upstream-link.js';
 import { Upstreams } from '../upstream/upstreams.js';
 import { overOutputLimit } from '../net/output-limit.js';
 
 const OK = Buffer.from('+OK\r\n');
 const RESET = Buffer.from('+RESET\r\n');
-const REPLY_MODES = new Set<string>(['on', 'off', 'skip']);
 
 /**
  * One client connection in smart mode: the whole cluster looks like one server. Each request is
@@ -73,9 +75,8 @@ export class SmartClient {
   /** With --local-password: whether this client has authenticated. */
   private authed = false;
   /** Single-node requests of the current client read, bound for one node: sent as one. */
-  private run: RequestRun | null = null;
-  /** Requests that came after a RESET still waiting for earlier replies: run once it is done. */
-  private held: Array<() => void> | null = null;
+  private readonly runs: Runs;
+  private readonly held: HeldRequests;
 
   constructor(
     private readonly socket: net.Socket,
@@ -89,6 +90,7 @@ export class SmartClient {
     this.replies = new ReplyQueue(socket, ctx.stats, () => {
       if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
     });
+    this.held = new HeldRequests(this.replies);
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
       (entry) => this.upstreams.get(entry),
@@ -96,11 +98,12 @@ export class SmartClient {
       () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
+    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, () => this.replies.take());
     this.tracking = new Tracking({
       table: ctx.table,
       lanes,
-      whenAnswered: (run) => this.whenAnswered(run),
-      release: () => this.release(),
+      whenAnswered: (run) => this.held.whenAnswered(run),
+      release: () => this.held.release(),
       emit: this.emit,
       protocol: () => this.protocol,
       ownNodes: () => [...this.upstreams.values()].map((u) => u.entry),
@@ -121,7 +124,7 @@ export class SmartClient {
     if (this.parser.argc === 0) return !this.quitting;
     const args = this.parser.args ?? requestArgs(bytes);
     const name = commandName(args);
-    if (!this.parser.inline && this.inRun(args, bytes, name)) return true;
+    if (!this.parser.inline && this.plain() && this.runs.add(args, bytes, name)) return true;
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
     this.request(args, this.parser.inline ? encodeCommand(args) : bytes, name);
@@ -129,37 +132,29 @@ export class SmartClient {
   };
 
   /**
-   * Puts a single-node request in the current run (see RequestRun) when nothing about this
-   * client gives it a meaning of its own: no transaction, subscription, tracking, held requests,
-   * silenced replies or missing local login.
+   * Whether nothing about this client gives a single-node request a meaning of its own (a
+   * transaction, subscription, tracking, held requests, silenced replies, a local login still
+   * due), so it may go in a run (see Runs).
    */
-  private inRun(args: Buffer[], bytes: Buffer, name: string): boolean {
-    if (this.held || this.tracking.on || this.tx.open || this.pubsub?.active || !this.replies.speaking)
+  private plain(): boolean {
+    if (
+      this.held.holding ||
+      this.tracking.on ||
+      this.tx.open ||
+      this.pubsub?.active ||
+      !this.replies.speaking
+    )
       return false;
-    if (this.ctx.localAuth && !this.authed) return false;
-    const route = this.ctx.planner.runRoute(args, name);
-    const entry = route && this.dispatcher.target(this.ctx.planner.slotOf(args, route.key), route.lane);
-    if (!route || !entry) return false;
-    if (this.run?.extend(entry, route.lane, bytes)) return true;
-    this.sendRun();
-    const { dispatcher, ctx } = this;
-    this.run = new RequestRun(entry, route.lane, bytes, this.replies.take(), dispatcher, ctx.planner);
-    return true;
-  }
-
-  private sendRun(): void {
-    const run = this.run;
-    this.run = null;
-    run?.send(this.lanes);
+    return !this.ctx.localAuth || this.authed;
   }
 
   private onData(chunk: Buffer): void {
     this.ctx.stats.bytesToCluster += chunk.length;
     try {
       this.requests.push(chunk, this.onRequest);
-      this.sendRun();
+      this.runs.send();
     } catch (e) {
-      this.sendRun();
+      this.runs.send();
       // As a server does: say what was wrong with the request, then close the connection.
       const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
       this.ctx.stats.error('malformed-request');
@@ -172,14 +167,14 @@ export class SmartClient {
   }
 
   private request(args: Buffer[], bytes: Buffer, name = commandName(args)): void {
-    this.sendRun();
+    this.runs.send();
     if (HTTP_COMMANDS.has(name)) {
       // A browser's request reached the port: close, as Redis does, before it reaches a node.
       this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
       this.socket.destroy();
       return;
     }
-    if (this.held) return void this.held.push(() => this.request(args, bytes, name));
+    if (this.held.hold(() => this.request(args, bytes, name))) return;
     if (this.ctx.localAuth) {
       // AUTH is the tunnel's to answer, in order; before it only HELLO … AUTH and QUIT go on.
       const { step, authed } = gate(this.ctx.localAuth, this.authed, name, args);
@@ -192,16 +187,13 @@ export class SmartClient {
       return this.replies.take(true)(OK);
     }
     if (name === 'reset') return this.reset();
-    if (name === 'client' && args.length === 3 && args[1].toString('latin1').toLowerCase() === 'reply') {
-      const mode = args[2].toString('latin1').toLowerCase();
-      if (!REPLY_MODES.has(mode)) return this.replies.take()(errorReply('ERR syntax error'));
-      return this.replies.clientReply(mode as ReplyMode);
-    }
+    if (name === 'client' && args.length === 3 && args[1].toString('latin1').toLowerCase() === 'reply')
+      return this.replies.clientReply(args[2].toString('latin1').toLowerCase());
     const done = this.replies.take();
     if (this.tx.handle(name, args, bytes, done)) return;
     if (name === 'readonly' || name === 'readwrite') return done((this.dispatcher.readWith(name), OK));
     const attempt = this.ctx.localAuth ? null : loginAttempt(name, args);
-    if (attempt) return Buffer.isBuffer(attempt) ? done(attempt) : this.logIn(attempt, args, done);
+    if (attempt) return Buffer.isBuffer(attempt) ? done(attempt) : logIn(this.loginHost, attempt, args, done);
     if (name === 'monitor') {
       if (!this.monitor) (this.monitor = new Monitor(this.link, this.emit, this.log)).start();
       return done(OK);
@@ -251,46 +243,18 @@ export class SmartClient {
 
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
 
-  /**
-   * AUTH or HELLO … AUTH, in order: once every earlier request is answered, a node checks the
-   * login (see checkLogin); requests after it wait, then run as the user it names. A refused login
-   * leaves the client as it was. A new login closes this client's own connections: they open again
-   * logged in as it.
-   */
-  private logIn(attempt: AuthAttempt, args: Buffer[], done: (r: Buffer) => void): void {
-    const hello = args[0].toString('latin1').toLowerCase() === 'hello';
-    this.whenAnswered(() => {
-      const tunnel = this.ctx.isTunnelCredential(attempt);
-      checkLogin(
-        this.ctx.shared,
-        this.ctx.table.masters()[0],
-        this.protocol,
-        attempt,
-        tunnel,
-        (login, reply) => {
-          if (login !== undefined && login?.key !== this.login?.key) {
-            this.login = login;
-            this.upstreams.close();
-          }
-          if (hello && login !== undefined) this.hello(args, done);
-          else done(reply);
-          this.release();
-        },
-      );
-    });
-  }
-
-  /** Holds every later request until `run`, called once every earlier one is answered, releases them. */
-  private whenAnswered(run: () => void): void {
-    this.held = [];
-    this.replies.whenEarlierAnswered(run);
-  }
-
-  private release(): void {
-    const later = this.held ?? [];
-    this.held = null;
-    for (const run of later) run();
-  }
+  /** What a login needs of this client (see logIn). */
+  private readonly loginHost: LoginHost = {
+    ctx: () => this.ctx,
+    held: () => this.held,
+    protocol: () => this.protocol,
+    login: () => this.login,
+    become: (login) => {
+      this.login = login;
+      this.upstreams.close();
+    },
+    hello: (args, done) => this.hello(args, done),
+  };
 
   /**
    * RESET, as a server does it: once every earlier request is answered, this client's own
@@ -299,7 +263,7 @@ export class SmartClient {
    */
   private reset(): void {
     const done = this.replies.take();
-    this.whenAnswered(() => {
+    this.held.whenAnswered(() => {
       this.tracking.reset();
       this.upstreams.close();
       this.lanes.selected = false;
@@ -313,7 +277,7 @@ export class SmartClient {
       this.protocol = 2;
       this.replies.reset();
       done(RESET);
-      this.release();
+      this.held.release();
     });
   }
 

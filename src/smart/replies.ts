@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 
 const OK = Buffer.from('+OK\r\n');
+const SYNTAX_ERROR = Buffer.from('-ERR syntax error\r\n');
 
 /** One request's place in the reply order. */
 interface Slot {
@@ -63,8 +64,12 @@ export class ReplyQueue {
     return this.mode === 'on';
   }
 
-  /** CLIENT REPLY: ON is answered, OFF and SKIP are not; the mode applies from the next request. */
-  clientReply(mode: ReplyMode): void {
+  /**
+   * CLIENT REPLY: ON is answered, OFF and SKIP are not; the mode applies from the next request.
+   * Any other mode is a syntax error, as a server says.
+   */
+  clientReply(mode: string): void {
+    if (mode !== 'on' && mode !== 'off' && mode !== 'skip') return this.take()(SYNTAX_ERROR);
     this.slots.push({ seq: ++this.taken, reply: OK, silent: mode !== 'on', last: false });
     this.mode = mode;
     this.schedule();

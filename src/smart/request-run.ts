@@ -108,5 +108,36 @@ export class RequestRun implements LaneRun {
   }
 }
 
+/** The run a client is building from one read, sent at the read's end or when another kind of request comes. */
+export class Runs {
+  private current: RequestRun | null = null;
+
+  constructor(
+    private readonly planner: Planner,
+    private readonly dispatcher: Dispatcher,
+    private readonly lanes: Lanes,
+    /** The request's place in the client's reply order. */
+    private readonly place: () => (replies: Buffer[]) => void,
+  ) {}
+
+  /** Takes a request that may go in a run (see Planner.runRoute); false for any other. */
+  add(args: Buffer[], bytes: Buffer, name: string): boolean {
+    const route = this.planner.runRoute(args, name);
+    const entry = route && this.dispatcher.target(this.planner.slotOf(args, route.key), route.lane);
+    if (!route || !entry) return false;
+    if (this.current?.extend(entry, route.lane, bytes)) return true;
+    this.send();
+    this.current = new RequestRun(entry, route.lane, bytes, this.place(), this.dispatcher, this.planner);
+    return true;
+  }
+
+  /** Sends the run being built, if any. */
+  send(): void {
+    const run = this.current;
+    this.current = null;
+    run?.send(this.lanes);
+  }
+}
+
 /** Stands in for a reply that failed until the dispatcher's answer replaces it. */
 const NO_REPLY_YET = Buffer.alloc(0);

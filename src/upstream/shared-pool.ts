@@ -2,7 +2,8 @@ import type { Logger } from '../log.js';
 import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { IDLE_MAX_MS } from './warm-pool.js';
-import { Upstream, type UpstreamLink } from './upstream.js';
+import { Upstream } from './upstream.js';
+import type { UpstreamLink } from './upstream-link.js';
 import { Upstreams } from './upstreams.js';
 
 /**

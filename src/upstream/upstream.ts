@@ -1,13 +1,11 @@
 import type * as net from 'node:net';
-import { describeError, type Logger } from '../log.js';
+import { describeError } from '../log.js';
 import { ProtocolError } from '../resp/errors.js';
-import type { Connector } from '../net/connector.js';
-import type { TunnelStats } from '../net/stats.js';
 import { Fifo } from '../protocol/pending.js';
 import type { FileBudget } from '../net/file-budget.js';
+import { READONLY, type UpstreamLink, helloFor } from './upstream-link.js';
 import { NodeError } from '../net/node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
-import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import {
   type FrameRun,
@@ -22,31 +20,6 @@ import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { SendTimes, replyKind } from '../net/node-stats.js';
 import { SpanStream } from './span-stream.js';
-
-/** How an upstream reaches its node: the tunnel's connector and current AUTH request. */
-export interface UpstreamLink {
-  connector: Connector;
-  auth: () => Buffer | null;
-  /** Where a node that cannot be reached, or a malformed reply, is counted. */
-  stats: TunnelStats;
-  /** Where a malformed reply is reported. */
-  log?: Logger;
-  /**
-   * The open-file limit, when these connections are a client's own (smart mode's); the shared
-   * ones are in what the tunnel keeps for itself.
-   */
-  files?: FileBudget;
-}
-
-const HELLO2 = encodeCommand(['HELLO', '2']);
-const HELLO3 = encodeCommand(['HELLO', '3']);
-const READONLY = encodeCommand(['READONLY']);
-
-/** The HELLO that switches a connection to `protocol`; null for RESP2, which needs none to start. */
-export function helloFor(protocol: number, evenForResp2 = false): Buffer | null {
-  if (protocol === 3) return HELLO3;
-  return evenForResp2 ? HELLO2 : null;
-}
 
 /**
  * One smart-mode client's connection to one node: requests go out in order, and each complete
