@@ -98,7 +98,7 @@ export class SmartClient {
       () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
-    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, () => this.replies.take());
+    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, () => this.replies.takeRun());
     this.tracking = new Tracking({
       table: ctx.table,
       lanes,

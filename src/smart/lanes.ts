@@ -104,6 +104,7 @@ export class Lanes {
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
     if (typeof waiter !== 'function') {
+      waiter.gone = this.gone;
       waiter.settled = () => {
         g.inflight--;
         this.release(g);

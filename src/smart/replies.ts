@@ -12,6 +12,15 @@ interface Slot {
   silent: boolean;
   /** QUIT: the connection closes once this reply (and every one before it) is written. */
   last: boolean;
+  /** A run still taking replies (see takeRun). */
+  open?: boolean;
+}
+
+/** A run of requests' one place in the order: its replies are added in order as they come. */
+export interface RunPlace {
+  add(reply: Buffer): void;
+  /** The run's last reply was added. */
+  end(): void;
 }
 
 /** CLIENT REPLY as a server keeps it: every reply, none, or none for the next request. */
@@ -50,6 +59,27 @@ export class ReplyQueue {
     return (reply) => {
       slot.reply = reply;
       this.schedule();
+    };
+  }
+
+  /**
+   * Takes one place for a run of requests (see RequestRun). Once it is at the head of the order,
+   * its replies are written as they come: a large one is not held for the rest of the run. Runs
+   * are taken only while every reply is written (see speaking).
+   */
+  takeRun(): RunPlace {
+    const slot: Slot = { seq: ++this.taken, reply: [], silent: false, last: false, open: true };
+    this.slots.push(slot);
+    return {
+      add: (reply) => {
+        if (this.closed) return;
+        (slot.reply as Buffer[]).push(reply);
+        this.schedule();
+      },
+      end: () => {
+        slot.open = false;
+        this.schedule();
+      },
     };
   }
 
@@ -117,8 +147,10 @@ export class ReplyQueue {
   private readonly flush = (): void => {
     this.flushQueued = false;
     let n = 0;
-    while (n < this.slots.length && this.slots[n].reply !== null) n++;
-    if (n === 0 || this.closed) return;
+    while (n < this.slots.length && this.slots[n].reply !== null && !this.slots[n].open) n++;
+    // A run still open right after the ready replies: what it has so far goes with them.
+    const run = this.slots[n]?.open ? (this.slots[n].reply as Buffer[]) : null;
+    if ((n === 0 && !run?.length) || this.closed) return;
     if (n < this.slots.length && !this.waitedOnce) {
       // Replies to the rest of a pipeline are often a turn away (another node's): one more turn
       // makes them one write with these, not two.
@@ -127,17 +159,21 @@ export class ReplyQueue {
     }
     this.waitedOnce = false;
     const done = this.slots.splice(0, n);
-    this.written = done[n - 1].seq;
+    if (n > 0) this.written = done[n - 1].seq;
     const ready: Buffer[] = [];
     for (const s of done) {
       if (s.silent) continue;
       if (Array.isArray(s.reply)) for (const r of s.reply) ready.push(r);
       else ready.push(s.reply as Buffer);
     }
+    if (run) {
+      for (const r of run) ready.push(r);
+      run.length = 0;
+    }
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
     this.stats.bytesToClients += out.length;
     const ok = out.length === 0 || this.socket.write(out);
-    if (done[n - 1].last || (this.ending && this.slots.length === 0)) return this.end();
+    if (done[n - 1]?.last || (this.ending && this.slots.length === 0)) return this.end();
     if (!ok) {
       this.socket.pause(); // resumed on drain
       this.behind();

@@ -7,6 +7,7 @@ import type { NodeEntry } from '../topology/node-table.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Lane, LaneRun, Lanes } from './lanes.js';
 import type { Planner } from './plan.js';
+import type { RunPlace } from './replies.js';
 
 /**
  * Consecutive single-node requests from one read of a client, bound for one node on one lane
@@ -22,17 +23,18 @@ export class RequestRun implements LaneRun {
   settled: (() => void) | null = null;
   private count = 1;
   private length: number;
+  /** The replies in order; AWAITED where the dispatcher has yet to answer for the request. */
   private readonly frames: Buffer[] = [];
   /** Replies that came (or failed) from the connection. */
   private received = 0;
-  /** Replies handed to the dispatcher and not back yet. */
-  private recovering = 0;
+  /** Replies handed on to the client's place in the order. */
+  private passed = 0;
 
   constructor(
     readonly entry: NodeEntry,
     readonly lane: Lane,
     private readonly first: Buffer,
-    private readonly done: (replies: Buffer[]) => void,
+    private readonly place: RunPlace,
     private readonly dispatcher: Dispatcher,
     private readonly planner: Planner,
   ) {
@@ -64,38 +66,42 @@ export class RequestRun implements LaneRun {
 
   frame(frame: Buffer): void {
     const i = this.received++;
-    this.frames.push(frame);
+    const unusual = frame[0] === T_ERROR;
+    this.frames.push(unusual ? AWAITED : frame);
     if (this.received === this.count) this.settled?.();
-    if (frame[0] === T_ERROR) this.recover(i, frame, undefined);
-    else this.finish();
+    if (unusual) this.recover(i, frame, undefined);
+    else this.pass();
   }
 
   failed(reason: string): void {
     const from = this.received;
     this.received = this.count;
     this.settled?.();
-    for (let i = from; i < this.count; i++) {
-      this.frames.push(NO_REPLY_YET);
-      this.recover(i, null, reason);
-    }
+    for (let i = from; i < this.count; i++) this.frames.push(AWAITED);
+    for (let i = from; i < this.count; i++) this.recover(i, null, reason);
   }
 
   /** Request `i`'s reply is the dispatcher's to deal with: a redirect to follow, a retry... */
   private recover(i: number, frame: Buffer | null, failure: string | undefined): void {
-    this.recovering++;
     const request = this.nth(i);
     const args = requestArgs(request);
     const route = this.planner.runRoute(args, commandName(args));
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, this.entry, request, this.lane, slot, (reply) => {
       this.frames[i] = reply;
-      this.recovering--;
-      this.finish();
+      this.pass();
     });
   }
 
-  private finish(): void {
-    if (this.received === this.count && this.recovering === 0) this.done(this.frames);
+  /** Hands on the replies that are next in order, and lets go of them. */
+  private pass(): void {
+    const frames = this.frames;
+    if (this.passed === this.count) return;
+    while (this.passed < frames.length && frames[this.passed] !== AWAITED) {
+      this.place.add(frames[this.passed]);
+      frames[this.passed++] = AWAITED;
+    }
+    if (this.passed === this.count) this.place.end();
   }
 
   /** The bytes of the run's request `i` (read again: only a reply that went wrong needs them). */
@@ -117,7 +123,7 @@ export class Runs {
     private readonly dispatcher: Dispatcher,
     private readonly lanes: Lanes,
     /** The request's place in the client's reply order. */
-    private readonly place: () => (replies: Buffer[]) => void,
+    private readonly place: () => RunPlace,
   ) {}
 
   /** Takes a request that may go in a run (see Planner.runRoute); false for any other. */
@@ -139,5 +145,5 @@ export class Runs {
   }
 }
 
-/** Stands in for a reply that failed until the dispatcher's answer replaces it. */
-const NO_REPLY_YET = Buffer.alloc(0);
+/** Stands in for a reply the dispatcher has yet to give, and for one already handed on. */
+const AWAITED = Buffer.alloc(0);

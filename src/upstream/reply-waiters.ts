@@ -34,9 +34,22 @@ export interface FrameRun {
   frame(frame: Buffer): void;
   /** The connection failed: the `left` replies still due will not come. */
   failed(reason: string): void;
+  /** As ReplyHandler's: true once nobody will read the replies, which are then skipped as they come. */
+  gone?: () => boolean;
 }
 
 export type Waiter = ReplyHandler | SpanWaiter | FrameRun;
+
+/** A span waiter that takes the replies still due to `run`, whose requester is gone, and drops their bytes. */
+export function skippingRun(run: FrameRun): SpanWaiter {
+  return {
+    span: (span, frames, failure) => {
+      if (span === null) return run.failed(failure ?? 'closed');
+      for (let i = 0; i < frames; i++) run.frame(GONE_REPLY);
+    },
+    left: run.left,
+  };
+}
 
 /** Whether a waiter takes its replies as spans of bytes (the rest take whole frames). */
 export function isSpanWaiter(w: Waiter): w is SpanWaiter {

@@ -15,6 +15,7 @@ import {
   type Waiter,
   isSpanWaiter,
   skipping,
+  skippingRun,
 } from './reply-waiters.js';
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
@@ -209,7 +210,8 @@ export class Upstream {
       let rest = chunk;
       while (rest.length > 0) {
         let head = this.handlers.peek();
-        if (typeof head === 'function' && head.gone?.() && !this.scanner.inFrame) head = this.skip(head);
+        if (head !== undefined && !isSpanWaiter(head) && head.gone?.() && !this.scanner.inFrame)
+          head = this.skip(head);
         if (head !== undefined && isSpanWaiter(head)) {
           rest = rest.subarray(this.stream(head, rest));
           continue;
@@ -221,7 +223,7 @@ export class Upstream {
           this.deliver(frame);
           const next = this.handlers.peek();
           if (next === undefined || end === r.length) return true;
-          if (!isSpanWaiter(next) && (typeof next !== 'function' || !next.gone?.())) return true;
+          if (!isSpanWaiter(next) && !next.gone?.()) return true;
           stop = end;
           return false;
         });
@@ -240,12 +242,12 @@ export class Upstream {
     }
   }
 
-  /** The reply for `handler`, whose requester is gone, is streamed past, not joined (see ReplyHandler). */
-  private skip(handler: ReplyHandler): SpanWaiter {
-    const waiter = skipping(handler);
+  /** The replies due to `waiter`, whose requester is gone, are streamed past, not joined (see ReplyHandler). */
+  private skip(waiter: ReplyHandler | FrameRun): SpanWaiter {
+    const skipper = typeof waiter === 'function' ? skipping(waiter) : skippingRun(waiter);
     this.handlers.shift();
-    this.handlers.unshift(waiter);
-    return waiter;
+    this.handlers.unshift(skipper);
+    return skipper;
   }
 
   private deliver(frame: Buffer): void {

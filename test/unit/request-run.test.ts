@@ -56,15 +56,10 @@ function harness(lane: Lane = 'shared') {
     sendRun: (_e: NodeEntry, _l: Lane, bytes: Buffer, run: LaneRun) =>
       sent.push({ bytes: bytes.toString(), run }),
   } as unknown as Lanes;
-  const replies: string[][] = [];
-  const run = new RequestRun(
-    nodeA,
-    lane,
-    requests[0],
-    (r) => replies.push(r.map(String)),
-    fakeDispatcher,
-    fakePlanner,
-  );
+  // The client's place in the reply order, a fake: what the run handed on, and whether it ended.
+  const replies: string[] = [];
+  const place = { add: (r: Buffer) => replies.push(r.toString()), end: () => replies.push('end') };
+  const run = new RequestRun(nodeA, lane, requests[0], place, fakeDispatcher, fakePlanner);
   let settled = 0;
   const send = (): LaneRun => {
     run.send(fakeLanes);
@@ -99,21 +94,22 @@ describe('a run of single-node requests', () => {
     expect(reads.run.extend(nodeA, 'shared-write', reads.requests[1])).toBe(false);
   });
 
-  it('gives the replies in order, once all came; a MOVED is handed over for its own request only', () => {
+  it('hands on replies in order as they come; a MOVED is handed over for its own request only, and holds the ones after it', () => {
     const h = harness();
     h.run.extend(nodeA, 'shared', h.requests[1]);
     h.run.extend(nodeA, 'shared', h.requests[2]);
     const run = h.send();
     run.frame(Buffer.from('$2\r\nv1\r\n'));
+    expect(h.replies).toEqual(['$2\r\nv1\r\n']);
     run.frame(Buffer.from('-MOVED 1 10.0.0.1:7002\r\n'));
     run.frame(Buffer.from('$2\r\nv3\r\n'));
     expect(h.settled()).toBe(1);
     expect(h.recoveries.map((r) => [r.frame, r.request, r.slot])).toEqual([
       ['-MOVED 1 10.0.0.1:7002\r\n', h.requests[1].toString(), hashSlot(Buffer.from('k2'))],
     ]);
-    expect(h.replies).toEqual([]);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n']);
     h.recoveries[0].answer(Buffer.from('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual([['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n']]);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
   });
 
   it('a connection that fails part-way hands every reply still due to the dispatcher, with the reason', () => {
@@ -129,8 +125,8 @@ describe('a run of single-node requests', () => {
       [null, 'node a closed the connection', h.requests[2].toString()],
     ]);
     h.recoveries[1].answer(Buffer.from('$2\r\nv3\r\n'));
-    expect(h.replies).toEqual([]);
+    expect(h.replies).toEqual(['+OK\r\n']);
     h.recoveries[0].answer(Buffer.from('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual([['+OK\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n']]);
+    expect(h.replies).toEqual(['+OK\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
   });
 });

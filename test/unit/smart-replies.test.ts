@@ -84,4 +84,28 @@ describe('the smart reply queue', () => {
     expect(writes.join('')).toBe('$1\r\nv\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n');
     expect(ended()).toBe(true);
   });
+
+  it('a run at the head of the order: its replies go as they come, not held for the rest of it', async () => {
+    const { q, writes } = harness();
+    const first = q.take();
+    const run = q.takeRun();
+    const after = q.take();
+    after(Buffer.from(':9\r\n'));
+    run.add(Buffer.from(':2\r\n'));
+    await turn();
+    await turn();
+    expect(writes).toEqual([]);
+    first(Buffer.from(':1\r\n'));
+    await turn();
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n']);
+    run.add(Buffer.from(':3\r\n'));
+    await turn();
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n']);
+    run.add(Buffer.from(':4\r\n'));
+    run.end();
+    await turn();
+    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n', ':4\r\n:9\r\n']);
+  });
 });
