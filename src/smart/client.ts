@@ -98,7 +98,7 @@ export class SmartClient {
       () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
-    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, () => this.replies.takeRun());
+    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, this.replies);
     this.tracking = new Tracking({
       table: ctx.table,
       lanes,
@@ -193,7 +193,8 @@ export class SmartClient {
     if (this.tx.handle(name, args, bytes, done)) return;
     if (name === 'readonly' || name === 'readwrite') return done((this.dispatcher.readWith(name), OK));
     const attempt = this.ctx.localAuth ? null : loginAttempt(name, args);
-    if (attempt) return Buffer.isBuffer(attempt) ? done(attempt) : logIn(this.loginHost, attempt, args, done);
+    if (attempt)
+      return Buffer.isBuffer(attempt) ? done(attempt) : logIn(this.loginHost(), attempt, args, done);
     if (name === 'monitor') {
       if (!this.monitor) (this.monitor = new Monitor(this.link, this.emit, this.log)).start();
       return done(OK);
@@ -243,18 +244,20 @@ export class SmartClient {
 
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);
 
-  /** What a login needs of this client (see logIn). */
-  private readonly loginHost: LoginHost = {
-    ctx: () => this.ctx,
-    held: () => this.held,
-    protocol: () => this.protocol,
-    login: () => this.login,
-    become: (login) => {
-      this.login = login;
-      this.upstreams.close();
-    },
-    hello: (args, done) => this.hello(args, done),
-  };
+  /** What a login needs of this client (see logIn): made when one comes, not kept per client. */
+  private loginHost(): LoginHost {
+    return {
+      ctx: this.ctx,
+      held: this.held,
+      protocol: () => this.protocol,
+      login: () => this.login,
+      become: (login) => {
+        this.login = login;
+        this.upstreams.close();
+      },
+      hello: (args, done) => this.hello(args, done),
+    };
+  }
 
   /**
    * RESET, as a server does it: once every earlier request is answered, this client's own

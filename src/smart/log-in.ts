@@ -6,8 +6,8 @@ import type { HeldRequests } from './held-requests.js';
 
 /** The client a login is for. */
 export interface LoginHost {
-  ctx: () => SmartContext;
-  held: () => HeldRequests;
+  ctx: SmartContext;
+  held: HeldRequests;
   protocol: () => number;
   /** The client's own login now (null: the tunnel's). */
   login: () => Login | null;
@@ -30,8 +30,7 @@ export function logIn(
   done: (r: Buffer) => void,
 ): void {
   const hello = args[0].toString('latin1').toLowerCase() === 'hello';
-  const ctx = host.ctx();
-  const held = host.held();
+  const { ctx, held } = host;
   held.whenAnswered(() => {
     const tunnel = ctx.isTunnelCredential(attempt);
     checkLogin(ctx.shared, ctx.table.masters()[0], host.protocol(), attempt, tunnel, (login, reply) => {

@@ -12,9 +12,16 @@ interface Slot {
   silent: boolean;
   /** QUIT: the connection closes once this reply (and every one before it) is written. */
   last: boolean;
-  /** A run still taking replies (see takeRun). */
+  /** A run still taking replies (see takeRun), and the bytes of those not written yet. */
   open?: boolean;
+  size?: number;
 }
+
+/**
+ * A run at the head of the order writes what it has before its end once this much has come: a
+ * large reply is not held for the rest of the run, and small ones still leave in one write.
+ */
+const RUN_WRITE_BYTES = 64 * 1024;
 
 /** A run of requests' one place in the order: its replies are added in order as they come. */
 export interface RunPlace {
@@ -68,13 +75,14 @@ export class ReplyQueue {
    * are taken only while every reply is written (see speaking).
    */
   takeRun(): RunPlace {
-    const slot: Slot = { seq: ++this.taken, reply: [], silent: false, last: false, open: true };
+    const slot: Slot = { seq: ++this.taken, reply: [], silent: false, last: false, open: true, size: 0 };
     this.slots.push(slot);
     return {
       add: (reply) => {
         if (this.closed) return;
         (slot.reply as Buffer[]).push(reply);
-        this.schedule();
+        slot.size = (slot.size as number) + reply.length;
+        if (slot.size >= RUN_WRITE_BYTES) this.schedule();
       },
       end: () => {
         slot.open = false;
@@ -148,9 +156,11 @@ export class ReplyQueue {
     this.flushQueued = false;
     let n = 0;
     while (n < this.slots.length && this.slots[n].reply !== null && !this.slots[n].open) n++;
-    // A run still open right after the ready replies: what it has so far goes with them.
-    const run = this.slots[n]?.open ? (this.slots[n].reply as Buffer[]) : null;
-    if ((n === 0 && !run?.length) || this.closed) return;
+    // A run still open right after the ready replies: what it has so far goes with them once it
+    // is large (see RUN_WRITE_BYTES).
+    const head = this.slots[n];
+    const run = head?.open && (head.size as number) >= RUN_WRITE_BYTES ? head : null;
+    if ((n === 0 && !run) || this.closed) return;
     if (n < this.slots.length && !this.waitedOnce) {
       // Replies to the rest of a pipeline are often a turn away (another node's): one more turn
       // makes them one write with these, not two.
@@ -167,8 +177,9 @@ export class ReplyQueue {
       else ready.push(s.reply as Buffer);
     }
     if (run) {
-      for (const r of run) ready.push(r);
-      run.length = 0;
+      for (const r of run.reply as Buffer[]) ready.push(r);
+      run.reply = [];
+      run.size = 0;
     }
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
     this.stats.bytesToClients += out.length;

@@ -7,7 +7,7 @@ import type { NodeEntry } from '../topology/node-table.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Lane, LaneRun, Lanes } from './lanes.js';
 import type { Planner } from './plan.js';
-import type { RunPlace } from './replies.js';
+import type { ReplyQueue, RunPlace } from './replies.js';
 
 /**
  * Consecutive single-node requests from one read of a client, bound for one node on one lane
@@ -46,12 +46,7 @@ export class RequestRun implements LaneRun {
    * run's in memory (the same client read), so the run stays one view and is never copied.
    */
   extend(entry: NodeEntry, lane: Lane, request: Buffer): boolean {
-    const first = this.first;
-    // A read may follow writes onto their connection, as Lanes would send it while they are in flight.
-    if (entry !== this.entry || (lane !== this.lane && !(lane === 'shared' && this.lane === 'shared-write')))
-      return false;
-    if (request.buffer !== first.buffer || request.byteOffset !== first.byteOffset + this.length)
-      return false;
+    if (!joins(entry, lane, request, this.entry, this.lane, this.first, this.length)) return false;
     this.length += request.length;
     this.count++;
     return true;
@@ -114,36 +109,93 @@ export class RequestRun implements LaneRun {
   }
 }
 
-/** The run a client is building from one read, sent at the read's end or when another kind of request comes. */
+/**
+ * Whether a request for `entry` on `lane`, whose bytes are `request`, can join a run for `runEntry`
+ * on `runLane` whose bytes so far are `length` bytes from `first`: the same node, the same lane (a
+ * read may follow writes onto their connection, as Lanes sends it while they are in flight), and
+ * bytes that follow the run's in memory (the same client read), so the run stays one view.
+ */
+function joins(
+  entry: NodeEntry,
+  lane: Lane,
+  request: Buffer,
+  runEntry: NodeEntry,
+  runLane: Lane,
+  first: Buffer,
+  length: number,
+): boolean {
+  if (entry !== runEntry || (lane !== runLane && !(lane === 'shared' && runLane === 'shared-write')))
+    return false;
+  return request.buffer === first.buffer && request.byteOffset === first.byteOffset + length;
+}
+
+/**
+ * The run a client is building from one read, sent at the read's end or when another kind of
+ * request comes. A request that no other joins goes on its own, as any request does: a run is
+ * made only for two or more, where it saves more than it costs.
+ */
 export class Runs {
   private current: RequestRun | null = null;
+  /** The request that may start a run, not sent yet (entry null: none). */
+  private entry: NodeEntry | null = null;
+  private lane: Lane = 'shared';
+  private bytes: Buffer = EMPTY;
+  private slot = 0;
 
   constructor(
     private readonly planner: Planner,
     private readonly dispatcher: Dispatcher,
     private readonly lanes: Lanes,
-    /** The request's place in the client's reply order. */
-    private readonly place: () => RunPlace,
+    private readonly replies: ReplyQueue,
   ) {}
 
   /** Takes a request that may go in a run (see Planner.runRoute); false for any other. */
   add(args: Buffer[], bytes: Buffer, name: string): boolean {
     const route = this.planner.runRoute(args, name);
-    const entry = route && this.dispatcher.target(this.planner.slotOf(args, route.key), route.lane);
-    if (!route || !entry) return false;
+    if (!route) return false;
+    const slot = this.planner.slotOf(args, route.key);
+    const entry = this.dispatcher.target(slot, route.lane);
+    if (!entry) return false;
     if (this.current?.extend(entry, route.lane, bytes)) return true;
+    const alone = this.entry;
+    if (alone && joins(entry, route.lane, bytes, alone, this.lane, this.bytes, this.bytes.length)) {
+      const run = new RequestRun(
+        alone,
+        this.lane,
+        this.bytes,
+        this.replies.takeRun(),
+        this.dispatcher,
+        this.planner,
+      );
+      run.extend(entry, route.lane, bytes);
+      this.entry = null;
+      this.current = run;
+      return true;
+    }
     this.send();
-    this.current = new RequestRun(entry, route.lane, bytes, this.place(), this.dispatcher, this.planner);
+    this.entry = entry;
+    this.lane = route.lane;
+    this.bytes = bytes;
+    this.slot = slot;
     return true;
   }
 
-  /** Sends the run being built, if any. */
+  /** Sends the run being built, or the one request waiting for a second. */
   send(): void {
     const run = this.current;
-    this.current = null;
-    run?.send(this.lanes);
+    if (run) {
+      this.current = null;
+      return run.send(this.lanes);
+    }
+    const entry = this.entry;
+    if (!entry) return;
+    this.entry = null;
+    this.dispatcher.sendTo(entry, this.bytes, this.replies.take(), this.lane, this.slot);
+    this.bytes = EMPTY;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Stands in for a reply the dispatcher has yet to give, and for one already handed on. */
 const AWAITED = Buffer.alloc(0);

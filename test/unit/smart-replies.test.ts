@@ -85,27 +85,26 @@ describe('the smart reply queue', () => {
     expect(ended()).toBe(true);
   });
 
-  it('a run at the head of the order: its replies go as they come, not held for the rest of it', async () => {
+  it('a run at the head of the order: small replies wait for its end; 64 KiB of them go before it', async () => {
     const { q, writes } = harness();
     const first = q.take();
     const run = q.takeRun();
     const after = q.take();
     after(Buffer.from(':9\r\n'));
     run.add(Buffer.from(':2\r\n'));
-    await turn();
-    await turn();
-    expect(writes).toEqual([]);
     first(Buffer.from(':1\r\n'));
     await turn();
     await turn();
-    expect(writes).toEqual([':1\r\n:2\r\n']);
-    run.add(Buffer.from(':3\r\n'));
+    expect(writes).toEqual([':1\r\n']);
+    const large = `$${65536 - 9}\r\n${'x'.repeat(65536 - 9)}\r\n`;
+    expect(large.length).toBe(65537);
+    run.add(Buffer.from(large));
     await turn();
     await turn();
-    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n']);
+    expect(writes).toEqual([':1\r\n', `:2\r\n${large}`]);
     run.add(Buffer.from(':4\r\n'));
     run.end();
     await turn();
-    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n', ':4\r\n:9\r\n']);
+    expect(writes).toEqual([':1\r\n', `:2\r\n${large}`, ':4\r\n:9\r\n']);
   });
 });
