@@ -1,5 +1,4 @@
 import { T_ERROR } from '../resp/types.js';
-import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';
@@ -9,80 +8,132 @@ import type { Lane, LaneRun, Lanes } from './lanes.js';
 import type { Planner } from './plan.js';
 import type { ReplyQueue, RunPlace } from './replies.js';
 
+/** Stands in for a reply not come yet, or being answered by the dispatcher, or handed on. */
+const AWAITED = Buffer.alloc(0);
+
 /**
- * Consecutive single-node requests from one read of a client, bound for one node on one lane
- * (GETs and SETs of a pipeline, mostly). They leave as one write, the bytes as the client sent
- * them, with one reply waiter, and take one place in the client's reply order: what one request
- * costs the tunnel is then its parse and its key's hash. A reply that is an error a cluster client
- * acts on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), or one that never comes, is the dispatcher's to
- * handle for that one request, as if it had been sent alone.
+ * One node's part of a ReadBatch: its requests, in the client's order, leave as one write (the
+ * bytes as the client sent them: one view when they lie together) with one reply waiter, and each
+ * reply goes back to its place in the batch.
  */
-export class RequestRun implements LaneRun {
+export class NodeRun implements LaneRun {
   /** Replies still due from the connection (it counts them down once the run is sent). */
   left = 0;
   settled: (() => void) | null = null;
-  private count = 1;
-  private length: number;
-  /** The replies in order; AWAITED where the dispatcher has yet to answer for the request. */
-  private readonly frames: Buffer[] = [];
-  /** Replies that came (or failed) from the connection. */
+  /** Where each request stands in the batch. */
+  readonly places: number[] = [];
+  readonly requests: Buffer[] = [];
   private received = 0;
-  /** Replies handed on to the client's place in the order. */
-  private passed = 0;
 
   constructor(
     readonly entry: NodeEntry,
     readonly lane: Lane,
-    private readonly first: Buffer,
-    private readonly place: RunPlace,
-    private readonly dispatcher: Dispatcher,
-    private readonly planner: Planner,
-  ) {
-    this.length = first.length;
-  }
+    private readonly batch: ReadBatch,
+  ) {}
 
   /**
-   * Takes `request` into the run when it goes to the same node and lane and its bytes follow the
-   * run's in memory (the same client read), so the run stays one view and is never copied.
+   * Whether a request on `lane` may follow this run's: the same lane, or a read after writes, which
+   * takes their connection (as Lanes sends it while they are in flight). A write never follows
+   * reads here: that would hold them behind writes a node may hold.
    */
-  extend(entry: NodeEntry, lane: Lane, request: Buffer): boolean {
-    if (!joins(entry, lane, request, this.entry, this.lane, this.first, this.length)) return false;
-    this.length += request.length;
-    this.count++;
-    return true;
+  takes(lane: Lane): boolean {
+    // A read that a replica may answer is, on a master, a shared read like any other.
+    const next = lane === 'read' ? 'shared' : lane;
+    const mine = this.lane === 'read' ? 'shared' : this.lane;
+    return next === mine || (next === 'shared' && mine === 'shared-write');
   }
 
   send(lanes: Lanes): void {
-    this.left = this.count;
-    const bytes =
-      this.count === 1 ? this.first : Buffer.from(this.first.buffer, this.first.byteOffset, this.length);
-    lanes.sendRun(this.entry, this.lane, bytes, this);
+    const r = this.requests;
+    this.left = r.length;
+    lanes.sendRun(this.entry, this.lane, r.length === 1 ? r[0] : joined(r), this);
   }
 
   frame(frame: Buffer): void {
-    const i = this.received++;
-    const unusual = frame[0] === T_ERROR;
-    this.frames.push(unusual ? AWAITED : frame);
-    if (this.received === this.count) this.settled?.();
-    if (unusual) this.recover(i, frame, undefined);
-    else this.pass();
+    const k = this.received++;
+    if (this.received === this.places.length) this.settled?.();
+    this.batch.reply(this, k, frame, undefined);
   }
 
   failed(reason: string): void {
     const from = this.received;
-    this.received = this.count;
+    this.received = this.places.length;
     this.settled?.();
-    for (let i = from; i < this.count; i++) this.frames.push(AWAITED);
-    for (let i = from; i < this.count; i++) this.recover(i, null, reason);
+    for (let k = from; k < this.places.length; k++) this.batch.reply(this, k, null, reason);
+  }
+}
+
+/** Requests as one buffer: a view when they follow each other in memory (one client read), else a copy. */
+function joined(requests: Buffer[]): Buffer {
+  const first = requests[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < requests.length; i++) {
+    const r = requests[i];
+    if (r.buffer !== first.buffer || r.byteOffset !== end) return Buffer.concat(requests);
+    end += r.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
+/**
+ * The single-node requests of one client read (GETs and SETs of a pipeline, mostly), wherever
+ * their keys live: one NodeRun per node, and one place in the client's reply order. What one
+ * request costs the tunnel is then its parse, its key's hash and an index. A reply that is an
+ * error a cluster client acts on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), or one that never comes, is
+ * the dispatcher's to handle for that one request, as if it had been sent alone; only the replies
+ * after it wait for it.
+ */
+export class ReadBatch {
+  /** The replies in request order; AWAITED where one has not come or was handed on. */
+  private readonly frames: Buffer[] = [];
+  private readonly runs: NodeRun[] = [];
+  private passed = 0;
+  private place: RunPlace | null = null;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly planner: Planner,
+  ) {}
+
+  get size(): number {
+    return this.frames.length;
   }
 
-  /** Request `i`'s reply is the dispatcher's to deal with: a redirect to follow, a retry... */
-  private recover(i: number, frame: Buffer | null, failure: string | undefined): void {
-    const request = this.nth(i);
+  /** Adds a request for `entry` on `lane`; a run of that node that it cannot follow leaves now. */
+  add(entry: NodeEntry, lane: Lane, request: Buffer, lanes: Lanes): void {
+    let run: NodeRun | undefined;
+    for (const r of this.runs) if (r.entry === entry) run = r;
+    if (run && !run.takes(lane)) {
+      this.runs.splice(this.runs.indexOf(run), 1);
+      run.send(lanes);
+      run = undefined;
+    }
+    if (!run) this.runs.push((run = new NodeRun(entry, lane, this)));
+    run.places.push(this.frames.length);
+    run.requests.push(request);
+    this.frames.push(AWAITED);
+  }
+
+  /** The batch is complete: its runs leave, and its replies go to `place` as they come in order. */
+  send(place: RunPlace, lanes: Lanes): void {
+    this.place = place;
+    for (const run of this.runs) run.send(lanes);
+    this.runs.length = 0;
+    this.pass();
+  }
+
+  /** The reply to `run`'s request `k`, or the reason it will not come. */
+  reply(run: NodeRun, k: number, frame: Buffer | null, failure: string | undefined): void {
+    const i = run.places[k];
+    if (frame && frame[0] !== T_ERROR) {
+      this.frames[i] = frame;
+      return this.pass();
+    }
+    const request = run.requests[k];
     const args = requestArgs(request);
     const route = this.planner.runRoute(args, commandName(args));
     const slot = route ? hashSlot(args[route.key]) : 0;
-    this.dispatcher.recover(frame, failure, this.entry, request, this.lane, slot, (reply) => {
+    this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
       this.frames[i] = reply;
       this.pass();
     });
@@ -90,56 +141,27 @@ export class RequestRun implements LaneRun {
 
   /** Hands on the replies that are next in order, and lets go of them. */
   private pass(): void {
-    const frames = this.frames;
-    if (this.passed === this.count) return;
+    const { frames, place } = this;
+    if (!place || this.passed === frames.length) return;
     while (this.passed < frames.length && frames[this.passed] !== AWAITED) {
-      this.place.add(frames[this.passed]);
+      place.add(frames[this.passed]);
       frames[this.passed++] = AWAITED;
     }
-    if (this.passed === this.count) this.place.end();
-  }
-
-  /** The bytes of the run's request `i` (read again: only a reply that went wrong needs them). */
-  private nth(i: number): Buffer {
-    const bytes = Buffer.from(this.first.buffer, this.first.byteOffset, this.length);
-    const parser = new RequestParser({ names: [] });
-    let start = 0;
-    for (let k = 0; k < i; k++) start = parser.next(bytes, start);
-    return bytes.subarray(start, parser.next(bytes, start));
+    if (this.passed === frames.length) place.end();
   }
 }
 
 /**
- * Whether a request for `entry` on `lane`, whose bytes are `request`, can join a run for `runEntry`
- * on `runLane` whose bytes so far are `length` bytes from `first`: the same node, the same lane (a
- * read may follow writes onto their connection, as Lanes sends it while they are in flight), and
- * bytes that follow the run's in memory (the same client read), so the run stays one view.
- */
-function joins(
-  entry: NodeEntry,
-  lane: Lane,
-  request: Buffer,
-  runEntry: NodeEntry,
-  runLane: Lane,
-  first: Buffer,
-  length: number,
-): boolean {
-  if (entry !== runEntry || (lane !== runLane && !(lane === 'shared' && runLane === 'shared-write')))
-    return false;
-  return request.buffer === first.buffer && request.byteOffset === first.byteOffset + length;
-}
-
-/**
- * The run a client is building from one read, sent at the read's end or when another kind of
- * request comes. A request that no other joins goes on its own, as any request does: a run is
+ * The batch a client is building from one read, sent at the read's end or when another kind of
+ * request comes. A request that no other joins goes on its own, as any request does: a batch is
  * made only for two or more, where it saves more than it costs.
  */
 export class Runs {
-  private current: RequestRun | null = null;
-  /** The request that may start a run, not sent yet (entry null: none). */
+  private batch: ReadBatch | null = null;
+  /** The request that may start a batch, not sent yet (entry null: none). */
   private entry: NodeEntry | null = null;
   private lane: Lane = 'shared';
-  private bytes: Buffer = EMPTY;
+  private bytes: Buffer = AWAITED;
   private slot = 0;
 
   constructor(
@@ -149,30 +171,23 @@ export class Runs {
     private readonly replies: ReplyQueue,
   ) {}
 
-  /** Takes a request that may go in a run (see Planner.runRoute); false for any other. */
+  /** Takes a request that may go in a batch (see Planner.runRoute); false for any other. */
   add(args: Buffer[], bytes: Buffer, name: string): boolean {
     const route = this.planner.runRoute(args, name);
     if (!route) return false;
     const slot = this.planner.slotOf(args, route.key);
     const entry = this.dispatcher.target(slot, route.lane);
     if (!entry) return false;
-    if (this.current?.extend(entry, route.lane, bytes)) return true;
-    const alone = this.entry;
-    if (alone && joins(entry, route.lane, bytes, alone, this.lane, this.bytes, this.bytes.length)) {
-      const run = new RequestRun(
-        alone,
-        this.lane,
-        this.bytes,
-        this.replies.takeRun(),
-        this.dispatcher,
-        this.planner,
-      );
-      run.extend(entry, route.lane, bytes);
+    if (this.entry) {
+      this.batch = new ReadBatch(this.dispatcher, this.planner);
+      this.batch.add(this.entry, this.lane, this.bytes, this.lanes);
       this.entry = null;
-      this.current = run;
+      this.bytes = AWAITED;
+    }
+    if (this.batch) {
+      this.batch.add(entry, route.lane, bytes, this.lanes);
       return true;
     }
-    this.send();
     this.entry = entry;
     this.lane = route.lane;
     this.bytes = bytes;
@@ -180,22 +195,17 @@ export class Runs {
     return true;
   }
 
-  /** Sends the run being built, or the one request waiting for a second. */
+  /** Sends the batch being built, or the one request waiting for a second. */
   send(): void {
-    const run = this.current;
-    if (run) {
-      this.current = null;
-      return run.send(this.lanes);
+    const batch = this.batch;
+    if (batch) {
+      this.batch = null;
+      return batch.send(this.replies.takeRun(), this.lanes);
     }
     const entry = this.entry;
     if (!entry) return;
     this.entry = null;
     this.dispatcher.sendTo(entry, this.bytes, this.replies.take(), this.lane, this.slot);
-    this.bytes = EMPTY;
+    this.bytes = AWAITED;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
-
-/** Stands in for a reply the dispatcher has yet to give, and for one already handed on. */
-const AWAITED = Buffer.alloc(0);

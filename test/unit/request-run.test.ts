@@ -1,14 +1,15 @@
 /**
- * Smart mode's runs of single-node requests: one write and one waiter for many requests, and each
- * reply that went wrong handed to the dispatcher for its own request. The lanes, dispatcher and
- * planner are fakes (named so) that record what the run asks of them.
+ * Smart mode's batches of single-node requests: one write and one waiter per node for the
+ * requests of one client read, one place in the reply order, and each reply that went wrong
+ * handed to the dispatcher for its own request. The lanes, dispatcher and planner are fakes (named
+ * so) that record what the batch asks of them.
  */
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../src/resp/encode.js';
 import type { Dispatcher } from '../../src/smart/dispatch.js';
 import type { Lane, LaneRun, Lanes } from '../../src/smart/lanes.js';
 import type { Planner } from '../../src/smart/plan.js';
-import { RequestRun } from '../../src/smart/request-run.js';
+import { ReadBatch } from '../../src/smart/request-run.js';
 import { hashSlot } from '../../src/topology/hash-slot.js';
 import type { NodeEntry } from '../../src/topology/node-table.js';
 
@@ -23,13 +24,10 @@ interface Recovery {
   answer: (reply: Buffer) => void;
 }
 
-function harness(lane: Lane = 'shared') {
-  const chunk = Buffer.concat([
-    encodeCommand(['GET', 'k1']),
-    encodeCommand(['GET', 'k2']),
-    encodeCommand(['GET', 'k3']),
-  ]);
+/** Three GETs (k1, k2, k3) that lie together, as in one client read. */
+function harness() {
   const one = encodeCommand(['GET', 'k1']).length;
+  const chunk = Buffer.concat(['k1', 'k2', 'k3'].map((k) => encodeCommand(['GET', k])));
   const requests = [0, 1, 2].map((i) => chunk.subarray(i * one, (i + 1) * one));
   const recoveries: Recovery[] = [];
   const fakeDispatcher = {
@@ -50,83 +48,107 @@ function harness(lane: Lane = 'shared') {
         answer: done,
       }),
   } as unknown as Dispatcher;
-  const fakePlanner = { runRoute: () => ({ key: 1, lane, runs: true }) } as unknown as Planner;
-  const sent: Array<{ bytes: string; run: LaneRun }> = [];
+  const fakePlanner = { runRoute: () => ({ key: 1, lane: 'shared', runs: true }) } as unknown as Planner;
+  const sent: Array<{ node: string; lane: Lane; bytes: string; run: LaneRun }> = [];
   const fakeLanes = {
-    sendRun: (_e: NodeEntry, _l: Lane, bytes: Buffer, run: LaneRun) =>
-      sent.push({ bytes: bytes.toString(), run }),
+    sendRun: (e: NodeEntry, lane: Lane, bytes: Buffer, run: LaneRun) => {
+      run.settled = () => settled.push(e.target.label);
+      sent.push({ node: e.target.label, lane, bytes: bytes.toString(), run });
+    },
   } as unknown as Lanes;
-  // The client's place in the reply order, a fake: what the run handed on, and whether it ended.
+  const settled: string[] = [];
+  // The client's place in the reply order, a fake: what the batch handed on, and whether it ended.
   const replies: string[] = [];
   const place = { add: (r: Buffer) => replies.push(r.toString()), end: () => replies.push('end') };
-  const run = new RequestRun(nodeA, lane, requests[0], place, fakeDispatcher, fakePlanner);
-  let settled = 0;
-  const send = (): LaneRun => {
-    run.send(fakeLanes);
-    sent[0].run.settled = () => settled++;
-    return sent[0].run;
-  };
-  return { chunk, requests, run, send, sent, recoveries, replies, settled: () => settled };
+  const batch = new ReadBatch(fakeDispatcher, fakePlanner);
+  return { chunk, requests, batch, fakeLanes, place, sent, settled, recoveries, replies };
 }
 
-describe('a run of single-node requests', () => {
-  it('takes the requests that follow it in the same read, to the same node and lane, and sends them as one', () => {
+const frame = (s: string): Buffer => Buffer.from(s);
+
+describe('a batch of single-node requests', () => {
+  it('one write per node (a view when its requests lie together), replies handed on in request order', () => {
     const h = harness();
-    expect(h.run.extend(nodeA, 'shared', h.requests[1])).toBe(true);
-    expect(h.run.extend(nodeA, 'shared', h.requests[2])).toBe(true);
-    const run = h.send();
-    expect(h.sent.map((s) => s.bytes)).toEqual([h.chunk.toString()]);
-    expect(run.left).toBe(3);
+    h.batch.add(nodeA, 'shared', h.requests[0], h.fakeLanes);
+    h.batch.add(nodeB, 'shared', h.requests[1], h.fakeLanes);
+    h.batch.add(nodeA, 'shared', h.requests[2], h.fakeLanes);
+    expect(h.sent).toEqual([]);
+    h.batch.send(h.place, h.fakeLanes);
+    expect(h.sent.map((s) => [s.node, s.lane, s.bytes, s.run.left])).toEqual([
+      ['a', 'shared', h.requests[0].toString() + h.requests[2].toString(), 2],
+      ['b', 'shared', h.requests[1].toString(), 1],
+    ]);
+    const [a, b] = h.sent.map((s) => s.run);
+    b.frame(frame('$2\r\nv2\r\n'));
+    expect(h.replies).toEqual([]);
+    a.frame(frame('$2\r\nv1\r\n'));
+    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n']);
+    a.frame(frame('$2\r\nv3\r\n'));
+    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
+    expect(h.settled).toEqual(['b', 'a']);
   });
 
-  it('refuses a request for another node, another lane, or bytes that do not follow its own', () => {
+  it('requests of one node that lie together leave as one view of the client read, not a copy', () => {
     const h = harness();
-    expect(h.run.extend(nodeB, 'shared', h.requests[1])).toBe(false);
-    expect(h.run.extend(nodeA, 'shared-write', h.requests[1])).toBe(false);
-    expect(h.run.extend(nodeA, 'shared', h.requests[2])).toBe(false);
-    expect(h.run.extend(nodeA, 'shared', Buffer.from(h.requests[1]))).toBe(false);
+    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
+    let bytes: Buffer | null = null;
+    const lanes = { sendRun: (_e: NodeEntry, _l: Lane, b: Buffer) => (bytes = b) } as unknown as Lanes;
+    h.batch.send(h.place, lanes);
+    expect(bytes).not.toBeNull();
+    const view = bytes as unknown as Buffer;
+    expect([view.buffer === h.chunk.buffer, view.byteOffset, view.length]).toEqual([
+      true,
+      h.chunk.byteOffset,
+      h.chunk.length,
+    ]);
   });
 
-  it('a read may join a run of writes; a write does not join a run of reads', () => {
-    const writes = harness('shared-write');
-    expect(writes.run.extend(nodeA, 'shared', writes.requests[1])).toBe(true);
-    const reads = harness('shared');
-    expect(reads.run.extend(nodeA, 'shared-write', reads.requests[1])).toBe(false);
+  it('a read may follow writes onto their connection; a write after reads sends the reads at once', () => {
+    const h = harness();
+    h.batch.add(nodeA, 'shared-write', h.requests[0], h.fakeLanes);
+    h.batch.add(nodeA, 'shared', h.requests[1], h.fakeLanes);
+    expect(h.sent).toEqual([]);
+    const reads = harness();
+    reads.batch.add(nodeA, 'shared', reads.requests[0], reads.fakeLanes);
+    reads.batch.add(nodeA, 'shared-write', reads.requests[1], reads.fakeLanes);
+    expect(reads.sent.map((s) => [s.node, s.lane, s.bytes])).toEqual([
+      ['a', 'shared', reads.requests[0].toString()],
+    ]);
+    reads.batch.send(reads.place, reads.fakeLanes);
+    expect(reads.sent.map((s) => s.lane)).toEqual(['shared', 'shared-write']);
   });
 
-  it('hands on replies in order as they come; a MOVED is handed over for its own request only, and holds the ones after it', () => {
+  it('a MOVED is handed over for its own request only, and holds the replies after it', () => {
     const h = harness();
-    h.run.extend(nodeA, 'shared', h.requests[1]);
-    h.run.extend(nodeA, 'shared', h.requests[2]);
-    const run = h.send();
-    run.frame(Buffer.from('$2\r\nv1\r\n'));
-    expect(h.replies).toEqual(['$2\r\nv1\r\n']);
-    run.frame(Buffer.from('-MOVED 1 10.0.0.1:7002\r\n'));
-    run.frame(Buffer.from('$2\r\nv3\r\n'));
-    expect(h.settled()).toBe(1);
+    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
+    h.batch.send(h.place, h.fakeLanes);
+    const run = h.sent[0].run;
+    run.frame(frame('$2\r\nv1\r\n'));
+    run.frame(frame('-MOVED 1 10.0.0.1:7002\r\n'));
+    run.frame(frame('$2\r\nv3\r\n'));
     expect(h.recoveries.map((r) => [r.frame, r.request, r.slot])).toEqual([
       ['-MOVED 1 10.0.0.1:7002\r\n', h.requests[1].toString(), hashSlot(Buffer.from('k2'))],
     ]);
     expect(h.replies).toEqual(['$2\r\nv1\r\n']);
-    h.recoveries[0].answer(Buffer.from('$2\r\nv2\r\n'));
+    h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
     expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
   });
 
   it('a connection that fails part-way hands every reply still due to the dispatcher, with the reason', () => {
     const h = harness();
-    h.run.extend(nodeA, 'shared', h.requests[1]);
-    h.run.extend(nodeA, 'shared', h.requests[2]);
-    const run = h.send();
-    run.frame(Buffer.from('+OK\r\n'));
+    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
+    h.batch.send(h.place, h.fakeLanes);
+    const run = h.sent[0].run;
+    run.frame(frame('+OK\r\n'));
     run.failed('node a closed the connection');
-    expect(h.settled()).toBe(1);
+    expect(h.settled).toEqual(['a']);
     expect(h.recoveries.map((r) => [r.frame, r.failure, r.request])).toEqual([
       [null, 'node a closed the connection', h.requests[1].toString()],
       [null, 'node a closed the connection', h.requests[2].toString()],
     ]);
-    h.recoveries[1].answer(Buffer.from('$2\r\nv3\r\n'));
+    h.recoveries[1].answer(frame('$2\r\nv3\r\n'));
     expect(h.replies).toEqual(['+OK\r\n']);
-    h.recoveries[0].answer(Buffer.from('$2\r\nv2\r\n'));
+    h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
     expect(h.replies).toEqual(['+OK\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
   });
 });
