@@ -40,7 +40,15 @@ export interface RequestParserOptions {
    * them all does not read the request a second time.
    */
   keepArgs?: boolean;
+  /**
+   * Note where the first ARG_PLACES arguments lie (argBuffers, argStarts, argLengths), so a
+   * consumer reads one in place without a Buffer made per argument.
+   */
+  argPlaces?: boolean;
 }
+
+/** How many leading arguments argPlaces notes. */
+export const ARG_PLACES = 4;
 
 export class RequestParser {
   /** Arguments in the request just completed. 0 for a request the server answers with nothing. */
@@ -61,11 +69,20 @@ export class RequestParser {
    * inline (read it whole, once it is complete, with `requestArgs`).
    */
   args: Buffer[] | null = null;
+  /**
+   * With `argPlaces`: argument i of the request just completed lies in argBuffers[i] from
+   * argStarts[i], argLengths[i] bytes long (-1: it spanned reads, or is not there). Valid only
+   * while the request's chunk is at hand.
+   */
+  readonly argBuffers: Array<Buffer | null> = new Array<Buffer | null>(ARG_PLACES).fill(null);
+  readonly argStarts = new Int32Array(ARG_PLACES);
+  readonly argLengths = new Int32Array(ARG_PLACES).fill(-1);
 
   private readonly matcher: NameMatcher;
   private readonly withArguments: ReadonlySet<string>;
   private readonly maxFrameBytes: number;
   private readonly keepArgs: boolean;
+  private readonly argPlaces: boolean;
   private state = R_START;
   private num = 0;
   private digits = 0;
@@ -85,6 +102,7 @@ export class RequestParser {
     this.withArguments = new Set(options.withArguments ?? []);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.keepArgs = options.keepArgs ?? false;
+    this.argPlaces = options.argPlaces ?? false;
   }
 
   /**
@@ -130,6 +148,11 @@ export class RequestParser {
           if (take === this.bodyLength) {
             this.readArgument(buf, p, take); // whole argument in this chunk: the usual case
             this.args?.push(buf.subarray(p, p + take));
+            if (this.argPlaces && this.argsDone < ARG_PLACES) {
+              this.argBuffers[this.argsDone] = buf;
+              this.argStarts[this.argsDone] = p;
+              this.argLengths[this.argsDone] = take;
+            }
           } else if (this.wanted()) {
             this.partial ??= Buffer.allocUnsafe(CAPTURED_ARG_BYTES);
             buf.copy(this.partial, this.partialLen, p, p + take);
@@ -183,6 +206,7 @@ export class RequestParser {
     this.arg2 = null;
     this.requestBytes = 0;
     this.args = this.keepArgs && first === STAR ? [] : null;
+    if (this.argPlaces) this.argLengths.fill(-1);
     this.inline = first !== STAR;
     if (first === STAR) {
       this.state = R_COUNT;

@@ -85,7 +85,8 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
-    this.parser = new RequestParser({ names: [], maxFrameBytes: ctx.maxFrameBytes, keepArgs: true });
+    const names = ctx.planner.runNames;
+    this.parser = new RequestParser({ names, maxFrameBytes: ctx.maxFrameBytes, argPlaces: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     this.replies = new ReplyQueue(socket, ctx.stats, () => {
       if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
@@ -121,13 +122,16 @@ export class SmartClient {
   }
 
   private readonly onRequest = (bytes: Buffer): boolean => {
-    if (this.parser.argc === 0) return !this.quitting;
-    const args = this.parser.args ?? requestArgs(bytes);
-    const name = commandName(args);
-    if (!this.parser.inline && this.plain() && this.runs.add(args, bytes, name)) return true;
+    const parser = this.parser;
+    if (parser.argc === 0) return !this.quitting;
+    // The common case: a single-key command (parser.name: one of the planner's runNames), read in
+    // place. Anything else is read whole.
+    const run = parser.name;
+    if (run !== null && !parser.inline && this.plain() && this.runs.add(run, bytes, parser)) return true;
+    const args = requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
-    this.request(args, this.parser.inline ? encodeCommand(args) : bytes, name);
+    this.request(args, parser.inline ? encodeCommand(args) : bytes, run ?? commandName(args));
     return !this.quitting; // nothing after QUIT is read
   };
 
@@ -153,6 +157,7 @@ export class SmartClient {
     try {
       this.requests.push(chunk, this.onRequest);
       this.runs.send();
+      this.parser.argBuffers.fill(null); // the chunk is not kept past its requests
     } catch (e) {
       this.runs.send();
       // As a server does: say what was wrong with the request, then close the connection.

@@ -1,6 +1,6 @@
 import { SAMPLE_EVERY } from '../net/hot-keys.js';
 import { SUB_FAMILY_COMMANDS } from '../protocol/commands.js';
-import { hashSlot } from '../topology/hash-slot.js';
+import { hashSlot, hashSlotAt } from '../topology/hash-slot.js';
 import { type CommandInfo, type CommandTable, commandName, keyIndexes } from '../protocol/command-table.js';
 import type { Lane } from './lanes.js';
 import {
@@ -73,6 +73,7 @@ export class Planner {
   /** Called with one single-key request's key in SAMPLE_EVERY (the status page's hot keys). */
   keySampler: ((key: Buffer, slot: number) => void) | null = null;
   private sampled = 0;
+  private runNameList: string[] | null = null;
 
   constructor(
     readonly commands: CommandTable,
@@ -88,10 +89,29 @@ export class Planner {
     return plan(this, args, name);
   }
 
-  /** The command's key route when it may go in a run and `args` holds its key; else null. */
-  runRoute(args: Buffer[], name: string): KeyRoute | null {
+  /** The command's key route when it may go in a run and a request of `argc` arguments holds its key; else null. */
+  runRoute(name: string, argc: number): KeyRoute | null {
     const route = this.route(name);
-    return 'key' in route && route.runs && route.key < args.length ? route : null;
+    return 'key' in route && route.runs && route.key < argc ? route : null;
+  }
+
+  /**
+   * Every command that may go in a run (see runRoute), for a parser to recognise by name: those
+   * whose names are letters, `_` and `-` (module commands with a dot go the general way).
+   */
+  get runNames(): readonly string[] {
+    this.runNameList ??= [...this.commands.all()]
+      .map((info) => info.name)
+      .filter((name) => /^[a-z][a-z_-]*$/.test(name) && this.runRoute(name, Infinity) !== null);
+    return this.runNameList;
+  }
+
+  /** The slot of the key at `buf[start, start + length)`, read in place (sampled for hot keys). */
+  slotAt(buf: Buffer, start: number, length: number): number {
+    const slot = hashSlotAt(buf, start, start + length);
+    if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0)
+      this.keySampler(buf.subarray(start, start + length), slot);
+    return slot;
   }
 
   /** The slot of the key at `args[key]` (sampled for the status page's hot keys). */

@@ -1,4 +1,5 @@
 import { T_ERROR } from '../resp/types.js';
+import { ARG_PLACES, type RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';
@@ -131,7 +132,7 @@ export class ReadBatch {
     }
     const request = run.requests[k];
     const args = requestArgs(request);
-    const route = this.planner.runRoute(args, commandName(args));
+    const route = this.planner.runRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
       this.frames[i] = reply;
@@ -171,11 +172,19 @@ export class Runs {
     private readonly replies: ReplyQueue,
   ) {}
 
-  /** Takes a request that may go in a batch (see Planner.runRoute); false for any other. */
-  add(args: Buffer[], bytes: Buffer, name: string): boolean {
-    const route = this.planner.runRoute(args, name);
-    if (!route) return false;
-    const slot = this.planner.slotOf(args, route.key);
+  /**
+   * Takes a request that may go in a batch (see Planner.runRoute), read where `parser` left it:
+   * its name is one of the planner's runNames; false for any other.
+   */
+  add(name: string, bytes: Buffer, parser: RequestParser): boolean {
+    const route = this.planner.runRoute(name, parser.argc);
+    const key = route ? route.key : ARG_PLACES;
+    if (!route || key >= ARG_PLACES || parser.argLengths[key] < 0) return false;
+    const slot = this.planner.slotAt(
+      parser.argBuffers[key] as Buffer,
+      parser.argStarts[key],
+      parser.argLengths[key],
+    );
     const entry = this.dispatcher.target(slot, route.lane);
     if (!entry) return false;
     if (this.entry) {

@@ -10,20 +10,35 @@ const TABLE = (() => {
   return t;
 })();
 
-export function crc16(data: Uint8Array): number {
+export function crc16(data: Uint8Array, start = 0, end = data.length): number {
   let crc = 0;
-  for (const byte of data) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ byte) & 0xff];
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ data[i]) & 0xff];
   return crc;
 }
 
 export function hashSlot(key: string | Buffer): number {
   const buf = typeof key === 'string' ? Buffer.from(key) : key;
-  const open = buf.indexOf(0x7b); // {
+  return hashSlotAt(buf, 0, buf.length);
+}
+
+/** The slot of the key at `buf[start, end)`, read in place (a request's bytes: nothing is made). */
+export function hashSlotAt(buf: Uint8Array, start: number, end: number): number {
+  let open = -1;
+  for (let i = start; i < end; i++)
+    if (buf[i] === 0x7b) {
+      open = i; // {
+      break;
+    }
   if (open >= 0) {
-    const close = buf.indexOf(0x7d, open + 1); // }
-    if (close > open + 1) return crc16(buf.subarray(open + 1, close)) & 16383;
+    let close = -1;
+    for (let i = open + 1; i < end; i++)
+      if (buf[i] === 0x7d) {
+        close = i; // }
+        break;
+      }
+    if (close > open + 1) return crc16(buf, open + 1, close) & 16383;
   }
-  return crc16(buf) & 16383;
+  return crc16(buf, start, end) & 16383;
 }
 
 /** A key (`prefix` plus a counter) that hashes to `slot`; found by search, bounded. */

@@ -187,4 +187,26 @@ describe('RequestParser', () => {
     expect(inline.args).toBeNull();
     expect(new RequestParser({ names: [] }).args).toBeNull();
   });
+
+  it('notes where the first arguments lie when asked: in place when whole, -1 when cut or absent', () => {
+    const data = b(cmd('SET', 'key', 'value') + cmd('GET', 'other'));
+    const parser = new RequestParser({ names: [], argPlaces: true });
+    const places = (): Array<string | null> =>
+      [0, 1, 2, 3].map((i) =>
+        parser.argLengths[i] < 0
+          ? null
+          : (parser.argBuffers[i] as Buffer).toString(
+              'latin1',
+              parser.argStarts[i],
+              parser.argStarts[i] + parser.argLengths[i],
+            ),
+      );
+    const end = parser.next(data, 0);
+    expect(places()).toEqual(['SET', 'key', 'value', null]);
+    expect(parser.next(data, end)).toBe(data.length);
+    expect(places()).toEqual(['GET', 'other', null, null]);
+    expect(parser.next(data.subarray(0, 18), 0)).toBe(-1); // inside 'key'
+    expect(parser.next(data.subarray(18), 0)).toBeGreaterThan(0);
+    expect(places()).toEqual(['SET', null, 'value', null]);
+  });
 });

@@ -84,4 +84,36 @@ describe('the smart planner', () => {
     expect(plan('PING')).toEqual({ kind: 'node', slot: undefined, lane: 'shared' });
     expect(plan('SCAN', '0')).toEqual({ kind: 'scan' });
   });
+
+  it('names the commands that may go in a batch: single-key ones the client adds no meaning to', () => {
+    const names = new Set(planner.runNames);
+    for (const name of ['get', 'set', 'incr', 'hget', 'hset', 'lpush', 'zadd', 'expire', 'getex'])
+      expect(names.has(name), name).toBe(true);
+    for (const name of [
+      'watch',
+      'eval',
+      'evalsha',
+      'ssubscribe',
+      'mget',
+      'mset',
+      'del',
+      'ping',
+      'multi',
+      'blpop',
+    ])
+      expect(names.has(name), name).toBe(false);
+    expect(planner.runRoute('get', 2)).toEqual({ key: 1, lane: 'read', runs: true });
+    expect(planner.runRoute('get', 1)).toBeNull();
+  });
+
+  it('reads a key in place as hashSlot reads it, hash tags included', () => {
+    const line = Buffer.from('xx{user1000}.following yy');
+    for (const [start, end] of [
+      [2, 23],
+      [0, 4],
+      [12, 25],
+    ])
+      expect(planner.slotAt(line, start, end - start)).toBe(hashSlot(line.subarray(start, end)));
+    expect(hashSlot('{user1000}.following')).toBe(hashSlot('user1000'));
+  });
 });
