@@ -21,7 +21,7 @@ import { ReplyQueue } from './replies.js';
 import { runPlan } from './run-plan.js';
 import { HeldRequests } from './held-requests.js';
 import { type LoginHost, logIn } from './log-in.js';
-import { Runs } from './request-run.js';
+import { Batches } from './read-batch.js';
 import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
 import { Upstream } from '../upstream/upstream.js';
@@ -75,7 +75,7 @@ export class SmartClient {
   /** With --local-password: whether this client has authenticated. */
   private authed = false;
   /** Single-node requests of the current client read, bound for one node: sent as one. */
-  private readonly runs: Runs;
+  private readonly batches: Batches;
   private readonly held: HeldRequests;
 
   constructor(
@@ -85,7 +85,7 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
-    const names = ctx.planner.runNames;
+    const names = ctx.planner.batchNames;
     this.parser = new RequestParser({ names, maxFrameBytes: ctx.maxFrameBytes, argPlaces: true });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     this.replies = new ReplyQueue(socket, ctx.stats, () => {
@@ -99,7 +99,7 @@ export class SmartClient {
       () => this.login,
     ));
     this.dispatcher = new Dispatcher(ctx, lanes);
-    this.runs = new Runs(ctx.planner, this.dispatcher, lanes, this.replies);
+    this.batches = new Batches(ctx.planner, this.dispatcher, lanes, this.replies);
     this.tracking = new Tracking({
       table: ctx.table,
       lanes,
@@ -124,21 +124,22 @@ export class SmartClient {
   private readonly onRequest = (bytes: Buffer): boolean => {
     const parser = this.parser;
     if (parser.argc === 0) return !this.quitting;
-    // The common case: a single-key command (parser.name: one of the planner's runNames), read in
+    // The common case: a single-key command (parser.name: one of the planner's batchNames), read in
     // place. Anything else is read whole.
-    const run = parser.name;
-    if (run !== null && !parser.inline && this.plain() && this.runs.add(run, bytes, parser)) return true;
+    const batchable = parser.name;
+    if (batchable !== null && !parser.inline && this.plain() && this.batches.add(batchable, bytes, parser))
+      return true;
     const args = requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
-    this.request(args, parser.inline ? encodeCommand(args) : bytes, run ?? commandName(args));
+    this.request(args, parser.inline ? encodeCommand(args) : bytes, batchable ?? commandName(args));
     return !this.quitting; // nothing after QUIT is read
   };
 
   /**
    * Whether nothing about this client gives a single-node request a meaning of its own (a
    * transaction, subscription, tracking, held requests, silenced replies, a local login still
-   * due), so it may go in a run (see Runs).
+   * due), so it may go in a batch (see Batches).
    */
   private plain(): boolean {
     if (
@@ -156,10 +157,10 @@ export class SmartClient {
     this.ctx.stats.bytesToCluster += chunk.length;
     try {
       this.requests.push(chunk, this.onRequest);
-      this.runs.send();
+      this.batches.send();
       this.parser.argBuffers.fill(null); // the chunk is not kept past its requests
     } catch (e) {
-      this.runs.send();
+      this.batches.send();
       // As a server does: say what was wrong with the request, then close the connection.
       const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
       this.ctx.stats.error('malformed-request');
@@ -172,7 +173,7 @@ export class SmartClient {
   }
 
   private request(args: Buffer[], bytes: Buffer, name = commandName(args)): void {
-    this.runs.send();
+    this.batches.send();
     if (HTTP_COMMANDS.has(name)) {
       // A browser's request reached the port: close, as Redis does, before it reaches a node.
       this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);

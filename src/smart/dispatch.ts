@@ -86,7 +86,7 @@ export class Dispatcher {
   }
 
   /**
-   * A reply to a request sent with others in a run (see RequestRun) that was an error, or never
+   * A reply to a request sent with others in a batch (see ReadBatch) that was an error, or never
    * came: handled as `sendTo` handles one, from the first attempt.
    */
   recover(

@@ -27,7 +27,7 @@ interface NodeGate {
   waiting: Array<() => void>;
 }
 
-/** A run of requests for one node (see RequestRun): told when its connection has answered them all. */
+/** A run of requests for one node (see NodeRun): told when its connection has answered them all. */
 export interface LaneRun extends FrameRun {
   settled: (() => void) | null;
 }

@@ -47,15 +47,15 @@ type Route = { fixed: Plan } | KeyRoute | { general: true };
 export interface KeyRoute {
   key: number;
   lane: Lane;
-  /** Whether it may go in a run with its neighbours (see RequestRun): the client adds no meaning. */
-  runs: boolean;
+  /** Whether it may go in a batch with its neighbours (see ReadBatch): the client adds no meaning. */
+  batched: boolean;
 }
 
 /**
  * Single-key commands the smart client itself acts on (transactions, pub/sub, scripts): never in a
- * run, always one by one through the client's own checks.
+ * batch, always one by one through the client's own checks.
  */
-const NOT_IN_RUNS = new Set<string>([
+const NOT_BATCHED = new Set<string>([
   'watch',
   'eval',
   'eval_ro',
@@ -73,7 +73,7 @@ export class Planner {
   /** Called with one single-key request's key in SAMPLE_EVERY (the status page's hot keys). */
   keySampler: ((key: Buffer, slot: number) => void) | null = null;
   private sampled = 0;
-  private runNameList: string[] | null = null;
+  private batchNameList: string[] | null = null;
 
   constructor(
     readonly commands: CommandTable,
@@ -89,21 +89,21 @@ export class Planner {
     return plan(this, args, name);
   }
 
-  /** The command's key route when it may go in a run and a request of `argc` arguments holds its key; else null. */
-  runRoute(name: string, argc: number): KeyRoute | null {
+  /** The command's key route when it may go in a batch and a request of `argc` arguments holds its key; else null. */
+  batchRoute(name: string, argc: number): KeyRoute | null {
     const route = this.route(name);
-    return 'key' in route && route.runs && route.key < argc ? route : null;
+    return 'key' in route && route.batched && route.key < argc ? route : null;
   }
 
   /**
-   * Every command that may go in a run (see runRoute), for a parser to recognise by name: those
+   * Every command that may go in a batch (see batchRoute), for a parser to recognise by name: those
    * whose names are letters, `_` and `-` (module commands with a dot go the general way).
    */
-  get runNames(): readonly string[] {
-    this.runNameList ??= [...this.commands.all()]
+  get batchNames(): readonly string[] {
+    this.batchNameList ??= [...this.commands.all()]
       .map((info) => info.name)
-      .filter((name) => /^[a-z][a-z_-]*$/.test(name) && this.runRoute(name, Infinity) !== null);
-    return this.runNameList;
+      .filter((name) => /^[a-z][a-z_-]*$/.test(name) && this.batchRoute(name, Infinity) !== null);
+    return this.batchNameList;
   }
 
   /** The slot of the key at `buf[start, start + length)`, read in place (sampled for hot keys). */
@@ -143,7 +143,7 @@ function routeOf(tables: PlanTables, name: string): Route {
   const info = tables.commands.lookup(only, name);
   if (!info) return { fixed: { kind: 'node', slot: undefined, lane: laneOf(tables, name, only) } };
   if (info.singleKey > 0)
-    return { key: info.singleKey, lane: laneOf(tables, name, only), runs: !NOT_IN_RUNS.has(name) };
+    return { key: info.singleKey, lane: laneOf(tables, name, only), batched: !NOT_BATCHED.has(name) };
   return { general: true };
 }
 

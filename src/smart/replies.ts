@@ -6,27 +6,27 @@ const SYNTAX_ERROR = Buffer.from('-ERR syntax error\r\n');
 /** One request's place in the reply order. */
 interface Slot {
   seq: number;
-  /** Several for a run of requests (see RequestRun), which takes one place. */
+  /** Several for a batch of requests (see ReadBatch), which takes one place. */
   reply: Buffer | Buffer[] | null;
   /** Not written: CLIENT REPLY OFF or SKIP was in force when the request came. */
   silent: boolean;
   /** QUIT: the connection closes once this reply (and every one before it) is written. */
   last: boolean;
-  /** A run still taking replies (see takeRun), and the bytes of those not written yet. */
+  /** A batch still taking replies (see takeBatch), and the bytes of those not written yet. */
   open?: boolean;
   size?: number;
 }
 
 /**
- * A run at the head of the order writes what it has before its end once this much has come: a
- * large reply is not held for the rest of the run, and small ones still leave in one write.
+ * A batch at the head of the order writes what it has before its end once this much has come: a
+ * large reply is not held for the rest of the batch, and small ones still leave in one write.
  */
-const RUN_WRITE_BYTES = 64 * 1024;
+const BATCH_WRITE_BYTES = 64 * 1024;
 
-/** A run of requests' one place in the order: its replies are added in order as they come. */
-export interface RunPlace {
+/** A batch of requests' one place in the order: its replies are added in order as they come. */
+export interface BatchPlace {
   add(reply: Buffer): void;
-  /** The run's last reply was added. */
+  /** The batch's last reply was added. */
   end(): void;
 }
 
@@ -70,11 +70,11 @@ export class ReplyQueue {
   }
 
   /**
-   * Takes one place for a run of requests (see RequestRun). Once it is at the head of the order,
-   * its replies are written as they come: a large one is not held for the rest of the run. Runs
+   * Takes one place for a batch of requests (see ReadBatch). Once it is at the head of the order,
+   * its replies are written as they come: a large one is not held for the rest of the batch. Batches
    * are taken only while every reply is written (see speaking).
    */
-  takeRun(): RunPlace {
+  takeBatch(): BatchPlace {
     const slot: Slot = { seq: ++this.taken, reply: [], silent: false, last: false, open: true, size: 0 };
     this.slots.push(slot);
     return {
@@ -82,7 +82,7 @@ export class ReplyQueue {
         if (this.closed) return;
         (slot.reply as Buffer[]).push(reply);
         slot.size = (slot.size as number) + reply.length;
-        if (slot.size >= RUN_WRITE_BYTES) this.schedule();
+        if (slot.size >= BATCH_WRITE_BYTES) this.schedule();
       },
       end: () => {
         slot.open = false;
@@ -97,7 +97,7 @@ export class ReplyQueue {
     this.schedule();
   }
 
-  /** Whether every reply is written (CLIENT REPLY ON): a run of requests takes one place then. */
+  /** Whether every reply is written (CLIENT REPLY ON): a batch of requests takes one place then. */
   get speaking(): boolean {
     return this.mode === 'on';
   }
@@ -156,11 +156,11 @@ export class ReplyQueue {
     this.flushQueued = false;
     let n = 0;
     while (n < this.slots.length && this.slots[n].reply !== null && !this.slots[n].open) n++;
-    // A run still open right after the ready replies: what it has so far goes with them once it
-    // is large (see RUN_WRITE_BYTES).
+    // A batch still open right after the ready replies: what it has so far goes with them once it
+    // is large (see BATCH_WRITE_BYTES).
     const head = this.slots[n];
-    const run = head?.open && (head.size as number) >= RUN_WRITE_BYTES ? head : null;
-    if ((n === 0 && !run) || this.closed) return;
+    const batch = head?.open && (head.size as number) >= BATCH_WRITE_BYTES ? head : null;
+    if ((n === 0 && !batch) || this.closed) return;
     if (n < this.slots.length && !this.waitedOnce) {
       // Replies to the rest of a pipeline are often a turn away (another node's): one more turn
       // makes them one write with these, not two.
@@ -176,10 +176,10 @@ export class ReplyQueue {
       if (Array.isArray(s.reply)) for (const r of s.reply) ready.push(r);
       else ready.push(s.reply as Buffer);
     }
-    if (run) {
-      for (const r of run.reply as Buffer[]) ready.push(r);
-      run.reply = [];
-      run.size = 0;
+    if (batch) {
+      for (const r of batch.reply as Buffer[]) ready.push(r);
+      batch.reply = [];
+      batch.size = 0;
     }
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
     this.stats.bytesToClients += out.length;

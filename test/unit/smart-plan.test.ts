@@ -86,7 +86,7 @@ describe('the smart planner', () => {
   });
 
   it('names the commands that may go in a batch: single-key ones the client adds no meaning to', () => {
-    const names = new Set(planner.runNames);
+    const names = new Set(planner.batchNames);
     for (const name of ['get', 'set', 'incr', 'hget', 'hset', 'lpush', 'zadd', 'expire', 'getex'])
       expect(names.has(name), name).toBe(true);
     for (const name of [
@@ -102,8 +102,8 @@ describe('the smart planner', () => {
       'blpop',
     ])
       expect(names.has(name), name).toBe(false);
-    expect(planner.runRoute('get', 2)).toEqual({ key: 1, lane: 'read', runs: true });
-    expect(planner.runRoute('get', 1)).toBeNull();
+    expect(planner.batchRoute('get', 2)).toEqual({ key: 1, lane: 'read', batched: true });
+    expect(planner.batchRoute('get', 1)).toBeNull();
   });
 
   it('reads a key in place as hashSlot reads it, hash tags included', () => {

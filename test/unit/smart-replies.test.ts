@@ -88,7 +88,7 @@ describe('the smart reply queue', () => {
   it('a run at the head of the order: small replies wait for its end; 64 KiB of them go before it', async () => {
     const { q, writes } = harness();
     const first = q.take();
-    const run = q.takeRun();
+    const run = q.takeBatch();
     const after = q.take();
     after(Buffer.from(':9\r\n'));
     run.add(Buffer.from(':2\r\n'));

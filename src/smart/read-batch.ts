@@ -7,7 +7,7 @@ import type { NodeEntry } from '../topology/node-table.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Lane, LaneRun, Lanes } from './lanes.js';
 import type { Planner } from './plan.js';
-import type { ReplyQueue, RunPlace } from './replies.js';
+import type { ReplyQueue, BatchPlace } from './replies.js';
 
 /** Stands in for a reply not come yet, or being answered by the dispatcher, or handed on. */
 const AWAITED = Buffer.alloc(0);
@@ -89,7 +89,7 @@ export class ReadBatch {
   private readonly frames: Buffer[] = [];
   private readonly runs: NodeRun[] = [];
   private passed = 0;
-  private place: RunPlace | null = null;
+  private place: BatchPlace | null = null;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -116,7 +116,7 @@ export class ReadBatch {
   }
 
   /** The batch is complete: its runs leave, and its replies go to `place` as they come in order. */
-  send(place: RunPlace, lanes: Lanes): void {
+  send(place: BatchPlace, lanes: Lanes): void {
     this.place = place;
     for (const run of this.runs) run.send(lanes);
     this.runs.length = 0;
@@ -132,7 +132,7 @@ export class ReadBatch {
     }
     const request = run.requests[k];
     const args = requestArgs(request);
-    const route = this.planner.runRoute(commandName(args), args.length);
+    const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
       this.frames[i] = reply;
@@ -157,7 +157,7 @@ export class ReadBatch {
  * request comes. A request that no other joins goes on its own, as any request does: a batch is
  * made only for two or more, where it saves more than it costs.
  */
-export class Runs {
+export class Batches {
   private batch: ReadBatch | null = null;
   /** The request that may start a batch, not sent yet (entry null: none). */
   private entry: NodeEntry | null = null;
@@ -173,11 +173,11 @@ export class Runs {
   ) {}
 
   /**
-   * Takes a request that may go in a batch (see Planner.runRoute), read where `parser` left it:
-   * its name is one of the planner's runNames; false for any other.
+   * Takes a request that may go in a batch (see Planner.batchRoute), read where `parser` left it:
+   * its name is one of the planner's batchNames; false for any other.
    */
   add(name: string, bytes: Buffer, parser: RequestParser): boolean {
-    const route = this.planner.runRoute(name, parser.argc);
+    const route = this.planner.batchRoute(name, parser.argc);
     const key = route ? route.key : ARG_PLACES;
     if (!route || key >= ARG_PLACES || parser.argLengths[key] < 0) return false;
     const slot = this.planner.slotAt(
@@ -209,7 +209,7 @@ export class Runs {
     const batch = this.batch;
     if (batch) {
       this.batch = null;
-      return batch.send(this.replies.takeRun(), this.lanes);
+      return batch.send(this.replies.takeBatch(), this.lanes);
     }
     const entry = this.entry;
     if (!entry) return;

@@ -9,7 +9,7 @@ import { encodeCommand } from '../../src/resp/encode.js';
 import type { Dispatcher } from '../../src/smart/dispatch.js';
 import type { Lane, LaneRun, Lanes } from '../../src/smart/lanes.js';
 import type { Planner } from '../../src/smart/plan.js';
-import { ReadBatch } from '../../src/smart/request-run.js';
+import { ReadBatch } from '../../src/smart/read-batch.js';
 import { hashSlot } from '../../src/topology/hash-slot.js';
 import type { NodeEntry } from '../../src/topology/node-table.js';
 
@@ -48,7 +48,7 @@ function harness() {
         answer: done,
       }),
   } as unknown as Dispatcher;
-  const fakePlanner = { runRoute: () => ({ key: 1, lane: 'shared', runs: true }) } as unknown as Planner;
+  const fakePlanner = { batchRoute: () => ({ key: 1, lane: 'shared', batched: true }) } as unknown as Planner;
   const sent: Array<{ node: string; lane: Lane; bytes: string; run: LaneRun }> = [];
   const fakeLanes = {
     sendRun: (e: NodeEntry, lane: Lane, bytes: Buffer, run: LaneRun) => {
