@@ -39,6 +39,8 @@ export interface SmartContext {
   readFrom: ReadFrom;
   /** A replica further behind than this is not read from. */
   maxReplicaLagSeconds: number;
+  /** Turns through each master's replicas, read by read, whichever client reads. */
+  replicaTurn: { next: number };
 }
 
 /** See TunnelOptions.readFrom. */

@@ -24,9 +24,6 @@ interface Attempt {
   redirects: number;
 }
 
-/** Turns through a master's replicas, read by read, whichever client reads. */
-let readTurn = 0;
-
 /** At most this many MOVED/ASK hops for one request (a slot moving twice while we follow it). */
 const MAX_REDIRECTS = 5;
 
@@ -123,12 +120,13 @@ export class Dispatcher {
     if (this.readFrom === 'primary' || this.lanes.ownOnly || this.lanes.selected) return master;
     if (this.readFrom === 'prefer-replica' && this.lanes.writing(master)) return master;
     const replicas = this.ctx.table.replicasOf(master.node.id);
+    const turn = this.ctx.replicaTurn;
     for (let i = 0; i < replicas.length; i++) {
-      const r = replicas[(readTurn + i) % replicas.length];
+      const r = replicas[(turn.next + i) % replicas.length];
       const { health, lagSeconds } = r.node;
       if (health !== 'online' || r.goneSince !== undefined || r.adhoc) continue;
       if (lagSeconds === undefined || lagSeconds > this.ctx.maxReplicaLagSeconds) continue;
-      readTurn += i + 1;
+      turn.next += i + 1;
       return r;
     }
     return master;

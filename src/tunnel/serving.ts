@@ -172,6 +172,7 @@ export class Serving {
         isTunnelCredential: (attempt) => links.credentials.isOwn(attempt),
         waitMarkers: this.pairs.waitMarkers,
         readFrom: o.readFrom,
+        replicaTurn: { next: 0 },
         maxReplicaLagSeconds: o.maxReplicaLagSeconds,
       },
       this.log,
