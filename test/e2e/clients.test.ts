@@ -13,6 +13,7 @@ import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SlotRange, attach, settle, waitFor } from '../../scripts/lib/cluster.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { migrateKeys } from './helpers/slots.js';
 import { type RunningTunnel, redisCli, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const run = promisify(execFile);
@@ -424,20 +425,7 @@ describe('slot migration', () => {
       for (const [i, k] of slotKeys.entries()) await c.set(k, `m${i}`);
       await admin.cli(target, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', sourceId]);
       await admin.cli(source, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId]);
-      const migrate = (ks: string[]): Promise<string> =>
-        admin.cli(source, [
-          'MIGRATE',
-          target.ip,
-          String(target.port),
-          '',
-          '0',
-          '5000',
-          'AUTH2',
-          description.user,
-          description.password,
-          'KEYS',
-          ...ks,
-        ]);
+      const migrate = (ks: string[]): Promise<string> => migrateKeys(admin, source, target, ks);
       expect((await migrate(slotKeys.slice(0, 10))).trim()).toBe('OK');
 
       // A migrated key: the source answers ASK, rewritten to the target's local listener.

@@ -11,6 +11,7 @@ import { encodeCommand } from '../../src/resp/encode.js';
 import { FrameSplitter } from '../../src/resp/frame-splitter.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
+import { migrateKeys } from './helpers/slots.js';
 import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
@@ -70,19 +71,7 @@ describe('smart mode: runs of pipelined requests', () => {
     const staying = Array.from({ length: 6 }, (_, i) => keyForSlot(from.start + 100 + i, `stay${i}:`));
     expect(moving.every((k) => hashSlot(k) === slot)).toBe(true);
     const migrate = (from_: typeof source, to: typeof source, keys: string[]): Promise<string> =>
-      admin.cli(from_, [
-        'MIGRATE',
-        to.ip,
-        String(to.port),
-        '',
-        '0',
-        '5000',
-        'AUTH2',
-        description.user,
-        description.password,
-        'KEYS',
-        ...keys,
-      ]);
+      migrateKeys(admin, from_, to, keys);
     const all = [...moving, ...staying];
     for (const k of all) expect((await admin.cli(source, ['SET', k, `v:${k}`])).trim()).toBe('OK');
     const gets = moving.flatMap((k, i) => [
