@@ -96,10 +96,6 @@ export class ReadBatch {
     private readonly planner: Planner,
   ) {}
 
-  get size(): number {
-    return this.frames.length;
-  }
-
   /** Adds a request for `entry` on `lane`; a run of that node that it cannot follow leaves now. */
   add(entry: NodeEntry, lane: Lane, request: Buffer, lanes: Lanes): void {
     let run: NodeRun | undefined;
