@@ -74,7 +74,7 @@ export class SmartClient {
   private quitting = false;
   /** With --local-password: whether this client has authenticated. */
   private authed = false;
-  /** Single-node requests of the current client read, bound for one node: sent as one. */
+  /** The batchable requests of the current client read, sent as one batch (see Batches). */
   private readonly batches: Batches;
   private readonly held: HeldRequests;
 
