@@ -93,6 +93,11 @@ export class NodeStats {
     this.latency.addToBucket(bucket);
     this.latencyTotal.addToBucket(bucket);
     this.latencySumMs += ms;
+    this.count(kind);
+  }
+
+  /** A reply of `kind` arrived (its latency, when timed, goes to `replied`). */
+  count(kind: ReplyKind): void {
     if (kind === 'error') this.errors++;
     else if (kind === 'redirect') this.redirects++;
   }

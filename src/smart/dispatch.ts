@@ -64,7 +64,7 @@ export class Dispatcher {
     lane: Lane = 'shared',
     attempt = 0,
   ): void {
-    const entry = slot === undefined ? this.home() : this.ctx.table.ownerOf(slot);
+    const entry = slot === undefined ? this.home() : this.target(slot, lane);
     if (!entry) {
       if (attempt < RETRY.attempts) {
         void this.ctx.refresh(`slot ${slot} has no known master`);
@@ -72,11 +72,10 @@ export class Dispatcher {
       }
       return done(errorReply(`CLUSTERDOWN Hash slot ${slot} not served`));
     }
-    const reader = lane === 'read' && slot !== undefined ? this.readerFor(entry) : entry;
-    this.sendTo(reader, request, done, lane, slot, attempt);
+    this.sendTo(entry, request, done, lane, slot, attempt);
   }
 
-  /** Where a request for `slot` goes now (a replica for a read, as `send` picks), if anywhere. */
+  /** Where a request for `slot` goes now (for a read, a usable replica: see readerFor), if anywhere. */
   target(slot: number, lane: Lane): NodeEntry | undefined {
     const entry = this.ctx.table.ownerOf(slot);
     return entry && lane === 'read' ? this.readerFor(entry) : entry;

@@ -110,15 +110,13 @@ export class Planner {
   slotAt(buf: Buffer, start: number, length: number): number {
     const slot = hashSlotAt(buf, start, start + length);
     if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0)
-      this.keySampler(buf.subarray(start, start + length), slot);
+      this.keySampler(start === 0 && length === buf.length ? buf : buf.subarray(start, start + length), slot);
     return slot;
   }
 
   /** The slot of the key at `args[key]` (sampled for the status page's hot keys). */
   slotOf(args: Buffer[], key: number): number {
-    const slot = hashSlot(args[key]);
-    if (this.keySampler && ++this.sampled % SAMPLE_EVERY === 0) this.keySampler(args[key], slot);
-    return slot;
+    return this.slotAt(args[key], 0, args[key].length);
   }
 
   private route(name: string): Route {

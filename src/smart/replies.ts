@@ -59,7 +59,7 @@ export class ReplyQueue {
   ) {}
 
   /** Takes the next place in the order; the returned callback fills it. */
-  take(last = false): (reply: Buffer | Buffer[]) => void {
+  take(last = false): (reply: Buffer) => void {
     const slot: Slot = { seq: ++this.taken, reply: null, silent: this.mode !== 'on', last };
     if (this.mode === 'skip') this.mode = 'on';
     this.slots.push(slot);

@@ -57,8 +57,7 @@ export class SpanStream {
         frames++;
         // Errors are counted where the reply's first bytes are at hand (all but a reply begun in
         // an earlier read).
-        if (at >= 0 && isErrorType(chunk[at]))
-          this.stats[replyKind(chunk, at) === 'redirect' ? 'redirects' : 'errors']++;
+        if (at >= 0 && isErrorType(chunk[at])) this.stats.count(replyKind(chunk, at));
       }
     }
     if (waiter.left === 0) finished();

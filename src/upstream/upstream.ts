@@ -269,8 +269,7 @@ export class Upstream {
       return head(frame);
     }
     // A run: one latency sample when its last reply comes; errors and redirects counted each.
-    const kind = replyKind(frame);
-    if (kind !== 'ok') this.times.stats[kind === 'redirect' ? 'redirects' : 'errors']++;
+    this.times.stats.count(replyKind(frame));
     if (--head.left === 0) {
       this.handlers.shift();
       this.times.answered('ok');

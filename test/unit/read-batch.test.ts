@@ -61,7 +61,13 @@ function harness() {
   const replies: string[] = [];
   const place = { add: (r: Buffer) => replies.push(r.toString()), end: () => replies.push('end') };
   const batch = new ReadBatch(fakeDispatcher, fakePlanner);
-  return { chunk, requests, batch, fakeLanes, place, sent, settled, recoveries, replies };
+  /** The three requests batched for node a and sent: the run that waits for their replies. */
+  const allToA = (): LaneRun => {
+    for (const r of requests) batch.add(nodeA, 'shared', r, fakeLanes);
+    batch.send(place, fakeLanes);
+    return sent[0].run;
+  };
+  return { chunk, requests, batch, fakeLanes, place, sent, settled, recoveries, replies, allToA };
 }
 
 const frame = (s: string): Buffer => Buffer.from(s);
@@ -120,9 +126,7 @@ describe('a batch of single-node requests', () => {
 
   it('a MOVED is handed over for its own request only, and holds the replies after it', () => {
     const h = harness();
-    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
-    h.batch.send(h.place, h.fakeLanes);
-    const run = h.sent[0].run;
+    const run = h.allToA();
     run.frame(frame('$2\r\nv1\r\n'));
     run.frame(frame('-MOVED 1 10.0.0.1:7002\r\n'));
     run.frame(frame('$2\r\nv3\r\n'));
@@ -136,9 +140,7 @@ describe('a batch of single-node requests', () => {
 
   it('a connection that fails part-way hands every reply still due to the dispatcher, with the reason', () => {
     const h = harness();
-    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
-    h.batch.send(h.place, h.fakeLanes);
-    const run = h.sent[0].run;
+    const run = h.allToA();
     run.frame(frame('+OK\r\n'));
     run.failed('node a closed the connection');
     expect(h.settled).toEqual(['a']);
