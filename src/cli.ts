@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The executable (package.json "bin"); everything it does is in cli/.
+import './young-objects.js';
 import { main } from './cli/main.js';
 
 main().then(

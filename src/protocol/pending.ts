@@ -48,10 +48,12 @@ export function nextTransaction(tx: Pending[] | null, cmd: Command, entry: Pendi
 
 /**
  * A FIFO consumed from a moving head, so a deep pipeline costs no shifting; the array is
- * compacted when the head has passed most of it.
+ * compacted when the head has passed most of it. A taken item's cell is cleared at once: a busy
+ * shared connection's queue seldom empties, and what it held (a batch, its requests and replies)
+ * would otherwise live until the next compaction, long enough to be promoted to the old heap.
  */
 export class Fifo<T> {
-  private readonly items: T[] = [];
+  private readonly items: Array<T | undefined> = [];
   private head = 0;
 
   get length(): number {
@@ -74,7 +76,8 @@ export class Fifo<T> {
 
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
-    const e = this.items[this.head++];
+    const e = this.items[this.head];
+    this.items[this.head++] = undefined;
     if (this.head === this.items.length) {
       this.items.length = 0;
       this.head = 0;
@@ -87,7 +90,7 @@ export class Fifo<T> {
 
   /** Empties the queue; returns what was waiting, in order. */
   drain(): T[] {
-    const rest = this.items.slice(this.head);
+    const rest = this.items.slice(this.head) as T[];
     this.items.length = 0;
     this.head = 0;
     return rest;

@@ -23,7 +23,11 @@ export class NodeRun implements LaneRun {
   settled: (() => void) | null = null;
   /** Where each request stands in the batch. */
   readonly places: number[] = [];
+  /** The requests while the run is built; emptied when it is sent (see request). */
   readonly requests: Buffer[] = [];
+  /** What was sent, and where each request ends in it: a request is cut from it again only to recover. */
+  private sent: Buffer = AWAITED;
+  private ends: number[] = [];
   private received = 0;
 
   constructor(
@@ -47,7 +51,19 @@ export class NodeRun implements LaneRun {
   send(lanes: Lanes): void {
     const r = this.requests;
     this.left = r.length;
-    lanes.sendRun(this.entry, this.lane, r.length === 1 ? r[0] : joined(r), this);
+    const sent = (this.sent = r.length === 1 ? r[0] : joined(r));
+    let end = 0;
+    for (const request of r) this.ends.push((end += request.length));
+    // The views go now, not when the replies come: kept over a round trip, one per request, they
+    // outlived the young heap's collections and made the old heap grow (a large share of smart
+    // mode's time in collection).
+    r.length = 0;
+    lanes.sendRun(this.entry, this.lane, sent, this);
+  }
+
+  /** Request `k` as it was sent. */
+  request(k: number): Buffer {
+    return this.sent.subarray(k === 0 ? 0 : this.ends[k - 1], this.ends[k]);
   }
 
   frame(frame: Buffer): void {
@@ -126,7 +142,7 @@ export class ReadBatch {
       this.frames[i] = frame;
       return this.pass();
     }
-    const request = run.requests[k];
+    const request = run.request(k);
     const args = requestArgs(request);
     const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;

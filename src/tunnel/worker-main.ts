@@ -1,4 +1,5 @@
 /** The entry of a worker process (`--workers N`): see worker.ts. */
+import '../young-objects.js';
 import { runWorker } from './worker.js';
 
 runWorker();
