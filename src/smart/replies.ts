@@ -65,7 +65,7 @@ export class ReplyQueue {
     this.slots.push(slot);
     return (reply) => {
       slot.reply = reply;
-      this.schedule();
+      this.ready(slot);
     };
   }
 
@@ -86,7 +86,7 @@ export class ReplyQueue {
       },
       end: () => {
         slot.open = false;
-        this.schedule();
+        this.ready(slot);
       },
     };
   }
@@ -141,6 +141,17 @@ export class ReplyQueue {
   private end(): void {
     this.closed = true;
     this.socket.end();
+  }
+
+  /**
+   * `slot` is answered. When it is the last place taken, no later reply could join the write: it
+   * goes now, not a turn later (a client that waits for its replies before sending more, as most
+   * do, gets them one turn sooner). Otherwise replies of this turn are gathered (see schedule).
+   */
+  private ready(slot: Slot): void {
+    if (this.slots[this.slots.length - 1] === slot && this.slots[0].reply !== null && !this.slots[0].open)
+      this.flush();
+    else this.schedule();
   }
 
   private schedule(): void {

@@ -1,6 +1,7 @@
 /**
  * Smart mode's reply queue: replies go to the client in request order whichever node answers
- * first, the ready ones of a pipeline wait one turn (once) for the rest so they leave in one write,
+ * first, the ready ones of a pipeline wait one turn (once) for the rest so they leave in one write
+ * (the last one's reply goes at once),
  * CLIENT REPLY is kept, and a push waits for the replies pending when it came. The socket is a fake
  * (named so) that records each write.
  */
@@ -50,11 +51,25 @@ describe('the smart reply queue', () => {
     expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n']);
   });
 
-  it('a lone request’s reply goes at the next turn, without waiting', async () => {
+  it('a lone request’s reply is written at once, not a turn later', () => {
     const { q, writes } = harness();
     q.take()(Buffer.from('+PONG\r\n'));
-    await turn();
     expect(writes).toEqual(['+PONG\r\n']);
+  });
+
+  it('the last place answered, with every earlier one ready, is written at once with them', () => {
+    const { q, writes } = harness();
+    const [a, b] = [q.take(), q.take()];
+    a(Buffer.from(':1\r\n'));
+    expect(writes).toEqual([]);
+    b(Buffer.from(':2\r\n'));
+    expect(writes).toEqual([':1\r\n:2\r\n']);
+    const batch = q.takeBatch();
+    batch.add(Buffer.from(':3\r\n'));
+    batch.add(Buffer.from(':4\r\n'));
+    expect(writes).toHaveLength(1);
+    batch.end();
+    expect(writes).toEqual([':1\r\n:2\r\n', ':3\r\n:4\r\n']);
   });
 
   it('CLIENT REPLY OFF and SKIP drop replies the client turned off; ON is answered', async () => {
