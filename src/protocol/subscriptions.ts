@@ -1,5 +1,6 @@
 import { decode, isNull, text } from '../resp/decode.js';
 import type { SubFamily } from './commands.js';
+import type { PendingQueue } from './pending.js';
 
 /** Pub/sub traffic that never answers a request. */
 export const MESSAGE_KINDS: ReadonlySet<string> = new Set(['message', 'pmessage', 'smessage']);
@@ -29,6 +30,24 @@ export class Subscriptions {
       else set.add(channel);
     }
     return set.size;
+  }
+
+  /**
+   * A confirmation on a connection whose requests wait in `queue`: applied, and the request it
+   * answers taken off once it has all its confirmations. Returns why it cannot be paired, or null.
+   */
+  pair(kind: SubFamily, channel: string | null, queue: PendingQueue): string | null {
+    const left = this.confirm(kind, channel);
+    const head = queue.peek();
+    // The server drops shard channels on its own when their slot moves away.
+    if (!head || head.cmd.family !== kind)
+      return kind === 'sunsubscribe' ? null : `unexpected ${kind} confirmation`;
+    if (head.remaining > 0) {
+      if (--head.remaining === 0) queue.shift();
+    } else if (left === 0) {
+      queue.shift();
+    }
+    return null;
   }
 
   /** RESET drops every subscription without confirmations. */

@@ -287,18 +287,8 @@ export class ReplyTracker {
   }
 
   private onConfirmation(kind: SubFamily, channel: string | null): void {
-    const left = this.subscriptions.confirm(kind, channel);
-    const head = this.queue.peek();
-    if (!head || head.cmd.family !== kind) {
-      // The server drops shard channels on its own when their slot moves away.
-      if (kind !== 'sunsubscribe') this.failSafe(`unexpected ${kind} confirmation`);
-      return;
-    }
-    if (head.remaining > 0) {
-      if (--head.remaining === 0) this.queue.shift();
-    } else if (left === 0) {
-      this.queue.shift();
-    }
+    const unexpected = this.subscriptions.pair(kind, channel, this.queue);
+    if (unexpected) this.failSafe(unexpected);
   }
 
   /** Stops pairing for the rest of the connection and reports why, once. */

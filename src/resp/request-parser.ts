@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES, MAX_INLINE_BYTES, ProtocolError } from './errors.js';
 import { splitInline } from './inline.js';
 import { NameMatcher } from './name-matcher.js';
+import { ARG_PLACES, CAPTURED_ARG_BYTES, type RequestParserOptions } from './request-parser-options.js';
 
 /**
  * Finds request boundaries in the client → server stream: multibulk arrays of bulk strings, and
@@ -16,9 +17,6 @@ const STAR = 0x2a;
 const DOLLAR = 0x24;
 const EMPTY = Buffer.alloc(0);
 
-/** Longest argument captured as text (longer ones read as null). */
-export const CAPTURED_ARG_BYTES = 64;
-
 const R_START: number = 0;
 const R_COUNT: number = 1;
 const R_ARG_TYPE: number = 2;
@@ -27,28 +25,6 @@ const R_ARG_BODY: number = 4;
 const R_ARG_CR: number = 5;
 const R_ARG_LF: number = 6;
 const R_INLINE: number = 7;
-
-export interface RequestParserOptions {
-  /** Command names to recognise. */
-  names: readonly string[];
-  /** Of those, the commands whose second and third arguments are captured. */
-  withArguments?: readonly string[];
-  /** @default DEFAULT_MAX_FRAME_BYTES */
-  maxFrameBytes?: number;
-  /**
-   * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
-   * them all does not read the request a second time.
-   */
-  keepArgs?: boolean;
-  /**
-   * Note where the first ARG_PLACES arguments lie (argBuffers, argStarts, argLengths), so a
-   * consumer reads one in place without a Buffer made per argument.
-   */
-  argPlaces?: boolean;
-}
-
-/** How many leading arguments argPlaces notes. */
-export const ARG_PLACES = 4;
 
 export class RequestParser {
   /** Arguments in the request just completed. 0 for a request the server answers with nothing. */

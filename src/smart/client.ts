@@ -4,7 +4,6 @@ import { isSubFamily } from '../protocol/commands.js';
 import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
-import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
@@ -12,7 +11,7 @@ import { commandName } from '../protocol/command-table.js';
 import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes } from './lanes.js';
-import { HTTP_COMMANDS, subscribedReply } from './local-replies.js';
+import { closeMalformed, closedCrossProtocol, subscribedReply } from './local-replies.js';
 import { loginAttempt } from '../upstream/login-check.js';
 import { Monitor } from './monitor.js';
 import type { Plan } from './plan.js';
@@ -161,25 +160,13 @@ export class SmartClient {
       this.parser.argBuffers.fill(null); // the chunk is not kept past its requests
     } catch (e) {
       this.batches.send();
-      // As a server does: say what was wrong with the request, then close the connection.
-      const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
-      this.ctx.stats.error('malformed-request');
-      this.log.info(
-        `malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`,
-      );
-      this.socket.end(errorReply(`ERR ${why}`));
-      this.socket.pause();
+      closeMalformed(e, this.socket, this.ctx.stats, this.log);
     }
   }
 
   private request(args: Buffer[], bytes: Buffer, name = commandName(args)): void {
     this.batches.send();
-    if (HTTP_COMMANDS.has(name)) {
-      // A browser's request reached the port: close, as Redis does, before it reaches a node.
-      this.log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
-      this.socket.destroy();
-      return;
-    }
+    if (closedCrossProtocol(name, this.socket, this.log)) return;
     if (this.held.hold(() => this.request(args, bytes, name))) return;
     if (this.ctx.localAuth) {
       // AUTH is the tunnel's to answer, in order; before it only HELLO … AUTH and QUIT go on.

@@ -1,4 +1,8 @@
+import type * as net from 'node:net';
+import { describeError, type Logger } from '../log.js';
+import type { TunnelStats } from '../net/stats.js';
 import { errorReply } from '../resp/encode.js';
+import { ProtocolError } from '../resp/errors.js';
 
 /** RESP2 in subscribed state: PING answers as an array, QUIT and RESET pass, the rest is refused. */
 export function subscribedReply(name: string, args: Buffer[]): Buffer {
@@ -17,4 +21,24 @@ export function subscribedReply(name: string, args: Buffer[]): Buffer {
 }
 
 /** Requests a browser sends when a web page is tricked into talking to a Redis port. */
-export const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
+const HTTP_COMMANDS = new Set(['post', 'host:', 'get /', 'put']);
+
+/**
+ * A browser's request reached the port: the client is closed, as Redis does, before anything
+ * reaches a node. True when it was.
+ */
+export function closedCrossProtocol(name: string, socket: net.Socket, log: Logger): boolean {
+  if (!HTTP_COMMANDS.has(name)) return false;
+  log.warn(`possible cross-protocol attack (${name.toUpperCase()} sent to the smart port); closing`);
+  socket.destroy();
+  return true;
+}
+
+/** As a server does with a malformed request: say what was wrong with it, then close the client. */
+export function closeMalformed(e: unknown, socket: net.Socket, stats: TunnelStats, log: Logger): void {
+  const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
+  stats.error('malformed-request');
+  log.info(`malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`);
+  socket.end(errorReply(`ERR ${why}`));
+  socket.pause();
+}

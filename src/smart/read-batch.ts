@@ -1,5 +1,6 @@
 import { T_ERROR } from '../resp/types.js';
-import { ARG_PLACES, type RequestParser } from '../resp/request-parser.js';
+import type { RequestParser } from '../resp/request-parser.js';
+import { ARG_PLACES } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';

@@ -1,0 +1,26 @@
+/** What a RequestParser reads of each request, beyond where it ends (see RequestParser). */
+
+/** Longest argument captured as text (longer ones read as null). */
+export const CAPTURED_ARG_BYTES = 64;
+
+export interface RequestParserOptions {
+  /** Command names to recognise. */
+  names: readonly string[];
+  /** Of those, the commands whose second and third arguments are captured. */
+  withArguments?: readonly string[];
+  /** @default DEFAULT_MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
+  /**
+   * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
+   * them all does not read the request a second time.
+   */
+  keepArgs?: boolean;
+  /**
+   * Note where the first ARG_PLACES arguments lie (argBuffers, argStarts, argLengths), so a
+   * consumer reads one in place without a Buffer made per argument.
+   */
+  argPlaces?: boolean;
+}
+
+/** How many leading arguments argPlaces notes. */
+export const ARG_PLACES = 4;
