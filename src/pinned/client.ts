@@ -34,13 +34,10 @@ const LEARNING = 'learning nodes';
  * from the pool) and keeps it to the end. Client bytes wait, unread, until there is a way.
  */
 export class PinnedClient {
-  readonly id: number;
   private readonly client: net.Socket;
   /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
   private readonly clientReads: SocketReads | null;
   private readonly clientValve: Valve;
-  readonly entry: NodeEntry;
-  private readonly owner: PinnedClientOwner;
   private readonly log: Logger;
   private readonly session: Session;
   /** The node's shared connection, while the client's requests take it. */
@@ -61,18 +58,15 @@ export class PinnedClient {
 
   constructor(
     client: net.Socket,
-    id: number,
-    entry: NodeEntry,
+    readonly id: number,
+    readonly entry: NodeEntry,
     self: { host: string; port: number },
-    owner: PinnedClientOwner,
+    private readonly owner: PinnedClientOwner,
   ) {
-    this.id = id;
     const reads = new SocketReads();
     const adopted = adoptWithReads(client, reads);
     this.client = client = adopted ?? client;
     this.clientReads = adopted ? reads : null;
-    this.entry = entry;
-    this.owner = owner;
     const { context } = owner;
     this.log = context.log.child({ component: 'conn', node: entry.target.label, conn: id });
     client.setNoDelay(true);
@@ -227,6 +221,7 @@ export class PinnedClient {
     // The labels the client set on the shared connection go first (see OwnLink), then what it
     // sent from the request that needed this connection on.
     const own = (this.own = new OwnLink(open, this.ownEvents(), {
+      target: this.entry.target,
       labels: [...(this.lane?.labels.values() ?? [])],
       stats: this.owner.context.stats.nodes.of(this.entry.node.id),
       counted: this.session.requestCount,
@@ -274,7 +269,7 @@ export class PinnedClient {
   private readonly onClientClose = (): void => {
     this.reauthRetry.cancel();
     // The client is gone: nothing more can be delivered, so the upstream goes too.
-    this.own?.socket.destroy();
+    this.own?.close();
     this.ownReady?.socket.destroy();
     if (!this.closed) {
       this.closed = true;
@@ -306,6 +301,6 @@ export class PinnedClient {
 
   destroy(): void {
     this.client.destroy();
-    this.own?.socket.destroy();
+    this.own?.close();
   }
 }

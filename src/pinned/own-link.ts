@@ -5,6 +5,8 @@ import { type SocketReads, writeLent } from '../net/socket-reads.js';
 import type { NodeStats } from '../net/node-stats.js';
 import { READONLY } from '../topology/standalone.js';
 import { Valve } from '../net/valve.js';
+import type { NodeConnection } from '../upstream/node-connection.js';
+import type { NodeTarget } from '../topology/types.js';
 
 /** What an own connection tells its pair. */
 export interface OwnLinkEvents {
@@ -22,6 +24,7 @@ export interface OwnLinkEvents {
 }
 
 export interface OwnLinkOptions {
+  target: NodeTarget;
   /** The labels the client set while it shared a connection: written first, replies dropped. */
   labels: readonly Buffer[];
   /** The node's figures: requests and bytes each way (replies are timed on shared connections only). */
@@ -41,7 +44,7 @@ export interface OwnLinkOptions {
  * SharedLane) are written first; their replies are the tunnel's, so they are dropped here and
  * the client's replies start after them.
  */
-export class OwnLink {
+export class OwnLink implements NodeConnection {
   readonly socket: net.Socket;
   readonly reads: SocketReads;
   readonly valve: Valve;
@@ -80,6 +83,19 @@ export class OwnLink {
     this.o.stats.requests += requests - this.counted;
     this.counted = requests;
     return writeLent(this.socket, bytes, lender);
+  }
+
+  get target(): NodeTarget {
+    return this.o.target;
+  }
+
+  get broken(): boolean {
+    return this.socket.destroyed;
+  }
+
+  /** Closes the connection; its events tell the client (see OwnLinkEvents.close). */
+  close(): void {
+    this.socket.destroy();
   }
 
   /** Bytes from the node (and those that came with the handshake). */

@@ -1,4 +1,5 @@
-import type { Logger } from '../log.js';
+import { describeError, type Logger } from '../log.js';
+import { ProtocolError } from '../resp/errors.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
 import type { TunnelStats } from '../net/stats.js';
@@ -28,4 +29,17 @@ export const READONLY = encodeCommand(['READONLY']);
 export function helloFor(protocol: number, evenForResp2 = false): Buffer | null {
   if (protocol === 3) return HELLO3;
   return evenForResp2 ? HELLO2 : null;
+}
+
+/**
+ * A node's bytes on a connection were not RESP: counted, and logged at warn with the node. Returns
+ * the reason the requests waiting on that connection fail with.
+ */
+export function malformedReply(link: UpstreamLink, node: string, e: unknown): string {
+  link.stats.error('malformed-reply');
+  const what = e instanceof ProtocolError ? `(${e.code}) ${e.message}` : describeError(e);
+  link.log?.warn(
+    `malformed reply ${what} from node ${node}; closing that connection, and the requests waiting on it fail`,
+  );
+  return `malformed reply from node ${node}: ${describeError(e)}`;
 }

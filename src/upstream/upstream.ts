@@ -1,9 +1,8 @@
 import type * as net from 'node:net';
 import { describeError } from '../log.js';
-import { ProtocolError } from '../resp/errors.js';
 import { Fifo } from '../protocol/pending.js';
 import type { FileBudget } from '../net/file-budget.js';
-import { READONLY, type UpstreamLink, helloFor } from './upstream-link.js';
+import { READONLY, type UpstreamLink, helloFor, malformedReply } from './upstream-link.js';
 import { NodeError } from '../net/node-error.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
@@ -21,13 +20,15 @@ import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { SendTimes, replyKind } from '../net/node-stats.js';
 import { SpanStream } from './span-stream.js';
+import type { NodeConnection } from './node-connection.js';
+import type { NodeTarget } from '../topology/types.js';
 
 /**
  * One smart-mode client's connection to one node: requests go out in order, and each complete
  * reply frame goes to the handler registered with its request. It opens itself on first use and
  * fails every waiting request, with the reason, when it cannot open or when it breaks.
  */
-export class Upstream {
+export class Upstream implements NodeConnection {
   readonly entry: NodeEntry;
   private socket: net.Socket | null = null;
   private opening: Promise<void> | null = null;
@@ -71,6 +72,10 @@ export class Upstream {
     this.spans = new SpanStream(this.scanner, this.times.stats, () =>
       link.log?.debug(`push frame on a shared connection to ${entry.target.label} dropped`),
     );
+  }
+
+  get target(): NodeTarget {
+    return this.entry.target;
   }
 
   get broken(): boolean {
@@ -233,12 +238,7 @@ export class Upstream {
       if (this.retiring && this.handlers.length === 0) this.close();
     } catch (e) {
       this.socket?.destroy();
-      this.link.stats.error('malformed-reply');
-      const what = e instanceof ProtocolError ? `(${e.code}) ${e.message}` : describeError(e);
-      this.link.log?.warn(
-        `malformed reply ${what} from node ${this.entry.target.label}; closing that connection, and the requests waiting on it fail`,
-      );
-      this.fail(`malformed reply from node ${this.entry.target.label}: ${describeError(e)}`);
+      this.fail(malformedReply(this.link, this.entry.target.label, e));
     }
   }
 

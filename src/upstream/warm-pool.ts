@@ -3,6 +3,7 @@ import { describeError } from '../log.js';
 import type { NodeTarget } from '../topology/types.js';
 import type { Connector, OpenNode } from '../net/connector.js';
 import { SocketReads } from '../net/socket-reads.js';
+import type { NodeConnection } from './node-connection.js';
 
 /** After a failed open, a node's pool waits this long before trying again (a node that is down). */
 const RETRY_AFTER_MS = 1000;
@@ -22,16 +23,30 @@ export const IDLE_MAX_MS = 240_000;
  */
 const REFILL_DELAY_MS = 2;
 
-interface Idle {
-  open: OpenNode;
-  /** The credential generation it authenticated with. */
-  generation: number;
-  forget: () => void;
+/**
+ * A warm connection waiting in the pool: connected, through TLS and authenticated, read only to
+ * notice a node that closes it. `forget` ends the waiting (a client took it, or it closes).
+ */
+class WarmConnection implements NodeConnection {
+  constructor(
+    readonly open: OpenNode,
+    readonly target: NodeTarget,
+    readonly forget: () => void,
+  ) {}
+
+  get broken(): boolean {
+    return this.open.socket.destroyed;
+  }
+
+  close(): void {
+    this.forget();
+    this.open.socket.destroy();
+  }
 }
 
 interface NodePool {
   target: NodeTarget;
-  idle: Idle[];
+  idle: WarmConnection[];
   opening: number;
   failedAt: number;
   refill: NodeJS.Timeout | null;
@@ -109,27 +124,22 @@ export class WarmPool {
     if (this.closed || stale || open.pending) return void open.socket.destroy();
     // While idle: a node that closes or says anything (it should not) takes the connection out.
     const drop = (): void => {
-      idle.forget();
       const i = pool.idle.indexOf(idle);
       if (i >= 0) pool.idle.splice(i, 1);
-      open.socket.destroy();
+      idle.close();
     };
     const expire = setTimeout(() => {
       drop();
       this.fill(pool.target);
     }, IDLE_MAX_MS).unref();
-    const idle: Idle = {
-      open,
-      generation,
-      forget: () => {
-        clearTimeout(expire);
-        open.socket.off('close', drop);
-        open.socket.off('error', drop);
-        open.socket.off('end', drop);
-        reads.handler = () => undefined;
-        open.socket.pause(); // handed over paused, as the connector hands it
-      },
-    };
+    const idle = new WarmConnection(open, pool.target, () => {
+      clearTimeout(expire);
+      open.socket.off('close', drop);
+      open.socket.off('error', drop);
+      open.socket.off('end', drop);
+      reads.handler = () => undefined;
+      open.socket.pause(); // handed over paused, as the connector hands it
+    });
     open.socket.on('close', drop);
     open.socket.on('error', drop);
     open.socket.on('end', drop);
@@ -149,20 +159,14 @@ export class WarmPool {
     if (!pool) return;
     this.nodes.delete(key);
     if (pool.refill) clearTimeout(pool.refill);
-    for (const idle of pool.idle) {
-      idle.forget();
-      idle.open.socket.destroy();
-    }
+    for (const idle of pool.idle) idle.close();
   }
 
   /** A fresh credential: what authenticated with the old one is replaced. */
   refreshCredentials(): void {
     this.generation++;
     for (const pool of [...this.nodes.values()]) {
-      for (const idle of pool.idle) {
-        idle.forget();
-        idle.open.socket.destroy();
-      }
+      for (const idle of pool.idle) idle.close();
       pool.idle = [];
       this.fill(pool.target);
     }
