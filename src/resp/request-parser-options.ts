@@ -12,9 +12,10 @@ export interface RequestParserOptions {
   maxFrameBytes?: number;
   /**
    * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
-   * them all does not read the request a second time.
+   * them all does not read the request a second time. `unnamed`: only of requests whose name is not
+   * one of `names` (a consumer that reads those in place: see argPlaces).
    */
-  keepArgs?: boolean;
+  keepArgs?: boolean | 'unnamed';
   /**
    * Note where the first ARG_PLACES arguments lie (argBuffers, argStarts, argLengths), so a
    * consumer reads one in place without a Buffer made per argument.

@@ -41,8 +41,9 @@ export class RequestParser {
   /** How many leading arguments of the current request are complete. */
   argsDone = 0;
   /**
-   * With `keepArgs`: the request's arguments, or null when one spanned chunks or the request was
-   * inline (read it whole, once it is complete, with `requestArgs`).
+   * With `keepArgs`: the request's arguments, or null when one spanned chunks, the request was
+   * inline, or (`unnamed`) its name is one of `names` (read it whole, once it is complete, with
+   * `requestArgs`).
    */
   args: Buffer[] | null = null;
   /**
@@ -57,7 +58,7 @@ export class RequestParser {
   private readonly matcher: NameMatcher;
   private readonly withArguments: ReadonlySet<string>;
   private readonly maxFrameBytes: number;
-  private readonly keepArgs: boolean;
+  private readonly keepArgs: boolean | 'unnamed';
   private readonly argPlaces: boolean;
   private state = R_START;
   private num = 0;
@@ -173,6 +174,17 @@ export class RequestParser {
     return -1;
   }
 
+  /**
+   * The chunk just parsed is done with: what points into it goes (argument places, kept
+   * arguments), so it is not kept past its requests. A request it began is read on from the next
+   * chunk with no places for the arguments it held (-1), and none kept.
+   */
+  forgetChunk(): void {
+    this.argBuffers.fill(null);
+    this.argLengths.fill(-1);
+    this.args = null;
+  }
+
   private begin(first: number): void {
     this.inRequest = true;
     this.argc = 0;
@@ -253,8 +265,10 @@ export class RequestParser {
 
   private readArgument(buf: Buffer, start: number, length: number): void {
     if (!this.wanted()) return;
-    if (this.argsDone === 0) this.name = this.matcher.match(buf, start, length);
-    else if (this.argsDone === 1) this.arg1 = buf.toString('latin1', start, start + length);
+    if (this.argsDone === 0) {
+      this.name = this.matcher.match(buf, start, length);
+      if (this.name !== null && this.keepArgs === 'unnamed') this.args = null;
+    } else if (this.argsDone === 1) this.arg1 = buf.toString('latin1', start, start + length);
     else this.arg2 = buf.toString('latin1', start, start + length);
   }
 

@@ -84,8 +84,9 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
-    const names = ctx.planner.batchNames;
-    this.parser = new RequestParser({ names, maxFrameBytes: ctx.maxFrameBytes, argPlaces: true });
+    // A batchable request (named) is read in place; any other is kept as its arguments, read once.
+    const options = { names: ctx.planner.batchNames, maxFrameBytes: ctx.maxFrameBytes, argPlaces: true };
+    this.parser = new RequestParser({ ...options, keepArgs: 'unnamed' });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     this.replies = new ReplyQueue(socket, ctx.stats, () => {
       if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
@@ -128,7 +129,7 @@ export class SmartClient {
     const batchable = parser.name;
     if (batchable !== null && !parser.inline && this.plain() && this.batches.add(batchable, bytes, parser))
       return true;
-    const args = requestArgs(bytes);
+    const args = parser.args ?? requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
     this.request(args, parser.inline ? encodeCommand(args) : bytes, batchable ?? commandName(args));
@@ -157,7 +158,7 @@ export class SmartClient {
     try {
       this.requests.push(chunk, this.onRequest);
       this.batches.send();
-      this.parser.argBuffers.fill(null); // the chunk is not kept past its requests
+      this.parser.forgetChunk();
     } catch (e) {
       this.batches.send();
       closeMalformed(e, this.socket, this.ctx.stats, this.log);

@@ -12,6 +12,7 @@ import { FrameSplitter } from '../../src/resp/frame-splitter.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { hashSlot, keyForSlot } from '../../src/topology/hash-slot.js';
 import { migrateKeys } from './helpers/slots.js';
+import { RawClient, type RawTarget, type Reply, tunnelTarget, within } from './helpers/raw-client.js';
 import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
@@ -114,5 +115,39 @@ describe('smart mode: runs of pipelined requests', () => {
         return count.trim() === String(moving.length);
       });
     }
+  });
+
+  it('a request the client read splits between its key and the rest, or inside a large value: answered as the node does', async () => {
+    const ranges = await admin.slotRanges();
+    const home = ranges.find((r) => r.port === 7001) as { start: number; ip: string; port: number };
+    const [key, big] = [keyForSlot(home.start + 7, 'cut:'), keyForSlot(home.start + 8, 'cutbig:')];
+    const value = 'x'.repeat(300_000);
+    const commands = [
+      ['SET', key, 'v'],
+      ['GET', key],
+      ['SET', big, value],
+      ['STRLEN', big],
+      ['DEL', key],
+      ['DEL', big],
+    ];
+    // Cut just after the first SET's key, and twice inside the large value (each piece 50 ms apart).
+    // The first SET is one the smart port reads in place (a batchable request): the tunnel once
+    // answered it `ERR Cannot read properties of null`, having let go of the read its key lay in.
+    const afterKey = `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n`.length;
+    const head = `*3\r\n$3\r\nSET\r\n$${big.length}\r\n${big}\r\n$${value.length}\r\n`.length;
+    const valueStart = encodeCommand(commands[0]).length + encodeCommand(commands[1]).length + head;
+    const cuts = [afterKey, valueStart + 1000, valueStart + 200_000];
+    const ask = async (t: RawTarget, login: boolean): Promise<Array<Reply | 'timeout'>> => {
+      const c = await RawClient.connect(t);
+      if (login) expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
+      const replies = await Promise.all(c.pipelineCut(commands, cuts).map((r) => within(r, 10_000)));
+      c.close();
+      return replies;
+    };
+    const expected = ['OK', 'v', 'OK', 300_000, 1, 1];
+    // The node directly (it serves both keys' slots), then the smart port.
+    const node = { host: home.ip, port: home.port, caCert: description.caCert };
+    expect(await ask(node, true)).toEqual(expected);
+    expect(await ask(tunnelTarget(PORT), false)).toEqual(expected);
   });
 });

@@ -188,6 +188,23 @@ describe('RequestParser', () => {
     expect(new RequestParser({ names: [] }).args).toBeNull();
   });
 
+  it('keeps only the arguments of requests not named in `names` when asked for `unnamed`', () => {
+    const data = b(cmd('GET', 'k') + cmd('MSET', 'a', '1', 'b', '2') + cmd('set', 'k', 'v') + cmd('PING'));
+    const parser = new RequestParser({ names: ['get', 'set'], keepArgs: 'unnamed' });
+    const kept: Array<[string | null, string[] | null]> = [];
+    for (let pos = 0; pos < data.length;) {
+      pos = parser.next(data, pos);
+      expect(pos).toBeGreaterThan(0);
+      kept.push([parser.name, parser.args?.map((a) => a.toString()) ?? null]);
+    }
+    expect(kept).toEqual([
+      ['get', null],
+      [null, ['MSET', 'a', '1', 'b', '2']],
+      ['set', null],
+      [null, ['PING']],
+    ]);
+  });
+
   it('notes where the first arguments lie when asked: in place when whole, -1 when cut or absent', () => {
     const data = b(cmd('SET', 'key', 'value') + cmd('GET', 'other'));
     const parser = new RequestParser({ names: [], argPlaces: true });
@@ -208,5 +225,15 @@ describe('RequestParser', () => {
     expect(parser.next(data.subarray(0, 18), 0)).toBe(-1); // inside 'key'
     expect(parser.next(data.subarray(18), 0)).toBeGreaterThan(0);
     expect(places()).toEqual(['SET', null, 'value', null]);
+    // A request cut between arguments, its first chunk forgotten (a client read is done with):
+    // the places in that chunk are gone, not left pointing at nothing.
+    const first = b(cmd('SET', 'key', 'value')).subarray(0, 22); // up to the end of 'key'
+    expect(parser.next(first, 0)).toBe(-1);
+    expect(places()).toEqual(['SET', 'key', null, null]);
+    parser.forgetChunk();
+    expect([places(), parser.argBuffers.every((x) => x === null)]).toEqual([[null, null, null, null], true]);
+    const second = b(cmd('SET', 'key', 'value')).subarray(22);
+    expect(parser.next(second, 0)).toBe(second.length);
+    expect(places()).toEqual([null, null, 'value', null]);
   });
 });

@@ -73,6 +73,20 @@ export class RawClient {
     return out;
   }
 
+  /**
+   * Sends several commands as one byte stream cut at `cuts` (offsets into it), each piece `gapMs`
+   * after the last, so the far end reads a request in parts; one promise per reply, in order.
+   */
+  pipelineCut(commands: Array<Array<string | Buffer>>, cuts: number[], gapMs = 50): Array<Promise<Reply>> {
+    const out = commands.map(() => new Promise<Reply>((r) => this.waiting.push(r)));
+    const bytes = Buffer.concat(commands.map(encode));
+    const ends = [...cuts, bytes.length];
+    ends.forEach((end, i) =>
+      setTimeout(() => this.socket.write(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)), i * gapMs),
+    );
+    return out;
+  }
+
   /** Bytes as they are, for malformed input. */
   writeRaw(bytes: Buffer): void {
     this.socket.write(bytes);
