@@ -1,0 +1,118 @@
+/**
+ * A client's requests reach the tunnel in whatever pieces TCP makes of them. One pipeline of
+ * mixed commands (single-key reads and writes, multi-key ones, a 20,000-byte value) is cut at
+ * seeded random places, each piece a few milliseconds after the last, and sent to a node directly
+ * (which proves what a node answers), then to the pinned listener and to the smart port. Every cut
+ * gets the node's replies, in order.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attach } from '../../scripts/lib/cluster.js';
+import { keyForSlot } from '../../src/topology/hash-slot.js';
+import { type RawTarget, type Reply, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
+import { type RunningTunnel } from './helpers/tunnel.js';
+import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+
+const description = inject('cluster');
+const cluster = attach(description);
+const SMART_PORT = 6412;
+/** Bounds: seeds (each one cut of the pipeline), cuts per pipeline, the gap between pieces. */
+const SEEDS = 8;
+const CUTS = 16;
+const GAP_MS = 3;
+let tunnel: RunningTunnel;
+let pinnedPort: number;
+let commands: string[][];
+let expected: Reply[];
+
+/** A small seeded generator, so a failing cut can be found again. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const connect = tunnelClientOf(description);
+
+beforeAll(async () => {
+  const own = await firstNodeRange(cluster, description);
+  // One hash tag in the first node's slots: the node serves every key, multi-key commands included.
+  const tag = keyForSlot(own.start + 3, 'cut');
+  const [a, b, c, h, l, big] = ['a', 'b', 'c', 'h', 'l', 'big'].map((k) => `{${tag}}:${k}`);
+  const value = 'v'.repeat(20_000);
+  commands = [
+    ['DEL', a, b, c, h, l, big],
+    ['SET', a, '1'],
+    ['GET', a],
+    ['INCR', a],
+    ['MSET', b, 'x', c, 'yy'],
+    ['MGET', a, b, c],
+    ['HSET', h, 'f', 'v'],
+    ['HGET', h, 'f'],
+    ['EXPIRE', a, '100'],
+    ['RPUSH', l, 'p', 'q', 'r'],
+    ['LRANGE', l, '0', '-1'],
+    ['SET', big, value],
+    ['STRLEN', big],
+    ['GETRANGE', big, '0', '3'],
+    ['APPEND', b, 'z'],
+    ['GET', b],
+    ['PING'],
+    ['ECHO', 'cut'],
+    ['EXISTS', a, b, c],
+    ['DEL', a, b, c, h, l, big],
+  ];
+  expected = [0, 'OK', '1', 2, 'OK', ['2', 'x', 'yy'], 1, 'v', 1, 3, ['p', 'q', 'r']];
+  expected.push('OK', 20_000, 'vvvv', 2, 'xz', 'PONG', 'cut', 3, 6);
+  ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
+});
+
+afterAll(async () => {
+  const code = await tunnel?.stop();
+  if (code !== 0) console.log(`STDERR ${tunnel.stderr().slice(-3000)}`);
+  expect(code).toBe(0);
+});
+
+/** The pipeline's length in bytes, as a client encodes it. */
+function pipelineBytes(): number {
+  let n = 0;
+  for (const args of commands) {
+    n += `*${args.length}\r\n`.length;
+    for (const a of args) n += `$${Buffer.byteLength(a)}\r\n`.length + Buffer.byteLength(a) + 2;
+  }
+  return n;
+}
+
+/** The pipeline, cut at CUTS places chosen by `seed`; the replies (or 'timeout' for any that never came). */
+async function cutPipeline(target: RawTarget, seed: number): Promise<Array<Reply | 'timeout'>> {
+  const next = random(seed);
+  const length = pipelineBytes();
+  const cuts = [...new Set(Array.from({ length: CUTS }, () => 1 + Math.floor(next() * (length - 1))))];
+  const client = await connect(target);
+  const replies = client.pipelineCut(
+    commands,
+    cuts.sort((x, y) => x - y),
+    GAP_MS,
+  );
+  const got = await Promise.all(replies.map((r) => within(r, 10_000)));
+  client.close();
+  return got;
+}
+
+describe('requests cut into pieces, as TCP may deliver them', () => {
+  const targets: Array<[string, () => RawTarget]> = [
+    ['a node directly', () => nodeTarget(description)],
+    ['the pinned listener', () => tunnelTarget(pinnedPort)],
+    ['the smart port', () => tunnelTarget(SMART_PORT)],
+  ];
+  for (const [where, target] of targets) {
+    it(`${where}: every cut of the pipeline gets the node's replies, in order`, async () => {
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        expect(await cutPipeline(target(), seed), `${where}, seed ${seed}`).toEqual(expected);
+      }
+    });
+  }
+});
