@@ -175,9 +175,8 @@ export class RequestParser {
   }
 
   /**
-   * The chunk just parsed is done with: what points into it goes (argument places, kept
-   * arguments), so it is not kept past its requests. A request it began is read on from the next
-   * chunk with no places for the arguments it held (-1), and none kept.
+   * The chunk just parsed is done with: what points into it goes. A request it began reads on with
+   * no places (-1) for the arguments it held there, and none kept.
    */
   forgetChunk(): void {
     this.argBuffers.fill(null);

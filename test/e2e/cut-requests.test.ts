@@ -1,9 +1,9 @@
 /**
  * A client's requests reach the tunnel in whatever pieces TCP makes of them. One pipeline of
  * mixed commands (single-key reads and writes, multi-key ones, a 20,000-byte value) is cut at
- * seeded random places, each piece a few milliseconds after the last, and sent to a node directly
- * (which proves what a node answers), then to the pinned listener and to the smart port. Every cut
- * gets the node's replies, in order.
+ * seeded random places, mostly among the small requests, each piece a few milliseconds after the
+ * last, and sent to a node directly (which proves what a node answers), then to the pinned
+ * listener and to the smart port. Every cut gets the node's replies, in order.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
@@ -16,9 +16,10 @@ const description = inject('cluster');
 const cluster = attach(description);
 const SMART_PORT = 6412;
 /** Bounds: seeds (each one cut of the pipeline), cuts per pipeline, the gap between pieces. */
-const SEEDS = 8;
+const SEEDS = 12;
 const CUTS = 16;
 const GAP_MS = 3;
+const VALUE_BYTES = 20_000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
 let commands: string[][];
@@ -42,7 +43,7 @@ beforeAll(async () => {
   // One hash tag in the first node's slots: the node serves every key, multi-key commands included.
   const tag = keyForSlot(own.start + 3, 'cut');
   const [a, b, c, h, l, big] = ['a', 'b', 'c', 'h', 'l', 'big'].map((k) => `{${tag}}:${k}`);
-  const value = 'v'.repeat(20_000);
+  const value = 'v'.repeat(VALUE_BYTES);
   commands = [
     ['DEL', a, b, c, h, l, big],
     ['SET', a, '1'],
@@ -76,25 +77,40 @@ afterAll(async () => {
   expect(code).toBe(0);
 });
 
-/** The pipeline's length in bytes, as a client encodes it. */
-function pipelineBytes(): number {
+/** Where the pipeline's bytes lie, as a client encodes it: its length, and the large value's span. */
+function layout(): { length: number; valueStart: number; valueEnd: number } {
   let n = 0;
+  let valueStart = 0;
+  let valueEnd = 0;
   for (const args of commands) {
     n += `*${args.length}\r\n`.length;
-    for (const a of args) n += `$${Buffer.byteLength(a)}\r\n`.length + Buffer.byteLength(a) + 2;
+    for (const a of args) {
+      n += `$${Buffer.byteLength(a)}\r\n`.length;
+      if (a.length === VALUE_BYTES) [valueStart, valueEnd] = [n, n + a.length];
+      n += Buffer.byteLength(a) + 2;
+    }
   }
-  return n;
+  return { length: n, valueStart, valueEnd };
 }
 
-/** The pipeline, cut at CUTS places chosen by `seed`; the replies (or 'timeout' for any that never came). */
+/**
+ * The pipeline, cut at CUTS places chosen by `seed` (over every byte but the large value's, which
+ * gets one cut of its own, so most cuts fall among the small requests); the replies, or 'timeout'
+ * for any that never came.
+ */
 async function cutPipeline(target: RawTarget, seed: number): Promise<Array<Reply | 'timeout'>> {
   const next = random(seed);
-  const length = pipelineBytes();
-  const cuts = [...new Set(Array.from({ length: CUTS }, () => 1 + Math.floor(next() * (length - 1))))];
+  const { length, valueStart, valueEnd } = layout();
+  const outside = length - (valueEnd - valueStart);
+  const cuts = new Set([valueStart + Math.floor(next() * (valueEnd - valueStart))]);
+  for (let i = 1; i < CUTS; i++) {
+    const at = 1 + Math.floor(next() * (outside - 1));
+    cuts.add(at <= valueStart ? at : at + (valueEnd - valueStart));
+  }
   const client = await connect(target);
   const replies = client.pipelineCut(
     commands,
-    cuts.sort((x, y) => x - y),
+    [...cuts].sort((x, y) => x - y),
     GAP_MS,
   );
   const got = await Promise.all(replies.map((r) => within(r, 10_000)));
