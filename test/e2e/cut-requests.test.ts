@@ -1,9 +1,9 @@
 /**
  * A client's requests reach the tunnel in whatever pieces TCP makes of them. One pipeline of
- * mixed commands (single-key reads and writes, multi-key ones, a 20,000-byte value) is cut at
- * seeded random places, mostly among the small requests, each piece a few milliseconds after the
- * last, and sent to a node directly (which proves what a node answers), then to the pinned
- * listener and to the smart port. Every cut gets the node's replies, in order.
+ * mixed commands (single-key reads and writes, multi-key ones, inline lines, a 20,000-byte value)
+ * is cut at seeded random places, mostly among the small requests, each piece a few milliseconds
+ * after the last, and sent to a node directly (which proves what a node answers), then to the
+ * pinned listener and to the smart port. Every cut gets the node's replies, in order.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
@@ -22,7 +22,7 @@ const GAP_MS = 3;
 const VALUE_BYTES = 20_000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
-let commands: string[][];
+let commands: Array<string[] | Buffer>;
 let expected: Reply[];
 
 /** A small seeded generator, so a failing cut can be found again. */
@@ -61,13 +61,14 @@ beforeAll(async () => {
     ['GETRANGE', big, '0', '3'],
     ['APPEND', b, 'z'],
     ['GET', b],
-    ['PING'],
+    Buffer.from('PING\r\n'), // inline, as a person types it
     ['ECHO', 'cut'],
+    Buffer.from('ECHO "inline cut"\r\n'),
     ['EXISTS', a, b, c],
     ['DEL', a, b, c, h, l, big],
   ];
   expected = [0, 'OK', '1', 2, 'OK', ['2', 'x', 'yy'], 1, 'v', 1, 3, ['p', 'q', 'r']];
-  expected.push('OK', 20_000, 'vvvv', 2, 'xz', 'PONG', 'cut', 3, 6);
+  expected.push('OK', 20_000, 'vvvv', 2, 'xz', 'PONG', 'cut', 'inline cut', 3, 6);
   ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
@@ -83,6 +84,10 @@ function layout(): { length: number; valueStart: number; valueEnd: number } {
   let valueStart = 0;
   let valueEnd = 0;
   for (const args of commands) {
+    if (Buffer.isBuffer(args)) {
+      n += args.length;
+      continue;
+    }
     n += `*${args.length}\r\n`.length;
     for (const a of args) {
       n += `$${Buffer.byteLength(a)}\r\n`.length;

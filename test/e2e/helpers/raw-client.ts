@@ -75,11 +75,16 @@ export class RawClient {
 
   /**
    * Sends several commands as one byte stream cut at `cuts` (offsets into it), each piece `gapMs`
-   * after the last, so the far end reads a request in parts; one promise per reply, in order.
+   * after the last, so the far end reads a request in parts; one promise per reply, in order. A
+   * command given as bytes goes as it is (an inline line).
    */
-  pipelineCut(commands: Array<Array<string | Buffer>>, cuts: number[], gapMs = 50): Array<Promise<Reply>> {
+  pipelineCut(
+    commands: Array<Array<string | Buffer> | Buffer>,
+    cuts: number[],
+    gapMs = 50,
+  ): Array<Promise<Reply>> {
     const out = commands.map(() => new Promise<Reply>((r) => this.waiting.push(r)));
-    const bytes = Buffer.concat(commands.map(encode));
+    const bytes = Buffer.concat(commands.map((c) => (Buffer.isBuffer(c) ? c : encode(c))));
     const ends = [...cuts, bytes.length];
     ends.forEach((end, i) =>
       setTimeout(() => this.socket.write(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)), i * gapMs),
