@@ -220,8 +220,9 @@ export class SmartClient {
 
   /**
    * HELLO changes the protocol of every upstream of this client: the home node answers it (AUTH
-   * and SETNAME options dropped: the tunnel authenticates upstream). The other upstreams switch at
-   * once, and new ones start in it, so requests pipelined behind HELLO get replies in the new one.
+   * and SETNAME options dropped: the tunnel authenticates upstream). The others switch behind the
+   * requests sent to them before (through the lanes), new ones start in it: requests pipelined
+   * behind HELLO get replies in the new protocol, those before it in the old.
    */
   private hello(args: Buffer[], done: (r: Buffer) => void): void {
     const version = args.length > 1 ? Number(args[1].toString('latin1')) : 0;
@@ -231,7 +232,7 @@ export class SmartClient {
       : encodeCommand(version ? ['HELLO', String(version)] : ['HELLO']);
     if (known && version !== this.protocol) {
       this.protocol = version;
-      for (const u of this.upstreams.values()) u.send(request, () => {});
+      for (const u of this.upstreams.values()) this.lanes.send(u.entry, 'own', request, () => {}, null);
     }
     this.dispatcher.send(undefined, request, done, 'own');
   }

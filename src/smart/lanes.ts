@@ -27,6 +27,13 @@ interface NodeGate {
   waiting: Array<() => void>;
 }
 
+/** What is settled about a request when it is issued (see Lanes.place). */
+interface Issued {
+  lane: 'own' | 'shared' | 'shared-write';
+  protocol: number;
+  login: Login | null;
+}
+
 /** A run of requests for one node (see NodeRun): told when its connection has answered them all. */
 export interface LaneRun extends FrameRun {
   settled: (() => void) | null;
@@ -75,6 +82,11 @@ export class Lanes {
     this.place(entry, lane, request, run, null);
   }
 
+  /**
+   * Where a request goes is settled when it is issued: its lane, and the protocol and login then
+   * in force. A request that waits for the other lane goes with those, whatever HELLO, AUTH or
+   * SELECT the client sent after it (a node applies them in order too).
+   */
   private place(
     entry: NodeEntry,
     lane: Lane,
@@ -82,9 +94,24 @@ export class Lanes {
     waiter: ReplyHandler | LaneRun,
     prefix: Buffer | null,
   ): void {
-    if (this.ownOnly || this.selected) lane = 'own';
-    else if (lane === 'read') lane = 'shared';
-    const protocol = this.protocol();
+    const settled = this.ownOnly || this.selected ? 'own' : lane === 'read' ? 'shared' : lane;
+    this.go(
+      entry,
+      { lane: settled, protocol: this.protocol(), login: this.login() },
+      request,
+      waiter,
+      prefix,
+    );
+  }
+
+  private go(
+    entry: NodeEntry,
+    issued: Issued,
+    request: Buffer,
+    waiter: ReplyHandler | LaneRun,
+    prefix: Buffer | null,
+  ): void {
+    const { lane, protocol, login } = issued;
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');
     // A read follows the client's writes in flight to that node, as on one connection.
@@ -92,7 +119,7 @@ export class Lanes {
       key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
-      gate.waiting.push(() => this.place(entry, lane, request, waiter, prefix));
+      gate.waiting.push(() => this.go(entry, issued, request, waiter, prefix));
       return;
     }
     gate.key = key;
@@ -100,7 +127,7 @@ export class Lanes {
     const upstream =
       key === OWN
         ? this.own(entry)
-        : this.shared.get(entry, protocol, this.login(), isWritesKind(key), entry.node.role === 'replica');
+        : this.shared.get(entry, protocol, login, isWritesKind(key), entry.node.role === 'replica');
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
     if (typeof waiter !== 'function') {

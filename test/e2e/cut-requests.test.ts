@@ -22,8 +22,25 @@ const GAP_MS = 3;
 const VALUE_BYTES = 20_000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
-let commands: Array<string[] | Buffer>;
-let expected: Reply[];
+/** A pipeline to cut: its commands (bytes: an inline line) and the replies a node gives them. */
+interface Pipeline {
+  name: string;
+  commands: Array<string[] | Buffer>;
+  expected: Reply[];
+  /** What of a reply is compared (HELLO's carries the connection's own id). */
+  compared?: (reply: Reply | 'timeout') => Reply | 'timeout';
+}
+
+/** Of a HELLO reply (a map in RESP3, a flat array in RESP2), its protocol; any other reply as it is. */
+function helloProto(reply: Reply | 'timeout'): Reply | 'timeout' {
+  if (reply !== null && typeof reply === 'object' && !Array.isArray(reply) && 'map' in reply) {
+    const proto = reply.map.find(([k]) => k === 'proto');
+    if (proto) return `proto ${String(proto[1])}`;
+  }
+  if (Array.isArray(reply) && reply[4] === 'proto') return `proto ${String(reply[5])}`;
+  return reply;
+}
+const pipelines: Pipeline[] = [];
 
 /** A small seeded generator, so a failing cut can be found again. */
 function random(seed: number): () => number {
@@ -44,7 +61,7 @@ beforeAll(async () => {
   const tag = keyForSlot(own.start + 3, 'cut');
   const [a, b, c, h, l, big] = ['a', 'b', 'c', 'h', 'l', 'big'].map((k) => `{${tag}}:${k}`);
   const value = 'v'.repeat(VALUE_BYTES);
-  commands = [
+  const commands = [
     ['DEL', a, b, c, h, l, big],
     ['SET', a, '1'],
     ['GET', a],
@@ -67,8 +84,68 @@ beforeAll(async () => {
     ['EXISTS', a, b, c],
     ['DEL', a, b, c, h, l, big],
   ];
-  expected = [0, 'OK', '1', 2, 'OK', ['2', 'x', 'yy'], 1, 'v', 1, 3, ['p', 'q', 'r']];
+  const expected: Reply[] = [0, 'OK', '1', 2, 'OK', ['2', 'x', 'yy'], 1, 'v', 1, 3, ['p', 'q', 'r']];
   expected.push('OK', 20_000, 'vvvv', 2, 'xz', 'PONG', 'cut', 'inline cut', 3, 6);
+  pipelines.push({ name: 'reads and writes', commands, expected });
+  // What gives a connection state of its own: a name, transactions, WATCH.
+  pipelines.push({
+    name: 'connection state',
+    commands: [
+      ['CLIENT', 'SETNAME', 'cutter'],
+      ['CLIENT', 'GETNAME'],
+      ['MULTI'],
+      ['SET', a, '1'],
+      ['INCR', a],
+      ['EXEC'],
+      ['WATCH', a],
+      ['GET', a],
+      ['MULTI'],
+      ['INCR', a],
+      ['EXEC'],
+      ['DEL', a],
+      Buffer.from('CLIENT GETNAME\r\n'),
+      ['CLIENT', 'SETNAME', ''],
+      ['CLIENT', 'GETNAME'],
+    ],
+    expected: [
+      'OK',
+      'cutter',
+      'OK',
+      'QUEUED',
+      'QUEUED',
+      ['OK', 2],
+      'OK',
+      '2',
+      'OK',
+      'QUEUED',
+      [3],
+      1,
+      'cutter',
+      'OK',
+      null,
+    ],
+  });
+  // RESP3 from the middle of the stream on: a map, a double, a null, and back to RESP2.
+  pipelines.push({
+    name: 'RESP3',
+    commands: [
+      ['SET', a, '1'],
+      ['HELLO', '3'],
+      ['HSET', h, 'f', 'v'],
+      ['HGETALL', h],
+      ['INCRBYFLOAT', a, '0.5'],
+      ['ZADD', `{${tag}}:z`, '2.5', 'm'],
+      ['ZSCORE', `{${tag}}:z`, 'm'],
+      ['GET', `{${tag}}:none`],
+      Buffer.from('PING\r\n'),
+      ['DEL', a, h, `{${tag}}:z`],
+      ['HELLO', '2'],
+      ['HGETALL', h],
+    ],
+    // INCRBYFLOAT answers a bulk string even in RESP3; ZSCORE a double.
+    expected: ['OK', 'proto 3', 1, { map: [['f', 'v']] }, '1.5', 1, 2.5, null, 'PONG', 3, 'proto 2', []],
+    compared: helloProto,
+  });
   ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
@@ -79,7 +156,7 @@ afterAll(async () => {
 });
 
 /** Where the pipeline's bytes lie, as a client encodes it: its length, and the large value's span. */
-function layout(): { length: number; valueStart: number; valueEnd: number } {
+function layout(commands: Pipeline['commands']): { length: number; valueStart: number; valueEnd: number } {
   let n = 0;
   let valueStart = 0;
   let valueEnd = 0;
@@ -103,18 +180,19 @@ function layout(): { length: number; valueStart: number; valueEnd: number } {
  * gets one cut of its own, so most cuts fall among the small requests); the replies, or 'timeout'
  * for any that never came.
  */
-async function cutPipeline(target: RawTarget, seed: number): Promise<Array<Reply | 'timeout'>> {
+async function cutPipeline(target: RawTarget, seed: number, p: Pipeline): Promise<Array<Reply | 'timeout'>> {
   const next = random(seed);
-  const { length, valueStart, valueEnd } = layout();
+  const { length, valueStart, valueEnd } = layout(p.commands);
   const outside = length - (valueEnd - valueStart);
-  const cuts = new Set([valueStart + Math.floor(next() * (valueEnd - valueStart))]);
-  for (let i = 1; i < CUTS; i++) {
+  const cuts = new Set<number>();
+  if (valueEnd > valueStart) cuts.add(valueStart + Math.floor(next() * (valueEnd - valueStart)));
+  while (cuts.size < CUTS) {
     const at = 1 + Math.floor(next() * (outside - 1));
-    cuts.add(at <= valueStart ? at : at + (valueEnd - valueStart));
+    cuts.add(at <= valueStart || valueEnd === valueStart ? at : at + (valueEnd - valueStart));
   }
   const client = await connect(target);
   const replies = client.pipelineCut(
-    commands,
+    p.commands,
     [...cuts].sort((x, y) => x - y),
     GAP_MS,
   );
@@ -130,10 +208,13 @@ describe('requests cut into pieces, as TCP may deliver them', () => {
     ['the smart port', () => tunnelTarget(SMART_PORT)],
   ];
   for (const [where, target] of targets) {
-    it(`${where}: every cut of the pipeline gets the node's replies, in order`, async () => {
-      for (let seed = 1; seed <= SEEDS; seed++) {
-        expect(await cutPipeline(target(), seed), `${where}, seed ${seed}`).toEqual(expected);
-      }
+    it(`${where}: every cut of each pipeline gets the node's replies, in order`, async () => {
+      for (const p of pipelines)
+        for (let seed = 1; seed <= SEEDS; seed++)
+          expect(
+            (await cutPipeline(target(), seed, p)).map(p.compared ?? ((r) => r)),
+            `${where}, ${p.name}, seed ${seed}`,
+          ).toEqual(p.expected);
     });
   }
 });

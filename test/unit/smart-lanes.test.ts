@@ -1,0 +1,83 @@
+/**
+ * Smart mode's lanes: a client's requests to one node keep their order across connections, and a
+ * request that waits for the other lane goes with what was in force when it was issued (protocol,
+ * login, a selected database), not with what the client sent after it. The connections are fakes
+ * (named so) that record each request and answer when told.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Login } from '../../src/protocol/login.js';
+import { Lanes, type SharedUpstreams } from '../../src/smart/lanes.js';
+import type { NodeEntry } from '../../src/topology/node-table.js';
+import type { ReplyHandler } from '../../src/upstream/reply-waiters.js';
+import type { Upstream } from '../../src/upstream/upstream.js';
+
+const node = { node: { id: 'n1', role: 'master' }, target: { label: 'n1' } } as unknown as NodeEntry;
+
+/** A fake connection: what was sent on it, and the handlers still waiting. */
+function fakeConnection(name: string, sent: string[]) {
+  const waiting: ReplyHandler[] = [];
+  const upstream = {
+    send: (request: Buffer, handler: ReplyHandler) => {
+      sent.push(`${name}: ${request.toString()}`);
+      waiting.push(handler);
+    },
+  } as unknown as Upstream;
+  return { upstream, answer: () => (waiting.shift() as ReplyHandler)(Buffer.from('+OK\r\n')) };
+}
+
+function harness() {
+  const sent: string[] = [];
+  const own = fakeConnection('own', sent);
+  const shared = new Map<string, ReturnType<typeof fakeConnection>>();
+  const pool = {
+    get: (_e: NodeEntry, protocol: number, login: Login | null = null, writes = false) => {
+      const name = `shared RESP${protocol} ${login?.key ?? 'tunnel'} ${writes ? 'writes' : 'reads'}`;
+      if (!shared.has(name)) shared.set(name, fakeConnection(name, sent));
+      return (shared.get(name) as ReturnType<typeof fakeConnection>).upstream;
+    },
+    close: () => {},
+  } as SharedUpstreams;
+  const state = { protocol: 2, login: null as Login | null };
+  const lanes = new Lanes(
+    pool,
+    () => own.upstream,
+    () => state.protocol,
+    () => state.login,
+  );
+  /** Answers the oldest request waiting on the shared connection `name`. */
+  const answerShared = (name: string): void =>
+    (shared.get(name) as ReturnType<typeof fakeConnection>).answer();
+  return { lanes, sent, own, state, answerShared };
+}
+
+const bytes = (s: string): Buffer => Buffer.from(s);
+
+describe('smart lanes', () => {
+  it('a request waiting behind the other lane goes with the protocol and login of when it was issued', () => {
+    const h = harness();
+    h.lanes.send(node, 'own', bytes('BLPOP l 1'), () => {});
+    h.lanes.send(node, 'read', bytes('GET k'), () => {});
+    // Sent after the GET, answered before the GET may go: HELLO 3 and a login of the client's own.
+    h.state.protocol = 3;
+    h.state.login = { key: 'reader', auth: bytes('AUTH reader pw') } as unknown as Login;
+    expect(h.sent).toEqual(['own: BLPOP l 1']);
+    h.own.answer();
+    expect(h.sent).toEqual(['own: BLPOP l 1', 'shared RESP2 tunnel reads: GET k']);
+    // A later request goes with what is in force now (once the GET on the other connection is in).
+    h.lanes.send(node, 'read', bytes('GET j'), () => {});
+    h.answerShared('shared RESP2 tunnel reads');
+    expect(h.sent.at(-1)).toBe('shared RESP3 reader reads: GET j');
+  });
+
+  it('a request issued before SELECT moved the client onto its own connection stays on the shared one', () => {
+    const h = harness();
+    h.lanes.send(node, 'own', bytes('CLIENT SETNAME a'), () => {});
+    h.lanes.send(node, 'shared-write', bytes('SET k v'), () => {});
+    h.lanes.selected = true;
+    h.own.answer();
+    expect(h.sent).toEqual(['own: CLIENT SETNAME a', 'shared RESP2 tunnel writes: SET k v']);
+    h.lanes.send(node, 'read', bytes('GET k'), () => {});
+    h.answerShared('shared RESP2 tunnel writes');
+    expect(h.sent.at(-1)).toBe('own: GET k');
+  });
+});
