@@ -125,6 +125,28 @@ beforeAll(async () => {
       null,
     ],
   });
+  // RESP2 pub/sub: the confirmations and a subscribed PING are replies, in order.
+  pipelines.push({
+    name: 'pub/sub',
+    commands: [
+      ['SET', a, '1'],
+      ['SUBSCRIBE', `cut:${tag}`],
+      ['PING'],
+      Buffer.from('PING x\r\n'),
+      ['UNSUBSCRIBE', `cut:${tag}`],
+      ['GET', a],
+      ['DEL', a],
+    ],
+    expected: [
+      'OK',
+      ['subscribe', `cut:${tag}`, 1],
+      ['pong', ''],
+      ['pong', 'x'],
+      ['unsubscribe', `cut:${tag}`, 0],
+      '1',
+      1,
+    ],
+  });
   // RESP3 from the middle of the stream on: a map, a double, a null, and back to RESP2.
   pipelines.push({
     name: 'RESP3',
@@ -217,4 +239,36 @@ describe('requests cut into pieces, as TCP may deliver them', () => {
           ).toEqual(p.expected);
     });
   }
+});
+
+describe('requests cut into pieces, keys over every master', () => {
+  // The smart port's own work: no one node serves these keys, so the replies asked for follow from
+  // the writes (and the node's answers to each kind of command are asserted above).
+  it('the smart port: single-key requests, a split MGET and DEL, cut anywhere, get every reply in order', async () => {
+    // Each master's widest range (other tests move slots about), four keys in each.
+    const widest = new Map<number, { start: number; end: number }>();
+    for (const r of await cluster.slotRanges()) {
+      const w = widest.get(r.port);
+      if (!w || r.end - r.start > w.end - w.start) widest.set(r.port, r);
+    }
+    expect(widest.size).toBe(3);
+    const keys = [...widest.values()].flatMap((r, m) =>
+      Array.from({ length: 4 }, (_, i) => keyForSlot(r.start + i, `all${m}:`)),
+    );
+    const p: Pipeline = {
+      name: 'every master',
+      commands: [
+        ['DEL', ...keys],
+        ...keys.map((k, i) => ['SET', k, `v${i}`]),
+        ...keys.map((k) => ['GET', k]),
+        ['MGET', ...keys],
+        ...keys.map((k) => ['APPEND', k, '!']),
+        ['DEL', ...keys],
+      ],
+      expected: [0, ...keys.map(() => 'OK'), ...keys.map((_, i) => `v${i}`), keys.map((_, i) => `v${i}`)],
+    };
+    p.expected.push(...keys.map((_, i) => `v${i}!`.length), keys.length);
+    for (let seed = 1; seed <= SEEDS; seed++)
+      expect(await cutPipeline(tunnelTarget(SMART_PORT), seed, p), `seed ${seed}`).toEqual(p.expected);
+  });
 });
