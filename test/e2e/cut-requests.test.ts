@@ -11,6 +11,7 @@ import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RawTarget, type Reply, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+import { seeded as random } from '../helpers/seeded.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -41,17 +42,6 @@ function helloProto(reply: Reply | 'timeout'): Reply | 'timeout' {
   return reply;
 }
 const pipelines: Pipeline[] = [];
-
-/** A small seeded generator, so a failing cut can be found again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const connect = tunnelClientOf(description);
 

@@ -10,6 +10,7 @@ import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RawTarget, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+import { seeded as random } from '../helpers/seeded.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -21,17 +22,6 @@ const STALL_MS = 1500;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
 let keys: string[];
-
-/** A small seeded generator, so a failing input can be found again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The bad inputs, by kind; `i` picks one and seeds the random bytes. */
 function badInput(i: number): Buffer {

@@ -11,17 +11,7 @@ import { fakeLookup } from '../helpers/fake-map.js';
 import { drive } from '../helpers/drive.js';
 import { protocolErrorCode } from '../helpers/protocol-error.js';
 import { cmd } from '../helpers/resp.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as rng } from '../helpers/seeded.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const int = (r: () => number, n: number): number => Math.floor(r() * n);
