@@ -1,9 +1,10 @@
 /**
- * A client's requests reach the tunnel in whatever pieces TCP makes of them. One pipeline of
- * mixed commands (single-key reads and writes, multi-key ones, inline lines, a 20,000-byte value)
- * is cut at seeded random places, mostly among the small requests, each piece a few milliseconds
- * after the last, and sent to a node directly (which proves what a node answers), then to the
- * pinned listener and to the smart port. Every cut gets the node's replies, in order.
+ * A client's requests reach the tunnel in whatever pieces TCP makes of them. Pipelines of mixed
+ * commands (helpers/cut-pipelines.ts: reads and writes with inline lines and a 20,000-byte value,
+ * connection state, pub/sub, scripts, tracking, RESP3 from mid-stream) are cut at seeded random
+ * places, mostly among the small requests, each piece a few milliseconds after the last, and sent
+ * to a node directly (which proves what a node answers), then to the pinned listener and to the
+ * smart port. Every cut gets the node's replies, in order, and its pushes.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
@@ -12,6 +13,7 @@ import { type RawTarget, type Reply, nodeTarget, tunnelTarget, within } from './
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 import { seeded as random } from '../helpers/seeded.js';
+import { type Pipeline, VALUE_BYTES, pipelinesFor } from './helpers/cut-pipelines.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -20,163 +22,16 @@ const SMART_PORT = 6412;
 const SEEDS = 12;
 const CUTS = 16;
 const GAP_MS = 3;
-const VALUE_BYTES = 20_000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
-/** A pipeline to cut: its commands (bytes: an inline line) and the replies a node gives them. */
-interface Pipeline {
-  name: string;
-  commands: Array<string[] | Buffer>;
-  expected: Reply[];
-  /** What of a reply is compared (HELLO's carries the connection's own id). */
-  compared?: (reply: Reply | 'timeout') => Reply | 'timeout';
-  /** The pushes the client gets (RESP3), once every reply is in; when not given, not compared. */
-  pushes?: Reply[][];
-}
-
-/** Of a HELLO reply (a map in RESP3, a flat array in RESP2), its protocol; any other reply as it is. */
-function helloProto(reply: Reply | 'timeout'): Reply | 'timeout' {
-  if (reply !== null && typeof reply === 'object' && !Array.isArray(reply) && 'map' in reply) {
-    const proto = reply.map.find(([k]) => k === 'proto');
-    if (proto) return `proto ${String(proto[1])}`;
-  }
-  if (Array.isArray(reply) && reply[4] === 'proto') return `proto ${String(reply[5])}`;
-  return reply;
-}
-const pipelines: Pipeline[] = [];
+let pipelines: Pipeline[];
 
 const connect = tunnelClientOf(description);
 
 beforeAll(async () => {
   const own = await firstNodeRange(cluster, description);
   // One hash tag in the first node's slots: the node serves every key, multi-key commands included.
-  const tag = keyForSlot(own.start + 3, 'cut');
-  const [a, b, c, h, l, big] = ['a', 'b', 'c', 'h', 'l', 'big'].map((k) => `{${tag}}:${k}`);
-  const value = 'v'.repeat(VALUE_BYTES);
-  const commands = [
-    ['DEL', a, b, c, h, l, big],
-    ['SET', a, '1'],
-    ['GET', a],
-    ['INCR', a],
-    ['MSET', b, 'x', c, 'yy'],
-    ['MGET', a, b, c],
-    ['HSET', h, 'f', 'v'],
-    ['HGET', h, 'f'],
-    ['EXPIRE', a, '100'],
-    ['RPUSH', l, 'p', 'q', 'r'],
-    ['LRANGE', l, '0', '-1'],
-    ['SET', big, value],
-    ['STRLEN', big],
-    ['GETRANGE', big, '0', '3'],
-    ['APPEND', b, 'z'],
-    ['GET', b],
-    Buffer.from('PING\r\n'), // inline, as a person types it
-    ['ECHO', 'cut'],
-    Buffer.from('ECHO "inline cut"\r\n'),
-    ['EXISTS', a, b, c],
-    ['DEL', a, b, c, h, l, big],
-  ];
-  const expected: Reply[] = [0, 'OK', '1', 2, 'OK', ['2', 'x', 'yy'], 1, 'v', 1, 3, ['p', 'q', 'r']];
-  expected.push('OK', 20_000, 'vvvv', 2, 'xz', 'PONG', 'cut', 'inline cut', 3, 6);
-  pipelines.push({ name: 'reads and writes', commands, expected });
-  // What gives a connection state of its own: a name, transactions, WATCH.
-  pipelines.push({
-    name: 'connection state',
-    commands: [
-      ['CLIENT', 'SETNAME', 'cutter'],
-      ['CLIENT', 'GETNAME'],
-      ['MULTI'],
-      ['SET', a, '1'],
-      ['INCR', a],
-      ['EXEC'],
-      ['WATCH', a],
-      ['GET', a],
-      ['MULTI'],
-      ['INCR', a],
-      ['EXEC'],
-      ['DEL', a],
-      Buffer.from('CLIENT GETNAME\r\n'),
-      ['CLIENT', 'SETNAME', ''],
-      ['CLIENT', 'GETNAME'],
-    ],
-    expected: [
-      'OK',
-      'cutter',
-      'OK',
-      'QUEUED',
-      'QUEUED',
-      ['OK', 2],
-      'OK',
-      '2',
-      'OK',
-      'QUEUED',
-      [3],
-      1,
-      'cutter',
-      'OK',
-      null,
-    ],
-  });
-  // RESP2 pub/sub: the confirmations and a subscribed PING are replies, in order.
-  pipelines.push({
-    name: 'pub/sub',
-    commands: [
-      ['SET', a, '1'],
-      ['SUBSCRIBE', `cut:${tag}`],
-      ['PING'],
-      Buffer.from('PING x\r\n'),
-      ['UNSUBSCRIBE', `cut:${tag}`],
-      ['GET', a],
-      ['DEL', a],
-    ],
-    expected: [
-      'OK',
-      ['subscribe', `cut:${tag}`, 1],
-      ['pong', ''],
-      ['pong', 'x'],
-      ['unsubscribe', `cut:${tag}`, 0],
-      '1',
-      1,
-    ],
-  });
-  // Client-side caching: a key read with tracking on, then written by this client, is invalidated.
-  pipelines.push({
-    name: 'tracking',
-    commands: [
-      ['HELLO', '3'],
-      ['CLIENT', 'TRACKING', 'on'],
-      ['GET', a],
-      ['SET', a, '1'],
-      ['GET', a],
-      ['CLIENT', 'TRACKING', 'off'],
-      ['DEL', a],
-      ['HELLO', '2'],
-    ],
-    expected: ['proto 3', 'OK', null, 'OK', '1', 'OK', 1, 'proto 2'],
-    compared: helloProto,
-    pushes: [['invalidate', [a]]],
-  });
-  // RESP3 from the middle of the stream on: a map, a double, a null, and back to RESP2.
-  pipelines.push({
-    name: 'RESP3',
-    commands: [
-      ['SET', a, '1'],
-      ['HELLO', '3'],
-      ['HSET', h, 'f', 'v'],
-      ['HGETALL', h],
-      ['INCRBYFLOAT', a, '0.5'],
-      ['ZADD', `{${tag}}:z`, '2.5', 'm'],
-      ['ZSCORE', `{${tag}}:z`, 'm'],
-      ['GET', `{${tag}}:none`],
-      Buffer.from('PING\r\n'),
-      ['DEL', a, h, `{${tag}}:z`],
-      ['HELLO', '2'],
-      ['HGETALL', h],
-    ],
-    // INCRBYFLOAT answers a bulk string even in RESP3; ZSCORE a double.
-    expected: ['OK', 'proto 3', 1, { map: [['f', 'v']] }, '1.5', 1, 2.5, null, 'PONG', 3, 'proto 2', []],
-    compared: helloProto,
-  });
+  pipelines = pipelinesFor(keyForSlot(own.start + 3, 'cut'));
   ({ tunnel, pinnedPort } = await startBothModes(description, SMART_PORT));
 });
 
