@@ -12,8 +12,7 @@ import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { type RawTarget, type Reply, nodeTarget, tunnelTarget, within } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
 import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
-import { seeded as random } from '../helpers/seeded.js';
-import { type Pipeline, VALUE_BYTES, pipelinesFor } from './helpers/cut-pipelines.js';
+import { type Pipeline, cutsFor, pipelinesFor } from './helpers/cut-pipelines.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
@@ -41,51 +40,13 @@ afterAll(async () => {
   expect(code).toBe(0);
 });
 
-/** Where the pipeline's bytes lie, as a client encodes it: its length, and the large value's span. */
-function layout(commands: Pipeline['commands']): { length: number; valueStart: number; valueEnd: number } {
-  let n = 0;
-  let valueStart = 0;
-  let valueEnd = 0;
-  for (const args of commands) {
-    if (Buffer.isBuffer(args)) {
-      n += args.length;
-      continue;
-    }
-    n += `*${args.length}\r\n`.length;
-    for (const a of args) {
-      n += `$${Buffer.byteLength(a)}\r\n`.length;
-      if (a.length === VALUE_BYTES) [valueStart, valueEnd] = [n, n + a.length];
-      n += Buffer.byteLength(a) + 2;
-    }
-  }
-  return { length: n, valueStart, valueEnd };
-}
-
-/**
- * The pipeline, cut at CUTS places chosen by `seed` (over every byte but the large value's, which
- * gets one cut of its own, so most cuts fall among the small requests); the replies, or 'timeout'
- * for any that never came.
- */
 async function cutPipeline(
   target: RawTarget,
   seed: number,
   p: Pipeline,
 ): Promise<{ replies: Array<Reply | 'timeout'>; pushes: Reply[][] }> {
-  const next = random(seed);
-  const { length, valueStart, valueEnd } = layout(p.commands);
-  const outside = length - (valueEnd - valueStart);
-  const cuts = new Set<number>();
-  if (valueEnd > valueStart) cuts.add(valueStart + Math.floor(next() * (valueEnd - valueStart)));
-  while (cuts.size < CUTS) {
-    const at = 1 + Math.floor(next() * (outside - 1));
-    cuts.add(at <= valueStart || valueEnd === valueStart ? at : at + (valueEnd - valueStart));
-  }
   const client = await connect(target);
-  const replies = client.pipelineCut(
-    p.commands,
-    [...cuts].sort((x, y) => x - y),
-    GAP_MS,
-  );
+  const replies = client.pipelineCut(p.commands, cutsFor(p.commands, seed, CUTS), GAP_MS);
   const got = await Promise.all(replies.map((r) => within(r, 10_000)));
   // A push may trail the last reply by a moment on its way through the tunnel.
   const wanted = p.pushes?.length ?? 0;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Reply } from './raw-client.js';
+import { seeded } from '../../helpers/seeded.js';
 
 /**
  * The pipelines cut-requests.test.ts cuts into pieces, with the replies a node gives them (each
@@ -175,4 +176,47 @@ export function pipelinesFor(tag: string): Pipeline[] {
     compared: helloProto,
   });
   return pipelines;
+}
+
+/** Where the pipeline's bytes lie, as a client encodes it: its length, and the large value's span. */
+function layout(commands: Pipeline['commands']): { length: number; valueStart: number; valueEnd: number } {
+  let n = 0;
+  let valueStart = 0;
+  let valueEnd = 0;
+  for (const args of commands) {
+    if (Buffer.isBuffer(args)) {
+      n += args.length;
+      continue;
+    }
+    n += `*${args.length}\r\n`.length;
+    for (const a of args) {
+      n += `$${Buffer.byteLength(a)}\r\n`.length;
+      if (a.length === VALUE_BYTES) [valueStart, valueEnd] = [n, n + a.length];
+      n += Buffer.byteLength(a) + 2;
+    }
+  }
+  return { length: n, valueStart, valueEnd };
+}
+
+/**
+ * The pipeline, cut at CUTS places chosen by `seed` (over every byte but the large value's, which
+ * gets one cut of its own, so most cuts fall among the small requests); the replies, or 'timeout'
+ * for any that never came.
+ */
+
+/**
+ * `count` places to cut `commands` at, chosen by `seed`, in order: over every byte but a large
+ * value's (VALUE_BYTES), which gets one cut of its own, so most fall among the small requests.
+ */
+export function cutsFor(commands: Pipeline['commands'], seed: number, count: number): number[] {
+  const next = seeded(seed);
+  const { length, valueStart, valueEnd } = layout(commands);
+  const outside = length - (valueEnd - valueStart);
+  const cuts = new Set<number>();
+  if (valueEnd > valueStart) cuts.add(valueStart + Math.floor(next() * (valueEnd - valueStart)));
+  while (cuts.size < count) {
+    const at = 1 + Math.floor(next() * (outside - 1));
+    cuts.add(at <= valueStart || valueEnd === valueStart ? at : at + (valueEnd - valueStart));
+  }
+  return [...cuts].sort((x, y) => x - y);
 }
