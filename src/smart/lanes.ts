@@ -27,12 +27,8 @@ interface NodeGate {
   waiting: Array<() => void>;
 }
 
-/** What is settled about a request when it is issued (see Lanes.place). */
-interface Issued {
-  lane: 'own' | 'shared' | 'shared-write';
-  protocol: number;
-  login: Login | null;
-}
+/** The connection a request takes, settled when it is issued (see Lanes.place). */
+type IssuedLane = 'own' | 'shared' | 'shared-write';
 
 /** A run of requests for one node (see NodeRun): told when its connection has answered them all. */
 export interface LaneRun extends FrameRun {
@@ -95,23 +91,18 @@ export class Lanes {
     prefix: Buffer | null,
   ): void {
     const settled = this.ownOnly || this.selected ? 'own' : lane === 'read' ? 'shared' : lane;
-    this.go(
-      entry,
-      { lane: settled, protocol: this.protocol(), login: this.login() },
-      request,
-      waiter,
-      prefix,
-    );
+    this.go(entry, settled, this.protocol(), this.login(), request, waiter, prefix);
   }
 
   private go(
     entry: NodeEntry,
-    issued: Issued,
+    lane: IssuedLane,
+    protocol: number,
+    login: Login | null,
     request: Buffer,
     waiter: ReplyHandler | LaneRun,
     prefix: Buffer | null,
   ): void {
-    const { lane, protocol, login } = issued;
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');
     // A read follows the client's writes in flight to that node, as on one connection.
@@ -119,7 +110,7 @@ export class Lanes {
       key = gate.key;
     if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
-      gate.waiting.push(() => this.go(entry, issued, request, waiter, prefix));
+      gate.waiting.push(() => this.go(entry, lane, protocol, login, request, waiter, prefix));
       return;
     }
     gate.key = key;
