@@ -43,17 +43,11 @@ export class SmartClient {
    * This client's own connections, per node. Their pushes (tracking invalidations) reach the client
    * after the replies pending then, so never ahead of a reply that came before them.
    */
-  private readonly upstreams = new Upstreams((entry, forget) => {
-    const u = new Upstream(
-      entry,
-      this.link,
-      () => this.protocol,
-      this.emit,
-      (gone) => {
-        forget(gone);
-        if (!this.closed) this.tracking.lost();
-      },
-    );
+  private readonly upstreams = new Upstreams((entry, forget, protocol) => {
+    const u = new Upstream(entry, this.link, protocol, this.emit, (gone) => {
+      forget(gone);
+      if (!this.closed) this.tracking.lost();
+    });
     this.tracking.opened((request) => u.send(request, () => {}));
     return u;
   });
@@ -94,7 +88,7 @@ export class SmartClient {
     this.held = new HeldRequests(this.replies);
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
-      (entry) => this.upstreams.get(entry),
+      (entry, protocol) => this.upstreams.get(entry, protocol),
       () => this.protocol,
       () => this.login,
     ));

@@ -3,6 +3,7 @@ import type { NodeEntry } from '../topology/node-table.js';
 import { type SharedUpstreams, isWritesKind, sharedKind } from '../upstream/shared-pool.js';
 import type { FrameRun, ReplyHandler } from '../upstream/reply-waiters.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { helloFor } from '../upstream/upstream-link.js';
 
 export type { SharedUpstreams };
 
@@ -57,7 +58,8 @@ export class Lanes {
 
   constructor(
     private readonly shared: SharedUpstreams,
-    private readonly own: (entry: NodeEntry) => Upstream,
+    /** The client's own connection to a node; a new one starts in `protocol`. */
+    private readonly own: (entry: NodeEntry, protocol: number) => Upstream,
     private readonly protocol: () => number,
     /** The client's own login (null: the tunnel's), whose shared connections it takes. */
     private readonly login: () => Login | null,
@@ -117,7 +119,7 @@ export class Lanes {
     gate.inflight++;
     const upstream =
       key === OWN
-        ? this.own(entry)
+        ? this.ownIn(entry, protocol, request)
         : this.shared.get(entry, protocol, login, isWritesKind(key), entry.node.role === 'replica');
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
@@ -136,6 +138,22 @@ export class Lanes {
     };
     answered.gone = this.gone;
     upstream.send(request, answered);
+  }
+
+  /**
+   * The client's own connection to `entry`, in the protocol `request` was issued in. One made (or
+   * last switched) while the client spoke another protocol gets a HELLO first, unless `request` is
+   * that HELLO: a request that waited, or that went while the connection was still opening, is
+   * answered in its own protocol, and so is every request after a HELLO.
+   */
+  private ownIn(entry: NodeEntry, protocol: number, request: Buffer): Upstream {
+    const upstream = this.own(entry, protocol);
+    if (upstream.speaks !== protocol) {
+      const hello = helloFor(protocol, true) as Buffer;
+      if (request !== hello) upstream.send(hello, () => {});
+      upstream.speaks = protocol;
+    }
+    return upstream;
   }
 
   /** Requests waiting for the other lane go once nothing is in flight on the gate's. */

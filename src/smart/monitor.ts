@@ -32,7 +32,7 @@ export class Monitor {
       return new Upstream(
         entry,
         ctx,
-        () => 2,
+        2,
         (frame) => {
           // Each node confirms with +OK first; the client got one +OK already.
           if (confirmed) this.emit(frame);

@@ -123,7 +123,8 @@ export class PubSub {
     const upstream: Upstream = new Upstream(
       entry,
       this.ctx,
-      this.protocol,
+      // Subscribed in the protocol in force when the subscription was asked for.
+      this.protocol(),
       (frame) => this.onFrame(upstream, frame),
       (u) => {
         if (!this.closed) onBreak(u);

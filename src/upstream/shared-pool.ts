@@ -86,7 +86,7 @@ export class SharedPool implements SharedUpstreams {
             new Upstream(
               e,
               link,
-              () => protocol,
+              protocol,
               // No request of a shared connection subscribes or tracks, so no push is anyone's.
               () => this.log.debug(`push on the shared connection to ${e.target.label} dropped`),
               (gone) => {

@@ -52,12 +52,18 @@ export class Upstream implements NodeConnection {
   private readonly times: SendTimes;
   /** Span waiters' replies, streamed as they arrive. */
   private readonly spans: SpanStream;
+  /**
+   * The protocol the connection is in once everything queued on it so far has run: what it greets
+   * with, then each HELLO sent through it (see Lanes, which keeps a client's own connection in the
+   * protocol of each request it sends).
+   */
+  speaks: number;
 
   constructor(
     entry: NodeEntry,
     private readonly link: UpstreamLink,
-    /** The protocol the connection must speak (3: HELLO 3 goes first on a new connection). */
-    private readonly protocol: () => number,
+    /** The protocol the connection starts in (3: HELLO 3 goes first on a new connection). */
+    private readonly protocol: number,
     /**
      * Frames no request waits for: RESP3 pushes, and on a subscriber connection every
      * confirmation and message.
@@ -68,6 +74,7 @@ export class Upstream implements NodeConnection {
     private readonly readOnly = false,
   ) {
     this.entry = entry;
+    this.speaks = protocol;
     this.times = new SendTimes(link.stats.nodes.of(entry.node.id));
     this.spans = new SpanStream(this.scanner, this.times.stats, () =>
       link.log?.debug(`push frame on a shared connection to ${entry.target.label} dropped`),
@@ -198,7 +205,7 @@ export class Upstream implements NodeConnection {
     // connection would never write again to find out.
     socket.on('end', () => socket.destroy());
     // Their replies are the first frames, ahead of every queued request's.
-    for (const greeting of [helloFor(this.protocol()), this.readOnly ? READONLY : null]) {
+    for (const greeting of [helloFor(this.protocol), this.readOnly ? READONLY : null]) {
       if (!greeting) continue;
       this.handlers.unshift(() => {});
       this.times.sentFirst();

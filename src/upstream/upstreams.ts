@@ -3,22 +3,23 @@ import type { Upstream } from './upstream.js';
 
 /**
  * Upstreams by node, one each: made on first use, and made again once one breaks, or once it has
- * been idle for `retireIdleMs` (when given). `make` gets the close hook that forgets a broken one.
+ * been idle for `retireIdleMs` (when given). `make` gets the close hook that forgets a broken one,
+ * and the protocol the request that needs the connection was issued in (2 unless given).
  */
 export class Upstreams {
   private readonly byNode = new Map<NodeEntry, Upstream>();
   private closed = false;
 
   constructor(
-    private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void) => Upstream,
+    private readonly make: (entry: NodeEntry, forget: (u: Upstream) => void, protocol: number) => Upstream,
     private readonly retireIdleMs = 0,
   ) {}
 
-  get(entry: NodeEntry): Upstream {
+  get(entry: NodeEntry, protocol = 2): Upstream {
     if (this.closed) {
       // A request that waited for earlier ones (see Lanes) may come after its client closed: it
       // gets a closed connection, which fails it at once, instead of one nobody would close.
-      const dead = this.make(entry, () => undefined);
+      const dead = this.make(entry, () => undefined, protocol);
       dead.close();
       return dead;
     }
@@ -29,9 +30,13 @@ export class Upstreams {
       u = undefined;
     }
     if (!u || u.broken) {
-      u = this.make(entry, (gone) => {
-        if (this.byNode.get(gone.entry) === gone) this.byNode.delete(gone.entry);
-      });
+      u = this.make(
+        entry,
+        (gone) => {
+          if (this.byNode.get(gone.entry) === gone) this.byNode.delete(gone.entry);
+        },
+        protocol,
+      );
       this.byNode.set(entry, u);
     }
     return u;

@@ -54,7 +54,7 @@ describe('a connection to a node, of each kind', () => {
     const u = new Upstream(
       entry,
       { connector, auth: () => null, stats: new TunnelStats() },
-      () => 2,
+      2,
       () => {},
       () => {},
     );

@@ -14,9 +14,10 @@ import type { Upstream } from '../../src/upstream/upstream.js';
 const node = { node: { id: 'n1', role: 'master' }, target: { label: 'n1' } } as unknown as NodeEntry;
 
 /** A fake connection: what was sent on it, and the handlers still waiting. */
-function fakeConnection(name: string, sent: string[]) {
+function fakeConnection(name: string, sent: string[], speaks = 2) {
   const waiting: ReplyHandler[] = [];
   const upstream = {
+    speaks,
     send: (request: Buffer, handler: ReplyHandler) => {
       sent.push(`${name}: ${request.toString()}`);
       waiting.push(handler);
@@ -27,7 +28,9 @@ function fakeConnection(name: string, sent: string[]) {
 
 function harness() {
   const sent: string[] = [];
-  const own = fakeConnection('own', sent);
+  let own = fakeConnection('own', sent);
+  /** The protocols the client's own connections were made in, in order. */
+  const made: number[] = [];
   const shared = new Map<string, ReturnType<typeof fakeConnection>>();
   const pool = {
     get: (_e: NodeEntry, protocol: number, login: Login | null = null, writes = false) => {
@@ -40,14 +43,28 @@ function harness() {
   const state = { protocol: 2, login: null as Login | null };
   const lanes = new Lanes(
     pool,
-    () => own.upstream,
+    (_e, protocol) => {
+      if (made.length === 0) {
+        made.push(protocol);
+        own = fakeConnection(`own RESP${protocol}`, sent, protocol);
+      }
+      return own.upstream;
+    },
     () => state.protocol,
     () => state.login,
   );
   /** Answers the oldest request waiting on the shared connection `name`. */
   const answerShared = (name: string): void =>
     (shared.get(name) as ReturnType<typeof fakeConnection>).answer();
-  return { lanes, sent, own, state, answerShared };
+  return {
+    lanes,
+    sent,
+    made,
+    state,
+    answerShared,
+    /** Answers the oldest request waiting on the client's own connection. */
+    answerOwn: () => own.answer(),
+  };
 }
 
 const bytes = (s: string): Buffer => Buffer.from(s);
@@ -60,13 +77,34 @@ describe('smart lanes', () => {
     // Sent after the GET, answered before the GET may go: HELLO 3 and a login of the client's own.
     h.state.protocol = 3;
     h.state.login = { key: 'reader', auth: bytes('AUTH reader pw') } as unknown as Login;
-    expect(h.sent).toEqual(['own: BLPOP l 1']);
-    h.own.answer();
-    expect(h.sent).toEqual(['own: BLPOP l 1', 'shared RESP2 tunnel reads: GET k']);
+    expect(h.sent).toEqual(['own RESP2: BLPOP l 1']);
+    h.answerOwn();
+    expect(h.sent).toEqual(['own RESP2: BLPOP l 1', 'shared RESP2 tunnel reads: GET k']);
     // A later request goes with what is in force now (once the GET on the other connection is in).
     h.lanes.send(node, 'read', bytes('GET j'), () => {});
     h.answerShared('shared RESP2 tunnel reads');
     expect(h.sent.at(-1)).toBe('shared RESP3 reader reads: GET j');
+  });
+
+  it("the client's own connection answers each request in the protocol it was issued in", () => {
+    const h = harness();
+    h.lanes.send(node, 'shared', bytes('GET a'), () => {});
+    // Must wait for the GET; issued in RESP2.
+    h.lanes.send(node, 'own', bytes('CLIENT GETNAME'), () => {});
+    h.state.protocol = 3;
+    expect(h.sent).toEqual(['shared RESP2 tunnel reads: GET a']);
+    h.answerShared('shared RESP2 tunnel reads');
+    // The connection is made when the request goes, in the protocol the request was issued in.
+    expect(h.made).toEqual([2]);
+    expect(h.sent.at(-1)).toBe('own RESP2: CLIENT GETNAME');
+    // A request issued in RESP3 on that connection: HELLO 3 goes first, once.
+    h.lanes.send(node, 'own', bytes('CLIENT GETNAME'), () => {});
+    h.lanes.send(node, 'own', bytes('CLIENT ID'), () => {});
+    expect(h.sent.slice(2)).toEqual([
+      'own RESP2: *2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n',
+      'own RESP2: CLIENT GETNAME',
+      'own RESP2: CLIENT ID',
+    ]);
   });
 
   it('a request issued before SELECT moved the client onto its own connection stays on the shared one', () => {
@@ -74,10 +112,10 @@ describe('smart lanes', () => {
     h.lanes.send(node, 'own', bytes('CLIENT SETNAME a'), () => {});
     h.lanes.send(node, 'shared-write', bytes('SET k v'), () => {});
     h.lanes.selected = true;
-    h.own.answer();
-    expect(h.sent).toEqual(['own: CLIENT SETNAME a', 'shared RESP2 tunnel writes: SET k v']);
+    h.answerOwn();
+    expect(h.sent).toEqual(['own RESP2: CLIENT SETNAME a', 'shared RESP2 tunnel writes: SET k v']);
     h.lanes.send(node, 'read', bytes('GET k'), () => {});
     h.answerShared('shared RESP2 tunnel writes');
-    expect(h.sent.at(-1)).toBe('own: GET k');
+    expect(h.sent.at(-1)).toBe('own RESP2: GET k');
   });
 });

@@ -49,7 +49,7 @@ function upstreamTo(port: number): Upstream {
   return new Upstream(
     entry as unknown as NodeEntry,
     { connector, auth: () => null, stats: new TunnelStats() },
-    () => 2,
+    2,
     () => {},
     () => {},
   );
