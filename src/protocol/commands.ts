@@ -104,6 +104,14 @@ export interface ParsedRequest {
 }
 
 /**
+ * The protocol HELLO's first argument asks for: 2 or 3 only when it is exactly that digit, as a
+ * node reads it ("03", "+3", "3.0" and " 3" get its "not an integer" error); 0 for any other.
+ */
+export function helloVersion(arg: string | null | undefined): 0 | 2 | 3 {
+  return arg === '2' ? 2 : arg === '3' ? 3 : 0;
+}
+
+/**
  * Classifies a request. `name` is the lower-case name when it is one of TRACKED_COMMANDS (else
  * null); `arg1`/`arg2` are set for COMMANDS_WITH_ARGUMENTS.
  */
@@ -134,11 +142,9 @@ export function classify(
       return SYNC;
     case 'auth':
       return LOGIN;
-    case 'hello': {
-      const v = argc > 1 && arg1 ? Number(arg1) : 0;
+    case 'hello':
       // HELLO's options are AUTH (3 words) and SETNAME (2): five words or more hold an AUTH.
-      return { kind: 'hello', version: v === 2 || v === 3 ? v : 0, login: argc >= 5 };
-    }
+      return { kind: 'hello', version: helloVersion(arg1), login: argc >= 5 };
     case 'cluster': {
       const sub = arg1?.toLowerCase();
       return (sub !== undefined && Object.hasOwn(CLUSTER, sub) && CLUSTER[sub]) || PLAIN;

@@ -2,6 +2,7 @@ import { encodeCommand, errorReply } from '../resp/encode.js';
 import { MAX_INLINE_BYTES, ProtocolError } from '../resp/errors.js';
 import { type AuthAttempt, authAttempt } from './local-auth.js';
 import { requestArgs } from '../rewrite/requests.js';
+import { helloVersion } from './commands.js';
 
 /**
  * What pinned mode's shared lane does with a request the CommandPolicy does not share. Most take
@@ -65,8 +66,8 @@ export function sharedStep(name: string, request: Buffer, protocol: number): Sha
   // HELLO [protover [AUTH username password] [SETNAME clientname]]
   if (args.includes('auth')) return PIN;
   if (args.length === 1) return PLAIN;
-  const asked = Number(args[1]);
-  if (asked !== 2 && asked !== 3) return PLAIN;
+  const asked = helloVersion(args[1]);
+  if (asked === 0) return PLAIN;
   return asked === protocol ? { step: 'label', key: 'hello' } : { step: 'protocol', protocol: asked };
 }
 

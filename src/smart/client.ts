@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { isSubFamily } from '../protocol/commands.js';
+import { helloVersion, isSubFamily } from '../protocol/commands.js';
 import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
@@ -219,11 +219,13 @@ export class SmartClient {
    * behind HELLO get replies in the new protocol, those before it in the old.
    */
   private hello(args: Buffer[], done: (r: Buffer) => void): void {
-    const version = args.length > 1 ? Number(args[1].toString('latin1')) : 0;
-    const known = version === 2 || version === 3;
+    const given = args.length > 1 ? args[1].toString('latin1') : null;
+    const version = helloVersion(given);
+    const known = version !== 0;
+    // Any other version goes as the client gave it: the node's error names what is wrong with it.
     const request = known
       ? (helloFor(version, true) as Buffer)
-      : encodeCommand(version ? ['HELLO', String(version)] : ['HELLO']);
+      : encodeCommand(given === null ? ['HELLO'] : ['HELLO', given]);
     if (known && version !== this.protocol) {
       this.protocol = version;
       for (const u of this.upstreams.values()) this.lanes.send(u.entry, 'own', request, () => {}, null);

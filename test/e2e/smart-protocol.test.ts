@@ -1,22 +1,26 @@
 /**
- * A smart client that switches protocol with HELLO gets each reply in the protocol in force when
- * it sent the request, as on its own connection to a node: a request pipelined before HELLO 3 is
- * answered in RESP2 even when the client's own connection to its node is still opening, or is
- * opened only once the client's earlier requests on a shared connection are answered. The node is
- * asked first, with the same pipeline, so what it answers is proven.
+ * A client that switches protocol with HELLO gets each reply in the protocol in force when it sent
+ * the request, as on its own connection to a node. In smart mode, a request pipelined before
+ * HELLO 3 is answered in RESP2 even when the client's own connection to its node is still opening,
+ * or opens only once the client's earlier requests on a shared connection are answered. In both
+ * modes, a HELLO whose version a node refuses ("03", "x", "4") gets the node's error and changes
+ * nothing. Each pipeline goes to the node first, so what it answers is proven, then to the node's
+ * pinned listener and to the smart port.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { RawClient, type RawTarget, type Reply, field, tunnelTarget, within } from './helpers/raw-client.js';
-import { type RunningTunnel, seedArgs, startTunnel } from './helpers/tunnel.js';
+import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
-const PORT = 6414;
+const SMART_PORT = 6414;
 let tunnel: RunningTunnel;
 /** The master of slot 0: smart mode's home node, where keyless requests go. */
 let home: RawTarget;
+/** The home node's pinned listener. */
+let pinned: RawTarget;
 /** A key of the home node's. */
 let key: string;
 
@@ -25,9 +29,11 @@ beforeAll(async () => {
   if (!first) throw new Error('no node serves slot 0');
   home = { host: first.ip, port: first.port, caCert: description.caCert };
   key = keyForSlot(0, 'proto');
-  tunnel = await startTunnel([...seedArgs(description), '--mode', 'smart', '--smart-port', String(PORT)], {
-    REDISCLI_AUTH: description.password,
-  });
+  tunnel = await startTunnel(
+    [...seedArgs(description), '--mode', 'both', '--smart-port', String(SMART_PORT)],
+    { REDISCLI_AUTH: description.password },
+  );
+  pinned = tunnelTarget(localPortOf(tunnel.stdout(), { ip: first.ip, port: first.port }));
 });
 
 afterAll(async () => {
@@ -58,38 +64,67 @@ const RESP3_INFO: Reply = {
     ['prefixes', []],
   ],
 };
+const NOT_AN_INTEGER = { error: 'ERR Protocol version is not an integer or out of range' };
 
-describe('smart mode: each reply in the protocol its request was sent in', () => {
-  const sequences: Array<[string, () => string[][], unknown[], number]> = [
-    [
-      'a request for a connection still opening, then HELLO 3',
-      () => [
-        ['CLIENT', 'TRACKINGINFO'],
-        ['HELLO', '3'],
-        ['CLIENT', 'TRACKINGINFO'],
-      ],
-      [RESP2_INFO, { proto: 3 }, RESP3_INFO],
-      1,
+/** A name, the pipeline, what the node answers (HELLO 3's reply as its protocol), where HELLO 3 is. */
+type Sequence = [string, () => string[][], unknown[], number];
+
+const sequences: Sequence[] = [
+  [
+    'a request for a connection still opening, then HELLO 3',
+    () => [
+      ['CLIENT', 'TRACKINGINFO'],
+      ['HELLO', '3'],
+      ['CLIENT', 'TRACKINGINFO'],
     ],
-    [
-      'a request waiting for a shared write to its node, then HELLO 3',
-      () => [
-        ['SET', key, 'v'],
-        ['CLIENT', 'TRACKINGINFO'],
-        ['HELLO', '3'],
-        ['CLIENT', 'TRACKINGINFO'],
-      ],
-      ['OK', RESP2_INFO, { proto: 3 }, RESP3_INFO],
-      2,
+    [RESP2_INFO, { proto: 3 }, RESP3_INFO],
+    1,
+  ],
+  [
+    'a request waiting for a shared write to its node, then HELLO 3',
+    () => [
+      ['SET', key, 'v'],
+      ['CLIENT', 'TRACKINGINFO'],
+      ['HELLO', '3'],
+      ['CLIENT', 'TRACKINGINFO'],
     ],
-  ];
+    ['OK', RESP2_INFO, { proto: 3 }, RESP3_INFO],
+    2,
+  ],
+  ...(
+    [
+      ['03', NOT_AN_INTEGER],
+      ['x', NOT_AN_INTEGER],
+      ['+3', NOT_AN_INTEGER],
+      ['4', { error: 'NOPROTO unsupported protocol version' }],
+    ] as const
+  ).map(([version, refused]): Sequence => [
+    `HELLO ${version}, refused, in RESP2 and in RESP3`,
+    // HGETALL of a missing key: an empty array in RESP2, an empty map in RESP3.
+    () => [
+      ['HELLO', version],
+      ['HGETALL', `${key}:missing`],
+      ['HELLO', '3'],
+      ['HELLO', version],
+      ['HGETALL', `${key}:missing`],
+    ],
+    [refused, [], { proto: 3 }, refused, { map: [] }],
+    2,
+  ]),
+];
+
+describe('each reply in the protocol its request was sent in', () => {
   for (const [name, commands, expected, helloAt] of sequences) {
     it(name, async () => {
       expect(comparable(await replies(home, commands()), helloAt), 'the node').toEqual(expected);
-      for (let run = 0; run < 5; run++)
-        expect(comparable(await replies(tunnelTarget(PORT), commands()), helloAt), `run ${run}`).toEqual(
-          expected,
-        );
+      for (const [where, target] of [
+        ['pinned', pinned],
+        ['smart', tunnelTarget(SMART_PORT)],
+      ] as const)
+        for (let run = 0; run < 5; run++)
+          expect(comparable(await replies(target, commands()), helloAt), `${where}, run ${run}`).toEqual(
+            expected,
+          );
     });
   }
 });
