@@ -147,6 +147,30 @@ export class CommandTable {
     if (!top || top.subcommands.size === 0 || args.length < 2) return top;
     return top.subcommands.get(args[1].toString('latin1').toLowerCase()) ?? top;
   }
+
+  /**
+   * The error a server gives, before anything runs, to a command it does not have or one with the
+   * wrong number of arguments, in its own words (as its processCommand puts them: at most 128
+   * bytes of each name, arguments listed up to 128 bytes, line breaks as spaces); null for neither.
+   * A transaction the tunnel queues answers with it as the node would.
+   */
+  refusal(args: Buffer[], name = commandName(args)): Buffer | null {
+    const top = this.commands.get(name);
+    const sub = top && top.subcommands.size > 0 && args.length >= 2 ? args[1].toString('latin1') : null;
+    const info = sub === null ? top : top?.subcommands.get(sub.toLowerCase());
+    let message: string | null = null;
+    if (!info && top)
+      message = `ERR unknown subcommand '${sub?.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+    else if (!info) {
+      let listed = '';
+      for (let i = 1; i < args.length && listed.length < 128; i++)
+        listed += `'${args[i].toString('latin1').slice(0, 128 - listed.length)}' `;
+      const typed = args[0].toString('latin1').slice(0, 128);
+      message = `ERR unknown command '${typed}', with args beginning with: ${listed}`;
+    } else if (info.arity >= 0 ? args.length !== info.arity : args.length < -info.arity)
+      message = `ERR wrong number of arguments for '${info.name}' command`;
+    return message === null ? null : Buffer.from(`-${message.replace(/[\r\n]/g, ' ')}\r\n`, 'latin1');
+  }
 }
 
 /**

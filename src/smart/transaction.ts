@@ -1,7 +1,7 @@
 import { encodeCommand } from '../resp/encode.js';
 import { isErrorType } from '../resp/types.js';
 import type { NodeEntry, NodeTable } from '../topology/node-table.js';
-import { type CommandTable, keyIndexes } from '../protocol/command-table.js';
+import { type CommandInfo, type CommandTable, keyIndexes } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';
 import type { Lanes } from './lanes.js';
 
@@ -75,11 +75,9 @@ export class Transaction {
 
   /** Checks a command at queue time the way a server would, and files it. */
   private queue(name: string, args: Buffer[], bytes: Buffer): Buffer {
-    const info = this.commands.lookup(args, name);
-    if (!info) return Buffer.from(`-ERR unknown command '${args[0].toString('latin1')}'\r\n`);
-    const arityOk = info.arity >= 0 ? args.length === info.arity : args.length >= -info.arity;
-    if (!arityOk) return Buffer.from(`-ERR wrong number of arguments for '${name}' command\r\n`);
-    const node = this.nodeOf(args, info);
+    const refusal = this.commands.refusal(args, name);
+    if (refusal) return refusal;
+    const node = this.nodeOf(args, this.commands.lookup(args, name) as CommandInfo);
     if (node) {
       if (this.node && node !== this.node) return ACROSS_NODES;
       this.node = node;

@@ -1,11 +1,15 @@
 /**
- * A client that switches protocol with HELLO gets each reply in the protocol in force when it sent
- * the request, as on its own connection to a node. In smart mode, a request pipelined before
- * HELLO 3 is answered in RESP2 even when the client's own connection to its node is still opening,
- * or opens only once the client's earlier requests on a shared connection are answered. In both
- * modes, a HELLO whose version a node refuses ("03", "x", "4") gets the node's error and changes
- * nothing. Each pipeline goes to the node first, so what it answers is proven, then to the node's
- * pinned listener and to the smart port.
+ * Pipelines whose replies must be what a node gives, in both modes: each goes to a node first
+ * (its replies are what the test asserts, so they are proven), then to that node's pinned
+ * listener and to the smart port.
+ *
+ * - Protocol: a client that switches with HELLO gets each reply in the protocol in force when it
+ *   sent the request. In smart mode a request pipelined before HELLO 3 is answered in RESP2 even
+ *   when the client's own connection to its node is still opening, or opens only once the client's
+ *   earlier requests on a shared connection are answered. A HELLO whose version a node refuses
+ *   ("03", "x", "4") gets the node's error and changes nothing.
+ * - Transactions: a command queued after MULTI that the node does not have, or with the wrong
+ *   number of arguments, gets the node's own error (smart mode queues the transaction itself).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
@@ -66,7 +70,7 @@ const RESP3_INFO: Reply = {
 };
 const NOT_AN_INTEGER = { error: 'ERR Protocol version is not an integer or out of range' };
 
-/** A name, the pipeline, what the node answers (HELLO 3's reply as its protocol), where HELLO 3 is. */
+/** A name, the pipeline, what the node answers (HELLO 3's reply as its protocol), where HELLO 3 is (-1: none). */
 type Sequence = [string, () => string[][], unknown[], number];
 
 const sequences: Sequence[] = [
@@ -113,7 +117,29 @@ const sequences: Sequence[] = [
   ]),
 ];
 
-describe('each reply in the protocol its request was sent in', () => {
+/** Commands a node refuses at queue time, with its words for each. */
+const LONG = 'a'.repeat(140);
+const refusedInMulti: Array<[string[], string]> = [
+  [['FOO'], "ERR unknown command 'FOO', with args beginning with: "],
+  [['FOO', 'a', 'b c'], "ERR unknown command 'FOO', with args beginning with: 'a' 'b c' "],
+  [['FOO', 'x', LONG], `ERR unknown command 'FOO', with args beginning with: 'x' '${LONG.slice(0, 124)}' `],
+  [[LONG, 'y'], `ERR unknown command '${LONG.slice(0, 128)}', with args beginning with: 'y' `],
+  [['FOO', 'a\r\nb'], "ERR unknown command 'FOO', with args beginning with: 'a  b' "],
+  [['CLIENT', 'NOSUCH'], "ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP."],
+  [['CLIENT', 'SETNAME'], "ERR wrong number of arguments for 'client|setname' command"],
+  [['XINFO', 'STREAM'], "ERR wrong number of arguments for 'xinfo|stream' command"],
+  [['CONFIG'], "ERR wrong number of arguments for 'config' command"],
+  [['Get', 'a', 'b'], "ERR wrong number of arguments for 'get' command"],
+];
+for (const [command, error] of refusedInMulti)
+  sequences.push([
+    `MULTI, ${command.join(' ').slice(0, 40)}, EXEC: refused when queued, in the node's words`,
+    () => [['MULTI'], command, ['PING'], ['EXEC']],
+    ['OK', { error }, 'QUEUED', { error: 'EXECABORT Transaction discarded because of previous errors.' }],
+    -1,
+  ]);
+
+describe('replies as a node gives them', () => {
   for (const [name, commands, expected, helloAt] of sequences) {
     it(name, async () => {
       expect(comparable(await replies(home, commands()), helloAt), 'the node').toEqual(expected);
