@@ -1,4 +1,5 @@
 import type { TopologyReply } from '../rewrite/index.js';
+import { helloVersion } from './hello.js';
 
 /** Subscribe-family commands: their confirmations carry the command name as their first element. */
 export type SubFamily =
@@ -101,14 +102,6 @@ export interface ParsedRequest {
   name: string | null;
   arg1: string | null;
   arg2: string | null;
-}
-
-/**
- * The protocol HELLO's first argument asks for: 2 or 3 only when it is exactly that digit, as a
- * node reads it ("03", "+3", "3.0" and " 3" get its "not an integer" error); 0 for any other.
- */
-export function helloVersion(arg: string | null | undefined): 0 | 2 | 3 {
-  return arg === '2' ? 2 : arg === '3' ? 3 : 0;
 }
 
 /**

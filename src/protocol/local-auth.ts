@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { encodeCommand } from '../resp/encode.js';
+import { helloAuth } from './hello.js';
 
 /**
  * `--local-password`: on a shared machine, clients must AUTH to the tunnel before it lets them use
@@ -56,18 +57,20 @@ export function authAttempt(args: Buffer[]): AuthAttempt | null {
 
 /** `HELLO proto AUTH user pass ...`: the credentials it carries, if any. */
 export function helloAttempt(args: Buffer[]): AuthAttempt | null {
-  for (let i = 2; i + 2 < args.length; i++)
-    if (args[i].toString('latin1').toLowerCase() === 'auth')
-      return { user: args[i + 1].toString('latin1'), password: args[i + 2] };
-  return null;
+  const auth = helloAuth(args);
+  return auth && { user: auth.user.toString('latin1'), password: auth.password };
 }
 
 /** The HELLO without its AUTH option, as it goes to a node (the tunnel authenticates there). */
 export function helloWithoutAuth(args: Buffer[]): Buffer {
-  const out: Buffer[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (i >= 2 && args[i].toString('latin1').toLowerCase() === 'auth') i += 2;
-    else out.push(args[i]);
+  const out = args.slice(0, 2);
+  // The options walked as the node walks them (see helloAuth): from a word it refuses on, as given.
+  for (let i = 2; i < args.length; i++) {
+    const word = args[i].toString('latin1').toLowerCase();
+    const more = args.length - 1 - i;
+    if (word === 'auth' && more >= 2) i += 2;
+    else if (word === 'setname' && more >= 1) out.push(args[i], args[++i]);
+    else return encodeCommand([...out, ...args.slice(i)]);
   }
   return encodeCommand(out);
 }

@@ -2,7 +2,7 @@ import { encodeCommand, errorReply } from '../resp/encode.js';
 import { MAX_INLINE_BYTES, ProtocolError } from '../resp/errors.js';
 import { type AuthAttempt, authAttempt } from './local-auth.js';
 import { requestArgs } from '../rewrite/requests.js';
-import { helloVersion } from './commands.js';
+import { helloOnlyNames, helloVersion } from './hello.js';
 
 /**
  * What pinned mode's shared lane does with a request the CommandPolicy does not share. Most take
@@ -65,6 +65,10 @@ export function sharedStep(name: string, request: Buffer, protocol: number): Sha
   }
   // HELLO [protover [AUTH username password] [SETNAME clientname]]
   if (args.includes('auth')) return PIN;
+  // Options other than good names (words the node refuses, perhaps after taking some, or a name
+  // it refuses): the node reads them on the client's own connection, and says in its reply
+  // whether the protocol changed.
+  if (!helloOnlyNames(requestArgs(request))) return PIN;
   if (args.length === 1) return PLAIN;
   const asked = helloVersion(args[1]);
   if (asked === 0) return PLAIN;

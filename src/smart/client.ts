@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { helloVersion, isSubFamily } from '../protocol/commands.js';
+import { isSubFamily } from '../protocol/commands.js';
 import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
@@ -21,6 +21,7 @@ import { runPlan } from './run-plan.js';
 import { HeldRequests } from './held-requests.js';
 import { type LoginHost, logIn } from './log-in.js';
 import { Batches } from './read-batch.js';
+import { hello } from './hello.js';
 import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
 import { Upstream } from '../upstream/upstream.js';
@@ -212,25 +213,16 @@ export class SmartClient {
     this.tracking.afterCommand();
   }
 
-  /**
-   * HELLO changes the protocol of every upstream of this client: the home node answers it (AUTH
-   * and SETNAME options dropped: the tunnel authenticates upstream). The others switch behind the
-   * requests sent to them before (through the lanes), new ones start in it: requests pipelined
-   * behind HELLO get replies in the new protocol, those before it in the old.
-   */
   private hello(args: Buffer[], done: (r: Buffer) => void): void {
-    const given = args.length > 1 ? args[1].toString('latin1') : null;
-    const version = helloVersion(given);
-    const known = version !== 0;
-    // Any other version goes as the client gave it: the node's error names what is wrong with it.
-    const request = known
-      ? (helloFor(version, true) as Buffer)
-      : encodeCommand(given === null ? ['HELLO'] : ['HELLO', given]);
-    if (known && version !== this.protocol) {
-      this.protocol = version;
-      for (const u of this.upstreams.values()) this.lanes.send(u.entry, 'own', request, () => {}, null);
-    }
-    this.dispatcher.send(undefined, request, done, 'own');
+    hello(args, done, { held: this.held, dispatcher: this.dispatcher, switchTo: (v) => this.switchTo(v) });
+  }
+
+  /** The client speaks `version` from here: its own connections switch behind what they carry. */
+  private switchTo(version: 2 | 3): void {
+    if (version === this.protocol) return;
+    this.protocol = version;
+    const hello = helloFor(version, true) as Buffer;
+    for (const u of this.upstreams.values()) this.lanes.send(u.entry, 'own', hello, () => {}, null);
   }
 
   private readonly emit = (frame: Buffer): void => this.replies.emit(frame);

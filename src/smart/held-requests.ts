@@ -2,11 +2,14 @@ import type { ReplyQueue } from './replies.js';
 
 /**
  * Requests that came after one that changes the connection's meaning (RESET, a login, tracking
- * being set up): they wait until it is done, which is once every request before it is answered,
- * then run in the order they came.
+ * being set up, a HELLO whose outcome the node decides): they wait until it is done, which is once
+ * every request before it is answered and it has its answer, then run in the order they came. A
+ * login's HELLO holds within the login's hold: requests run once both have let go.
  */
 export class HeldRequests {
   private later: Array<() => void> | null = null;
+  /** How many holds are still to let go (see release). */
+  private holds = 0;
 
   constructor(private readonly replies: ReplyQueue) {}
 
@@ -23,12 +26,19 @@ export class HeldRequests {
 
   /** Holds every later request; `run` is called once every earlier one is answered. */
   whenAnswered(run: () => void): void {
-    this.later = [];
+    this.holdLater();
     this.replies.whenEarlierAnswered(run);
   }
 
-  /** Runs what was held, in order, and holds nothing more. */
+  /** Holds every later request from now, until a release of its own. */
+  holdLater(): void {
+    this.later ??= [];
+    this.holds++;
+  }
+
+  /** Lets go of one hold; once none is left, runs what was held, in order. */
   release(): void {
+    if (this.holds > 0 && --this.holds > 0) return;
     const later = this.later ?? [];
     this.later = null;
     for (const run of later) run();

@@ -117,6 +117,47 @@ const sequences: Sequence[] = [
   ]),
 ];
 
+/** HELLO with options: the node reads them in order (a name may be set before a refused word). */
+const HELLO_MAP = { proto: 3 };
+const SYNTAX = (word: string): Reply => ({ error: `ERR Syntax error in HELLO option '${word}'` });
+const helloOptions: Array<[string[], unknown[]]> = [
+  [
+    ['HELLO', '3', 'FOO'],
+    [SYNTAX('FOO'), [], null],
+  ],
+  [
+    ['HELLO', '3', 'SETNAME', 'bad name'],
+    [{ error: 'ERR Client names cannot contain spaces, newlines or special characters.' }, [], null],
+  ],
+  [
+    ['HELLO', '3', 'SETNAME', 'okname'],
+    [HELLO_MAP, { map: [] }, 'okname'],
+  ],
+  [
+    ['HELLO', '2', 'SETNAME'],
+    [SYNTAX('SETNAME'), [], null],
+  ],
+  [
+    ['HELLO', '3', 'SETNAME', 'a', 'SETNAME', 'b'],
+    [HELLO_MAP, { map: [] }, 'b'],
+  ],
+  [
+    ['HELLO', '3', 'SETNAME', 'a', 'FOO'],
+    [SYNTAX('FOO'), [], 'a'],
+  ],
+  [
+    ['HELLO', '3', 'SETNAME', 'auth', 'x', 'y'],
+    [SYNTAX('x'), [], 'auth'],
+  ],
+];
+for (const [hello, expected] of helloOptions)
+  sequences.push([
+    `${hello.join(' ')}: options as the node reads them`,
+    () => [hello, ['HGETALL', `${key}:missing`], ['CLIENT', 'GETNAME']],
+    expected,
+    expected[0] === HELLO_MAP ? 0 : -1,
+  ]);
+
 /** Commands a node refuses at queue time, with its words for each. */
 const LONG = 'a'.repeat(140);
 const refusedInMulti: Array<[string[], string]> = [
