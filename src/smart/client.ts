@@ -86,7 +86,7 @@ export class SmartClient {
     this.replies = new ReplyQueue(socket, ctx.stats, () => {
       if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
     });
-    this.held = new HeldRequests(this.replies);
+    this.held = new HeldRequests(this.replies, () => this.tx.endOfRead());
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
       (entry, protocol) => this.upstreams.get(entry, protocol),
@@ -104,7 +104,7 @@ export class SmartClient {
       protocol: () => this.protocol,
       ownNodes: () => [...this.upstreams.values()].map((u) => u.entry),
     });
-    this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes);
+    this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes, this.held);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => socket.resume());
@@ -153,6 +153,7 @@ export class SmartClient {
     try {
       this.requests.push(chunk, this.onRequest);
       this.batches.send();
+      this.tx.endOfRead();
       this.parser.forgetChunk();
     } catch (e) {
       this.batches.send();
@@ -259,7 +260,7 @@ export class SmartClient {
       this.pubsub = null;
       this.monitor?.close();
       this.monitor = null;
-      this.tx = new Transaction(this.ctx.table, this.ctx.planner.commands, this.lanes);
+      this.tx = new Transaction(this.ctx.table, this.ctx.planner.commands, this.lanes, this.held);
       this.protocol = 2;
       this.replies.reset();
       done(RESET);

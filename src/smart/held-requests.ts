@@ -11,7 +11,11 @@ export class HeldRequests {
   /** How many holds are still to let go (see release). */
   private holds = 0;
 
-  constructor(private readonly replies: ReplyQueue) {}
+  constructor(
+    private readonly replies: ReplyQueue,
+    /** Called after held requests have run: they came in one read, which has now ended. */
+    private readonly afterRun: () => void = () => {},
+  ) {}
 
   get holding(): boolean {
     return this.later !== null;
@@ -42,5 +46,6 @@ export class HeldRequests {
     const later = this.later ?? [];
     this.later = null;
     for (const run of later) run();
+    if (later.length > 0) this.afterRun();
   }
 }

@@ -9,10 +9,16 @@
  *   earlier requests on a shared connection are answered. A HELLO whose version a node refuses
  *   ("03", "x", "4") gets the node's error and changes nothing.
  * - Transactions: a command queued after MULTI that the node does not have, or with the wrong
- *   number of arguments, gets the node's own error (smart mode queues the transaction itself).
+ *   number of arguments, gets the node's own error. So do a command whose keys are in two slots
+ *   (CROSSSLOT), MULTI as a user without the right to it (NOPERM: then nothing is queued), and a
+ *   transaction after one EXECABORT ended while a key was watched (the watch ended with it). These
+ *   run on the node that holds their keys, which is not smart mode's home node: a transaction that
+ *   smart mode opened at home, not knowing its keys yet, moves there. They run pipelined and one
+ *   command at a time (the client waits for each reply).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
+import { READER } from '../../scripts/lib/layouts.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
 import { RawClient, type RawTarget, type Reply, field, tunnelTarget, within } from './helpers/raw-client.js';
 import { type RunningTunnel, localPortOf, seedArgs, startTunnel } from './helpers/tunnel.js';
@@ -44,12 +50,22 @@ afterAll(async () => {
   expect(await tunnel.stop()).toBe(0);
 });
 
-/** Sends `commands` in one write (after AUTH on a node) and returns their replies. */
-async function replies(target: RawTarget, commands: string[][]): Promise<Array<Reply | 'timeout'>> {
+/**
+ * Sends `commands` in one write (after AUTH on a node), or one at a time, each once the one before
+ * it is answered, and returns their replies.
+ */
+async function replies(
+  target: RawTarget,
+  commands: string[][],
+  oneByOne = false,
+): Promise<Array<Reply | 'timeout'>> {
   const client = await RawClient.connect(target);
   try {
     if (target.caCert) expect(await client.call('AUTH', description.user, description.password)).toBe('OK');
-    return await Promise.all(client.pipeline(commands).map((r) => within(r, 10_000)));
+    if (!oneByOne) return await Promise.all(client.pipeline(commands).map((r) => within(r, 10_000)));
+    const got: Array<Reply | 'timeout'> = [];
+    for (const c of commands) got.push(await within(client.call(...c), 10_000));
+    return got;
   } finally {
     client.close();
   }
@@ -194,4 +210,88 @@ describe('replies as a node gives them', () => {
           );
     });
   }
+});
+
+/** Transactions on the keys of the master of the last slot (another node than smart mode's home). */
+describe('transactions as the node that holds their keys answers them', () => {
+  let node: RawTarget;
+  let listener: RawTarget;
+  /** Two keys of the last slot, and one of the slot before it (same node, other slot). */
+  const k = keyForSlot(16383, 'tx:');
+  const k2 = keyForSlot(16383, 'tx2:');
+  const elsewhere = keyForSlot(16382, 'tx:');
+  const ABORTED = { error: 'EXECABORT Transaction discarded because of previous errors.' };
+  const refused = (c: string): string => `NOPERM this user has no permissions to run the '${c}' command`;
+  const noperm = (c: string): Reply => ({ error: refused(c) });
+
+  beforeAll(async () => {
+    const last = (await cluster.slotRanges()).find((r) => r.end === 16383);
+    if (!last || last.start === 0) throw new Error('the last slot must be on another node than slot 0');
+    node = { host: last.ip, port: last.port, caCert: description.caCert };
+    listener = tunnelTarget(localPortOf(tunnel.stdout(), { ip: last.ip, port: last.port }));
+  });
+
+  const transactions: Array<[string, string[][], unknown[]]> = [
+    [
+      'a keyless command, then keys',
+      [['SET', k, '0'], ['MULTI'], ['PING'], ['SET', k, '1'], ['GET', k], ['EXEC']],
+      ['OK', 'OK', 'QUEUED', 'QUEUED', 'QUEUED', ['PONG', 'OK', '1']],
+    ],
+    [
+      'keys in two slots (CROSSSLOT when queued)',
+      [['SET', k, '1'], ['MULTI'], ['MSET', k, '1', elsewhere, '2'], ['SET', k, '2'], ['EXEC'], ['GET', k]],
+      [
+        'OK',
+        'OK',
+        { error: "CROSSSLOT Keys in request don't hash to the same slot" },
+        'QUEUED',
+        ABORTED,
+        '1',
+      ],
+    ],
+    [
+      'a watch ends with a transaction that EXECABORT ended',
+      [['WATCH', k], ['MULTI'], ['FOO'], ['EXEC'], ['SET', k, '3'], ['MULTI'], ['GET', k], ['EXEC']],
+      [
+        'OK',
+        'OK',
+        { error: "ERR unknown command 'FOO', with args beginning with: " },
+        ABORTED,
+        'OK',
+        'OK',
+        'QUEUED',
+        ['3'],
+      ],
+    ],
+    [
+      'MULTI as a user without the right to it: nothing is queued',
+      [
+        ['AUTH', READER.user, READER.password],
+        ['MULTI'],
+        ['GET', k2],
+        ['SET', k2, 'v'],
+        ['EXEC'],
+        ['ACL', 'WHOAMI'],
+      ],
+      [
+        'OK',
+        noperm('multi'),
+        null,
+        noperm('set'),
+        { error: `EXECABORT Transaction discarded because of: ${refused('exec')}` },
+        READER.user,
+      ],
+    ],
+  ];
+  for (const [name, commands, expected] of transactions)
+    for (const oneByOne of [false, true])
+      it(`${name}, ${oneByOne ? 'one command at a time' : 'pipelined'}`, async () => {
+        expect(await replies(node, commands, oneByOne), 'the node').toEqual(expected);
+        for (const [where, target] of [
+          ['pinned', listener],
+          ['smart', tunnelTarget(SMART_PORT)],
+        ] as const)
+          for (let run = 0; run < 3; run++)
+            expect(await replies(target, commands, oneByOne), `${where}, run ${run}`).toEqual(expected);
+      });
 });
