@@ -53,6 +53,8 @@ export class PinnedClient {
   private ending = false;
   private readonly reauthRetry = new IdleRetry();
   private closed = false;
+  /** The client's writes went on the shared connection, and no wait marker followed them yet. */
+  private sharedWrites = false;
   private bytesIn = 0;
   private bytesOut = 0;
 
@@ -75,7 +77,7 @@ export class PinnedClient {
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
     const { maxFrameBytes, localAuth } = context;
-    this.session = owner.session(entry, self, this.sink);
+    this.session = owner.session(entry, self, this.sink, () => this.unmarkedWrites());
     // Past the local AUTH gate, a client's bytes go to its shared lane, which parses them once and
     // has its session track what it sends; from the request that needs its own connection on, to
     // the session, which parses and tracks them on their way there.
@@ -228,6 +230,7 @@ export class PinnedClient {
       demoted: this.entry.node.id === PRIMARY_ID ? () => this.owner.primaryDemoted(this.entry) : null,
     }));
     const held = this.lane?.held ?? [];
+    this.sharedWrites = this.lane?.wrote ?? false;
     this.lane = null;
     try {
       for (const bytes of held) this.session.fromClient(bytes);
@@ -240,6 +243,13 @@ export class PinnedClient {
     this.clientValve.open(CONNECTING);
     this.clientValve.open(PINNING);
     this.log.debug(`connected to ${this.entry.target.label}`);
+  }
+
+  /** Whether a WAIT needs the wait marker: once, after writes on the shared connection (see WaitMarkers). */
+  private unmarkedWrites(): boolean {
+    const due = this.sharedWrites;
+    this.sharedWrites = false;
+    return due;
   }
 
   /** A fresh credential: the client's own connection takes it when idle (see reauthWhenIdle). */

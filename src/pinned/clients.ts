@@ -59,15 +59,20 @@ export class PinnedClients implements PinnedClientOwner {
     return new PrimarySender(upstream, (why) => this.primaryDemoted(entry, why));
   }
 
-  /** The protocol state of a client of `entry`'s listener at `self`, writing to `sink`. */
-  session(entry: NodeEntry, self: { host: string; port: number }, sink: SessionSink): Session {
+  /** See PinnedClientOwner.session. */
+  session(
+    entry: NodeEntry,
+    self: { host: string; port: number },
+    sink: SessionSink,
+    unmarkedWrites: () => boolean,
+  ): Session {
     const { addresses, rewriteRequest, maxFrameBytes, auth } = this.context;
     return new Session(sink, {
       addresses,
       self,
       rewriteRequest,
       loginAfterReset: auth,
-      waitMarker: () => this.waitMarkers.forNode(entry.node),
+      waitMarker: () => (unmarkedWrites() ? this.waitMarkers.forNode(entry.node) : null),
       limits: { maxFrameBytes },
     });
   }

@@ -63,8 +63,16 @@ export interface PinnedClientOwner {
     login: Login | null,
     writes: boolean,
   ): SpanSender;
-  /** The protocol state of a client of `entry`'s listener at `self`, writing to `sink`. */
-  session(entry: NodeEntry, self: { host: string; port: number }, sink: SessionSink): Session;
+  /**
+   * The protocol state of a client of `entry`'s listener at `self`, writing to `sink`;
+   * `unmarkedWrites` says, when a WAIT comes, whether it needs the wait marker (see WaitMarkers).
+   */
+  session(
+    entry: NodeEntry,
+    self: { host: string; port: number },
+    sink: SessionSink,
+    unmarkedWrites: () => boolean,
+  ): Session;
   /** A standalone primary's client got READONLY: the primary moved (re-read the topology). */
   primaryDemoted(entry: NodeEntry, why?: string): void;
   /** One throttle for every client's "cannot reach the node" warnings. */

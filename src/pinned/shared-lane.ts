@@ -45,6 +45,8 @@ export class SharedLane {
    * CommandPolicy's `shared-write`): a node that pauses writes holds that one only.
    */
   private writes = false;
+  /** Whether any of the client's requests took the shared connection for writes (see WaitMarkers). */
+  wrote = false;
   /** The protocol the client speaks: which of the node's shared connections it takes. */
   private protocol: 2 | 3 = 2;
   /**
@@ -112,6 +114,7 @@ export class SharedLane {
         }
         if (placement === 'shared' || placement === 'shared-write') {
           const writes = placement === 'shared-write';
+          if (writes) this.wrote = true;
           // A request takes the connection of its kind when none of the client's is in flight; a
           // read follows writes in flight (read-your-writes), a write waits for reads in flight.
           if (this.inflight + count === 0) this.writes = writes;

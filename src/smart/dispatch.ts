@@ -148,6 +148,16 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * WAIT or WAITAOF at `entry`, behind the wait marker when it is needed (see Lanes.sendWait). Not
+   * retried: on another connection it would count that connection's writes, not the client's.
+   */
+  sendWait(entry: NodeEntry, marker: Buffer | null, request: Buffer, done: (reply: Buffer) => void): void {
+    this.lanes.sendWait(entry, marker, request, (frame, failure) =>
+      done(frame ?? errorReply(`ERR redis-cluster-tunnel: ${failure ?? 'no reply'}`)),
+    );
+  }
+
   /** An error reply, or no reply at all: follow a redirect, wait and retry, or pass it on. */
   private unusual(frame: Buffer | null, failure: string | undefined, a: Attempt): void {
     const word = frame ? errorWord(frame) : '';

@@ -26,6 +26,10 @@ interface NodeGate {
   inflight: number;
   /** Requests waiting for the other lane's requests to this node to be answered. */
   waiting: Array<() => void>;
+  /** The client sent this node a write since the last wait marker (see sendWait). */
+  unmarked: boolean;
+  /** The own connection that carried the last wait marker (null: none yet). */
+  markedOn: Upstream | null;
 }
 
 /** The connection a request takes, settled when it is issued (see Lanes.place). */
@@ -75,6 +79,19 @@ export class Lanes {
     this.place(entry, lane, request, handler, prefix);
   }
 
+  /**
+   * WAIT or WAITAOF, on the client's own connection to `entry`. A node counts the replicas that
+   * acknowledged the last write made on the connection the WAIT arrives on. This client's writes
+   * may have gone on shared connections, so `marker` (a write of the tunnel's own, see WaitMarkers)
+   * goes first when one of them may not be behind that connection's last write: a write sent since
+   * the last marker, or a marker sent on a connection since replaced. Otherwise the WAIT counts
+   * what a node counts for its client: one that never wrote, or whose writes a WAIT already
+   * followed, gets every replica that acknowledged them, not only those that caught up since.
+   */
+  sendWait(entry: NodeEntry, marker: Buffer | null, request: Buffer, handler: ReplyHandler): void {
+    this.go(entry, 'own', this.protocol(), this.login(), request, handler, null, marker);
+  }
+
   /** Sends a run of requests (no CLIENT CACHING prefix: a client that tracks sends no runs). */
   sendRun(entry: NodeEntry, lane: Lane, request: Buffer, run: LaneRun): void {
     this.place(entry, lane, request, run, null);
@@ -104,15 +121,18 @@ export class Lanes {
     request: Buffer,
     waiter: ReplyHandler | LaneRun,
     prefix: Buffer | null,
+    /** A WAIT's marker (see sendWait); undefined for any other request. */
+    marker?: Buffer | null,
   ): void {
     let gate = this.gates.get(entry);
     let key = lane === 'own' ? OWN : sharedKind(protocol, lane === 'shared-write');
     // A read follows the client's writes in flight to that node, as on one connection.
     if (lane === 'shared' && gate && gate.inflight > 0 && gate.key === sharedKind(protocol, true))
       key = gate.key;
-    if (!gate) this.gates.set(entry, (gate = { key, inflight: 0, waiting: [] }));
+    if (!gate)
+      this.gates.set(entry, (gate = { key, inflight: 0, waiting: [], unmarked: false, markedOn: null }));
     if (gate.waiting.length > 0 || (gate.inflight > 0 && gate.key !== key)) {
-      gate.waiting.push(() => this.go(entry, lane, protocol, login, request, waiter, prefix));
+      gate.waiting.push(() => this.go(entry, lane, protocol, login, request, waiter, prefix, marker));
       return;
     }
     gate.key = key;
@@ -123,6 +143,14 @@ export class Lanes {
         : this.shared.get(entry, protocol, login, isWritesKind(key), entry.node.role === 'replica');
     const g = gate;
     if (prefix) upstream.send(prefix, () => {});
+    if (marker === undefined) {
+      // What may replicate: a shared write, or anything on the own connection (not read here).
+      if (lane !== 'shared') g.unmarked = true;
+    } else if (marker && (g.unmarked || (g.markedOn !== null && g.markedOn !== upstream))) {
+      upstream.send(marker, () => {});
+      g.unmarked = false;
+      g.markedOn = upstream;
+    }
     if (typeof waiter !== 'function') {
       waiter.gone = this.gone;
       waiter.settled = () => {

@@ -71,8 +71,9 @@ function gather(senders: Array<(cb: (r: Buffer) => void) => void>, all: (replies
 }
 
 /**
- * WAIT or WAITAOF at one master: on the client's own connection, behind the wait marker (see
- * WaitMarkers), so it counts replicas that have this client's writes and holds no one else.
+ * WAIT or WAITAOF at one master: on the client's own connection, behind the wait marker when the
+ * client's writes need it (see Lanes.sendWait), so it counts replicas that have this client's
+ * writes and holds no one else.
  */
 function wait(
   ctx: SmartContext,
@@ -81,7 +82,5 @@ function wait(
   request: Buffer,
   done: (r: Buffer) => void,
 ): void {
-  const marker = ctx.waitMarkers.forNode(master.node);
-  if (marker) dispatcher.sendTo(master, marker, () => {}, 'own');
-  dispatcher.sendTo(master, request, done, 'own');
+  dispatcher.sendWait(master, ctx.waitMarkers.forNode(master.node), request, done);
 }

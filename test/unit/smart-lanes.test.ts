@@ -64,6 +64,8 @@ function harness() {
     answerShared,
     /** Answers the oldest request waiting on the client's own connection. */
     answerOwn: () => own.answer(),
+    /** The client's own connection broke: the next request to the node gets a new one. */
+    dropOwn: () => void made.pop(),
   };
 }
 
@@ -117,5 +119,48 @@ describe('smart lanes', () => {
     h.lanes.send(node, 'read', bytes('GET k'), () => {});
     h.answerShared('shared RESP2 tunnel writes');
     expect(h.sent.at(-1)).toBe('own RESP2: GET k');
+  });
+
+  it('a WAIT gets the wait marker only when the client wrote to the node since the last marker', () => {
+    const h = harness();
+    const wait = (): void => h.lanes.sendWait(node, bytes('MARK'), bytes('WAIT 0 0'), () => {});
+    wait(); // never wrote: counted as on a connection that never wrote
+    h.answerOwn();
+    h.lanes.send(node, 'read', bytes('GET k'), () => {});
+    h.answerShared('shared RESP2 tunnel reads');
+    wait(); // a read is no write
+    h.answerOwn();
+    h.lanes.send(node, 'shared-write', bytes('SET k v'), () => {});
+    h.answerShared('shared RESP2 tunnel writes');
+    wait();
+    h.answerOwn();
+    h.answerOwn();
+    wait(); // the marker already follows the SET
+    expect(h.sent).toEqual([
+      'own RESP2: WAIT 0 0',
+      'shared RESP2 tunnel reads: GET k',
+      'own RESP2: WAIT 0 0',
+      'shared RESP2 tunnel writes: SET k v',
+      'own RESP2: MARK',
+      'own RESP2: WAIT 0 0',
+      'own RESP2: WAIT 0 0',
+    ]);
+  });
+
+  it('a WAIT on a new own connection gets the marker again once the client has written', () => {
+    const h = harness();
+    h.lanes.send(node, 'shared-write', bytes('SET k v'), () => {});
+    h.answerShared('shared RESP2 tunnel writes');
+    h.lanes.sendWait(node, bytes('MARK'), bytes('WAIT 0 0'), () => {});
+    h.answerOwn();
+    h.answerOwn();
+    h.dropOwn();
+    h.lanes.sendWait(node, bytes('MARK'), bytes('WAIT 0 0'), () => {});
+    expect(h.sent.slice(1)).toEqual([
+      'own RESP2: MARK',
+      'own RESP2: WAIT 0 0',
+      'own RESP2: MARK',
+      'own RESP2: WAIT 0 0',
+    ]);
   });
 });
