@@ -62,7 +62,7 @@ export function splitInline(line: string): string[] {
 }
 
 function unbalanced(): ProtocolError {
-  return new ProtocolError('ERR_UNBALANCED_QUOTES', 'unbalanced quotes in inline request');
+  return new ProtocolError('ERR_UNBALANCED_QUOTES', 'unbalanced quotes in request');
 }
 
 function isBlank(c: number): boolean {

@@ -16,6 +16,11 @@ const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
 const EMPTY = Buffer.alloc(0);
+/**
+ * A node's default proto-max-bulk-len: it refuses a longer argument at its length, before the body
+ * (managed services keep this default).
+ */
+const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
 const R_START: number = 0;
 const R_COUNT: number = 1;
@@ -101,14 +106,16 @@ export class RequestParser {
             const n = this.negative ? -this.num : this.num;
             // `*0` and `*-1` (any count <= 0) are consumed by the server with no reply.
             if (n <= 0) return this.finish(p, pos);
-            if (n > this.maxFrameBytes)
-              throw new ProtocolError('ERR_BAD_LENGTH', 'multibulk count out of range');
+            if (n > this.maxFrameBytes) throw this.badLength(true);
             this.argc = n;
           }
           break;
         case R_ARG_TYPE:
           if (buf[p] !== DOLLAR)
-            throw new ProtocolError('ERR_EXPECTED_BULK', 'expected a bulk string in a request');
+            throw new ProtocolError(
+              'ERR_EXPECTED_BULK',
+              `expected '$', got '${String.fromCharCode(buf[p])}'`,
+            );
           p++;
           this.resetNumber();
           this.state = R_ARG_LEN;
@@ -116,7 +123,7 @@ export class RequestParser {
         case R_ARG_LEN:
           p = this.scanNumber(buf, p);
           if (this.state === R_ARG_TYPE) {
-            if (this.negative) throw new ProtocolError('ERR_BAD_LENGTH', 'negative bulk length in a request');
+            if (this.negative || this.num > PROTO_MAX_BULK_LEN) throw this.badLength(false);
             this.startArgument(this.num);
           }
           break;
@@ -159,7 +166,7 @@ export class RequestParser {
           this.inlineParts.push(buf.subarray(p, end));
           this.inlineBytes += end - p;
           if (this.inlineBytes > MAX_INLINE_BYTES) {
-            throw new ProtocolError('ERR_FRAME_TOO_LARGE', 'inline request longer than 64 KiB');
+            throw new ProtocolError('ERR_FRAME_TOO_LARGE', 'too big inline request');
           }
           p = end;
           if (lf >= 0) {
@@ -212,29 +219,41 @@ export class RequestParser {
     this.sawCR = false;
   }
 
-  /** Reads digits up to CRLF; on CRLF moves to R_ARG_TYPE. */
+  /**
+   * Reads digits up to CRLF; on CRLF moves to R_ARG_TYPE. A length is read as a node reads it
+   * (string2ll): an optional '-', then 0 alone or digits not starting with 0. The bytes of a request
+   * go to a node as the client sent them, on a connection others may share: a length the node would
+   * refuse (`*01`, `$-0`) must be refused here, or the node would close that shared connection.
+   */
   private scanNumber(buf: Buffer, start: number): number {
     let p = start;
     while (p < buf.length) {
       const c = buf[p++];
       if (this.sawCR) {
-        if (c !== LF || this.digits === 0)
-          throw new ProtocolError('ERR_BAD_LENGTH', 'malformed length in a request');
+        if (c !== LF || this.digits === 0) throw this.badLength();
         this.state = R_ARG_TYPE;
         return p;
       }
       if (c >= 0x30 && c <= 0x39) {
+        // A leading zero: "0" is a number, "01" and "-0" are not.
+        if ((this.digits === 1 && this.num === 0) || (c === 0x30 && this.digits === 0 && this.negative))
+          throw this.badLength();
         this.num = this.num * 10 + (c - 0x30);
-        if (++this.digits > 15) throw new ProtocolError('ERR_BAD_LENGTH', 'length has too many digits');
+        if (++this.digits > 15) throw this.badLength();
       } else if (c === 0x2d && this.digits === 0 && !this.negative) {
         this.negative = true;
       } else if (c === CR) {
         this.sawCR = true;
       } else {
-        throw new ProtocolError('ERR_BAD_LENGTH', `unexpected byte 0x${c.toString(16)} in a request length`);
+        throw this.badLength();
       }
     }
     return p;
+  }
+
+  /** A count (`*`) or an argument's length (`$`) a node refuses, in the node's words. */
+  private badLength(count = this.state === R_COUNT): ProtocolError {
+    return new ProtocolError('ERR_BAD_LENGTH', count ? 'invalid multibulk length' : 'invalid bulk length');
   }
 
   private startArgument(n: number): void {

@@ -11,7 +11,7 @@ import { commandName } from '../protocol/command-table.js';
 import type { SmartContext } from './context.js';
 import { Dispatcher } from './dispatch.js';
 import { Lanes } from './lanes.js';
-import { closeMalformed, closedCrossProtocol, subscribedReply } from './local-replies.js';
+import { closedCrossProtocol, malformedReply, subscribedReply } from './local-replies.js';
 import { loginAttempt } from '../upstream/login-check.js';
 import { Monitor } from './monitor.js';
 import type { Plan } from './plan.js';
@@ -150,14 +150,22 @@ export class SmartClient {
 
   private onData(chunk: Buffer): void {
     this.ctx.stats.bytesToCluster += chunk.length;
+    if (this.quitting) return; // after QUIT or a malformed request, nothing more is read
     try {
       this.requests.push(chunk, this.onRequest);
       this.batches.send();
       this.tx.endOfRead();
       this.parser.forgetChunk();
     } catch (e) {
+      // The requests before the malformed one are answered first; nothing after it is read.
+      this.quitting = true;
+      this.socket.pause();
       this.batches.send();
-      closeMalformed(e, this.socket, this.ctx.stats, this.log);
+      this.tx.endOfRead();
+      this.parser.forgetChunk();
+      const reply = malformedReply(e, this.ctx.stats, this.log);
+      const last = (): void => this.replies.take(true)(reply);
+      if (!this.held.hold(last)) last();
     }
   }
 

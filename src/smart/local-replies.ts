@@ -34,11 +34,13 @@ export function closedCrossProtocol(name: string, socket: net.Socket, log: Logge
   return true;
 }
 
-/** As a server does with a malformed request: say what was wrong with it, then close the client. */
-export function closeMalformed(e: unknown, socket: net.Socket, stats: TunnelStats, log: Logger): void {
+/**
+ * A malformed request: counted and logged, and the error a server answers it with. The client is
+ * closed once the replies to the requests before it are written, as a server does.
+ */
+export function malformedReply(e: unknown, stats: TunnelStats, log: Logger): Buffer {
   const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
   stats.error('malformed-request');
   log.info(`malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`);
-  socket.end(errorReply(`ERR ${why}`));
-  socket.pause();
+  return errorReply(`ERR ${why}`);
 }

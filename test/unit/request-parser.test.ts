@@ -128,6 +128,14 @@ describe('RequestParser', () => {
     ['a bulk without CRLF', '*1\r\n$4\r\nPINGxx', 'ERR_BAD_TERMINATOR'],
     ['unbalanced quotes', 'SET "a b\r\n', 'ERR_UNBALANCED_QUOTES'],
     ['closing quote followed by a letter', 'SET "a"b\r\n', 'ERR_UNBALANCED_QUOTES'],
+    // A node reads a length as string2ll does: these it refuses, so a lax reading would let a
+    // request through that makes a node close a shared connection.
+    ['a count with a leading zero', '*01\r\n$4\r\nPING\r\n', 'ERR_BAD_LENGTH'],
+    ['a count of -0', '*-0\r\n', 'ERR_BAD_LENGTH'],
+    ['a count with a plus sign', '*+1\r\n$4\r\nPING\r\n', 'ERR_BAD_LENGTH'],
+    ['a bulk length with a leading zero', '*1\r\n$04\r\nPING\r\n', 'ERR_BAD_LENGTH'],
+    ['a bulk length of -0', '*1\r\n$-0\r\n', 'ERR_BAD_LENGTH'],
+    ['a bulk length over 512 MiB', '*1\r\n$536870913\r\n', 'ERR_BAD_LENGTH'],
   ];
   for (const [name, data, code] of BAD) {
     it(`rejects ${name} with ${code}`, () => {
@@ -139,6 +147,28 @@ describe('RequestParser', () => {
       }
     });
   }
+
+  it('says what a node says of each refused length, and reads the lengths a node reads', () => {
+    const message = (data: string): string => {
+      try {
+        parseAll([b(data)]);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(message('*01\r\n')).toBe('invalid multibulk length');
+    expect(message('*3000000000\r\n')).toBe('invalid multibulk length');
+    expect(message('*1\r\n$-1\r\n')).toBe('invalid bulk length');
+    expect(message('*1\r\n$536870913\r\n')).toBe('invalid bulk length');
+    expect(message('*1\r\n4\r\n')).toBe("expected '$', got '4'");
+    expect(message('PING "a\r\n')).toBe('unbalanced quotes in request');
+    expect(message('x'.repeat(70_000))).toBe('too big inline request');
+    const read = (data: string): number[] => parseAll([b(data)]).map((g) => g.argc);
+    expect(read('*0\r\n*-5\r\n*1\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n')).toEqual([0, 0, 1, 1]);
+    // 512 MiB itself is a length a node accepts: the parser waits for the body.
+    expect(newParser().next(b('*1\r\n$536870912\r\n'), 0)).toBe(-1);
+  });
 
   it('refuses an inline request over 64 KiB and an argument over the cap', () => {
     expect(() => parseAll([b('x'.repeat(70_000))])).toThrow(
