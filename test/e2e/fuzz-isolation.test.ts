@@ -1,8 +1,9 @@
 /**
- * Bad input closes only the client that sent it. Clients send random bytes, truncated frames and
- * unterminated or unreadable inline lines, then close, while other clients run a workload on the
- * same node. The workload sees zero errors and no stall, on a node directly (which proves what a
- * node does), then on the tunnel's pinned listener and on its smart port.
+ * Bad input closes only the client that sent it. Clients send random bytes, truncated frames,
+ * unterminated or unreadable inline lines and lengths a node refuses, then close, while other
+ * clients run a workload on the same node. The workload sees zero errors and no stall, on a node
+ * directly (which proves what a node does), then on the tunnel's pinned listener and on its smart
+ * port.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
@@ -27,7 +28,7 @@ let keys: string[];
 function badInput(i: number): Buffer {
   const next = random(i + 1);
   const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)));
-  switch (i % 6) {
+  switch (i % 7) {
     case 0: // random bytes with one bare LF and no CRLF, as the report that found the bug
       return Buffer.concat([
         bytes(120).map((b) => (b === 10 || b === 13 ? 65 : b)),
@@ -42,6 +43,12 @@ function badInput(i: number): Buffer {
       return Buffer.from('SET fuzz "never ends');
     case 4: // unbalanced quotes, ended
       return Buffer.from('GET "unbalanced\r\nPING\r\n');
+    case 5: // lengths a lax reader takes but a node refuses (a leading zero, -0), then more
+      return Buffer.from(
+        ['*02\r\n$3\r\nGET\r\n$4\r\nfuzz\r\n', '*2\r\n$03\r\nGET\r\n$4\r\nfuzz\r\n', '*-0\r\n'][
+          Math.floor(next() * 3)
+        ] + '*1\r\n$4\r\nPING\r\n',
+      );
     default: // a bad length, then more
       return Buffer.from('*2\r\n$-7\r\nGET\r\n*1\r\n$4\r\nPING\r\n');
   }

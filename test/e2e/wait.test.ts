@@ -134,11 +134,20 @@ const NOTHING_NEW: Array<[string, (k: string) => string[][], Reply[]]> = [
 describe('WAIT through the tunnel', () => {
   for (const [name, commands, expected] of NOTHING_NEW)
     it(`counts what a node counts with nothing new to wait for: ${name}`, async () => {
-      for (const target of [nodeTarget(description, 0), tunnelTarget(pinnedPort), tunnelTarget(SMART_PORT)])
-        expect({ at: target.port, got: await pipelined(target, commands(key)) }).toEqual({
-          at: target.port,
-          got: expected,
-        });
+      for (const target of [nodeTarget(description, 0), tunnelTarget(pinnedPort), tunnelTarget(SMART_PORT)]) {
+        // Redis 7.0 sets a connection's offset to the stream's after every command, the login
+        // included, and the stream also moves on its own (a PING to the replicas every 10 s, a
+        // key expiring): then the replica is behind the client for up to a second and a node
+        // answers 0 too. So a sequence gets up to 3 tries; a tunnel that adds a write of its own
+        // before the WAIT gets 0 every time.
+        let got: Reply[] = [];
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          got = await pipelined(target, commands(key));
+          if (JSON.stringify(got) === JSON.stringify(expected)) break;
+          console.log(`${name} on port ${target.port}, try ${attempt}: ${JSON.stringify(got)}`);
+        }
+        expect({ at: target.port, got }).toEqual({ at: target.port, got: expected });
+      }
     });
 
   it('a write after a WAIT is waited for again: 0 once the replica is stopped', async () => {
