@@ -40,3 +40,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 128;
 /** Inline requests longer than this are refused by Redis itself (PROTO_INLINE_MAX_SIZE). */
 export const MAX_INLINE_BYTES = 64 * 1024;
+/**
+ * A request argument longer than this is refused by Redis at its length, before the body: the
+ * default proto-max-bulk-len, which managed services keep.
+ */
+export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;

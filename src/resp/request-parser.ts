@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_BYTES, MAX_INLINE_BYTES, ProtocolError } from './errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, MAX_INLINE_BYTES, PROTO_MAX_BULK_LEN, ProtocolError } from './errors.js';
 import { splitInline } from './inline.js';
 import { NameMatcher } from './name-matcher.js';
 import { ARG_PLACES, CAPTURED_ARG_BYTES, type RequestParserOptions } from './request-parser-options.js';
@@ -16,11 +16,6 @@ const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
 const EMPTY = Buffer.alloc(0);
-/**
- * A node's default proto-max-bulk-len: it refuses a longer argument at its length, before the body
- * (managed services keep this default).
- */
-const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 
 const R_START: number = 0;
 const R_COUNT: number = 1;
