@@ -230,9 +230,9 @@ export class RequestParser {
         return p;
       }
       if (c >= 0x30 && c <= 0x39) {
-        // A leading zero: "0" is a number, "01" and "-0" are not.
-        if ((this.digits === 1 && this.num === 0) || (c === 0x30 && this.digits === 0 && this.negative))
-          throw this.badLength();
+        // A leading zero: "0" is a number, "01" and "-0" are not. Only a first digit, or one after
+        // a zero, finds num still 0.
+        if (this.num === 0 && (this.digits > 0 || (this.negative && c === 0x30))) throw this.badLength();
         this.num = this.num * 10 + (c - 0x30);
         if (++this.digits > 15) throw this.badLength();
       } else if (c === 0x2d && this.digits === 0 && !this.negative) {

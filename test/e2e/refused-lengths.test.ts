@@ -7,9 +7,6 @@
  * them, on a connection other clients share: a frame it read as valid but the node refuses would
  * make the node close that shared connection, so the last test checks those connections survive.
  */
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
@@ -26,6 +23,7 @@ const CLOSE_MS = 3000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
 let key: string;
+const connect = tunnelClientOf(description);
 
 /** Each follows a PING, which is answered first. */
 const REFUSED: Array<[string, string]> = [
@@ -47,31 +45,21 @@ const REFUSED: Array<[string, string]> = [
 ];
 
 /**
- * Sends `bytes` on a new connection (a node's: logged in first, its +OK dropped) and returns what
- * came back, then '<closed>' or '<open>' after CLOSE_MS.
+ * Sends a PING and `bytes` on a new connection (a node's: logged in first) and returns what came
+ * back after the login, then '<closed>' or '<open>' after CLOSE_MS.
  */
 async function exchange(target: RawTarget, bytes: string): Promise<string> {
-  const socket = target.caCert
-    ? tls.connect({ host: target.host, port: target.port, ca: readFileSync(target.caCert) })
-    : net.connect({ host: target.host, port: target.port });
-  await new Promise<void>((ok, fail) => {
-    socket.once(target.caCert ? 'secureConnect' : 'connect', ok);
-    socket.once('error', fail);
-  });
+  const client = await connect(target);
   let got = '';
-  socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
-  socket.on('error', () => {});
+  client.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
   const closed = new Promise<boolean>((ok) => {
-    socket.once('close', () => ok(true));
+    client.socket.once('close', () => ok(true));
     setTimeout(() => ok(false), CLOSE_MS);
   });
-  const login = target.caCert
-    ? `*3\r\n$4\r\nAUTH\r\n$${description.user.length}\r\n${description.user}\r\n$${description.password.length}\r\n${description.password}\r\n`
-    : '';
-  socket.write(`${login}PING\r\n${bytes}`, 'latin1');
+  client.writeRaw(Buffer.from(`PING\r\n${bytes}`, 'latin1'));
   const end = (await closed) ? '<closed>' : '<open>';
-  socket.destroy();
-  return (target.caCert ? got.replace(/^\+OK\r\n/, '') : got) + end;
+  client.close();
+  return got + end;
 }
 
 beforeAll(async () => {
@@ -105,18 +93,16 @@ describe('a count or length a node refuses', () => {
   });
 
   it('never reaches a connection the tunnel shares: the node closes none of them', async () => {
-    const connect = tunnelClientOf(description);
     const bystanders = await Promise.all([pinnedPort, SMART_PORT].map((p) => connect(tunnelTarget(p))));
     for (const b of bystanders) expect(await b.call('GET', key)).toBe(null);
+    const idOf = (line: string): string => (/^id=(\d+)/.exec(line) as RegExpExecArray)[1];
     // The tunnel's shared connections to the node are those whose last command was the GET.
-    const ids = (lines: string[]): string[] =>
-      lines.filter((l) => / cmd=get /.test(l)).map((l) => (/^id=(\d+)/.exec(l) as RegExpExecArray)[1]);
-    const before = ids(await nodeClients(description, 0));
+    const before = (await nodeClients(description, 0)).filter((l) => / cmd=get /.test(l)).map(idOf);
     expect(before.length).toBeGreaterThan(0);
     for (const [, bytes] of REFUSED)
       for (const port of [pinnedPort, SMART_PORT]) await exchange(tunnelTarget(port), bytes);
     for (const b of bystanders) expect(await b.call('GET', key)).toBe(null);
-    const after = (await nodeClients(description, 0)).map((l) => (/^id=(\d+)/.exec(l) as RegExpExecArray)[1]);
+    const after = (await nodeClients(description, 0)).map(idOf);
     expect(before.filter((id) => !after.includes(id))).toEqual([]);
     for (const b of bystanders) b.close();
   });
