@@ -79,22 +79,34 @@ const bystanders = (waiter: RawTarget, others: RawTarget[]): Promise<Held> =>
   timeBystanders(connect, key, waiter, others, (call) => call('WAIT', '2', String(WAIT_MS)));
 
 /**
- * Once the first master's replica has acknowledged its whole replication stream (polled, 3 s at
- * most): a WAIT sends GETACK, which the replica's answer does not count, so a replica is behind
- * for up to a second after one, by the node's own bytes.
+ * Once every master's replica has acknowledged its master's whole replication stream (polled, 10 s
+ * at most, which covers a replica still resyncing after an earlier test): a WAIT sends GETACK,
+ * which the replica's answer does not count, so a replica is behind for up to a second after one,
+ * by the node's own bytes. Every master, because the smart port asks each of them and answers
+ * the least count.
  */
 async function replicaCaughtUp(): Promise<void> {
-  const c = await connect(nodeTarget(description, 0));
+  const clients = await Promise.all(description.nodes.map((_, i) => connect(nodeTarget(description, i))));
   try {
-    for (let i = 0; i < 60; i++) {
-      const info = String(await c.call('INFO', 'replication'));
-      const master = /master_repl_offset:(\d+)/.exec(info)?.[1];
-      if (master && new RegExp(`slave0:[^\r\n]*offset=${master},`).test(info)) return;
+    const behind = async (): Promise<string[]> => {
+      const late: string[] = [];
+      for (const [i, c] of clients.entries()) {
+        const info = String(await c.call('INFO', 'replication'));
+        const master = /role:master[\s\S]*master_repl_offset:(\d+)/.exec(info)?.[1];
+        if (master && !new RegExp(`slave0:[^\r\n]*state=online,offset=${master},`).test(info))
+          late.push(`${description.nodes[i].ip}:${description.nodes[i].port}`);
+      }
+      return late;
+    };
+    let late: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      late = await behind();
+      if (late.length === 0) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error('the replica did not catch up in 3 s');
+    throw new Error(`the replicas of ${late.join(', ')} did not catch up in 10 s`);
   } finally {
-    c.close();
+    for (const c of clients) c.close();
   }
 }
 
