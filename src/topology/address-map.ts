@@ -14,14 +14,21 @@ export class AddressMap {
   private readonly byId = new Map<string, { node: RemoteNode; local: LocalAddress }>();
   private readonly byEndpoint = new Map<string, string>();
   private readonly byPort = new Map<number, Set<string>>();
-  /** Slot → owning node id, from the last topology (for MOVED to `?` or an empty host). */
-  private readonly owners: Array<string | undefined> = new Array(16384);
+  /**
+   * Slot → owning node id, from the last topology (for MOVED to `?` or an empty host, and for
+   * every smart-mode request): 1 + the id's place in `ownerIds`, 0 for none. Looked up at a
+   * random slot for each request, so it is kept small: 32 KiB, where an array of the ids took
+   * 128 KiB, and a lookup that missed the cache cost about 100 ns.
+   */
+  private readonly slotOwners = new Uint16Array(16384);
+  private readonly ownerIds: string[] = [];
+  private readonly ownerPlaces = new Map<string, number>();
 
   /** Slot owners as ranges `[start, end, id]` (unowned slots left out): a copy for another process. */
   ownerRanges(): Array<[number, number, string]> {
     const out: Array<[number, number, string]> = [];
     for (let s = 0; s < 16384; s++) {
-      const id = this.owners[s];
+      const id = this.ownerOf(s);
       if (id === undefined) continue;
       const last = out.at(-1);
       if (last && last[2] === id && last[1] === s - 1) last[1] = s;
@@ -32,14 +39,24 @@ export class AddressMap {
 
   /** Makes the slot owners exactly `ranges` (see ownerRanges). */
   setOwnerRanges(ranges: Array<[number, number, string]>): void {
-    this.owners.fill(undefined);
+    this.slotOwners.fill(0);
+    this.ownerIds.length = 0;
+    this.ownerPlaces.clear();
     for (const [start, end, id] of ranges) this.setSlots(id, [[start, end]]);
   }
 
   /** Records the slots a master serves. */
   setSlots(id: string, ranges: SlotRange[]): void {
+    if (ranges.length === 0) return;
+    let place = this.ownerPlaces.get(id);
+    if (place === undefined) {
+      // Every id ever given slots keeps a place; past 65,535 of them, only those owning a slot now.
+      if (this.ownerIds.length === 0xffff) this.setOwnerRanges(this.ownerRanges());
+      this.ownerIds.push(id);
+      this.ownerPlaces.set(id, (place = this.ownerIds.length));
+    }
     for (const [start, end] of ranges)
-      for (let s = Math.max(0, start); s <= Math.min(16383, end); s++) this.owners[s] = id;
+      this.slotOwners.fill(place, Math.max(0, start), Math.min(16383, end) + 1);
   }
 
   set(node: RemoteNode, local: LocalAddress): void {
@@ -64,7 +81,8 @@ export class AddressMap {
 
   /** The id of the master that serves `slot`, by the last topology. */
   ownerOf(slot: number): string | undefined {
-    return this.owners[slot];
+    const place = this.slotOwners[slot];
+    return place === 0 ? undefined : this.ownerIds[place - 1];
   }
 
   /** The node a reply names, if known. */
@@ -82,7 +100,7 @@ export class AddressMap {
       const ids = this.byPort.get(ref.port);
       if (ids && ids.size === 1) return this.byId.get([...ids][0]);
       // Several nodes share the port: a MOVED names the slot, and the slot has one owner.
-      const owner = ref.slot !== undefined ? this.byId.get(this.owners[ref.slot] ?? '') : undefined;
+      const owner = ref.slot !== undefined ? this.byId.get(this.ownerOf(ref.slot) ?? '') : undefined;
       if (owner && owner.node.port === ref.port) return owner;
     }
     return undefined;

@@ -23,21 +23,20 @@ export function hashSlot(key: string | Buffer): number {
 
 /** The slot of the key at `buf[start, end)`, read in place (a request's bytes: nothing is made). */
 export function hashSlotAt(buf: Uint8Array, start: number, end: number): number {
-  let open = -1;
-  for (let i = start; i < end; i++)
-    if (buf[i] === 0x7b) {
-      open = i; // {
-      break;
-    }
-  if (open >= 0) {
-    let close = -1;
-    for (let i = open + 1; i < end; i++)
-      if (buf[i] === 0x7d) {
-        close = i; // }
-        break;
-      }
-    if (close > open + 1) return crc16(buf, open + 1, close) & 16383;
+  // One pass for the common key, which has no `{`: the CRC is taken while looking for one.
+  let crc = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c === 0x7b) return taggedSlot(buf, start, i, end); // {
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ c) & 0xff];
   }
+  return crc & 16383;
+}
+
+/** The slot of a key whose first `{` is at `open`: its tag's when the tag is not empty. */
+function taggedSlot(buf: Uint8Array, start: number, open: number, end: number): number {
+  for (let i = open + 1; i < end; i++)
+    if (buf[i] === 0x7d) return crc16(buf, i > open + 1 ? open + 1 : start, i > open + 1 ? i : end) & 16383; // }
   return crc16(buf, start, end) & 16383;
 }
 

@@ -137,11 +137,12 @@ export class Upstream implements NodeConnection {
     this.outbox.push(request);
     if (!this.socket) {
       this.opening ??= this.open();
-    } else if (this.handlers.length === 1 && !this.flushQueued) {
-      // Nothing else is waiting on the connection: no batch to join, so no reason to wait.
-      this.flush();
     } else if (!this.flushQueued) {
-      // One TLS record and one syscall for every request of this turn, not one per request.
+      // One TLS record and one syscall for every request of this turn, not one per request: even
+      // a request that finds the connection idle waits for the turn's end, as many clients' reads
+      // come in one turn. Written at once, each of those clients' requests was a write of its own
+      // and a read of its own on the node; a lone client gains nothing by it, as the turn ends
+      // within microseconds (bench/README.md has the figures).
       this.flushQueued = true;
       setImmediate(this.flush);
     }
