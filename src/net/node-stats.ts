@@ -211,13 +211,27 @@ export class NodeStatsBook {
  */
 export class SendTimes {
   private readonly times = new Fifo<number>();
+  /**
+   * The clock as read for the requests queued since the last write, and for the replies of the
+   * chunk being read (-1: not read yet). Requests that leave in one write went out together, and
+   * replies read from one chunk came together: one reading serves each group, not one per waiter
+   * (smart mode has a waiter for each node a client's pipeline touches).
+   */
+  private sendStamp = -1;
+  private replyStamp = -1;
 
   constructor(readonly stats: NodeStats) {}
 
-  /** `requests` requests went out now, answered together. */
+  /** `requests` requests were queued, answered together. */
   sent(requests: number): void {
     this.stats.requests += requests;
-    this.times.push(performance.now());
+    if (this.sendStamp < 0) this.sendStamp = performance.now();
+    this.times.push(this.sendStamp);
+  }
+
+  /** What was queued was written: the next request reads the clock again. */
+  wrote(): void {
+    this.sendStamp = -1;
   }
 
   /** A greeting sent ahead of every queued request (its reply comes first). */
@@ -225,10 +239,17 @@ export class SendTimes {
     this.times.unshift(performance.now());
   }
 
+  /** A chunk of replies begins or ends: the next reply reads the clock again. */
+  reading(): void {
+    this.replyStamp = -1;
+  }
+
   /** The oldest waiter's reply (or last reply) came. */
   answered(kind: ReplyKind): void {
     const at = this.times.shift();
-    if (at !== undefined) this.stats.replied(performance.now() - at, kind);
+    if (at === undefined) return;
+    if (this.replyStamp < 0) this.replyStamp = performance.now();
+    this.stats.replied(this.replyStamp - at, kind);
   }
 
   /** The connection failed: nothing it waited for will come. */

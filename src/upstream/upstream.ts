@@ -128,9 +128,9 @@ export class Upstream implements NodeConnection {
     this.queue(request);
   }
 
-  /** How long nothing has been waiting on this connection (0 while something is). */
-  idleMs(now: number): number {
-    return this.handlers.length > 0 ? 0 : now - this.lastUsed;
+  /** How long nothing has been waiting on this connection (0 while something is: no clock read). */
+  idleMs(): number {
+    return this.handlers.length > 0 ? 0 : Date.now() - this.lastUsed;
   }
 
   private queue(request: Buffer): void {
@@ -154,6 +154,7 @@ export class Upstream implements NodeConnection {
     // Once per write, not per request: idleness only counts once nothing is waiting anyway.
     this.lastUsed = Date.now();
     const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
+    this.times.wrote();
     this.times.stats.bytesToNode += out.length;
     this.socket.write(out);
     this.outbox = [];
@@ -219,6 +220,7 @@ export class Upstream implements NodeConnection {
 
   private onData(chunk: Buffer): void {
     this.times.stats.bytesFromNode += chunk.length;
+    this.times.reading();
     try {
       let rest = chunk;
       while (rest.length > 0) {
@@ -243,6 +245,7 @@ export class Upstream implements NodeConnection {
         if (stop < 0) break;
         rest = rest.subarray(stop);
       }
+      this.times.reading();
       if (this.retiring && this.handlers.length === 0) this.close();
     } catch (e) {
       this.socket?.destroy();

@@ -25,7 +25,7 @@ export class Upstreams {
     }
     let u = this.byNode.get(entry);
     // A connection idle that long may have been dropped by the server without a word yet.
-    if (u && this.retireIdleMs > 0 && u.idleMs(Date.now()) > this.retireIdleMs) {
+    if (u && this.retireIdleMs > 0 && u.idleMs() > this.retireIdleMs) {
       u.close();
       u = undefined;
     }
