@@ -193,3 +193,30 @@ describe('a retired shared connection (its node left or moved)', () => {
     expect(u.broken).toBe(true);
   });
 });
+
+describe('writes to the node', () => {
+  it('requests of one turn leave in one write, the first one too when the connection was idle', async () => {
+    // A fake node that answers +OK to every request line.
+    const server = net.createServer((s) =>
+      s.on('data', (d: Buffer) => s.write('+OK\r\n'.repeat(d.toString('latin1').split('\r\n').length - 1))),
+    );
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const u = upstreamTo((server.address() as net.AddressInfo).port);
+    const ask = (line: string): Promise<string> =>
+      new Promise((r) => u.send(Buffer.from(`${line}\r\n`), (f) => r(f?.toString('latin1') ?? 'failed')));
+    expect(await ask('OPEN')).toBe('+OK\r\n');
+    const socket = (u as unknown as { socket: net.Socket }).socket;
+    const writes: string[] = [];
+    const write = socket.write.bind(socket);
+    socket.write = ((chunk: Buffer) => (
+      writes.push(chunk.toString('latin1')),
+      write(chunk)
+    )) as typeof socket.write;
+    // Nothing waits on the connection now: the first request finds it idle.
+    const replies = await Promise.all([ask('A'), ask('B'), ask('C')]);
+    expect(replies).toEqual(['+OK\r\n', '+OK\r\n', '+OK\r\n']);
+    expect(writes).toEqual(['A\r\nB\r\nC\r\n']);
+    u.close();
+  });
+});
