@@ -33,11 +33,14 @@ export function hashSlotAt(buf: Uint8Array, start: number, end: number): number 
   return crc & 16383;
 }
 
-/** The slot of a key whose first `{` is at `open`: its tag's when the tag is not empty. */
+/**
+ * The slot of a key whose first `{` is at `open`: its tag's, or the whole key's when no `}`
+ * follows or the tag is empty.
+ */
 function taggedSlot(buf: Uint8Array, start: number, open: number, end: number): number {
-  for (let i = open + 1; i < end; i++)
-    if (buf[i] === 0x7d) return crc16(buf, i > open + 1 ? open + 1 : start, i > open + 1 ? i : end) & 16383; // }
-  return crc16(buf, start, end) & 16383;
+  let close = open + 1;
+  while (close < end && buf[close] !== 0x7d) close++; // }
+  return (close < end && close > open + 1 ? crc16(buf, open + 1, close) : crc16(buf, start, end)) & 16383;
 }
 
 /** A key (`prefix` plus a counter) that hashes to `slot`; found by search, bounded. */
