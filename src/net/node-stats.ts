@@ -239,7 +239,10 @@ export class SendTimes {
     this.times.unshift(performance.now());
   }
 
-  /** A chunk of replies begins or ends: the next reply reads the clock again. */
+  /**
+   * A chunk of replies begins (every reply is answered while one is read): the next reply reads
+   * the clock again.
+   */
   reading(): void {
     this.replyStamp = -1;
   }

@@ -10,9 +10,14 @@ const TABLE = (() => {
   return t;
 })();
 
+/** The CRC after one more byte. */
+function crcStep(crc: number, byte: number): number {
+  return ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ byte) & 0xff];
+}
+
 export function crc16(data: Uint8Array, start = 0, end = data.length): number {
   let crc = 0;
-  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ data[i]) & 0xff];
+  for (let i = start; i < end; i++) crc = crcStep(crc, data[i]);
   return crc;
 }
 
@@ -28,7 +33,7 @@ export function hashSlotAt(buf: Uint8Array, start: number, end: number): number 
   for (let i = start; i < end; i++) {
     const c = buf[i];
     if (c === 0x7b) return taggedSlot(buf, start, i, end); // {
-    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ c) & 0xff];
+    crc = crcStep(crc, c);
   }
   return crc & 16383;
 }

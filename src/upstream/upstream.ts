@@ -245,7 +245,6 @@ export class Upstream implements NodeConnection {
         if (stop < 0) break;
         rest = rest.subarray(stop);
       }
-      this.times.reading();
       if (this.retiring && this.handlers.length === 0) this.close();
     } catch (e) {
       this.socket?.destroy();
