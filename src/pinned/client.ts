@@ -2,6 +2,7 @@ import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import { AuthGate } from './auth-gate.js';
 import type { Session } from '../protocol/session.js';
+import type { FrameEnds } from '../resp/frame-ends.js';
 import type { SessionSink } from '../protocol/sink.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { PRIMARY_ID } from '../topology/standalone.js';
@@ -113,8 +114,8 @@ export class PinnedClient {
     if (shared) {
       this.lane = sharedLaneFor(this.owner, this.entry, shared, this.id, this.log, {
         track: (request) => this.session.track(request),
-        reply: (span) => {
-          if (!this.closed) this.fromServer(span);
+        reply: (span, ends) => {
+          if (!this.closed) this.fromServer(span, ends);
         },
         idle: () => this.idle(),
         end: (last) => {
@@ -165,10 +166,10 @@ export class PinnedClient {
     notice: (n) => reportNotice(n, this.owner.context.stats, this.log),
   };
 
-  private fromServer(chunk: Buffer): void {
+  private fromServer(chunk: Buffer, ends?: FrameEnds): void {
     try {
       // A shared reply is kept by the session while it learns nodes: only an own connection waits.
-      if (!this.session.fromServer(chunk)) this.own?.valve.close(LEARNING);
+      if (!this.session.fromServer(chunk, ends)) this.own?.valve.close(LEARNING);
     } catch (e) {
       this.fail('reply', e);
     }

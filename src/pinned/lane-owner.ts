@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { ParsedRequest } from '../protocol/commands.js';
+import type { FrameEnds } from '../resp/frame-ends.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 import { checkLogin } from '../upstream/login-check.js';
@@ -12,8 +13,8 @@ import type { LaneOwner } from './lane-rules.js';
 export interface LaneClient {
   /** Records a request the lane serves with the client's reply tracker (see LaneOwner.track). */
   track(request: ParsedRequest): void;
-  /** Reply bytes for the client, in order (dropped once the client is gone). */
-  reply(span: Buffer): void;
+  /** Reply bytes for the client, in order (dropped once the client is gone); see LaneOwner.reply. */
+  reply(span: Buffer, ends?: FrameEnds): void;
   /** Nothing of the client's is in flight on the shared connection any more. */
   idle(): void;
   /** Ends the client after `last` (a reply saying why), or, with null, once its bytes are out. */
@@ -43,7 +44,7 @@ export function sharedLaneFor(
       checkLogin(shared, entry, protocol, attempt, context.isTunnelCredential(attempt), done),
     track: (request) => client.track(request),
     rewrite: (request) => context.rewriteRequest(request),
-    reply: (span) => client.reply(span),
+    reply: (span, ends) => client.reply(span, ends),
     idle: () => client.idle(),
     // QUIT, answered: the client goes once its bytes are out.
     close: () => client.end(Buffer.alloc(0)),

@@ -2,6 +2,7 @@ import type { CommandPolicy } from '../protocol/command-policy.js';
 import { COMMANDS_WITH_ARGUMENTS, type ParsedRequest, TRACKED_COMMANDS } from '../protocol/commands.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
+import type { FrameEnds } from '../resp/frame-ends.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { SpanSender } from './primary-sender.js';
 
@@ -67,8 +68,11 @@ export interface LaneOwner {
    * credentials, AUTH and HELLO under --local-password); null: it goes as it is.
    */
   rewrite(request: Buffer): Buffer | null;
-  /** This client's next reply bytes, in order (they may end inside a reply). */
-  reply(span: Buffer): void;
+  /**
+   * This client's next reply bytes, in order (they may end inside a reply), with where their
+   * frames end when the connection's scan says so (see FrameEnds).
+   */
+  reply(span: Buffer, ends?: FrameEnds): void;
   /** The shared connection failed while requests of this client were on it. */
   broken(upstream: SpanSender, reason: string): void;
   /** The client needs its own connection from the request that `held` starts with. */

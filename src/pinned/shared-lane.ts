@@ -12,6 +12,7 @@ import {
 } from './lane-rules.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { ProtocolError } from '../resp/errors.js';
+import type { FrameEnds } from '../resp/frame-ends.js';
 import type { RequestParser } from '../resp/request-parser.js';
 import type { SpanSender } from './primary-sender.js';
 import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
@@ -264,12 +265,18 @@ export class SharedLane {
     const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
     const upstream = this.owner.upstream(this.protocol, this.login, this.writes);
     this.inflight += count;
-    upstream.sendSpans(request, count, (span, frames, failure) =>
-      this.settle(upstream, span, frames, failure),
+    upstream.sendSpans(request, count, (span, frames, failure, ends) =>
+      this.settle(upstream, span, frames, failure, ends),
     );
   }
 
-  private settle(upstream: SpanSender, span: Buffer | null, frames: number, failure?: string): void {
+  private settle(
+    upstream: SpanSender,
+    span: Buffer | null,
+    frames: number,
+    failure?: string,
+    ends?: FrameEnds,
+  ): void {
     this.inflight -= frames;
     if (this.failed) return;
     if (!span) {
@@ -277,7 +284,7 @@ export class SharedLane {
       this.owner.broken(upstream, failure ?? 'the shared connection closed');
       return;
     }
-    if (span.length > 0) this.owner.reply(span);
+    if (span.length > 0) this.owner.reply(span, ends);
     if (this.inflight > 0) return;
     if (this.stalled) this.unstall();
     else this.owner.idle();

@@ -1,4 +1,6 @@
 import { applyEdits } from '../resp/encode.js';
+import { DEFAULT_MAX_FRAME_BYTES, ProtocolError } from '../resp/errors.js';
+import type { FrameEnds } from '../resp/frame-ends.js';
 import { ReplyScanner, type ScannerLimits } from '../resp/reply-scanner.js';
 import { T_ERROR } from '../resp/types.js';
 import { arrayElementStarts, rewriteElement } from '../rewrite/index.js';
@@ -27,6 +29,13 @@ interface Blocked {
   frame: Buffer;
   action: ReplyAction;
   rest: Buffer;
+  restEnds: FrameEnds | undefined;
+}
+
+/** Server bytes kept while a reply is blocked, with where their frames end when that is known. */
+interface Waiting {
+  chunk: Buffer;
+  ends: FrameEnds | undefined;
 }
 
 type RewriteResult = Buffer | null | { wait: Promise<void> };
@@ -46,30 +55,43 @@ export class ReplyPipeline {
   /** Bytes of an inspected frame that began in an earlier chunk. */
   private held: Buffer[] = [];
   private blocked: Blocked | null = null;
-  private readonly waiting: Buffer[] = [];
+  private readonly waiting: Waiting[] = [];
+  /** Inside a frame whose end the next FrameEnds gives (see push). */
+  private spanInFrame = false;
+  /** That frame's bytes so far: the frame cap the scanner would check. */
+  private spanFrameBytes = 0;
+  private readonly maxFrameBytes: number;
 
   constructor(options: ReplyPipelineOptions) {
     this.o = options;
     this.scanner = new ReplyScanner(options.limits);
+    this.maxFrameBytes = options.limits?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
-  /** Feeds server bytes. Returns false when the caller should pause input until `sink.resume`. */
-  push(chunk: Buffer): boolean {
+  /**
+   * Feeds server bytes. With `ends` (where the frames end, from the connection's own scan: pinned
+   * mode's shared replies), the bytes are not scanned again. Returns false when the caller should
+   * pause input until `sink.resume`.
+   */
+  push(chunk: Buffer, ends?: FrameEnds): boolean {
     if (this.blocked) {
-      this.waiting.push(Buffer.from(chunk)); // lent (see SessionSink): kept, so copied
+      // Lent (see SessionSink), and so are the ends: kept, so copied.
+      this.waiting.push({ chunk: Buffer.from(chunk), ends: ends?.after(0) });
       return false;
     }
-    return this.process(chunk);
+    return this.process(chunk, ends);
   }
 
-  private process(chunk: Buffer): boolean {
+  private process(chunk: Buffer, ends?: FrameEnds): boolean {
     const { tracker, sink } = this.o;
     const len = chunk.length;
     let pos = 0;
     let runStart = 0;
+    let k = 0;
     while (pos < len) {
       let frameStart = 0;
-      if (!this.scanner.inFrame) {
+      if (!this.scanner.inFrame && !this.spanInFrame) {
+        this.spanFrameBytes = 0;
         if (tracker.mode === Mode.Raw) break;
         frameStart = pos;
         this.type = chunk[pos];
@@ -77,7 +99,19 @@ export class ReplyPipeline {
         // startFrame switches to Raw when this frame begins a SYNC payload.
         if ((tracker.mode as Mode) === Mode.Raw) break;
       }
-      const end = this.scanner.next(chunk, pos);
+      let end: number;
+      let nestedPush: boolean;
+      if (ends) {
+        end = k < ends.count ? ends.ends[k] : -1;
+        nestedPush = k < ends.count && ends.nested[k++] === 1;
+        this.spanInFrame = end < 0;
+        this.spanFrameBytes += (end < 0 ? len : end) - pos;
+        if (this.spanFrameBytes > this.maxFrameBytes)
+          throw new ProtocolError('ERR_FRAME_TOO_LARGE', `frame exceeds ${this.maxFrameBytes} bytes`);
+      } else {
+        end = this.scanner.next(chunk, pos);
+        nestedPush = this.scanner.nestedPush;
+      }
       if (end < 0) {
         if (this.inspect) {
           if (frameStart > runStart) sink.toClient(chunk.subarray(runStart, frameStart));
@@ -88,7 +122,7 @@ export class ReplyPipeline {
         break;
       }
       if (!this.inspect) {
-        tracker.onFrame(this.type, null, 0, 0, this.scanner.nestedPush);
+        tracker.onFrame(this.type, null, 0, 0, nestedPush);
         pos = end;
         continue;
       }
@@ -96,7 +130,7 @@ export class ReplyPipeline {
       const buf = spanned ? Buffer.concat([...this.held, chunk.subarray(0, end)]) : chunk;
       const fs = spanned ? 0 : frameStart;
       const fe = spanned ? buf.length : end;
-      const action = tracker.onFrame(this.type, buf, fs, fe, this.scanner.nestedPush);
+      const action = tracker.onFrame(this.type, buf, fs, fe, nestedPush);
       // Most inspected frames (+OK, +QUEUED, plain errors) change nothing: no view is made for them.
       const candidate = action !== null || (this.type === T_ERROR && mayBeRedirect(buf, fs, fe));
       const frame = candidate ? (spanned ? buf : buf.subarray(fs, fe)) : buf;
@@ -106,7 +140,13 @@ export class ReplyPipeline {
         this.held = [];
         // Kept past this call: copies, not views of the lent chunk.
         const kept = spanned ? frame : Buffer.from(frame);
-        this.blocked = { type: this.type, frame: kept, action, rest: Buffer.from(chunk.subarray(end)) };
+        this.blocked = {
+          type: this.type,
+          frame: kept,
+          action,
+          rest: Buffer.from(chunk.subarray(end)),
+          restEnds: ends?.after(end),
+        };
         result.wait.then(
           () => this.resume(),
           () => this.resume(),
@@ -176,8 +216,11 @@ export class ReplyPipeline {
       const out = this.replacement(b.type, b.frame, b.action, false) as Buffer | null;
       this.o.sink.toClient(out ?? b.frame);
       this.blocked = null;
-      let flowing = b.rest.length > 0 ? this.process(b.rest) : true;
-      while (flowing && this.waiting.length > 0) flowing = this.process(this.waiting.shift() as Buffer);
+      let flowing = b.rest.length > 0 ? this.process(b.rest, b.restEnds) : true;
+      while (flowing && this.waiting.length > 0) {
+        const next = this.waiting.shift() as Waiting;
+        flowing = this.process(next.chunk, next.ends);
+      }
       if (flowing) this.o.sink.resume();
     } catch (err) {
       this.blocked = null;

@@ -1,3 +1,4 @@
+import type { FrameEnds } from '../resp/frame-ends.js';
 import type { ScannerLimits } from '../resp/reply-scanner.js';
 import type { AddressBook, LocalAddress, NodeRef } from '../topology/types.js';
 import { ReplyPipeline } from './reply-pipeline.js';
@@ -59,9 +60,12 @@ export class Session {
     this.tracker.onRequest(request.argc, request.name, request.arg1, request.arg2);
   }
 
-  /** Server bytes. Returns false when input should pause until `sink.resume`. Throws ProtocolError. */
-  fromServer(chunk: Buffer): boolean {
-    return this.replies.push(chunk);
+  /**
+   * Server bytes, with where their frames end when the connection already scanned them (see
+   * FrameEnds). Returns false when input should pause until `sink.resume`. Throws ProtocolError.
+   */
+  fromServer(chunk: Buffer, ends?: FrameEnds): boolean {
+    return this.replies.push(chunk, ends);
   }
 
   /** Sends a request of the tunnel's own when it cannot disturb the client; false: try later. */

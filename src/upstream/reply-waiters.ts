@@ -1,4 +1,5 @@
 /** Who waits for replies on a connection to a node: whole frames, or spans of bytes. */
+import type { FrameEnds } from '../resp/frame-ends.js';
 
 /**
  * Called with one complete reply frame, or with the reason the node could not answer. `gone`, when
@@ -14,9 +15,11 @@ export const GONE_REPLY = Buffer.from('-ERR redis-cluster-tunnel: the client is 
 /**
  * Called with the reply bytes of a run of requests as they arrive, in order (`frames`: how many
  * replies ended in them; the last may go on in the next call), or with null and the reason the
- * node could not answer the `frames` still due. Spans are views of the connection's reads.
+ * node could not answer the `frames` still due. Spans are views of the connection's reads. `ends`,
+ * when given, says where the frames end in the span (attributes included), as the connection's scan
+ * found them, so the reader need not scan again; it is lent for the call (see FrameEnds).
  */
-export type SpanHandler = (span: Buffer | null, frames: number, failure?: string) => void;
+export type SpanHandler = (span: Buffer | null, frames: number, failure?: string, ends?: FrameEnds) => void;
 
 /** A run of requests whose replies go to one SpanHandler. */
 export interface SpanWaiter {

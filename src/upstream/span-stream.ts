@@ -1,5 +1,6 @@
 import type { NodeStats } from '../net/node-stats.js';
 import { replyKind } from '../net/node-stats.js';
+import { FrameEnds } from '../resp/frame-ends.js';
 import type { ReplyScanner } from '../resp/reply-scanner.js';
 import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { SpanWaiter } from './reply-waiters.js';
@@ -12,6 +13,8 @@ import type { SpanWaiter } from './reply-waiters.js';
 export class SpanStream {
   /** The scanner is inside a push frame whose bytes are being dropped. */
   private inPush = false;
+  /** Where the frames of the span being built end: handed with it, so it is scanned only here. */
+  private readonly ends = new FrameEnds();
 
   constructor(
     private readonly scanner: ReplyScanner,
@@ -31,11 +34,14 @@ export class SpanStream {
     let from = 0;
     let end = 0;
     let frames = 0;
+    const ends = this.ends;
+    ends.count = 0;
     while (end < chunk.length && waiter.left > 0) {
       if (!scanner.inFrame && chunk[end] === T_PUSH) {
         // What came before the push is the waiter's; the push itself is dropped.
-        if (end > from) waiter.span(chunk.subarray(from, end), frames);
+        if (end > from) waiter.span(chunk.subarray(from, end), frames, undefined, ends);
         frames = 0;
+        ends.count = 0;
         this.inPush = true;
       }
       const at = scanner.inFrame ? -1 : end;
@@ -52,6 +58,7 @@ export class SpanStream {
         break;
       }
       end = e;
+      ends.add(e - from, scanner.nestedPush);
       if (scanner.frameType !== T_ATTRIBUTE) {
         waiter.left--;
         frames++;
@@ -61,7 +68,7 @@ export class SpanStream {
       }
     }
     if (waiter.left === 0) finished();
-    waiter.span(chunk.subarray(from, end), frames);
+    waiter.span(chunk.subarray(from, end), frames, undefined, ends);
     return end;
   }
 }

@@ -1,4 +1,6 @@
 import { type FlatSessionOptions, newSession } from './session.js';
+import { FrameEnds } from '../../src/resp/frame-ends.js';
+import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import type { NodeRef } from '../../src/topology/types.js';
 import { ID1, ID2, fakeLookup } from './fake-map.js';
 import { arr, b, bulk, int } from './resp.js';
@@ -13,11 +15,34 @@ export interface RunResult {
   uncertain: string[];
 }
 
-/** Feeds the steps through one Session; server steps are cut into `cut(bytes)` chunks. */
+/**
+ * Where the frames of a reply stream end, chunk by chunk, as a connection's own scan finds them
+ * (pinned mode's shared connection hands them on with each span: see FrameEnds); null when the
+ * stream is not all frames (a PSYNC's payload), which no shared connection carries.
+ */
+export function frameEndsOf(chunks: Buffer[]): FrameEnds[] | null {
+  const scanner = new ReplyScanner();
+  try {
+    return chunks.map((chunk) => {
+      const ends = new FrameEnds();
+      for (let pos = 0, end = 0; (end = scanner.next(chunk, pos)) >= 0; pos = end)
+        ends.add(end, scanner.nestedPush);
+      return ends;
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Feeds the steps through one Session; server steps are cut into `cut(bytes)` chunks. With
+ * `withEnds`, each chunk comes with where its frames end (see frameEndsOf), as shared replies do.
+ */
 export function run(
   steps: Step[],
   cut: (data: Buffer) => Buffer[] = (d) => [d],
   extra: Partial<FlatSessionOptions> = {},
+  withEnds = false,
 ): RunResult {
   let toServer = '';
   let toClient = '';
@@ -30,15 +55,23 @@ export function run(
     ...extra,
   });
   for (const step of steps) {
-    if ('client' in step) session.fromClient(b(step.client));
-    else for (const chunk of cut(b(step.server))) session.fromServer(Buffer.from(chunk));
+    if ('client' in step) {
+      session.fromClient(b(step.client));
+      continue;
+    }
+    const chunks = cut(b(step.server));
+    const ends = withEnds ? frameEndsOf(chunks) : null;
+    if (withEnds && !ends) throw new Error('not a stream of frames: no frame ends to give');
+    chunks.forEach((chunk, i) => session.fromServer(Buffer.from(chunk), ends?.[i]));
   }
   return { toServer, toClient, uncertain };
 }
 
 /**
  * Runs a pipelined conversation (all requests, then all replies) with the reply stream fed whole,
- * byte by byte and split at every offset; returns every run's result for comparison.
+ * byte by byte and split at every offset, each both scanned by the session and with its frame ends
+ * given (as shared replies come; not for a stream that is not all frames); returns every run's
+ * result for comparison.
  */
 export function runAllSplits(
   requests: string,
@@ -47,8 +80,10 @@ export function runAllSplits(
 ): Array<{ how: string } & RunResult> {
   const out: Array<{ how: string } & RunResult> = [];
   for (const { name, chunks } of splits(b(replies))) {
-    const r = run([{ client: requests }, { server: replies }], () => chunks, extra);
-    out.push({ how: name, ...r });
+    const steps: Step[] = [{ client: requests }, { server: replies }];
+    out.push({ how: name, ...run(steps, () => chunks, extra) });
+    if (frameEndsOf(chunks))
+      out.push({ how: `${name}, frame ends given`, ...run(steps, () => chunks, extra, true) });
   }
   return out;
 }

@@ -64,10 +64,13 @@ describe('a shared connection with frame and span waiters', () => {
       const frames: string[] = [];
       let spans = '';
       let spanFrames = 0;
+      const frameEnds: number[] = [];
       let last = '';
       const done = new Promise<void>((resolve) => {
         u.send(Buffer.from('A\r\n'), (f) => frames.push(f?.toString('latin1') ?? 'failed'));
-        u.sendSpans(Buffer.from('B\r\nC\r\nD\r\n'), 3, (span, n) => {
+        u.sendSpans(Buffer.from('B\r\nC\r\nD\r\n'), 3, (span, n, _failure, ends) => {
+          // Where the connection's scan found each frame's end, as offsets in all the spans so far.
+          for (let i = 0; i < (ends?.count ?? 0); i++) frameEnds.push(spans.length + (ends?.ends[i] ?? 0));
           spans += span?.toString('latin1') ?? 'failed';
           spanFrames += n;
         });
@@ -81,6 +84,8 @@ describe('a shared connection with frame and span waiters', () => {
       expect(frames).toEqual(['+A\r\n']);
       expect(spans).toBe(replies.slice(1, 4).join(''));
       expect(spanFrames).toBe(3);
+      // Each span says where its frames end, so its reader need not scan it again: 9, 22, 30.
+      expect(frameEnds).toEqual([9, 22, 30]);
       expect(last).toBe('$1\r\nd\r\n');
     });
   }
