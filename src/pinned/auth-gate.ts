@@ -2,6 +2,7 @@ import type * as net from 'node:net';
 import { type LocalAuth, OK, gate, helloWithoutAuth } from '../protocol/local-auth.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
 
 /**
@@ -23,14 +24,14 @@ export class AuthGate {
     session: { fromClient(bytes: Buffer): void },
     auth: LocalAuth | null,
     client: net.Socket,
-    maxFrameBytes: number,
+    limits: RequestSizeLimits,
   ): (chunk: Buffer) => void {
     if (!auth) return (chunk) => session.fromClient(chunk);
     const gate = new AuthGate(
       auth,
       (reply, close) => (close ? client.end(reply) : client.write(reply)),
       (bytes) => session.fromClient(bytes),
-      maxFrameBytes,
+      limits,
     );
     return (chunk) => gate.push(chunk);
   }
@@ -41,9 +42,9 @@ export class AuthGate {
     private readonly reply: (bytes: Buffer, close?: boolean) => void,
     /** Bytes for the session, once open. */
     private readonly pass: (bytes: Buffer) => void,
-    maxFrameBytes: number,
+    limits: RequestSizeLimits,
   ) {
-    this.parser = new RequestParser({ names: [], maxFrameBytes, keepArgs: true });
+    this.parser = new RequestParser({ names: [], ...limits, keepArgs: true });
     this.frames = new FrameSplitter(this.parser, () => this.parser.inRequest);
   }
 

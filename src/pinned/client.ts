@@ -77,7 +77,7 @@ export class PinnedClient {
     this.clientValve.close(CONNECTING); // client bytes wait in the kernel until there is a way
     client.on('error', this.onClientError);
     client.on('close', this.onClientClose);
-    const { maxFrameBytes, localAuth } = context;
+    const { localAuth } = context;
     this.session = owner.session(entry, self, this.sink, () => this.unmarkedWrites());
     // Past the local AUTH gate, a client's bytes go to its shared lane, which parses them once and
     // has its session track what it sends; from the request that needs its own connection on, to
@@ -85,7 +85,7 @@ export class PinnedClient {
     const route = {
       fromClient: (bytes: Buffer) => (this.lane ? this.lane.push(bytes) : this.session.fromClient(bytes)),
     };
-    const toSession = AuthGate.before(route, localAuth, client, maxFrameBytes);
+    const toSession = AuthGate.before(route, localAuth, client, context.requestLimits());
     const fromClient = (chunk: Buffer): void => {
       this.bytesIn += chunk.length;
       context.stats.bytesToCluster += chunk.length;
@@ -123,6 +123,9 @@ export class PinnedClient {
           if (!last) return this.endClient();
           this.ending = true;
           this.client.end(last);
+          // Its later bytes are still read (and dropped), so the last reply is not lost to a reset;
+          // a client that goes on sending is closed after a while.
+          setTimeout(() => this.destroy(), CLIENT_DRAIN_MS).unref();
         },
         pin: (why) => {
           this.log.debug(`takes a connection of its own: ${why}`);

@@ -74,6 +74,7 @@ export class PinnedClients implements PinnedClientOwner {
       loginAfterReset: auth,
       waitMarker: () => (unmarkedWrites() ? this.waitMarkers.forNode(entry.node) : null),
       limits: { maxFrameBytes },
+      requestLimits: this.context.requestLimits(),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { CommandPolicy } from '../protocol/command-policy.js';
 import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
@@ -23,7 +24,10 @@ export interface PinnedContext {
   addresses: AddressBook;
   /** Maps local listener addresses in MIGRATE / CLUSTER MEET / REPLICAOF back to real nodes. */
   rewriteRequest: (request: Buffer) => Buffer | null;
+  /** How large a reply may be. */
   maxFrameBytes: number;
+  /** How large a request may be: the tunnel's cap and what the nodes accept (read at startup). */
+  requestLimits: () => RequestSizeLimits;
   /** See TunnelOptions.clientOutputLimit. */
   clientOutputLimit: number;
   log: Logger;

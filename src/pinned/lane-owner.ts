@@ -48,9 +48,13 @@ export function sharedLaneFor(
     idle: () => client.idle(),
     // QUIT, answered: the client goes once its bytes are out.
     close: () => client.end(Buffer.alloc(0)),
+    malformed: (e) => {
+      context.stats.error('malformed-request');
+      log.info(`malformed request (${e.code}); answered as the node would, closing this client`);
+    },
     broken: (upstream, reason) =>
       client.end(brokenSharedReply(upstream.unreachable, reason, owner, entry.target, log)),
     pin: (why) => client.pin(why),
   };
-  return new SharedLane(laneOwner, context.policy(), context.maxFrameBytes, hotKeys, clientId);
+  return new SharedLane(laneOwner, context.policy(), context.requestLimits(), hotKeys, clientId);
 }

@@ -2,8 +2,10 @@ import type { CommandPolicy } from '../protocol/command-policy.js';
 import { COMMANDS_WITH_ARGUMENTS, type ParsedRequest, TRACKED_COMMANDS } from '../protocol/commands.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
+import type { ProtocolError } from '../resp/errors.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
 import { RequestParser } from '../resp/request-parser.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { SpanSender } from './primary-sender.js';
 
 /**
@@ -35,14 +37,14 @@ export const REWRITTEN: ReadonlySet<string> = new Set(['migrate', 'auth', 'hello
 const parserNames = new WeakMap<CommandPolicy, { names: string[]; withArguments: string[] }>();
 
 /** The parser of one lane: the only one its shared requests go through. */
-export function laneParser(policy: CommandPolicy, maxFrameBytes?: number): RequestParser {
+export function laneParser(policy: CommandPolicy, limits: RequestSizeLimits = {}): RequestParser {
   let names = parserNames.get(policy);
   if (!names) {
     const all = new Set([...policy.names, ...TRACKED_COMMANDS, ...REWRITTEN]);
     const withArguments = new Set([...policy.containers, ...COMMANDS_WITH_ARGUMENTS]);
     parserNames.set(policy, (names = { names: [...all], withArguments: [...withArguments] }));
   }
-  return new RequestParser({ ...names, maxFrameBytes });
+  return new RequestParser({ ...names, ...limits });
 }
 
 /** What a shared lane needs from its pinned client. */
@@ -81,4 +83,6 @@ export interface LaneOwner {
   idle(): void;
   /** The client asked to be disconnected (QUIT, answered): end it. */
   close(): void;
+  /** A request the lane could not read: counted and logged (the lane answers it and closes). */
+  malformed(e: ProtocolError): void;
 }

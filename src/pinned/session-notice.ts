@@ -21,8 +21,9 @@ export function reportNotice(n: SessionNotice, stats: TunnelStats, log: Logger):
 
 /**
  * A pinned client's session failed on a frame: counted and logged; the caller closes that one
- * client. A malformed request never gets here: the session passes it to the node unparsed, which
- * answers and closes, as it would without the tunnel.
+ * client. A malformed request never gets here: the shared lane answers one itself (in the node's
+ * words) and ends the client; on the client's own connection the session passes it to the node
+ * unparsed, which answers and closes, as it would without the tunnel.
  */
 export function reportFailure(side: 'request' | 'reply', e: unknown, stats: TunnelStats, log: Logger): void {
   stats.error(side === 'request' ? 'malformed-request' : 'malformed-reply');

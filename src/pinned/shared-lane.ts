@@ -11,15 +11,19 @@ import {
   laneParser,
 } from './lane-rules.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
+import { protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
 import type { RequestParser } from '../resp/request-parser.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { SpanSender } from './primary-sender.js';
 import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
 import { requestArgument } from '../resp/request-argument.js';
 
 const PIN: SharedStep = { step: 'pin' };
 const DRAIN: SharedStep = { step: 'drain' };
+/** A request the lane could not read, as the reply tracker takes it: one reply, no known command. */
+const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: null };
 
 /**
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
@@ -66,24 +70,27 @@ export class SharedLane {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private failed = false;
+  /** The client is being ended (a request it sent could not be read): its later bytes are dropped. */
+  private ending = false;
   /** Shared requests counted for hot-key sampling (one in SAMPLE_EVERY gives its key). */
   private sampled: number;
 
   constructor(
     private readonly owner: LaneOwner,
     private readonly policy: CommandPolicy,
-    maxFrameBytes?: number,
+    limits: RequestSizeLimits = {},
     /** The node's hot keys, which take a sampled request's key; null: no sampling. */
     private readonly hotKeys: HotKeys | null = null,
     /** Where this lane's count starts, so clients that send one request each are sampled too. */
     sampleOffset = 0,
   ) {
     this.sampled = sampleOffset;
-    this.parser = laneParser(policy, maxFrameBytes);
+    this.parser = laneParser(policy, limits);
   }
 
   /** Request bytes, in order (lent: valid only during the call). */
   push(run: Buffer): void {
+    if (this.ending) return;
     const waiting = this.held ?? this.stalled?.bytes;
     if (waiting) {
       waiting.push(Buffer.from(run));
@@ -179,9 +186,15 @@ export class SharedLane {
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      // The node is the one to answer a malformed request (and close), on the client's own.
+      // Answered here, in the node's words, once the replies before it are in; then the client is
+      // ended and the rest of its bytes dropped, as a node closes the connection. Not passed to a
+      // node: even on a connection of its own, a node that closes with the client's bytes unread
+      // resets it, and its answer can be lost on the way.
       this.send(run, sendFrom, sendTo, count);
-      return this.pin(run, start, 'a malformed request goes to the node on its own connection');
+      this.owner.malformed(e);
+      this.ending = true;
+      const answer: SharedStep = { step: 'answer', reply: protocolErrorReply(e), close: true };
+      return this.stall(run, start, answer, 0, UNREAD_REQUEST);
     }
     this.send(run, sendFrom, sendTo, count);
     if (!p.inRequest) return;
@@ -235,7 +248,10 @@ export class SharedLane {
     } else if (step.step === 'answer') {
       this.owner.track(stalled.request);
       this.owner.reply(step.reply);
-      if (step.close) return this.owner.close();
+      if (step.close) {
+        this.ending = true; // nothing after QUIT, or after a request it could not read, is read
+        return this.owner.close();
+      }
       this.push(bytes.subarray(length));
     }
     if (this.inflight === 0 && !this.stalled) this.owner.idle();

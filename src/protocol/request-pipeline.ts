@@ -1,4 +1,5 @@
 import { ProtocolError } from '../resp/errors.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
 import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
@@ -23,7 +24,7 @@ export interface RequestPipelineOptions {
   loginAfterReset?: () => Buffer | null;
   /** The write of the tunnel's own that goes right before a client's WAIT (see WaitMarkers). */
   waitMarker?: () => Buffer | null;
-  maxFrameBytes?: number;
+  limits?: RequestSizeLimits;
 }
 
 /**
@@ -56,7 +57,7 @@ export class RequestPipeline {
     this.parser = new RequestParser({
       names: [...TRACKED_COMMANDS, ...HOLD_NAMES.filter((n) => !TRACKED_COMMANDS.includes(n))],
       withArguments: COMMANDS_WITH_ARGUMENTS,
-      maxFrameBytes: options.maxFrameBytes,
+      ...options.limits,
     });
   }
 

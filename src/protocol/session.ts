@@ -1,5 +1,6 @@
 import type { FrameEnds } from '../resp/frame-ends.js';
 import type { ScannerLimits } from '../resp/reply-scanner.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { AddressBook, LocalAddress, NodeRef } from '../topology/types.js';
 import { ReplyPipeline } from './reply-pipeline.js';
 import { RequestPipeline } from './request-pipeline.js';
@@ -21,7 +22,10 @@ export interface SessionOptions {
   loginAfterReset?: () => Buffer | null;
   /** See RequestPipelineOptions.waitMarker. */
   waitMarker?: () => Buffer | null;
+  /** How large a reply may be. */
   limits?: ScannerLimits;
+  /** How large a request may be (see RequestLimits): what the node would refuse is refused here. */
+  requestLimits?: RequestSizeLimits;
 }
 
 /**
@@ -42,7 +46,7 @@ export class Session {
       rewrite: o.rewriteRequest,
       loginAfterReset: o.loginAfterReset,
       waitMarker: o.waitMarker,
-      maxFrameBytes: o.limits?.maxFrameBytes,
+      limits: o.requestLimits,
     });
     this.replies = new ReplyPipeline({ tracker: this.tracker, addresses, sink, limits: o.limits });
   }

@@ -36,6 +36,14 @@ export function errorReply(message: string): Buffer {
 }
 
 /**
+ * What a node answers a request it cannot read, in its own words (the parser's messages are the
+ * node's: test/e2e/refused-lengths.test.ts compares them), before it closes the connection.
+ */
+export function protocolErrorReply(e: { message: string }): Buffer {
+  return errorReply(`ERR Protocol error: ${e.message}`);
+}
+
+/**
  * Copies `src[from, to)` with `edits` applied. Untouched ranges are copied as they are, so a
  * rewritten frame differs from the original only where an edit says so.
  */

@@ -10,6 +10,8 @@ export interface RequestParserOptions {
   withArguments?: readonly string[];
   /** @default DEFAULT_MAX_FRAME_BYTES */
   maxFrameBytes?: number;
+  /** The longest argument accepted (a node's proto-max-bulk-len). @default PROTO_MAX_BULK_LEN */
+  maxBulkBytes?: number;
   /**
    * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
    * them all does not read the request a second time. `unnamed`: only of requests whose name is not
@@ -22,6 +24,9 @@ export interface RequestParserOptions {
    */
   argPlaces?: boolean;
 }
+
+/** How large a request may be: the limits a parser holds requests to, as a node does. */
+export type RequestSizeLimits = Pick<RequestParserOptions, 'maxFrameBytes' | 'maxBulkBytes'>;
 
 /** How many leading arguments argPlaces notes. */
 export const ARG_PLACES = 4;

@@ -58,6 +58,7 @@ export class RequestParser {
   private readonly matcher: NameMatcher;
   private readonly withArguments: ReadonlySet<string>;
   private readonly maxFrameBytes: number;
+  private readonly maxBulkBytes: number;
   private readonly keepArgs: boolean | 'unnamed';
   private readonly argPlaces: boolean;
   private state = R_START;
@@ -78,6 +79,7 @@ export class RequestParser {
     this.matcher = NameMatcher.of(options.names);
     this.withArguments = new Set(options.withArguments ?? []);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxBulkBytes = options.maxBulkBytes ?? PROTO_MAX_BULK_LEN;
     this.keepArgs = options.keepArgs ?? false;
     this.argPlaces = options.argPlaces ?? false;
   }
@@ -118,7 +120,7 @@ export class RequestParser {
         case R_ARG_LEN:
           p = this.scanNumber(buf, p);
           if (this.state === R_ARG_TYPE) {
-            if (this.negative || this.num > PROTO_MAX_BULK_LEN) throw this.badLength(false);
+            if (this.negative || this.num > this.maxBulkBytes) throw this.badLength(false);
             this.startArgument(this.num);
           }
           break;

@@ -80,7 +80,7 @@ export class SmartClient {
   ) {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
     // A batchable request (named) is read in place; any other is kept as its arguments, read once.
-    const options = { names: ctx.planner.batchNames, maxFrameBytes: ctx.maxFrameBytes, argPlaces: true };
+    const options = { names: ctx.planner.batchNames, ...ctx.requestLimits(), argPlaces: true };
     this.parser = new RequestParser({ ...options, keepArgs: 'unnamed' });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
     this.replies = new ReplyQueue(socket, ctx.stats, () => {

@@ -4,6 +4,7 @@ import type { FileBudget } from '../net/file-budget.js';
 import type { TunnelStats } from '../net/stats.js';
 import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { NodeTable } from '../topology/node-table.js';
 import type { SharedUpstreams } from './lanes.js';
 import type { Planner } from './plan.js';
@@ -22,7 +23,8 @@ export interface SmartContext {
   shared: SharedUpstreams;
   /** Scripts clients sent, to load again where a failover lost them. */
   scripts: ScriptCache;
-  maxFrameBytes: number;
+  /** How large a request may be: the tunnel's cap and what the nodes accept (read at startup). */
+  requestLimits: () => RequestSizeLimits;
   /** See TunnelOptions.clientOutputLimit. */
   clientOutputLimit: number;
   log: Logger;

@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
 import type { TunnelStats } from '../net/stats.js';
-import { errorReply } from '../resp/encode.js';
+import { errorReply, protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 
 /** RESP2 in subscribed state: PING answers as an array, QUIT and RESET pass, the rest is refused. */
@@ -39,8 +39,7 @@ export function closedCrossProtocol(name: string, socket: net.Socket, log: Logge
  * closed once the replies to the requests before it are written, as a server does.
  */
 export function malformedReply(e: unknown, stats: TunnelStats, log: Logger): Buffer {
-  const why = e instanceof ProtocolError ? `Protocol error: ${e.message}` : describeError(e);
   stats.error('malformed-request');
   log.info(`malformed request (${e instanceof ProtocolError ? e.code : 'error'}); closing this client`);
-  return errorReply(`ERR ${why}`);
+  return e instanceof ProtocolError ? protocolErrorReply(e) : errorReply(`ERR ${describeError(e)}`);
 }

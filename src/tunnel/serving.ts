@@ -9,6 +9,8 @@ import type { TunnelStats } from '../net/stats.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
 import { CommandPolicy } from '../protocol/command-policy.js';
+import { ASK_LIMITS, DEFAULT_REQUEST_LIMITS, limitsOf } from '../protocol/request-limits.js';
+import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { CommandTable } from '../protocol/command-table.js';
 import { SmartFront } from '../smart/front.js';
 import { Planner } from '../smart/plan.js';
@@ -61,6 +63,8 @@ export class Serving {
   /** The server's command table (null until read) and the policy both modes read from it. */
   private commands: CommandTable | null = null;
   private policy = new CommandPolicy(null);
+  /** How large a request may be: the tunnel's cap, and the nodes' own limit once read (readCommands). */
+  private requestSizes: RequestSizeLimits;
   /** The open-file limit, shared out between clients and the tunnel's own connections. */
   readonly files: FileBudget;
   private readonly localAuth: LocalAuth | null;
@@ -76,6 +80,7 @@ export class Serving {
   ) {
     const o = options;
     const { connector, credentials, stats, table } = links;
+    this.requestSizes = { maxFrameBytes: o.maxFrameBytes, ...DEFAULT_REQUEST_LIMITS };
     this.localAuth = o.localPassword ? new LocalAuth(o.localPassword, o.localUser) : null;
     const pool = poolSize(o);
     this.files = new FileBudget(OPEN_FILE_LIMIT, () => reservedFiles(table.size, pool), stats, log);
@@ -94,6 +99,7 @@ export class Serving {
       rewriteRequest: this.rewriteRequest,
       localAuth: this.localAuth,
       maxFrameBytes: o.maxFrameBytes,
+      requestLimits: () => this.requestSizes,
       clientOutputLimit: o.clientOutputLimit,
       policy: () => this.policy,
       log,
@@ -130,6 +136,11 @@ export class Serving {
       );
       try {
         this.commands = new CommandTable(await conversation.ask(['COMMAND']));
+        // Its own failure is not the table's: the default limits stand.
+        await conversation.ask(ASK_LIMITS).then(
+          (reply) => this.readLimits(reply),
+          (e: unknown) => this.log.debug(`request limits not read: ${describeError(e)}`),
+        );
       } finally {
         conversation.close();
       }
@@ -141,6 +152,24 @@ export class Serving {
     }
     this.policy = new CommandPolicy(this.commands);
     this.log.debug(`${this.commands.size} commands in the server's table`);
+  }
+
+  /**
+   * The nodes' own request limits, from the seed's CONFIG GET: a node refuses a longer argument as
+   * it reads it and closes the connection, which may be a shared one. A seed that does not say
+   * (CONFIG refused or renamed, as managed services do) is taken to keep Redis's default.
+   */
+  private readLimits(reply: Buffer): void {
+    const limits = limitsOf(reply);
+    if ('unknown' in limits) {
+      this.log.debug(
+        `request limits: ${limits.unknown}; arguments up to ${DEFAULT_REQUEST_LIMITS.maxBulkBytes} bytes`,
+      );
+      return;
+    }
+    this.requestSizes = { ...this.requestSizes, ...limits };
+    if (limits.maxBulkBytes !== DEFAULT_REQUEST_LIMITS.maxBulkBytes)
+      this.log.info(`the nodes take arguments of up to ${limits.maxBulkBytes} bytes (proto-max-bulk-len)`);
   }
 
   /** The server's command table (null until read). */
@@ -163,7 +192,7 @@ export class Serving {
         refresh: (reason) => links.refresh(reason),
         scripts: new ScriptCache(),
         shared: this.shared,
-        maxFrameBytes: o.maxFrameBytes,
+        requestLimits: () => this.requestSizes,
         clientOutputLimit: o.clientOutputLimit,
         log: this.log,
         stats: links.stats,

@@ -10,20 +10,19 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attach } from '../../scripts/lib/cluster.js';
 import { keyForSlot } from '../../src/topology/hash-slot.js';
-import { type RawTarget, nodeTarget, tunnelTarget } from './helpers/raw-client.js';
+import { nodeTarget, tunnelTarget } from './helpers/raw-client.js';
 import { type RunningTunnel } from './helpers/tunnel.js';
-import { firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
+import { exchangeOf, firstNodeRange, startBothModes, tunnelClientOf } from './helpers/both-modes.js';
 import { nodeClients } from './helpers/node.js';
 
 const description = inject('cluster');
 const cluster = attach(description);
 const SMART_PORT = 6415;
-/** How long an exchange waits for the peer to close. */
-const CLOSE_MS = 3000;
 let tunnel: RunningTunnel;
 let pinnedPort: number;
 let key: string;
 const connect = tunnelClientOf(description);
+const exchange = exchangeOf(description);
 
 /** Each follows a PING, which is answered first. */
 const REFUSED: Array<[string, string]> = [
@@ -43,24 +42,6 @@ const REFUSED: Array<[string, string]> = [
   ['an empty element line', '*1\r\n\r\n'],
   ['an inline line with unbalanced quotes', 'PING "a\r\n'],
 ];
-
-/**
- * Sends a PING and `bytes` on a new connection (a node's: logged in first) and returns what came
- * back after the login, then '<closed>' or '<open>' after CLOSE_MS.
- */
-async function exchange(target: RawTarget, bytes: string): Promise<string> {
-  const client = await connect(target);
-  let got = '';
-  client.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
-  const closed = new Promise<boolean>((ok) => {
-    client.socket.once('close', () => ok(true));
-    setTimeout(() => ok(false), CLOSE_MS);
-  });
-  client.writeRaw(Buffer.from(`PING\r\n${bytes}`, 'latin1'));
-  const end = (await closed) ? '<closed>' : '<open>';
-  client.close();
-  return got + end;
-}
 
 beforeAll(async () => {
   const own = await firstNodeRange(cluster, description);

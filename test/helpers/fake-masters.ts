@@ -16,7 +16,6 @@ import { TunnelStats } from '../../src/net/stats.js';
 import { CommandPolicy } from '../../src/protocol/command-policy.js';
 import { CommandTable } from '../../src/protocol/command-table.js';
 import { WaitMarkers } from '../../src/protocol/wait-marker.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../src/resp/errors.js';
 import type { SmartContext } from '../../src/smart/context.js';
 import { Planner } from '../../src/smart/plan.js';
 import { ScriptCache } from '../../src/smart/script-cache.js';
@@ -169,7 +168,7 @@ export function fakeCluster(script: Script): {
     },
     shared: new SharedPool({ connector, auth: () => null, stats, log }, log),
     scripts: new ScriptCache(),
-    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    requestLimits: () => ({}),
     clientOutputLimit: 64 * 1024 * 1024,
     log,
     stats,

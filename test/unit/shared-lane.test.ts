@@ -56,6 +56,8 @@ function harness() {
     broken: [] as string[],
     idle: 0,
     closed: 0,
+    /** Requests the lane could not read, by error code. */
+    malformed: [] as string[],
     /** What the lane had the reply tracker record: names, or the argument count of a nameless one. */
     tracked: [] as string[],
   };
@@ -71,6 +73,7 @@ function harness() {
       pin: (why) => got.pins.push(why),
       idle: () => got.idle++,
       close: () => got.closed++,
+      malformed: (e) => got.malformed.push(e.code),
     },
     POLICY,
   );
@@ -219,12 +222,18 @@ describe('the shared lane', () => {
     expect(held()).toBe('*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n');
   });
 
-  it("a malformed request goes, with what follows, to the client's own connection", () => {
-    const { lane, sent, got, held } = harness();
-    push(lane, mb('PING') + '*1\r\n!oops\r\n');
+  it('a malformed request is answered in the node’s words after the replies before it, and the client is ended; nothing after it is read', () => {
+    const { lane, sent, got } = harness();
+    push(lane, mb('PING') + '*1\r\n!oops\r\n' + mb('SET k v'));
     expect(sent.map((s) => s.bytes)).toEqual([mb('PING')]);
-    expect(got.pins[0]).toMatch(/malformed request/);
-    expect(held()).toBe('*1\r\n!oops\r\n');
+    expect(got.malformed).toEqual(['ERR_EXPECTED_BULK']);
+    expect(got.replies).toEqual([]);
+    sent[0].span(Buffer.from('+PONG\r\n'), 1);
+    expect(got.replies).toEqual(['+PONG\r\n', "-ERR Protocol error: expected '$', got '!'\r\n"]);
+    expect(got.closed).toBe(1);
+    expect(got.pins).toEqual([]);
+    push(lane, mb('GET k'));
+    expect(sent).toHaveLength(1);
   });
 
   it('a request still incomplete past 256 KiB pins, keeping all of it', () => {
@@ -352,25 +361,30 @@ describe('the shared lane', () => {
   });
 
   it('an inline line goes as the multibulk the node would read; one it might read otherwise goes on its own', () => {
-    const { lane, sent, got, held } = harness();
+    const { lane, sent, got } = harness();
     push(lane, 'SET k "a b\\x41"\nGE');
     push(lane, "T 'k'\r\n");
     expect(sent.map((s) => [s.bytes, s.replies])).toEqual([
       ['*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na bA\r\n', 1],
       [mb('GET k'), 1],
     ]);
-    // Unbalanced quotes: the node refuses the line and closes the connection it came on.
+    // Unbalanced quotes: the node refuses the line and closes the connection it came on; the
+    // tunnel answers it in the same words, once the two replies before it are in, and ends the client.
     push(lane, 'PING "x\r\nPING\r\n');
-    expect(got.pins).toEqual(['a malformed request goes to the node on its own connection']);
-    expect(held()).toBe('PING "x\r\nPING\r\n');
+    expect(got.malformed).toEqual(['ERR_UNBALANCED_QUOTES']);
+    sent[0].span(Buffer.from('+OK\r\n'), 1);
+    sent[1].span(Buffer.from('$-1\r\n'), 1);
+    expect(got.replies.at(-1)).toBe('-ERR Protocol error: unbalanced quotes in request\r\n');
+    expect(got.pins).toEqual([]);
     // A NUL ends the line for the node's splitter, not for the tunnel's: also its own.
     const b = harness();
     push(b.lane, 'PING a\u0000b\r\n');
     expect(b.got.pins).toEqual(['an inline command the tunnel cannot read as the node would']);
     expect(b.sent).toEqual([]);
-    // Not recorded with the reply tracker: the session records it on the own connection.
+    // Not recorded with the reply tracker: the session records it on the own connection. The
+    // unreadable line is recorded as the request the lane's answer replies to.
     expect(b.got.tracked).toEqual([]);
-    expect(got.tracked).toEqual(['set', 'get']);
+    expect(got.tracked).toEqual(['set', 'get', 'argc 1']);
   });
 
   it('QUIT is answered +OK once earlier replies are delivered, then the client is closed; nothing after it goes', () => {
@@ -435,6 +449,7 @@ describe('shared lane hot-key sampling', () => {
       pin: () => {},
       idle: () => {},
       close: () => {},
+      malformed: () => {},
     };
     // A fake HotKeys (named so): it only records the keys it is given.
     const hotKeys = { add: (k: Uint8Array) => keys.push(Buffer.from(k).toString()) } as unknown as HotKeys;

@@ -39,3 +39,28 @@ export function tunnelClientOf(c: ClusterDescription): (target: RawTarget) => Pr
     return client;
   };
 }
+
+/** How long an exchange waits for the peer to close. */
+const CLOSE_MS = 3000;
+
+/**
+ * Sends a PING and `bytes` on a new connection (a node's: logged in first) and returns what came
+ * back after the login, then '<closed>' or '<open>' after 3 s: how a node, or the tunnel, answers
+ * a request it refuses as it reads it.
+ */
+export function exchangeOf(c: ClusterDescription): (target: RawTarget, bytes: string) => Promise<string> {
+  const connect = tunnelClientOf(c);
+  return async (target, bytes) => {
+    const client = await connect(target);
+    let got = '';
+    client.socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const closed = new Promise<boolean>((ok) => {
+      client.socket.once('close', () => ok(true));
+      setTimeout(() => ok(false), CLOSE_MS);
+    });
+    client.writeRaw(Buffer.from(`PING\r\n${bytes}`, 'latin1'));
+    const end = (await closed) ? '<closed>' : '<open>';
+    client.close();
+    return got + end;
+  };
+}
