@@ -70,3 +70,10 @@ export function acceptFailure(e: unknown): string {
   }
   return describeError(e);
 }
+
+/**
+ * How long a client the tunnel is ending (after QUIT, a request it could not read, or its node
+ * closing) keeps its connection: time to read its last replies. A node closes such a connection
+ * at once; the tunnel sends FIN first, so a reset cannot take the last reply with it, then closes.
+ */
+export const CLIENT_DRAIN_MS = 10_000;

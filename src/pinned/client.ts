@@ -15,11 +15,9 @@ import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
 import { IdleRetry, reauthWhenIdle } from './idle-retry.js';
 import { Valve } from '../net/valve.js';
+import { CLIENT_DRAIN_MS } from '../net/listen.js';
 import { overOutputLimit } from '../net/output-limit.js';
 import { OwnLink, type OwnLinkEvents } from './own-link.js';
-
-/** How long a client that never reads may keep its connection open after the node closed. */
-const CLIENT_DRAIN_MS = 10_000;
 
 /** Why a side's reads are paused (see Valve). */
 const CONNECTING = 'no connection to the node yet';

@@ -5,7 +5,8 @@
  * The fakes do what a real node will not do on demand: answer out of order across nodes, hold
  * replies, drop a connection with replies due. What a real cluster answers is in test/e2e.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CLIENT_DRAIN_MS } from '../../src/net/listen.js';
 import { memorySocketPair } from '../../src/net/memory-socket.js';
 import { ReplyScanner } from '../../src/resp/reply-scanner.js';
 import { SmartClient } from '../../src/smart/client.js';
@@ -176,5 +177,24 @@ describe('a smart client on three fake masters', () => {
     await settle();
     expect(t.isEnded()).toBe(true);
     expect(t.nodes.flatMap((n) => n.requests)).toEqual([['GET', keyOf(1)]]);
+  });
+
+  it('a client that keeps its side open after QUIT is closed once it has had CLIENT_DRAIN_MS to read', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const t = start();
+      t.send(cmd('QUIT'));
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(t.received()).toBe('+OK\r\n');
+      expect(t.isEnded()).toBe(true);
+      vi.advanceTimersByTime(CLIENT_DRAIN_MS - 1);
+      await new Promise((r) => setImmediate(r));
+      expect(t.isClosed()).toBe(false);
+      vi.advanceTimersByTime(1);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(t.isClosed()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
