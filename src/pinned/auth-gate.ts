@@ -1,6 +1,9 @@
 import type * as net from 'node:net';
 import { type LocalAuth, OK, gate, helloWithoutAuth } from '../protocol/local-auth.js';
+import { protocolErrorReply } from '../resp/encode.js';
+import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
+import { CLIENT_DRAIN_MS } from '../net/listen.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
@@ -13,6 +16,8 @@ import { requestArgs } from '../rewrite/requests.js';
  */
 export class AuthGate {
   private open = false;
+  /** A request it could not read was answered and the client ended: later bytes are dropped. */
+  private ended = false;
   private readonly parser: RequestParser;
   private readonly frames: FrameSplitter;
 
@@ -29,7 +34,12 @@ export class AuthGate {
     if (!auth) return (chunk) => session.fromClient(chunk);
     const gate = new AuthGate(
       auth,
-      (reply, close) => (close ? client.end(reply) : client.write(reply)),
+      (reply, close) => {
+        if (!close) return void client.write(reply);
+        // Its later bytes are read and dropped, then it is closed (see CLIENT_DRAIN_MS).
+        client.end(reply);
+        setTimeout(() => client.destroy(), CLIENT_DRAIN_MS).unref();
+      },
       (bytes) => session.fromClient(bytes),
       limits,
     );
@@ -49,18 +59,27 @@ export class AuthGate {
   }
 
   /**
-   * Throws ProtocolError for bytes that are not requests (the client closes). The chunk may be lent
+   * Bytes that are not requests get a protocol error and end the client, as a server answers them
+   * before AUTH. The chunk may be lent
    * (see SocketReads): before the gate opens it is copied, since a partial request is kept.
    */
   push(lent: Buffer): void {
     if (this.open) return this.pass(lent);
+    if (this.ended) return;
     const chunk = Buffer.from(lent);
     let done = 0;
-    this.frames.push(chunk, (frame, end) => {
-      done = end;
-      if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(frame));
-      return !this.open; // once open, the rest of the chunk is the session's
-    });
+    try {
+      this.frames.push(chunk, (frame, end) => {
+        done = end;
+        if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(frame));
+        return !this.open; // once open, the rest of the chunk is the session's
+      });
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      // As a server with a password answers it: the protocol error, then the connection ends.
+      this.ended = true;
+      return this.reply(protocolErrorReply(e), true);
+    }
     if (this.open && done < chunk.length) this.pass(chunk.subarray(done));
   }
 

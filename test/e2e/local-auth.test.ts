@@ -4,8 +4,10 @@
  * without it they are refused; the password reaches no node and no log.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { resolve } from 'node:path';
+import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
@@ -56,6 +58,37 @@ describe('--local-password', () => {
       expect(await raw(port, 'AUTH wrong\r\nPING\r\nQUIT\r\n')).toBe(
         '-WRONGPASS invalid username-password pair or user is disabled.\r\n-NOAUTH Authentication required.\r\n+OK\r\n',
       );
+  });
+
+  it('a request it cannot read, before AUTH: the protocol error and a close, as a node answers it', async () => {
+    const bytes = 'PING\r\n*1\r\n$x\r\n';
+    /** What comes back on `socket` for `bytes`, and whether the peer closed within 3 s. */
+    const exchange = (socket: net.Socket): Promise<string> =>
+      new Promise((done) => {
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        socket.on('error', () => undefined);
+        const timer = setTimeout(() => done(`${got}<open>`), 3000);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          done(`${got}<closed>`);
+        });
+        socket.write(bytes);
+      });
+    const node = description.nodes[0];
+    const direct = tls.connect({ host: node.ip, port: node.port, ca: readFileSync(description.caCert) });
+    await new Promise((r) => direct.once('secureConnect', r));
+    const fromNode = await exchange(direct);
+    direct.destroy();
+    expect(fromNode).toBe(
+      '-NOAUTH Authentication required.\r\n-ERR Protocol error: invalid bulk length\r\n<closed>',
+    );
+    for (const port of [7001, SMART]) {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      await new Promise((r) => socket.once('connect', r));
+      expect(`${port}: ${await exchange(socket)}`).toBe(`${port}: ${fromNode}`);
+      socket.destroy();
+    }
   });
 
   it('AUTH with any user name, then everything; later AUTHs are answered in order and reach no node', async () => {
