@@ -16,7 +16,7 @@ import { requestArgs } from '../rewrite/requests.js';
  */
 export class AuthGate {
   private open = false;
-  /** A request it could not read was answered and the client ended: later bytes are dropped. */
+  /** QUIT, or a request it could not read, was answered and the client ended: later bytes are dropped. */
   private ended = false;
   private readonly parser: RequestParser;
   private readonly frames: FrameSplitter;
@@ -72,7 +72,7 @@ export class AuthGate {
       this.frames.push(chunk, (frame, end) => {
         done = end;
         if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(frame));
-        return !this.open; // once open, the rest of the chunk is the session's
+        return !this.open && !this.ended; // once open, the rest of the chunk is the session's
       });
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
@@ -88,7 +88,10 @@ export class AuthGate {
     const { step, authed } = gate(this.auth, false, name, args);
     this.open = authed;
     if ('reply' in step) return this.reply(step.reply);
-    if (name === 'quit') return this.reply(OK, true);
+    if (name === 'quit') {
+      this.ended = true; // nothing after QUIT is read
+      return this.reply(OK, true);
+    }
     // The node answers the HELLO itself (its map, the protocol switch), without the AUTH.
     this.pass(helloWithoutAuth(args));
   }

@@ -60,10 +60,9 @@ describe('--local-password', () => {
       );
   });
 
-  it('a request it cannot read, before AUTH: the protocol error and a close, as a node answers it', async () => {
-    const bytes = 'PING\r\n*1\r\n$x\r\n';
+  it('before AUTH, a request it cannot read, or QUIT and more: answered and closed, as a node does', async () => {
     /** What comes back on `socket` for `bytes`, and whether the peer closed within 3 s. */
-    const exchange = (socket: net.Socket): Promise<string> =>
+    const exchange = (socket: net.Socket, bytes: string): Promise<string> =>
       new Promise((done) => {
         let got = '';
         socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
@@ -76,18 +75,25 @@ describe('--local-password', () => {
         socket.write(bytes);
       });
     const node = description.nodes[0];
-    const direct = tls.connect({ host: node.ip, port: node.port, ca: readFileSync(description.caCert) });
-    await new Promise((r) => direct.once('secureConnect', r));
-    const fromNode = await exchange(direct);
-    direct.destroy();
-    expect(fromNode).toBe(
-      '-NOAUTH Authentication required.\r\n-ERR Protocol error: invalid bulk length\r\n<closed>',
-    );
-    for (const port of [7001, SMART]) {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      await new Promise((r) => socket.once('connect', r));
-      expect(`${port}: ${await exchange(socket)}`).toBe(`${port}: ${fromNode}`);
-      socket.destroy();
+    const cases: Array<[string, string]> = [
+      [
+        'PING\r\n*1\r\n$x\r\n',
+        '-NOAUTH Authentication required.\r\n-ERR Protocol error: invalid bulk length\r\n<closed>',
+      ],
+      ['QUIT\r\nPING\r\n', '+OK\r\n<closed>'],
+    ];
+    for (const [bytes, expected] of cases) {
+      const direct = tls.connect({ host: node.ip, port: node.port, ca: readFileSync(description.caCert) });
+      await new Promise((r) => direct.once('secureConnect', r));
+      const fromNode = await exchange(direct, bytes);
+      direct.destroy();
+      expect(fromNode).toBe(expected);
+      for (const port of [7001, SMART]) {
+        const socket = net.connect({ host: '127.0.0.1', port });
+        await new Promise((r) => socket.once('connect', r));
+        expect(`${port}: ${await exchange(socket, bytes)}`).toBe(`${port}: ${fromNode}`);
+        socket.destroy();
+      }
     }
   });
 
