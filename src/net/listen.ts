@@ -77,3 +77,13 @@ export function acceptFailure(e: unknown): string {
  * at once; the tunnel sends FIN first, so a reset cannot take the last reply with it, then closes.
  */
 export const CLIENT_DRAIN_MS = 10_000;
+
+/**
+ * Ends a client connection the tunnel is done with: `last` (if any) and FIN now, closed after
+ * CLIENT_DRAIN_MS. The caller keeps reading what the client still sends, and drops it.
+ */
+export function endClient(socket: net.Socket, last?: Buffer): void {
+  if (last) socket.end(last);
+  else socket.end();
+  setTimeout(() => socket.destroy(), CLIENT_DRAIN_MS).unref();
+}

@@ -3,7 +3,7 @@ import { type LocalAuth, OK, gate, helloWithoutAuth } from '../protocol/local-au
 import { protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
-import { CLIENT_DRAIN_MS } from '../net/listen.js';
+import { endClient } from '../net/listen.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
@@ -34,12 +34,7 @@ export class AuthGate {
     if (!auth) return (chunk) => session.fromClient(chunk);
     const gate = new AuthGate(
       auth,
-      (reply, close) => {
-        if (!close) return void client.write(reply);
-        // Its later bytes are read and dropped, then it is closed (see CLIENT_DRAIN_MS).
-        client.end(reply);
-        setTimeout(() => client.destroy(), CLIENT_DRAIN_MS).unref();
-      },
+      (reply, close) => (close ? endClient(client, reply) : void client.write(reply)),
       (bytes) => session.fromClient(bytes),
       limits,
     );

@@ -15,7 +15,7 @@ import { reportFailure, reportNotice } from './session-notice.js';
 import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
 import { IdleRetry, reauthWhenIdle } from './idle-retry.js';
 import { Valve } from '../net/valve.js';
-import { CLIENT_DRAIN_MS } from '../net/listen.js';
+import { endClient } from '../net/listen.js';
 import { overOutputLimit } from '../net/output-limit.js';
 import { OwnLink, type OwnLinkEvents } from './own-link.js';
 
@@ -120,10 +120,7 @@ export class PinnedClient {
           if (this.closed) return;
           if (!last) return this.endClient();
           this.ending = true;
-          this.client.end(last);
-          // Its later bytes are still read (and dropped), so the last reply is not lost to a reset;
-          // a client that goes on sending is closed after a while.
-          setTimeout(() => this.destroy(), CLIENT_DRAIN_MS).unref();
+          endClient(this.client, last);
         },
         pin: (why) => {
           this.log.debug(`takes a connection of its own: ${why}`);
@@ -269,8 +266,7 @@ export class PinnedClient {
   private endClient(): void {
     if (this.closed) return;
     this.ending = true;
-    this.client.end();
-    setTimeout(() => this.destroy(), CLIENT_DRAIN_MS).unref();
+    endClient(this.client);
   }
 
   private readonly onClientError = (e: Error): void => {

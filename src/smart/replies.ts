@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import { CLIENT_DRAIN_MS } from '../net/listen.js';
+import { endClient } from '../net/listen.js';
 
 const OK = Buffer.from('+OK\r\n');
 const SYNTAX_ERROR = Buffer.from('-ERR syntax error\r\n');
@@ -141,10 +141,9 @@ export class ReplyQueue {
 
   private end(): void {
     this.closed = true;
-    this.socket.end();
     // A client that keeps its side open (after QUIT, or a request it could not read) is closed
     // once it has had time to read its last replies.
-    setTimeout(() => this.socket.destroy(), CLIENT_DRAIN_MS).unref();
+    endClient(this.socket);
   }
 
   /**
