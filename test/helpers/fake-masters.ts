@@ -6,6 +6,7 @@
  * does is tested end to end; these serve what a real node will not do on demand: answer out of
  * order across nodes, hold a reply, or drop a connection with replies due.
  */
+import type * as net from 'node:net';
 import { Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../src/log.js';
@@ -33,17 +34,17 @@ export class FakeNode {
   readonly requests: string[][] = [];
   /** How many writes reached it (the tunnel writes a turn's requests to a node at once). */
   reads = 0;
-  private readonly held: Array<{ end: Duplex; reply: string }> = [];
-  private readonly open: Duplex[] = [];
+  /** Replies held back, with their requests: once one is held, every later one waits behind it. */
+  private readonly held: Array<{ end: Duplex; args: string[]; reply: string }> = [];
 
   constructor(
     readonly name: string,
     public script: Script,
   ) {}
 
-  connect(): Duplex & { tunnelEnd: unknown } {
+  /** A new connection to this node: the tunnel's end is returned, this node answers on the other. */
+  connect(): net.Socket {
     const { server, client: end } = memorySocketPair();
-    this.open.push(end);
     let pending = Buffer.alloc(0);
     end.on('data', (chunk: Buffer) => {
       this.reads++;
@@ -59,19 +60,17 @@ export class FakeNode {
           end.destroy();
           return;
         }
-        if (reply === 'hold' || this.held.length > 0) this.held.push({ end, reply });
+        if (reply === 'hold' || this.held.length > 0) this.held.push({ end, args, reply });
         else out += reply;
       }
       if (out) end.write(out);
     });
-    return Object.assign(end, { tunnelEnd: server });
+    return server;
   }
 
   /** Sends the held replies in order, each as `answer` says now (the request it held is given). */
   release(answer: (args: string[]) => string): void {
-    const held = this.held.splice(0);
-    let k = this.requests.length - held.length;
-    for (const h of held) h.end.write(h.reply === 'hold' ? answer(this.requests[k++]) : (k++, h.reply));
+    for (const h of this.held.splice(0)) h.end.write(h.reply === 'hold' ? answer(h.args) : h.reply);
   }
 
   get heldCount(): number {
@@ -141,8 +140,7 @@ export function fakeCluster(script: Script): {
     open: async (target: NodeTarget) => {
       const node = byLabel.get(target.label);
       if (!node) throw new Error(`fake connector: no node ${target.label}`);
-      const end = node.connect();
-      return { socket: end.tunnelEnd, pending: null, reads: null };
+      return { socket: node.connect(), pending: null, reads: null };
     },
     transport: { tls: false },
   } as unknown as Connector;
