@@ -5,7 +5,7 @@
  * threads as the tunnel has processes, and the proxy's CPU per request.
  */
 import { cpuSeconds } from './proc.js';
-import { type BenchResult, median, redisBenchmark } from './measure.js';
+import { type BenchResult, median, redisBenchmark, warmUp } from './measure.js';
 
 export interface BenchPath {
   name: string;
@@ -31,15 +31,14 @@ export async function pinnedRows(
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
   for (const pipeline of [1, 16]) {
     const cells = new Map<string, Cell>(paths.map((p) => [p.name, { set: [], get: [], cpu: [] }]));
-    // One uncounted run per path first, a fifth as long: the tunnel is a fresh Node process, and
-    // requests it serves before its hot code is compiled would land in its first run's p99 (its
-    // rate too), a cost haproxy does not have. The figures are for a tunnel that has been running.
+    // Uncounted runs per path first, until its rate settles (see warmUp): the tunnel is a fresh
+    // Node process, and the requests it serves before that would land in the first counted runs.
+    const warm = new Map<string, number[]>();
     for (const p of paths)
-      await redisBenchmark(p.args, {
-        clients: o.clients,
-        requests: Math.ceil(o.requests[pipeline] / 5),
-        pipeline,
-      });
+      warm.set(
+        p.name,
+        await warmUp(p.args, { clients: o.clients, requests: o.requests[pipeline], pipeline }),
+      );
     for (let i = 0; i < o.runs; i++)
       for (const p of paths) {
         const cpu = (): number => p.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
@@ -74,7 +73,8 @@ export async function pinnedRows(
       const cpu = p.pids.length > 0 ? `  CPU ${median(c.cpu).toFixed(2)} us/req` : '';
       rows.push(
         `-P ${String(pipeline).padEnd(3)} ${p.name.padEnd(12)} SET ${fmt(m.set.rps)} (${(m.set.rps / direct.set.rps).toFixed(2)}x direct)  GET ${fmt(m.get.rps)} (${(m.get.rps / direct.get.rps).toFixed(2)}x direct)${cpu}${against}` +
-          `   runs SET ${c.set.map((x) => Math.round(x.rps)).join('/')} GET ${c.get.map((x) => Math.round(x.rps)).join('/')}`,
+          `   runs SET ${c.set.map((x) => Math.round(x.rps)).join('/')} GET ${c.get.map((x) => Math.round(x.rps)).join('/')}` +
+          `   warm-up GET ${(warm.get(p.name) ?? []).map(Math.round).join('/')}`,
       );
     }
   }

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { cpuSeconds, rssMiB } from './proc.js';
-import { median, redisBenchmark } from './measure.js';
+import { median, redisBenchmark, warmUp } from './measure.js';
 import { samplingCostRow } from './hot-keys.js';
 
 export interface SmartBenchTargets {
@@ -67,21 +67,19 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
   ];
   const rows = [
     '',
-    `smart mode: redis-benchmark -c ${t.clients} -r 100000 -t set,get over every master; one uncounted run per path, then ${t.runs} interleaved runs, median requests/s`,
+    `smart mode: redis-benchmark -c ${t.clients} -r 100000 -t set,get over every master; uncounted runs per path until its rate settles, then ${t.runs} interleaved runs, median requests/s`,
   ];
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
   for (const pipeline of [1, 16]) {
     const got = new Map<string, Array<{ set: number; get: number }>>(paths.map(([name]) => [name, []]));
     const cpu = new Map<string, number[]>(paths.map(([name]) => [name, []]));
-    // One uncounted run per path first, a fifth as long, as the pinned rows do: the -P 16 batches
-    // take code the -P 1 runs barely reach, and a fresh path's first run would carry its compiling.
-    for (const [, args] of paths)
-      await redisBenchmark(args, {
-        clients: t.clients,
-        requests: Math.ceil(t.requests[pipeline] / 5),
-        pipeline,
-        random: true,
-      });
+    // Uncounted runs per path first, until its rate settles, as the pinned rows do (see warmUp).
+    const warm = new Map<string, number[]>();
+    for (const [name, args] of paths)
+      warm.set(
+        name,
+        await warmUp(args, { clients: t.clients, requests: t.requests[pipeline], pipeline, random: true }),
+      );
     for (let i = 0; i < t.runs; i++)
       for (const [name, args, pid = t.tunnelPid] of paths) {
         const before = cpuSeconds(pid);
@@ -108,7 +106,8 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
         : `  tunnel CPU ${median(cpu.get(name) ?? []).toFixed(2)} us/request`;
       rows.push(
         `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)${tunnelCpu}` +
-          `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}`,
+          `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}` +
+          `   warm-up GET ${(warm.get(name) ?? []).map(Math.round).join('/')}`,
       );
     }
     rows.push(samplingCostRow(pipeline, median(cpu.get('smart (standalone)') ?? [])));
