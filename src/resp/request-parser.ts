@@ -160,7 +160,8 @@ export class RequestParser {
         case R_INLINE: {
           const lf = buf.indexOf(LF, p);
           const end = lf < 0 ? len : lf + 1;
-          this.inlineParts.push(buf.subarray(p, end));
+          // A line that goes on in the next chunk is copied: the chunk may be lent (see SocketReads).
+          this.inlineParts.push(lf < 0 ? Buffer.from(buf.subarray(p, end)) : buf.subarray(p, end));
           this.inlineBytes += end - p;
           if (this.inlineBytes > MAX_INLINE_BYTES) {
             throw new ProtocolError('ERR_FRAME_TOO_LARGE', 'too big inline request');

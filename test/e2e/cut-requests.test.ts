@@ -109,3 +109,28 @@ describe('requests cut into pieces, keys over every master', () => {
       await expectCut(tunnelTarget(SMART_PORT), seed, p, 'the smart port');
   });
 });
+
+describe('an inline line cut where a reused read buffer would change its name', () => {
+  // "SUBSCRIBE" alone, then " GET\r\n": read into one buffer reused for every read, a view of the
+  // first piece would show the second piece's bytes (" GET\r\nIBE"), and the line would parse as
+  // a GET the shared connection may take, while the node reads SUBSCRIBE GET.
+  const line = Buffer.from('SUBSCRIBE GET\r\n');
+  const targets: Array<[string, () => RawTarget]> = [
+    ['a node directly', () => nodeTarget(description)],
+    ['the pinned listener', () => tunnelTarget(pinnedPort)],
+    ['the smart port', () => tunnelTarget(SMART_PORT)],
+  ];
+  for (const [where, target] of targets) {
+    it(`${where}: the client is subscribed, and another client's GET and PING are answered as plain ones`, async () => {
+      const key = keyForSlot((await firstNodeRange(cluster, description)).start + 5, 'cut:inline:');
+      const subscriber = await connect(target());
+      const [confirmed] = subscriber.pipelineCut([line], [9], 30);
+      expect(await within(confirmed, 5000)).toEqual(['subscribe', 'GET', 1]);
+      const other = await connect(target());
+      expect(await other.callWithin(5000, 'GET', key)).toBeNull();
+      expect(await other.callWithin(5000, 'PING')).toBe('PONG');
+      subscriber.close();
+      other.close();
+    });
+  }
+});
