@@ -12,6 +12,7 @@ import type { ReplyQueue, BatchPlace } from './replies.js';
 
 /** Stands in for a reply not come yet, or being answered by the dispatcher, or handed on. */
 const AWAITED = Buffer.alloc(0);
+const EMPTY_OFFSETS = new Int32Array(0);
 
 /**
  * One node's part of a ReadBatch: its requests, in the client's order, leave as one write (the
@@ -67,17 +68,17 @@ export class NodeRun implements LaneRun {
     return this.sent.subarray(k === 0 ? 0 : this.ends[k - 1], this.ends[k]);
   }
 
-  frame(frame: Buffer): void {
+  frameAt(buf: Buffer, start: number, end: number): void {
     const k = this.received++;
     if (this.received === this.places.length) this.settled?.();
-    this.batch.reply(this, k, frame, undefined);
+    this.batch.replyAt(this, k, buf, start, end);
   }
 
   failed(reason: string): void {
     const from = this.received;
     this.received = this.places.length;
     this.settled?.();
-    for (let k = from; k < this.places.length; k++) this.batch.reply(this, k, null, reason);
+    for (let k = from; k < this.places.length; k++) this.batch.failed(this, k, reason);
   }
 }
 
@@ -102,8 +103,15 @@ function joined(requests: Buffer[]): Buffer {
  * after it wait for it.
  */
 export class ReadBatch {
-  /** The replies in request order; AWAITED where one has not come or was handed on. */
-  private readonly frames: Buffer[] = [];
+  /**
+   * The replies in request order, read in place: reply i lies in bufs[i] from starts[i] to ends[i]
+   * (AWAITED where it has not come, or was handed on).
+   */
+  private readonly bufs: Buffer[] = [];
+  private starts = EMPTY_OFFSETS;
+  private ends = EMPTY_OFFSETS;
+  /** Requests added: the batch's places. */
+  private count = 0;
   private readonly runs: NodeRun[] = [];
   private passed = 0;
   private place: BatchPlace | null = null;
@@ -123,46 +131,100 @@ export class ReadBatch {
       run = undefined;
     }
     if (!run) this.runs.push((run = new NodeRun(entry, lane, this)));
-    run.places.push(this.frames.length);
+    run.places.push(this.count++);
     run.requests.push(request);
-    this.frames.push(AWAITED);
+    this.bufs.push(AWAITED);
   }
 
   /** The batch is complete: its runs leave, and its replies go to `place` as they come in order. */
   send(place: BatchPlace, lanes: Lanes): void {
     this.place = place;
+    this.offsetsFor(this.count);
     for (const run of this.runs) run.send(lanes);
     this.runs.length = 0;
     this.pass();
   }
 
-  /** The reply to `run`'s request `k`, or the reason it will not come. */
-  reply(run: NodeRun, k: number, frame: Buffer | null, failure: string | undefined): void {
+  /** The reply to `run`'s request `k`: `buf[start, end)`. */
+  replyAt(run: NodeRun, k: number, buf: Buffer, start: number, end: number): void {
+    if (buf[start] === T_ERROR) return this.recover(run, k, buf.subarray(start, end), undefined);
+    this.fill(run.places[k], buf, start, end);
+    this.pass();
+  }
+
+  /** The reply to `run`'s request `k` will not come, for `reason`. */
+  failed(run: NodeRun, k: number, reason: string): void {
+    this.recover(run, k, null, reason);
+  }
+
+  /**
+   * Room for the offsets of `n` replies. Made when the batch is sent, and before that only when a
+   * run that left early failed at once (its connection was already broken).
+   */
+  private offsetsFor(n: number): void {
+    if (this.starts.length >= n) return;
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.starts = starts;
+    this.ends = ends;
+  }
+
+  private fill(i: number, buf: Buffer, start: number, end: number): void {
+    this.offsetsFor(this.count);
+    this.bufs[i] = buf;
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+
+  /** An error reply, or none: the dispatcher handles that one request as if it had been sent alone. */
+  private recover(run: NodeRun, k: number, frame: Buffer | null, failure: string | undefined): void {
     const i = run.places[k];
-    if (frame && frame[0] !== T_ERROR) {
-      this.frames[i] = frame;
-      return this.pass();
-    }
     const request = run.request(k);
     const args = requestArgs(request);
     const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
-      this.frames[i] = reply;
+      this.fill(i, reply, 0, reply.length);
       this.pass();
     });
   }
 
-  /** Hands on the replies that are next in order, and lets go of them. */
+  /** Hands on the replies that are next in order, as one buffer, and lets go of them. */
   private pass(): void {
-    const { frames, place } = this;
-    if (!place || this.passed === frames.length) return;
-    while (this.passed < frames.length && frames[this.passed] !== AWAITED) {
-      place.add(frames[this.passed]);
-      frames[this.passed++] = AWAITED;
+    const { bufs, starts, ends, place, count } = this;
+    const from = this.passed;
+    if (!place || from === count) return;
+    let to = from;
+    let bytes = 0;
+    while (to < count && bufs[to] !== AWAITED) bytes += ends[to] - starts[to++];
+    if (to === from) return;
+    this.passed = to;
+    if (to - from === 1) {
+      place.add(bufs[from].subarray(starts[from], ends[from]));
+      bufs[from] = AWAITED;
+    } else {
+      const out = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (let i = from; i < to; i++) {
+        at = copyRange(bufs[i], starts[i], ends[i], out, at);
+        bufs[i] = AWAITED;
+      }
+      place.add(out);
     }
-    if (this.passed === frames.length) place.end();
+    if (to === count) place.end();
   }
+}
+
+/** Replies this short are copied byte by byte: Buffer#copy makes a view of its own per call. */
+const BYTE_COPY_MAX = 32;
+
+/** Copies `from[start, end)` into `to` at `at`; returns where the copy ends in `to`. */
+function copyRange(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
+  if (end - start > BYTE_COPY_MAX) return at + from.copy(to, at, start, end);
+  for (let i = start; i < end; i++) to[at++] = from[i];
+  return at;
 }
 
 /**

@@ -34,7 +34,11 @@ export interface SpanWaiter {
 export interface FrameRun {
   /** Replies still due; the connection counts them down. */
   left: number;
-  frame(frame: Buffer): void;
+  /**
+   * The next reply: `buf[start, end)`, read in place (no view made per reply). `buf` is the
+   * connection's read, not lent: a run may keep it.
+   */
+  frameAt(buf: Buffer, start: number, end: number): void;
   /** The connection failed: the `left` replies still due will not come. */
   failed(reason: string): void;
   /** As ReplyHandler's: true once nobody will read the replies, which are then skipped as they come. */
@@ -48,7 +52,7 @@ export function skippingRun(run: FrameRun): SpanWaiter {
   return {
     span: (span, frames, failure) => {
       if (span === null) return run.failed(failure ?? 'closed');
-      for (let i = 0; i < frames; i++) run.frame(GONE_REPLY);
+      for (let i = 0; i < frames; i++) run.frameAt(GONE_REPLY, 0, GONE_REPLY.length);
     },
     left: run.left,
   };

@@ -4,7 +4,6 @@ import { Fifo } from '../protocol/pending.js';
 import type { FileBudget } from '../net/file-budget.js';
 import { READONLY, type UpstreamLink, helloFor, malformedReply } from './upstream-link.js';
 import { NodeError } from '../net/node-error.js';
-import { FrameSplitter } from '../resp/frame-splitter.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import {
   type FrameRun,
@@ -34,7 +33,8 @@ export class Upstream implements NodeConnection {
   private opening: Promise<void> | null = null;
   private readonly handlers = new Fifo<Waiter>();
   private readonly scanner = new ReplyScanner();
-  private readonly frames = new FrameSplitter(this.scanner, () => this.scanner.inFrame);
+  /** The parts of a reply frame begun in earlier reads, joined once it is complete. */
+  private held: Buffer[] = [];
   /** Requests not written yet: gathered while one client chunk is handled, written as one. */
   private outbox: Buffer[] = [];
   private flushQueued = false;
@@ -231,17 +231,7 @@ export class Upstream implements NodeConnection {
           rest = rest.subarray(this.stream(head, rest));
           continue;
         }
-        // Whole frames, until a span waiter is next.
-        let stop = -1;
-        const r = rest;
-        this.frames.push(r, (frame, end) => {
-          this.deliver(frame);
-          const next = this.handlers.peek();
-          if (next === undefined || end === r.length) return true;
-          if (!isSpanWaiter(next) && !next.gone?.()) return true;
-          stop = end;
-          return false;
-        });
+        const stop = this.wholeFrames(rest);
         if (stop < 0) break;
         rest = rest.subarray(stop);
       }
@@ -252,6 +242,34 @@ export class Upstream implements NodeConnection {
     }
   }
 
+  /**
+   * Delivers the whole frames of `r`, until a span waiter (or a waiter whose requester is gone) is
+   * next: returns where its bytes begin, or -1 when `r` is used up (a frame that goes on is held).
+   */
+  private wholeFrames(r: Buffer): number {
+    const scanner = this.scanner;
+    let pos = 0;
+    while (pos < r.length) {
+      const start = scanner.inFrame ? 0 : pos;
+      const end = scanner.next(r, pos);
+      if (end < 0) {
+        this.held.push(start === 0 && pos === 0 ? r : r.subarray(start));
+        return -1;
+      }
+      if (this.held.length > 0) {
+        const frame = Buffer.concat([...this.held, r.subarray(0, end)]);
+        this.held = [];
+        this.deliver(frame, 0, frame.length);
+      } else this.deliver(r, start, end);
+      pos = end;
+      const next = this.handlers.peek();
+      if (next === undefined || end === r.length) continue;
+      if (!isSpanWaiter(next) && !next.gone?.()) continue;
+      return end;
+    }
+    return -1;
+  }
+
   /** The replies due to `waiter`, whose requester is gone, are streamed past, not joined (see ReplyHandler). */
   private skip(waiter: ReplyHandler | FrameRun): SpanWaiter {
     const skipper = typeof waiter === 'function' ? skipping(waiter) : skippingRun(waiter);
@@ -260,31 +278,37 @@ export class Upstream implements NodeConnection {
     return skipper;
   }
 
-  private deliver(frame: Buffer): void {
-    if (frame[0] === T_PUSH) return this.onPush(frame);
+  /** The frame `buf[start, end)`: a push, an attribute, or the reply of the waiter at the head. */
+  private deliver(buf: Buffer, start: number, end: number): void {
+    const type = buf[start];
+    if (type === T_PUSH) return this.onPush(buf.subarray(start, end));
     // An attribute belongs to the reply after it: they go to its handler together.
-    if (frame[0] === T_ATTRIBUTE) {
+    if (type === T_ATTRIBUTE) {
+      const frame = buf.subarray(start, end);
       this.attribute = this.attribute ? Buffer.concat([this.attribute, frame]) : Buffer.from(frame);
       return;
     }
     if (this.attribute) {
-      frame = Buffer.concat([this.attribute, frame]);
+      buf = Buffer.concat([this.attribute, buf.subarray(start, end)]);
+      start = 0;
+      end = buf.length;
       this.attribute = null;
     }
     const head = this.handlers.peek() as ReplyHandler | FrameRun | undefined;
-    if (head === undefined) return this.onPush(frame);
+    if (head === undefined) return this.onPush(buf.subarray(start, end));
     if (typeof head === 'function') {
       this.handlers.shift();
-      this.times.answered(replyKind(frame));
-      return head(frame);
+      this.times.answered(replyKind(buf, start));
+      return head(buf.subarray(start, end));
     }
-    // A run: one latency sample when its last reply comes; errors and redirects counted each.
-    this.times.stats.count(replyKind(frame));
+    // A run: one latency sample when its last reply comes; errors and redirects counted each. Its
+    // replies are read in place: a view per reply was a large part of a run's cost.
+    this.times.stats.count(replyKind(buf, start));
     if (--head.left === 0) {
       this.handlers.shift();
       this.times.answered('ok');
     }
-    head.frame(frame);
+    head.frameAt(buf, start, end);
   }
 
   private stream(waiter: SpanWaiter, chunk: Buffer): number {

@@ -71,9 +71,11 @@ function harness() {
 }
 
 const frame = (s: string): Buffer => Buffer.from(s);
+/** A whole reply for `run`, as a read of its own. */
+const reply = (run: LaneRun, s: string): void => run.frameAt(frame(s), 0, s.length);
 
 describe('a batch of single-node requests', () => {
-  it('one write per node (a view when its requests lie together), replies handed on in request order', () => {
+  it('one write per node (a view when its requests lie together), replies read in place and handed on in request order, those ready together as one buffer', () => {
     const h = harness();
     h.batch.add(nodeA, 'shared', h.requests[0], h.fakeLanes);
     h.batch.add(nodeB, 'shared', h.requests[1], h.fakeLanes);
@@ -85,12 +87,14 @@ describe('a batch of single-node requests', () => {
       ['b', 'shared', h.requests[1].toString(), 1],
     ]);
     const [a, b] = h.sent.map((s) => s.run);
-    b.frame(frame('$2\r\nv2\r\n'));
+    // Each node's replies as one read of its connection: the runs read them in place.
+    const readA = frame('$2\r\nv1\r\n$2\r\nv3\r\n');
+    b.frameAt(frame('+x\r\n$2\r\nv2\r\n'), 4, 12);
     expect(h.replies).toEqual([]);
-    a.frame(frame('$2\r\nv1\r\n'));
-    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n']);
-    a.frame(frame('$2\r\nv3\r\n'));
-    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
+    a.frameAt(readA, 0, 8);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n']);
+    a.frameAt(readA, 8, 16);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
     expect(h.settled).toEqual(['b', 'a']);
   });
 
@@ -127,21 +131,21 @@ describe('a batch of single-node requests', () => {
   it('a MOVED is handed over for its own request only, and holds the replies after it', () => {
     const h = harness();
     const run = h.allToA();
-    run.frame(frame('$2\r\nv1\r\n'));
-    run.frame(frame('-MOVED 1 10.0.0.1:7002\r\n'));
-    run.frame(frame('$2\r\nv3\r\n'));
+    reply(run, '$2\r\nv1\r\n');
+    reply(run, '-MOVED 1 10.0.0.1:7002\r\n');
+    reply(run, '$2\r\nv3\r\n');
     expect(h.recoveries.map((r) => [r.frame, r.request, r.slot])).toEqual([
       ['-MOVED 1 10.0.0.1:7002\r\n', h.requests[1].toString(), hashSlot(Buffer.from('k2'))],
     ]);
     expect(h.replies).toEqual(['$2\r\nv1\r\n']);
     h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
   });
 
   it('a connection that fails part-way hands every reply still due to the dispatcher, with the reason', () => {
     const h = harness();
     const run = h.allToA();
-    run.frame(frame('+OK\r\n'));
+    reply(run, '+OK\r\n');
     run.failed('node a closed the connection');
     expect(h.settled).toEqual(['a']);
     expect(h.recoveries.map((r) => [r.frame, r.failure, r.request])).toEqual([
@@ -151,6 +155,31 @@ describe('a batch of single-node requests', () => {
     h.recoveries[1].answer(frame('$2\r\nv3\r\n'));
     expect(h.replies).toEqual(['+OK\r\n']);
     h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual(['+OK\r\n', '$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
+    expect(h.replies).toEqual(['+OK\r\n', '$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
+  });
+
+  it('a run that leaves early on a broken connection fails at once, and the answer its request gets before the batch is sent keeps its place', () => {
+    const h = harness();
+    const writes: LaneRun[] = [];
+    // A fake: the read connection is broken (its run fails as it is sent), the write one works.
+    const lanes = {
+      sendRun: (_e: NodeEntry, lane: Lane, _b: Buffer, run: LaneRun) => {
+        run.settled = () => {};
+        if (lane === 'shared') run.failed('node a: broken');
+        else writes.push(run);
+      },
+    } as unknown as Lanes;
+    h.batch.add(nodeA, 'shared', h.requests[0], lanes);
+    // A write after a read of the same node sends the read's run at once (see add).
+    h.batch.add(nodeA, 'shared-write', h.requests[1], lanes);
+    expect(h.recoveries.map((r) => [r.failure, r.request])).toEqual([
+      ['node a: broken', h.requests[0].toString()],
+    ]);
+    h.recoveries[0].answer(frame('$2\r\nv1\r\n'));
+    expect(h.replies).toEqual([]); // nowhere to go before the batch is sent
+    h.batch.send(h.place, lanes);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n']);
+    reply(writes[0], '+OK\r\n');
+    expect(h.replies).toEqual(['$2\r\nv1\r\n', '+OK\r\n', 'end']);
   });
 });
