@@ -22,6 +22,17 @@ export class FrameSplitter {
    * return false to stop reading. Throws ProtocolError.
    */
   push(chunk: Buffer, onFrame: (frame: Buffer, end: number) => boolean | void): void {
+    this.pushInPlace(chunk, (buf, start, end, next) => onFrame(buf.subarray(start, end), next));
+  }
+
+  /**
+   * As `push`, with each frame as `buf[start, end)`, read in place: `buf` is the chunk, or the
+   * frame joined from several chunks. `next` is the offset in `chunk` just past the frame.
+   */
+  pushInPlace(
+    chunk: Buffer,
+    onFrame: (buf: Buffer, start: number, end: number, next: number) => boolean | void,
+  ): void {
     let pos = 0;
     while (pos < chunk.length) {
       const start = this.inFrame() ? 0 : pos;
@@ -30,12 +41,14 @@ export class FrameSplitter {
         this.held.push(start === 0 && pos === 0 ? chunk : chunk.subarray(start));
         return;
       }
-      const frame = this.held.length
-        ? Buffer.concat([...this.held, chunk.subarray(0, end)])
-        : chunk.subarray(start, end);
-      this.held = [];
       pos = end;
-      if (onFrame(frame, end) === false) return;
+      if (this.held.length === 0) {
+        if (onFrame(chunk, start, end, end) === false) return;
+        continue;
+      }
+      const frame = Buffer.concat([...this.held, chunk.subarray(0, end)]);
+      this.held = [];
+      if (onFrame(frame, 0, frame.length, end) === false) return;
     }
   }
 }

@@ -4,6 +4,7 @@ import { Fifo } from '../protocol/pending.js';
 import type { FileBudget } from '../net/file-budget.js';
 import { READONLY, type UpstreamLink, helloFor, malformedReply } from './upstream-link.js';
 import { NodeError } from '../net/node-error.js';
+import { FrameSplitter } from '../resp/frame-splitter.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 import {
   type FrameRun,
@@ -33,8 +34,7 @@ export class Upstream implements NodeConnection {
   private opening: Promise<void> | null = null;
   private readonly handlers = new Fifo<Waiter>();
   private readonly scanner = new ReplyScanner();
-  /** The parts of a reply frame begun in earlier reads, joined once it is complete. */
-  private held: Buffer[] = [];
+  private readonly frames = new FrameSplitter(this.scanner, () => this.scanner.inFrame);
   /** Requests not written yet: gathered while one client chunk is handled, written as one. */
   private outbox: Buffer[] = [];
   private flushQueued = false;
@@ -231,7 +231,17 @@ export class Upstream implements NodeConnection {
           rest = rest.subarray(this.stream(head, rest));
           continue;
         }
-        const stop = this.wholeFrames(rest);
+        // Whole frames, until a span waiter is next.
+        let stop = -1;
+        const r = rest;
+        this.frames.pushInPlace(r, (buf, start, end, next) => {
+          this.deliver(buf, start, end);
+          const head = this.handlers.peek();
+          if (head === undefined || next === r.length) return true;
+          if (!isSpanWaiter(head) && !head.gone?.()) return true;
+          stop = next;
+          return false;
+        });
         if (stop < 0) break;
         rest = rest.subarray(stop);
       }
@@ -240,34 +250,6 @@ export class Upstream implements NodeConnection {
       this.socket?.destroy();
       this.fail(malformedReply(this.link, this.entry.target.label, e));
     }
-  }
-
-  /**
-   * Delivers the whole frames of `r`, until a span waiter (or a waiter whose requester is gone) is
-   * next: returns where its bytes begin, or -1 when `r` is used up (a frame that goes on is held).
-   */
-  private wholeFrames(r: Buffer): number {
-    const scanner = this.scanner;
-    let pos = 0;
-    while (pos < r.length) {
-      const start = scanner.inFrame ? 0 : pos;
-      const end = scanner.next(r, pos);
-      if (end < 0) {
-        this.held.push(start === 0 && pos === 0 ? r : r.subarray(start));
-        return -1;
-      }
-      if (this.held.length > 0) {
-        const frame = Buffer.concat([...this.held, r.subarray(0, end)]);
-        this.held = [];
-        this.deliver(frame, 0, frame.length);
-      } else this.deliver(r, start, end);
-      pos = end;
-      const next = this.handlers.peek();
-      if (next === undefined || end === r.length) continue;
-      if (!isSpanWaiter(next) && !next.gone?.()) continue;
-      return end;
-    }
-    return -1;
   }
 
   /** The replies due to `waiter`, whose requester is gone, are streamed past, not joined (see ReplyHandler). */
