@@ -150,4 +150,50 @@ describe('smart mode: runs of pipelined requests', () => {
     expect(await ask(node, true)).toEqual(expected);
     expect(await ask(tunnelTarget(PORT), false)).toEqual(expected);
   });
+
+  it("a pipeline of GETs over every master, values of 0 bytes to 1 MiB, in RESP2 and RESP3: each node's replies, in request order", async () => {
+    const ranges = await admin.slotRanges();
+    // Each master's widest range (an earlier test moves a slot).
+    const widest = new Map<number, (typeof ranges)[number]>();
+    for (const r of ranges) {
+      const w = widest.get(r.port);
+      if (!w || r.end - r.start > w.end - w.start) widest.set(r.port, r);
+    }
+    const masters = [...widest.values()];
+    expect(masters.length).toBe(3);
+    const sizes = [0, 1, 31, 32, 33, 100, 70_000, 1024 * 1024];
+    // One key per size on each master, in turn: neighbours in the pipeline live on different nodes.
+    const keys = sizes.flatMap((size, i) =>
+      masters.map((m, n) => ({ key: keyForSlot(m.start + 20 + i, `mixed:${n}:`), size, master: m })),
+    );
+    const valueOf = (size: number, key: string): string =>
+      (key + '-').repeat(Math.ceil(size / (key.length + 1))).slice(0, size);
+    // Each master directly over TLS, logged in: it stores its keys, then says what it answers.
+    const direct = new Map<number, RawClient>();
+    for (const m of masters) {
+      const c = await RawClient.connect({ host: m.ip, port: m.port, caCert: description.caCert });
+      expect(await c.call('AUTH', description.user, description.password)).toBe('OK');
+      direct.set(m.port, c);
+    }
+    const on = (m: { port: number }): RawClient => direct.get(m.port) as RawClient;
+    for (const { key, size, master } of keys)
+      expect(await on(master).call('SET', key, valueOf(size, key))).toBe('OK');
+    for (const protocol of [2, 3]) {
+      const expected: Reply[] = [];
+      for (const m of masters) await on(m).call('HELLO', String(protocol));
+      for (const { key, master } of keys) expected.push(await on(master).call('GET', key));
+      expect(expected.map((r) => (typeof r === 'string' ? r.length : r))).toEqual(
+        keys.map(({ size }) => size),
+      );
+      const c = await RawClient.connect(tunnelTarget(PORT));
+      if (protocol === 3) await c.call('HELLO', '3');
+      const got = await Promise.all(
+        c.pipeline(keys.map(({ key }) => ['GET', key])).map((r) => within(r, 10_000)),
+      );
+      c.close();
+      expect(got, `RESP${protocol}`).toEqual(expected);
+    }
+    for (const { key, master } of keys) expect(await on(master).call('DEL', key)).toBe(1);
+    for (const c of direct.values()) c.close();
+  });
 });
