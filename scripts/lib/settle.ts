@@ -1,14 +1,35 @@
-import type { RunningCluster } from './cluster.js';
 import { hashSlot } from '../../src/topology/hash-slot.js';
 import { waitFor } from './wait.js';
+
+/** A node as settling reads it. */
+interface SettlingNode {
+  ip: string;
+  port: number;
+  hostname: string;
+  /** 0 once stopped. */
+  pid: number;
+}
+
+/**
+ * What settling asks of a running cluster (RunningCluster is one): its nodes, its layout, and a
+ * way to ask a node. Declared here, so this file needs nothing of cluster.ts, which imports it.
+ */
+export interface SettlingCluster<N extends SettlingNode> {
+  readonly nodes: N[];
+  readonly spec: { replicasPerMaster: number; hostnames: boolean };
+  cli(node: { ip: string; port: number }, args: string[]): Promise<string>;
+  slotRanges(
+    node?: N,
+  ): Promise<Array<{ start: number; end: number; ip: string; port: number; nodeCount: number }>>;
+}
 
 /**
  * Waits until every node agrees: state ok, all nodes known and connected, every master has its
  * replicas listed in CLUSTER SLOTS (they are omitted until they have replicated something), no
  * node `loading` in CLUSTER SHARDS, and every hostname gossiped.
  */
-export async function settle(
-  cluster: RunningCluster,
+export async function settle<N extends SettlingNode>(
+  cluster: SettlingCluster<N>,
   timeoutMs = 60_000,
   expectHostnames = cluster.spec.hostnames,
 ): Promise<void> {

@@ -5,10 +5,11 @@
  * imports, re-exports (`export … from`) and dynamic `import()` all count.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const SRC = join(__dirname, '..', '..', 'src');
+const ROOT = join(__dirname, '..', '..');
+const SRC = join(ROOT, 'src');
 const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
 /** Each folder, and the folders it must never import from. */
 const NEVER: Record<string, RegExp> = {
@@ -79,4 +80,60 @@ describe('layers', () => {
       }
     });
   }
+
+  it('no file imports itself through others, type-only imports included (src, scripts, bench)', () => {
+    const files = ['src', 'scripts', 'bench'].flatMap((d) => tsFilesUnder(join(ROOT, d)));
+    expect(files.length).toBeGreaterThan(100);
+    const graph = new Map(files.map((f) => [f, localImports(f)]));
+    expect(cyclesOf(graph).map((c) => c.map((f) => f.slice(ROOT.length + 1)).join(' -> '))).toEqual([]);
+  });
+
+  it('the cycle finder sees a loop through three files, and none where there is none', () => {
+    const loop = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
+    expect(cyclesOf(loop)).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      cyclesOf(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
+  });
 });
+
+function tsFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFilesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** The project files `file` imports (relative specifiers, `.js` read as the `.ts` beside it). */
+function localImports(file: string): string[] {
+  return specifiers(readFileSync(file, 'utf8'))
+    .filter((m) => m.startsWith('.'))
+    .map((m) => resolve(dirname(file), m).replace(/\.js$/, '.ts'));
+}
+
+/** One path per loop found in `graph` (depth first), each from a file back to itself. */
+function cyclesOf(graph: Map<string, string[]>): string[][] {
+  const done = new Set<string>();
+  const onPath: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (f: string): void => {
+    const at = onPath.indexOf(f);
+    if (at >= 0) return void cycles.push([...onPath.slice(at), f]);
+    if (done.has(f)) return;
+    onPath.push(f);
+    for (const next of graph.get(f) ?? []) visit(next);
+    onPath.pop();
+    done.add(f);
+  };
+  for (const f of graph.keys()) visit(f);
+  return cycles;
+}
