@@ -4,7 +4,7 @@ import type { ClusterNode } from './types.js';
 /**
  * Which local port each node gets.
  *
- * The rule (documented in the README):
+ * The rule (documented in docs/topologies.md, "Local ports"):
  * 1. A node pinned with --map gets its pinned port.
  * 2. Otherwise a node gets its own port when no other node already has that local port and the
  *    port is free on this machine: with unique ports (the common case) every node keeps its port.

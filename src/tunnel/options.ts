@@ -103,7 +103,7 @@ export interface TunnelOptions {
   /**
    * Processes that serve clients. 1: this process does everything; N > 1: N workers serve the
    * clients the primary hands them, and the primary keeps the topology and the listeners.
-   * @default 1 (see README, "Workers", for the measurement behind it)
+   * @default 1 (bench/README.md has the measurements behind it)
    */
   workers: number;
   /**
