@@ -1,4 +1,4 @@
-import { ProtocolError } from './errors.js';
+import { MAX_INLINE_BYTES, ProtocolError } from './errors.js';
 
 /**
  * Splits an inline command line the way the server does (sds `sdssplitargs`): words separated by
@@ -88,5 +88,39 @@ function unescape(c: string): string {
       return '\x07';
     default:
       return c;
+  }
+}
+
+const LF = 0x0a;
+
+/**
+ * One inline command line as it arrives, in pieces: up to its LF, at most MAX_INLINE_BYTES. A piece
+ * of a line that goes on in the next chunk is copied, since a chunk may be lent (see SocketReads).
+ */
+export class InlineLine {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  /** Takes the line's bytes in `buf` from `p`: the offset past its LF, or -1 when it goes on. */
+  read(buf: Buffer, p: number): number {
+    const lf = buf.indexOf(LF, p);
+    const end = lf < 0 ? buf.length : lf + 1;
+    this.parts.push(lf < 0 ? Buffer.from(buf.subarray(p, end)) : buf.subarray(p, end));
+    this.bytes += end - p;
+    if (this.bytes > MAX_INLINE_BYTES)
+      throw new ProtocolError('ERR_FRAME_TOO_LARGE', 'too big inline request');
+    return lf < 0 ? -1 : end;
+  }
+
+  /** The line's words as a node splits them (see splitInline); the line is then done with. */
+  words(): string[] {
+    const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
+    this.clear();
+    return splitInline(raw.toString('latin1'));
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.bytes = 0;
   }
 }

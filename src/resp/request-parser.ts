@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_FRAME_BYTES, MAX_INLINE_BYTES, PROTO_MAX_BULK_LEN, ProtocolError } from './errors.js';
-import { splitInline } from './inline.js';
+import { DEFAULT_MAX_FRAME_BYTES, PROTO_MAX_BULK_LEN, ProtocolError } from './errors.js';
+import { InlineLine } from './inline.js';
 import { NameMatcher } from './name-matcher.js';
 import { ARG_PLACES, CAPTURED_ARG_BYTES, type RequestParserOptions } from './request-parser-options.js';
 
@@ -71,8 +71,7 @@ export class RequestParser {
   /** Argument bytes when one we read spans chunks. */
   private partial: Buffer | null = null;
   private partialLen = 0;
-  private inlineParts: Buffer[] = [];
-  private inlineBytes = 0;
+  private readonly inlineLine = new InlineLine();
   private requestBytes = 0;
 
   constructor(options: RequestParserOptions) {
@@ -158,20 +157,13 @@ export class RequestParser {
           if (++this.argsDone === this.argc) return this.finish(p, pos);
           break;
         case R_INLINE: {
-          const lf = buf.indexOf(LF, p);
-          const end = lf < 0 ? len : lf + 1;
-          // A line that goes on in the next chunk is copied: the chunk may be lent (see SocketReads).
-          this.inlineParts.push(lf < 0 ? Buffer.from(buf.subarray(p, end)) : buf.subarray(p, end));
-          this.inlineBytes += end - p;
-          if (this.inlineBytes > MAX_INLINE_BYTES) {
-            throw new ProtocolError('ERR_FRAME_TOO_LARGE', 'too big inline request');
+          const end = this.inlineLine.read(buf, p);
+          if (end < 0) {
+            p = len;
+            break;
           }
-          p = end;
-          if (lf >= 0) {
-            this.parseInline();
-            return this.finish(p, pos);
-          }
-          break;
+          this.parseInline();
+          return this.finish(end, pos);
         }
       }
     }
@@ -204,8 +196,7 @@ export class RequestParser {
       this.state = R_COUNT;
       this.resetNumber();
     } else {
-      this.inlineParts = [];
-      this.inlineBytes = 0;
+      this.inlineLine.clear();
       this.state = R_INLINE;
     }
   }
@@ -289,10 +280,7 @@ export class RequestParser {
   }
 
   private parseInline(): void {
-    const raw =
-      this.inlineParts.length === 1 ? this.inlineParts[0] : Buffer.concat(this.inlineParts, this.inlineBytes);
-    this.inlineParts = [];
-    const words = splitInline(raw.toString('latin1'));
+    const words = this.inlineLine.words();
     this.argc = words.length;
     this.argsDone = words.length;
     if (words.length === 0) return;
