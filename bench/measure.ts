@@ -107,6 +107,11 @@ export async function warmUp(
   return rates;
 }
 
+/** A row's note of its path's warm-up runs (see warmUp). */
+export function warmUpNote(rates: number[] | undefined): string {
+  return `   warm-up GET ${(rates ?? []).map(Math.round).join('/')}`;
+}
+
 /**
  * Starts the real CLI against `cluster`'s first node (its user, CA and password), with `args`,
  * and resolves once it prints its ready line.

@@ -5,7 +5,7 @@
  * threads as the tunnel has processes, and the proxy's CPU per request.
  */
 import { cpuSeconds } from './proc.js';
-import { type BenchResult, median, redisBenchmark, warmUp } from './measure.js';
+import { type BenchResult, median, redisBenchmark, warmUp, warmUpNote } from './measure.js';
 
 export interface BenchPath {
   name: string;
@@ -74,7 +74,7 @@ export async function pinnedRows(
       rows.push(
         `-P ${String(pipeline).padEnd(3)} ${p.name.padEnd(12)} SET ${fmt(m.set.rps)} (${(m.set.rps / direct.set.rps).toFixed(2)}x direct)  GET ${fmt(m.get.rps)} (${(m.get.rps / direct.get.rps).toFixed(2)}x direct)${cpu}${against}` +
           `   runs SET ${c.set.map((x) => Math.round(x.rps)).join('/')} GET ${c.get.map((x) => Math.round(x.rps)).join('/')}` +
-          `   warm-up GET ${(warm.get(p.name) ?? []).map(Math.round).join('/')}`,
+          warmUpNote(warm.get(p.name)),
       );
     }
   }

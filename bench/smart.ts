@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { cpuSeconds, rssMiB } from './proc.js';
-import { median, redisBenchmark, warmUp } from './measure.js';
+import { median, redisBenchmark, warmUp, warmUpNote } from './measure.js';
 import { samplingCostRow } from './hot-keys.js';
 
 export interface SmartBenchTargets {
@@ -107,7 +107,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
       rows.push(
         `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)${tunnelCpu}` +
           `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}` +
-          `   warm-up GET ${(warm.get(name) ?? []).map(Math.round).join('/')}`,
+          warmUpNote(warm.get(name)),
       );
     }
     rows.push(samplingCostRow(pipeline, median(cpu.get('smart (standalone)') ?? [])));

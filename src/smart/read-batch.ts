@@ -172,7 +172,6 @@ export class ReadBatch {
   }
 
   private fill(i: number, buf: Buffer, start: number, end: number): void {
-    this.offsetsFor(this.count);
     this.bufs[i] = buf;
     this.starts[i] = start;
     this.ends[i] = end;
@@ -186,6 +185,8 @@ export class ReadBatch {
     const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
+      // The only answer that may come before the batch is sent (see offsetsFor).
+      this.offsetsFor(this.count);
       this.fill(i, reply, 0, reply.length);
       this.pass();
     });

@@ -26,6 +26,12 @@ let pinnedPort: number;
 let pipelines: Pipeline[];
 
 const connect = tunnelClientOf(description);
+/** A node directly (which proves what a node answers), then the tunnel's two ports. */
+const targets: Array<[string, () => RawTarget]> = [
+  ['a node directly', () => nodeTarget(description)],
+  ['the pinned listener', () => tunnelTarget(pinnedPort)],
+  ['the smart port', () => tunnelTarget(SMART_PORT)],
+];
 
 beforeAll(async () => {
   const own = await firstNodeRange(cluster, description);
@@ -65,11 +71,6 @@ async function expectCut(target: RawTarget, seed: number, p: Pipeline, where: st
 }
 
 describe('requests cut into pieces, as TCP may deliver them', () => {
-  const targets: Array<[string, () => RawTarget]> = [
-    ['a node directly', () => nodeTarget(description)],
-    ['the pinned listener', () => tunnelTarget(pinnedPort)],
-    ['the smart port', () => tunnelTarget(SMART_PORT)],
-  ];
   for (const [where, target] of targets) {
     it(`${where}: every cut of each pipeline gets the node's replies, in order`, async () => {
       for (const p of pipelines)
@@ -115,11 +116,6 @@ describe('an inline line cut where a reused read buffer would change its name', 
   // first piece would show the second piece's bytes (" GET\r\nIBE"), and the line would parse as
   // a GET the shared connection may take, while the node reads SUBSCRIBE GET.
   const line = Buffer.from('SUBSCRIBE GET\r\n');
-  const targets: Array<[string, () => RawTarget]> = [
-    ['a node directly', () => nodeTarget(description)],
-    ['the pinned listener', () => tunnelTarget(pinnedPort)],
-    ['the smart port', () => tunnelTarget(SMART_PORT)],
-  ];
   for (const [where, target] of targets) {
     it(`${where}: the client is subscribed, and another client's GET and PING are answered as plain ones`, async () => {
       const key = keyForSlot((await firstNodeRange(cluster, description)).start + 5, 'cut:inline:');
