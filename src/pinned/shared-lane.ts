@@ -14,6 +14,7 @@ import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-ste
 import { protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
+import { FrameSplitter } from '../resp/frame-splitter.js';
 import type { RequestParser } from '../resp/request-parser.js';
 import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { SpanSender } from './primary-sender.js';
@@ -66,9 +67,13 @@ export class SharedLane {
   private stalled: { bytes: Buffer[]; step: SharedStep; length: number; request: ParsedRequest } | null =
     null;
   private readonly parser: RequestParser;
-  /** The start of a request begun in an earlier push (copies: pushed bytes are lent). */
-  private partial: Buffer[] = [];
-  private partialBytes = 0;
+  /** The client's requests, cut whole from its runs (a request begun in one is joined later). */
+  private readonly requests: FrameSplitter;
+  /** The run being read, and `count` plain shared requests of it in [sendFrom, sendTo), not sent. */
+  private run: Buffer = Buffer.alloc(0);
+  private sendFrom = 0;
+  private sendTo = 0;
+  private count = 0;
   private failed = false;
   /** The client is being ended (a request it sent could not be read): its later bytes are dropped. */
   private ending = false;
@@ -85,7 +90,8 @@ export class SharedLane {
     sampleOffset = 0,
   ) {
     this.sampled = sampleOffset;
-    this.parser = laneParser(policy, limits);
+    const parser = (this.parser = laneParser(policy, limits));
+    this.requests = new FrameSplitter(parser, () => parser.inRequest, true);
   }
 
   /** Request bytes, in order (lent: valid only during the call). */
@@ -96,121 +102,102 @@ export class SharedLane {
       waiting.push(Buffer.from(run));
       return;
     }
-    const p = this.parser;
-    let pos = 0;
-    // [sendFrom, sendTo) holds `count` whole plain requests of this run, not sent yet.
-    let sendFrom = 0;
-    let sendTo = 0;
-    let count = 0;
-    let start = 0;
+    this.run = run;
+    this.sendFrom = this.sendTo = this.count = 0;
     try {
-      while (pos < run.length) {
-        const continued = p.inRequest;
-        start = continued ? 0 : pos;
-        const end = p.next(run, pos);
-        if (end < 0) break;
-        const placement =
-          p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
-        // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
-        if (
-          p.name !== null &&
-          REWRITTEN.has(p.name) &&
-          this.owner.rewrite(this.whole(run, start, end, continued))
-        ) {
-          this.send(run, sendFrom, sendTo, count);
-          return this.pin(run, start, `${p.name.toUpperCase()} is rewritten on the client's own connection`);
-        }
-        if (placement === 'shared' || placement === 'shared-write') {
-          const writes = placement === 'shared-write';
-          if (writes) this.wrote = true;
-          // A request takes the connection of its kind when none of the client's is in flight; a
-          // read follows writes in flight (read-your-writes), a write waits for reads in flight.
-          if (this.inflight + count === 0) this.writes = writes;
-          else if (writes && !this.writes) {
-            this.send(run, sendFrom, sendTo, count);
-            return this.stall(run, start, DRAIN, 0, this.parsed());
-          }
-          if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !continued && !p.inline) {
-            const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(run, start, end, 1) : null;
-            if (key) this.hotKeys.add(key);
-          }
-        } else if (placement !== null) {
-          // The policy's allow-list: a command it does not name as shared never goes on as is.
-          const request = this.whole(run, start, end, continued);
-          const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
-          if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
-            this.send(run, sendFrom, sendTo, count);
-            const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
-            return this.pin(run, start, `${what} needs a connection of its own`);
-          }
-          if (step.step === 'protocol' || step.step === 'answer' || step.step === 'login') {
-            this.send(run, sendFrom, sendTo, count);
-            return this.stall(run, start, step, request.length, this.parsed());
-          }
-        }
-        const replies = p.argc > 0 ? 1 : 0;
-        if (this.inflight + count + replies > SHARED_WINDOW) {
-          this.send(run, sendFrom, sendTo, count);
-          return this.pin(run, start, `more than ${SHARED_WINDOW} requests in flight`);
-        }
-        if (p.inline && replies > 0) {
-          // Others' requests share the node's query buffer: an inline line goes as the multibulk
-          // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
-          // on the client's own connection, where a line the node refuses closes only that client.
-          const line = this.whole(run, start, end, continued);
-          const request = multibulkOf(line);
-          this.send(run, sendFrom, sendTo, count);
-          if (!request)
-            return this.pin(run, start, 'an inline command the tunnel cannot read as the node would');
-          this.owner.track(p);
-          this.send(request, 0, -1, 1);
-          this.partial = [];
-          this.partialBytes = 0;
-          sendFrom = sendTo = pos = end;
-          count = 0;
-          continue;
-        }
-        // Tracked before it goes, and only once it is sure to go here (a pinned one is the session's).
-        this.owner.track(p);
-        if (continued) {
-          this.send(Buffer.concat([...this.partial, run.subarray(0, end)]), 0, -1, replies);
-          this.partial = [];
-          this.partialBytes = 0;
-          sendFrom = end;
-          count = 0;
-        } else {
-          count += replies;
-        }
-        sendTo = end;
-        pos = end;
-      }
+      this.requests.pushInPlace(run, this.onRequest);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Answered here, in the node's words, once the replies before it are in; then the client is
       // ended and the rest of its bytes dropped, as a node closes the connection. Not passed to a
       // node: even on a connection of its own, a node that closes with the client's bytes unread
       // resets it, and its answer can be lost on the way.
-      this.send(run, sendFrom, sendTo, count);
+      this.flush();
+      this.requests.takePartial();
       this.owner.malformed(e);
       this.ending = true;
       const answer: SharedStep = { step: 'answer', reply: protocolErrorReply(e), close: true };
-      return this.stall(run, start, answer, 0, UNREAD_REQUEST);
+      return void this.stall([], answer, 0, UNREAD_REQUEST);
     }
-    this.send(run, sendFrom, sendTo, count);
-    if (!p.inRequest) return;
-    const rest = run.subarray(start);
-    this.partial.push(Buffer.from(rest));
-    this.partialBytes += rest.length;
-    if (this.partialBytes > MAX_SHARED_REQUEST_BYTES) {
-      this.held = this.partial;
-      this.partial = [];
+    this.flush();
+    if (this.requests.partialBytes > MAX_SHARED_REQUEST_BYTES) {
+      this.held = this.requests.takePartial();
       this.owner.pin(`a request over ${MAX_SHARED_REQUEST_BYTES / 1024} KiB streams on its own connection`);
     }
   }
 
-  /** The request that ends at `end` of `run`: begun at `start`, or in earlier pushes when continued. */
-  private whole(run: Buffer, start: number, end: number, continued: boolean): Buffer {
-    return continued ? Buffer.concat([...this.partial, run.subarray(0, end)]) : run.subarray(start, end);
+  /**
+   * One whole request, `buf[start, end)`: `buf` is the pushed run, or the request joined from
+   * several runs. Plain shared requests of the run gather into one send; false stops the run here.
+   */
+  private readonly onRequest = (buf: Buffer, start: number, end: number, next: number): boolean => {
+    const p = this.parser;
+    const joined = buf !== this.run;
+    const placement = p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
+    // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
+    if (p.name !== null && REWRITTEN.has(p.name) && this.owner.rewrite(buf.subarray(start, end)))
+      return this.pin(
+        buf,
+        start,
+        next,
+        `${p.name.toUpperCase()} is rewritten on the client's own connection`,
+      );
+    if (placement === 'shared' || placement === 'shared-write') {
+      const writes = placement === 'shared-write';
+      if (writes) this.wrote = true;
+      // A request takes the connection of its kind when none of the client's is in flight; a
+      // read follows writes in flight (read-your-writes), a write waits for reads in flight.
+      if (this.inflight + this.count === 0) this.writes = writes;
+      else if (writes && !this.writes)
+        return this.stall(this.rest(buf, start, next), DRAIN, 0, this.parsed());
+      if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !joined && !p.inline) {
+        const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(buf, start, end, 1) : null;
+        if (key) this.hotKeys.add(key);
+      }
+    } else if (placement !== null) {
+      // The policy's allow-list: a command it does not name as shared never goes on as is.
+      const request = buf.subarray(start, end);
+      const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
+      if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
+        const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
+        return this.pin(buf, start, next, `${what} needs a connection of its own`);
+      }
+      if (step.step === 'protocol' || step.step === 'answer' || step.step === 'login')
+        return this.stall(this.rest(buf, start, next), step, request.length, this.parsed());
+    }
+    const replies = p.argc > 0 ? 1 : 0;
+    if (this.inflight + this.count + replies > SHARED_WINDOW)
+      return this.pin(buf, start, next, `more than ${SHARED_WINDOW} requests in flight`);
+    if (p.inline && replies > 0) {
+      // Others' requests share the node's query buffer: an inline line goes as the multibulk
+      // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
+      // on the client's own connection, where a line the node refuses closes only that client.
+      const request = multibulkOf(buf.subarray(start, end));
+      if (!request)
+        return this.pin(buf, start, next, 'an inline command the tunnel cannot read as the node would');
+      this.flush();
+      this.owner.track(p);
+      this.send(request, 1);
+      this.sendFrom = this.sendTo = next;
+      return true;
+    }
+    // Tracked before it goes, and only once it is sure to go here (a pinned one is the session's).
+    this.owner.track(p);
+    if (joined) {
+      // A request joined from several runs is a copy already, and the first of this run.
+      this.send(buf, replies);
+      this.sendFrom = next;
+    } else {
+      this.count += replies;
+    }
+    this.sendTo = next;
+    return true;
+  };
+
+  /** The request at `buf[start…]` and the rest of the run after it (copies: a run is lent). */
+  private rest(buf: Buffer, start: number, next: number): Buffer[] {
+    if (buf === this.run) return [Buffer.from(buf.subarray(start))];
+    return [buf.subarray(start), Buffer.from(this.run.subarray(next))];
   }
 
   /** The request the parser just read, as the reply tracker takes it (a copy: the parser moves on). */
@@ -226,12 +213,15 @@ export class SharedLane {
     return true;
   }
 
-  /** Holds the request begun at `start` (`length` bytes) and all that follows until nothing is in flight. */
-  private stall(run: Buffer, start: number, step: SharedStep, length: number, request: ParsedRequest): void {
-    this.stalled = { bytes: [...this.partial, Buffer.from(run.subarray(start))], step, length, request };
-    this.partial = [];
-    this.partialBytes = 0;
+  /**
+   * Holds `bytes`, a request (`length` bytes) and all that follows, until nothing is in flight;
+   * false: the run is read no further.
+   */
+  private stall(bytes: Buffer[], step: SharedStep, length: number, request: ParsedRequest): false {
+    this.flush();
+    this.stalled = { bytes, step, length, request };
     if (this.inflight === 0) this.unstall();
+    return false;
   }
 
   /** Every earlier request is answered: the held one is served, and what followed goes on. */
@@ -275,10 +265,17 @@ export class SharedLane {
     });
   }
 
-  /** Sends `bytes` [from, to) (to -1: all of it, already a copy) holding `count` requests. */
-  private send(bytes: Buffer, from: number, to: number, count: number): void {
+  /** Sends the run's gathered plain requests, [sendFrom, sendTo), if any (a copy: the run is lent). */
+  private flush(): void {
+    if (this.count === 0) return;
+    this.send(Buffer.from(this.run.subarray(this.sendFrom, this.sendTo)), this.count);
+    this.sendFrom = this.sendTo;
+    this.count = 0;
+  }
+
+  /** Sends `request` (not lent), holding `count` requests, on the shared connection of its kind. */
+  private send(request: Buffer, count: number): void {
     if (count === 0) return;
-    const request = to < 0 ? bytes : Buffer.from(bytes.subarray(from, to));
     const upstream = this.owner.upstream(this.protocol, this.login, this.writes);
     this.inflight += count;
     upstream.sendSpans(request, count, (span, frames, failure, ends) =>
@@ -306,11 +303,11 @@ export class SharedLane {
     else this.owner.idle();
   }
 
-  /** Keeps the pinning request (begun at `start`, or in earlier pushes) and all that follows. */
-  private pin(run: Buffer, start: number, why: string): void {
-    this.held = [...this.partial, Buffer.from(run.subarray(start))];
-    this.partial = [];
-    this.partialBytes = 0;
+  /** Keeps the pinning request (`buf[start…]`) and all that follows; false: the run is read no further. */
+  private pin(buf: Buffer, start: number, next: number, why: string): false {
+    this.flush();
+    this.held = this.rest(buf, start, next);
     this.owner.pin(why);
+    return false;
   }
 }
