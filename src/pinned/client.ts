@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import { describeError, type Logger } from '../log.js';
-import { AuthGate } from './auth-gate.js';
+import { ClientConnection } from '../client/connection.js';
 import type { Session } from '../protocol/session.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
 import type { SessionSink } from '../protocol/sink.js';
@@ -12,11 +12,10 @@ import { isRefusal, openOwnUpstream } from './own-upstream.js';
 import type { SharedLane } from './shared-lane.js';
 import { sharedLaneFor } from './lane-owner.js';
 import { reportFailure, reportNotice } from './session-notice.js';
-import { SocketReads, adoptWithReads, writeLent } from '../net/socket-reads.js';
+import type { SocketReads } from '../net/socket-reads.js';
 import { IdleRetry, reauthWhenIdle } from './idle-retry.js';
 import { Valve } from '../net/valve.js';
 import { endClient } from '../net/listen.js';
-import { overOutputLimit } from '../net/output-limit.js';
 import { OwnLink, type OwnLinkEvents } from './own-link.js';
 
 /** Why a side's reads are paused (see Valve). */
@@ -33,6 +32,8 @@ const LEARNING = 'learning nodes';
  * from the pool) and keeps it to the end. Client bytes wait, unread, until there is a way.
  */
 export class PinnedClient {
+  /** The client's connection: its socket, the local-password gate, its bytes counted. */
+  private readonly connection: ClientConnection;
   private readonly client: net.Socket;
   /** The client's reads, when its socket could be moved onto a reused buffer (see SocketReads). */
   private readonly clientReads: SocketReads | null;
@@ -54,8 +55,6 @@ export class PinnedClient {
   private closed = false;
   /** The client's writes went on the shared connection, and no wait marker followed them yet. */
   private sharedWrites = false;
-  private bytesIn = 0;
-  private bytesOut = 0;
 
   constructor(
     client: net.Socket,
@@ -64,46 +63,36 @@ export class PinnedClient {
     self: { host: string; port: number },
     private readonly owner: PinnedClientOwner,
   ) {
-    const reads = new SocketReads();
-    const adopted = adoptWithReads(client, reads);
-    this.client = client = adopted ?? client;
-    this.clientReads = adopted ? reads : null;
     const { context } = owner;
     this.log = context.log.child({ component: 'conn', node: entry.target.label, conn: id });
-    client.setNoDelay(true);
+    this.session = owner.session(entry, self, this.sink, () => this.unmarkedWrites());
+    // Past the local-password gate, a client's bytes go to its shared lane, which parses them once
+    // and has its session track what it sends; from the request that needs its own connection on,
+    // to the session, which parses and tracks them on their way there.
+    const connection = (this.connection = new ClientConnection(
+      client,
+      context,
+      this.log,
+      {
+        read: (bytes) => (this.lane ? this.lane.push(bytes) : this.session.fromClient(bytes)),
+        failed: (e) => this.fail('request', e),
+        // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
+        ended: () => {
+          this.clientEnded = true;
+          if (this.own) this.own.socket.end();
+          else this.idle();
+        },
+        closed: this.onClientClose,
+      },
+      true,
+    ));
+    this.client = client = connection.socket;
+    this.clientReads = connection.reads;
     this.clientValve = new Valve(client);
     this.clientValve.close(CONNECTING); // client bytes wait in the kernel until there is a way
-    client.on('error', this.onClientError);
-    client.on('close', this.onClientClose);
-    const { localAuth } = context;
-    this.session = owner.session(entry, self, this.sink, () => this.unmarkedWrites());
-    // Past the local AUTH gate, a client's bytes go to its shared lane, which parses them once and
-    // has its session track what it sends; from the request that needs its own connection on, to
-    // the session, which parses and tracks them on their way there.
-    const route = {
-      fromClient: (bytes: Buffer) => (this.lane ? this.lane.push(bytes) : this.session.fromClient(bytes)),
-    };
-    const toSession = AuthGate.before(route, localAuth, client, context.requestLimits());
-    const fromClient = (chunk: Buffer): void => {
-      this.bytesIn += chunk.length;
-      context.stats.bytesToCluster += chunk.length;
-      try {
-        toSession(chunk);
-      } catch (e) {
-        this.fail('request', e);
-      }
-    };
-    if (this.clientReads) this.clientReads.handler = fromClient;
-    else client.on('data', fromClient);
     client.on('drain', () => {
       this.own?.valve.open(SLOW_CLIENT);
       this.clientValve.open(SLOW_CLIENT);
-    });
-    // Half-closes pass through: a client that sends FIN still gets the replies already asked for.
-    client.on('end', () => {
-      this.clientEnded = true;
-      if (this.own) this.own.socket.end();
-      else this.idle();
     });
   }
 
@@ -146,15 +135,11 @@ export class PinnedClient {
       if (!own.write(buf, lender, this.session.requestCount)) this.clientValve.close(SLOW_UPSTREAM);
     },
     toClient: (buf) => {
-      this.bytesOut += buf.length;
-      this.owner.context.stats.bytesToClients += buf.length;
       // Shared replies are the shared connection's own buffers, not lent; own ones are.
-      if (!writeLent(this.client, buf, this.own?.reads ?? null)) {
-        const { clientOutputLimit, stats } = this.owner.context;
-        if (overOutputLimit(this.client, clientOutputLimit, stats, this.log)) return this.destroy();
-        // The own connection waits; on the shared one, the client's new requests do.
-        (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
-      }
+      if (this.connection.write(buf, true, this.own?.reads ?? null)) return;
+      if (this.client.destroyed) return this.destroy(); // over the output bound: its own connection goes too
+      // The own connection waits; on the shared one, the client's new requests do.
+      (this.own?.valve ?? this.clientValve).close(SLOW_CLIENT);
     },
     // The session reads only what goes on the client's own connection (see `route`): a WAIT is
     // already there, since its placement stops the shared lane.
@@ -269,11 +254,6 @@ export class PinnedClient {
     endClient(this.client);
   }
 
-  private readonly onClientError = (e: Error): void => {
-    this.log.debug(`client error: ${describeError(e)}`);
-    this.destroy();
-  };
-
   private readonly onClientClose = (): void => {
     this.reauthRetry.cancel();
     // The client is gone: nothing more can be delivered, so the upstream goes too.
@@ -283,7 +263,7 @@ export class PinnedClient {
       this.closed = true;
       const pending = this.session.pending;
       this.log.debug(
-        `closed (${this.bytesIn} bytes in, ${this.bytesOut} bytes out, ${pending} replies not delivered)`,
+        `closed (${this.connection.bytesIn} bytes in, ${this.connection.bytesOut} bytes out, ${pending} replies not delivered)`,
       );
       this.owner.closed(this);
     }

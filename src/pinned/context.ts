@@ -1,7 +1,7 @@
+import type { ClientContext } from '../client/connection.js';
 import type { Logger } from '../log.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { CommandPolicy } from '../protocol/command-policy.js';
-import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
+import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
@@ -10,14 +10,13 @@ import type { SpanSender } from './primary-sender.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
 import type { WarmPool } from '../upstream/warm-pool.js';
-import type { TunnelStats } from '../net/stats.js';
 import type { Throttle } from '../net/throttle.js';
 import type { SharedUpstreams } from '../upstream/shared-pool.js';
 import type { Session } from '../protocol/session.js';
 import type { SessionSink } from '../protocol/sink.js';
 
-/** What every pinned client of one tunnel shares. */
-export interface PinnedContext {
+/** What every pinned client of one tunnel shares (with what every client takes: ClientContext). */
+export interface PinnedContext extends ClientContext {
   connector: Connector;
   /** The AUTH request for a new upstream, with the newest credential (null: no AUTH). */
   auth: () => Buffer | null;
@@ -26,13 +25,7 @@ export interface PinnedContext {
   rewriteRequest: (request: Buffer) => Buffer | null;
   /** How large a reply may be. */
   maxFrameBytes: number;
-  /** How large a request may be: the tunnel's cap and what the nodes accept (read at startup). */
-  requestLimits: () => RequestSizeLimits;
-  /** See TunnelOptions.clientOutputLimit. */
-  clientOutputLimit: number;
   log: Logger;
-  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
-  localAuth: LocalAuth | null;
   /** Warm upstreams to take before opening a new one. */
   pool: WarmPool;
   /** The open-file limit: a client's own connection counts against it. */
@@ -46,8 +39,6 @@ export interface PinnedContext {
   isTunnelCredential: (attempt: AuthAttempt) => boolean;
   /** Which commands may go on the shared connection (nothing, until the server's table is read). */
   policy: () => CommandPolicy;
-  /** What the tunnel counts. */
-  stats: TunnelStats;
   /** Shared requests' keys are sampled into their node's hot keys (see HotKeys). */
   hotKeys: boolean;
   /** A node could not be reached (it may have failed over): re-read the topology. */

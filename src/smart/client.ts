@@ -27,7 +27,7 @@ import { Transaction } from './transaction.js';
 import { Upstream } from '../upstream/upstream.js';
 import { helloFor } from '../upstream/upstream-link.js';
 import { Upstreams } from '../upstream/upstreams.js';
-import { overOutputLimit } from '../net/output-limit.js';
+import { ClientConnection } from '../client/connection.js';
 
 const OK = Buffer.from('+OK\r\n');
 const RESET = Buffer.from('+RESET\r\n');
@@ -66,14 +66,13 @@ export class SmartClient {
   private readonly link: SmartContext;
   private closed = false;
   private quitting = false;
-  /** With --local-password: whether this client has authenticated. */
-  private authed = false;
+  private readonly socket: net.Socket;
   /** The batchable requests of the current client read, sent as one batch (see Batches). */
   private readonly batches: Batches;
   private readonly held: HeldRequests;
 
   constructor(
-    private readonly socket: net.Socket,
+    accepted: net.Socket,
     private readonly ctx: SmartContext,
     private readonly log: Logger,
     private readonly onClose: (c: SmartClient) => void,
@@ -83,9 +82,23 @@ export class SmartClient {
     const options = { names: ctx.planner.batchNames, ...ctx.requestLimits(), argPlaces: true };
     this.parser = new RequestParser({ ...options, keepArgs: 'unnamed' });
     this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
-    this.replies = new ReplyQueue(socket, ctx.stats, () => {
-      if (overOutputLimit(socket, ctx.clientOutputLimit, ctx.stats, log)) socket.destroy();
-    });
+    // Its bytes are the stream's own (not lent): a batch sends views of them a turn later.
+    const connection = new ClientConnection(
+      accepted,
+      ctx,
+      log,
+      {
+        read: (chunk) => this.onData(chunk),
+        failed: () => this.destroy(), // onData answers what it cannot read; nothing else throws
+        // Half-open sockets (the listener allows them) end only when told: once the client has
+        // sent FIN, its replies are written and the connection ends, as a server does.
+        ended: () => this.replies.endAfterReplies(),
+        closed: () => this.close(),
+      },
+      false,
+    );
+    const socket = (this.socket = connection.socket);
+    this.replies = new ReplyQueue(connection);
     this.held = new HeldRequests(this.replies, () => this.tx.endOfRead());
     const lanes = (this.lanes = new Lanes(
       ctx.shared,
@@ -105,14 +118,7 @@ export class SmartClient {
       ownNodes: () => [...this.upstreams.values()].map((u) => u.entry),
     });
     this.tx = new Transaction(ctx.table, ctx.planner.commands, lanes, this.held);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => socket.resume());
-    socket.on('error', (e: Error) => this.log.debug(`client error: ${describeError(e)}`));
-    socket.on('close', () => this.close());
-    // Half-open sockets (the listener allows them) end only when told: once the client has sent
-    // FIN, its replies are written and the connection ends, as a server does.
-    socket.on('end', () => this.replies.endAfterReplies());
     socket.resume();
   }
 
@@ -137,19 +143,16 @@ export class SmartClient {
    * due), so it may go in a batch (see Batches).
    */
   private plain(): boolean {
-    if (
+    return !(
       this.held.holding ||
       this.tracking.on ||
       this.tx.open ||
       this.pubsub?.active ||
       !this.replies.speaking
-    )
-      return false;
-    return !this.ctx.localAuth || this.authed;
+    );
   }
 
   private onData(chunk: Buffer): void {
-    this.ctx.stats.bytesToCluster += chunk.length;
     if (this.quitting) return; // after QUIT or a malformed request, nothing more is read
     try {
       this.requests.push(chunk, this.onRequest);
@@ -173,10 +176,9 @@ export class SmartClient {
     this.batches.send();
     if (closedCrossProtocol(name, this.socket, this.log)) return;
     if (this.held.hold(() => this.request(args, bytes, name))) return;
-    if (this.ctx.localAuth) {
-      // AUTH is the tunnel's to answer, in order; before it only HELLO … AUTH and QUIT go on.
-      const { step, authed } = gate(this.ctx.localAuth, this.authed, name, args);
-      this.authed = authed;
+    if (this.ctx.localAuth && (name === 'auth' || name === 'hello')) {
+      // Past the local-password gate, AUTH is still the tunnel's to answer, in order here.
+      const { step } = gate(this.ctx.localAuth, true, name, args);
       if ('reply' in step) return this.replies.take()(step.reply);
     }
     if (name === 'quit') {

@@ -1,17 +1,16 @@
+import type { ClientContext } from '../client/connection.js';
 import type { Logger } from '../log.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
-import type { TunnelStats } from '../net/stats.js';
-import type { AuthAttempt, LocalAuth } from '../protocol/local-auth.js';
+import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { NodeTable } from '../topology/node-table.js';
 import type { SharedUpstreams } from './lanes.js';
 import type { Planner } from './plan.js';
 import type { ScriptCache } from './script-cache.js';
 
-/** What every smart client of one tunnel shares. */
-export interface SmartContext {
+/** What every smart client of one tunnel shares (with what every client takes: ClientContext). */
+export interface SmartContext extends ClientContext {
   table: NodeTable;
   /** Plans requests by the server's command table. */
   planner: Planner;
@@ -23,14 +22,7 @@ export interface SmartContext {
   shared: SharedUpstreams;
   /** Scripts clients sent, to load again where a failover lost them. */
   scripts: ScriptCache;
-  /** How large a request may be: the tunnel's cap and what the nodes accept (read at startup). */
-  requestLimits: () => RequestSizeLimits;
-  /** See TunnelOptions.clientOutputLimit. */
-  clientOutputLimit: number;
   log: Logger;
-  stats: TunnelStats;
-  /** --local-password: clients authenticate to the tunnel first (null: no local password). */
-  localAuth: LocalAuth | null;
   /** The open-file limit: a client's own connections count against it. */
   files: FileBudget;
   /** Whether a client's login attempt is the tunnel's own credential. */

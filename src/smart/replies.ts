@@ -1,4 +1,4 @@
-import type * as net from 'node:net';
+import type { ClientOutput } from '../client/connection.js';
 import { endClient } from '../net/listen.js';
 
 const OK = Buffer.from('+OK\r\n');
@@ -52,12 +52,8 @@ export class ReplyQueue {
   private ending = false;
   private barriers: Array<{ seq: number; run: () => void }> = [];
 
-  constructor(
-    private readonly socket: net.Socket,
-    private readonly stats: { bytesToClients: number },
-    /** Called after a write the client has not taken yet (see overOutputLimit). */
-    private readonly behind: () => void = () => {},
-  ) {}
+  /** Where the replies go: the client's connection, which counts them and bounds what waits. */
+  constructor(private readonly client: ClientOutput) {}
 
   /** Takes the next place in the order; the returned callback fills it. */
   take(last = false): (reply: Buffer) => void {
@@ -143,7 +139,7 @@ export class ReplyQueue {
     this.closed = true;
     // A client that keeps its side open (after QUIT, or a request it could not read) is closed
     // once it has had time to read its last replies.
-    endClient(this.socket);
+    endClient(this.client.socket);
   }
 
   /**
@@ -196,12 +192,10 @@ export class ReplyQueue {
       batch.size = 0;
     }
     const out = ready.length === 1 ? ready[0] : Buffer.concat(ready);
-    this.stats.bytesToClients += out.length;
-    const ok = out.length === 0 || this.socket.write(out);
+    const ok = out.length === 0 || this.client.write(out);
     if (done[n - 1]?.last || (this.ending && this.slots.length === 0)) return this.end();
     if (!ok) {
-      this.socket.pause(); // resumed on drain
-      this.behind();
+      this.client.socket.pause(); // resumed on drain
     }
     if (this.barriers.length > 0) {
       const due = this.barriers.filter((b) => b.seq <= this.written);

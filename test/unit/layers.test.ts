@@ -13,20 +13,22 @@ const SRC = join(ROOT, 'src');
 const CORE = ['resp', 'topology', 'rewrite', 'protocol'];
 /** Each folder, and the folders it must never import from. */
 const NEVER: Record<string, RegExp> = {
-  resp: /\/(topology|rewrite|protocol|net|upstream|pinned|smart|tunnel|status|fill|shell|cli)\//,
-  topology: /\/(rewrite|protocol|net|upstream|pinned|smart|tunnel|status|fill|shell|cli)\//,
-  rewrite: /\/(protocol|net|upstream|pinned|smart|tunnel|status|fill|shell|cli)\//,
-  protocol: /\/(net|upstream|pinned|smart|tunnel|status|fill|shell|cli)\//,
-  net: /\/(upstream|pinned|smart|tunnel|status|fill|shell|cli)\//,
-  upstream: /\/(pinned|smart|tunnel|status|fill|shell|cli)\//,
+  resp: /\/(topology|rewrite|protocol|net|upstream|client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  topology: /\/(rewrite|protocol|net|upstream|client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  rewrite: /\/(protocol|net|upstream|client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  protocol: /\/(net|upstream|client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  net: /\/(upstream|client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  upstream: /\/(client|pinned|smart|tunnel|status|fill|shell|cli)\//,
+  // A client's connection as both modes take it: below the modes, above the connections to nodes.
+  client: /\/(pinned|smart|tunnel|status|fill|shell|cli)\//,
   // The two modes share what lies below them, and nothing of each other.
   pinned: /\/(smart|tunnel|status|fill|shell|cli)\//,
   smart: /\/(pinned|tunnel|status|fill|shell|cli)\//,
   tunnel: /\/(status|fill|shell|cli)\//,
   status: /\/(fill|shell|cli)\//,
-  fill: /\/(pinned|smart|status|shell|cli)\//,
+  fill: /\/(client|pinned|smart|status|shell|cli)\//,
   // The `cli` command's prompt: the tunnel in-process, as a client of smart mode's port.
-  shell: /\/(pinned|smart|status|fill|cli)\//,
+  shell: /\/(client|pinned|smart|status|fill|cli)\//,
 };
 
 /** Every module specifier a file names: import/export … from '…', import '…', import('…'). */

@@ -20,7 +20,7 @@ function harness() {
     end: () => (ended = true),
     pause: () => {},
   } as unknown as net.Socket;
-  const q = new ReplyQueue(socket, { bytesToClients: 0 });
+  const q = new ReplyQueue({ socket, write: (b) => socket.write(b) });
   return { q, writes, ended: () => ended };
 }
 

@@ -9,12 +9,13 @@ import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
 
 /**
- * The front of a pinned connection under `--local-password`: until the client has authenticated,
- * the tunnel answers every request itself (AUTH, HELLO … AUTH, QUIT; anything else -NOAUTH) and
- * nothing reaches the node. From the first accepted AUTH on, bytes pass to the session untouched;
- * a HELLO … AUTH goes on without its AUTH option.
+ * The front of every client connection under `--local-password`, in both modes: until the client
+ * has authenticated, the tunnel answers every request itself (AUTH, HELLO … AUTH, QUIT; anything
+ * else -NOAUTH) and nothing reaches the mode, nor a node. From the first accepted AUTH on, bytes
+ * pass to the mode untouched; a HELLO … AUTH goes on without its AUTH option. (Later AUTHs are the
+ * mode's to answer: see `gate`.)
  */
-export class AuthGate {
+export class LocalPasswordGate {
   private open = false;
   /** QUIT, or a request it could not read, was answered and the client ended: later bytes are dropped. */
   private ended = false;
@@ -22,20 +23,20 @@ export class AuthGate {
   private readonly frames: FrameSplitter;
 
   /**
-   * Where a pinned client's bytes go: to the session, or under --local-password through a gate,
-   * so nothing reaches the session (or the node) until the client has AUTHed.
+   * Where a client's bytes go: to the mode, or under --local-password through a gate, so nothing
+   * reaches the mode (or a node) until the client has AUTHed.
    */
   static before(
-    session: { fromClient(bytes: Buffer): void },
+    mode: { read(bytes: Buffer): void },
     auth: LocalAuth | null,
     client: net.Socket,
     limits: RequestSizeLimits,
   ): (chunk: Buffer) => void {
-    if (!auth) return (chunk) => session.fromClient(chunk);
-    const gate = new AuthGate(
+    if (!auth) return (chunk) => mode.read(chunk);
+    const gate = new LocalPasswordGate(
       auth,
       (reply, close) => (close ? endClient(client, reply) : void client.write(reply)),
-      (bytes) => session.fromClient(bytes),
+      (bytes) => mode.read(bytes),
       limits,
     );
     return (chunk) => gate.push(chunk);
@@ -45,7 +46,7 @@ export class AuthGate {
     private readonly auth: LocalAuth,
     /** A reply of the tunnel's own, to the client. */
     private readonly reply: (bytes: Buffer, close?: boolean) => void,
-    /** Bytes for the session, once open. */
+    /** Bytes for the mode, once open. */
     private readonly pass: (bytes: Buffer) => void,
     limits: RequestSizeLimits,
   ) {
@@ -67,7 +68,7 @@ export class AuthGate {
       this.frames.push(chunk, (frame, end) => {
         done = end;
         if (this.parser.argc > 0) this.request(this.parser.args ?? requestArgs(frame));
-        return !this.open && !this.ended; // once open, the rest of the chunk is the session's
+        return !this.open && !this.ended; // once open, the rest of the chunk is the mode's
       });
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
