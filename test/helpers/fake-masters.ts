@@ -7,9 +7,8 @@
  * order across nodes, hold a reply, or drop a connection with replies due.
  */
 import type * as net from 'node:net';
-import { Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
-import { createLogger } from '../../src/log.js';
+import { recordedLog } from './recorded-log.js';
 import type { Connector } from '../../src/net/connector.js';
 import { FileBudget } from '../../src/net/file-budget.js';
 import { memorySocketPair } from '../../src/net/memory-socket.js';
@@ -144,14 +143,7 @@ export function fakeCluster(script: Script): {
     },
     transport: { tls: false },
   } as unknown as Connector;
-  const lines: string[] = [];
-  const sink = new Writable({
-    write: (chunk: Buffer, _e, done) => {
-      lines.push(chunk.toString().trim());
-      done();
-    },
-  });
-  const log = createLogger('warn', 'text', sink);
+  const { log, lines } = recordedLog();
   const stats = new TunnelStats();
   const commands = new CommandTable(RECORDED_COMMAND_REPLY);
   const refreshes: string[] = [];

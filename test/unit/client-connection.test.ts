@@ -5,10 +5,9 @@
  * line and counted.
  */
 import * as net from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientConnection, type ClientHandlers } from '../../src/client/connection.js';
-import { createLogger } from '../../src/log.js';
+import { recordedLog } from '../helpers/recorded-log.js';
 import { TunnelStats } from '../../src/net/stats.js';
 import { LocalAuth } from '../../src/protocol/local-auth.js';
 
@@ -20,14 +19,7 @@ afterEach(() => {
 /** A client socket, and the tunnel's side of it as a ClientConnection. */
 async function pair(options: { localAuth?: LocalAuth; limit?: number; lend: boolean }) {
   const stats = new TunnelStats();
-  const warnings: string[] = [];
-  const sink = new Writable({
-    write: (chunk: Buffer, _e, done) => {
-      warnings.push(chunk.toString().trim());
-      done();
-    },
-  });
-  const log = createLogger('warn', 'text', sink);
+  const { log, lines: warnings } = recordedLog();
   const reads: string[] = [];
   let closed = false;
   const handlers: ClientHandlers = {
