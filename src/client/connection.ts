@@ -22,7 +22,7 @@ export interface ClientContext {
 export interface ClientHandlers {
   /**
    * The client's bytes, in order, past the local-password gate: lent when the connection reads
-   * into a reused buffer (see `lent`), valid only during the call.
+   * into a reused buffer (see the constructor's `lend`), valid only during the call.
    */
   read(chunk: Buffer): void;
   /** `read` threw (a request it could not read): the mode answers or closes as it does. */

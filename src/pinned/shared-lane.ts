@@ -22,6 +22,8 @@ import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
 import { requestArgument } from '../resp/request-argument.js';
 
 const PIN: SharedStep = { step: 'pin' };
+/** No run being read: the lane keeps no reference to a read buffer (a large one) between reads. */
+const NO_RUN = Buffer.alloc(0);
 const DRAIN: SharedStep = { step: 'drain' };
 /** A request the lane could not read, as the reply tracker takes it: one reply, no known command. */
 const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: null };
@@ -70,7 +72,7 @@ export class SharedLane {
   /** The client's requests, cut whole from its runs (a request begun in one is joined later). */
   private readonly requests: FrameSplitter;
   /** The run being read, and `count` plain shared requests of it in [sendFrom, sendTo), not sent. */
-  private run: Buffer = Buffer.alloc(0);
+  private run: Buffer = NO_RUN;
   private sendFrom = 0;
   private sendTo = 0;
   private count = 0;
@@ -113,6 +115,7 @@ export class SharedLane {
       // node: even on a connection of its own, a node that closes with the client's bytes unread
       // resets it, and its answer can be lost on the way.
       this.flush();
+      this.run = NO_RUN;
       this.requests.takePartial();
       this.owner.malformed(e);
       this.ending = true;
@@ -120,6 +123,7 @@ export class SharedLane {
       return void this.stall([], answer, 0, UNREAD_REQUEST);
     }
     this.flush();
+    this.run = NO_RUN;
     if (this.requests.partialBytes > MAX_SHARED_REQUEST_BYTES) {
       this.held = this.requests.takePartial();
       this.owner.pin(`a request over ${MAX_SHARED_REQUEST_BYTES / 1024} KiB streams on its own connection`);

@@ -139,8 +139,8 @@ export class SmartClient {
 
   /**
    * Whether nothing about this client gives a single-node request a meaning of its own (a
-   * transaction, subscription, tracking, held requests, silenced replies, a local login still
-   * due), so it may go in a batch (see Batches).
+   * transaction, subscription, tracking, held requests, silenced replies), so it may go in a batch
+   * (see Batches). A local login still due never gets here: the gate answers before it.
    */
   private plain(): boolean {
     return !(
