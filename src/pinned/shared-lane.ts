@@ -114,7 +114,7 @@ export class SharedLane {
       // ended and the rest of its bytes dropped, as a node closes the connection. Not passed to a
       // node: even on a connection of its own, a node that closes with the client's bytes unread
       // resets it, and its answer can be lost on the way.
-      this.flush();
+      this.flush(); // the requests before it go first; then the run is let go
       this.run = NO_RUN;
       this.requests.takePartial();
       this.owner.malformed(e);
