@@ -1,6 +1,6 @@
 import type { ClientContext } from '../client/connection.js';
 import type { Logger } from '../log.js';
-import type { CommandPolicy } from '../protocol/command-policy.js';
+import type { RequestReading } from '../client/requests.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { WaitMarkers } from '../protocol/wait-marker.js';
 import type { AddressBook, NodeTarget } from '../topology/types.js';
@@ -37,8 +37,11 @@ export interface PinnedContext extends ClientContext {
   shared: SharedUpstreams | null;
   /** Whether an AUTH names the tunnel's own credential (its clients share the tunnel's login). */
   isTunnelCredential: (attempt: AuthAttempt) => boolean;
-  /** Which commands may go on the shared connection (nothing, until the server's table is read). */
-  policy: () => CommandPolicy;
+  /**
+   * How requests are read, with the policy that says which may go on the shared connection
+   * (nothing, until the server's table is read).
+   */
+  reading: () => RequestReading;
   /** Shared requests' keys are sampled into their node's hot keys (see HotKeys). */
   hotKeys: boolean;
   /** A node could not be reached (it may have failed over): re-read the topology. */

@@ -1,3 +1,4 @@
+import { ClientRequests } from '../client/requests.js';
 import type { Logger } from '../log.js';
 import type { ParsedRequest } from '../protocol/commands.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
@@ -56,5 +57,10 @@ export function sharedLaneFor(
       client.end(brokenSharedReply(upstream.unreachable, reason, owner, entry.target, log)),
     pin: (why) => client.pin(why),
   };
-  return new SharedLane(laneOwner, context.policy(), context.requestLimits(), hotKeys, clientId);
+  // The lane reads runs of a reused buffer (lent), and needs no request's arguments whole.
+  const requests = new ClientRequests(context.reading(), context.requestLimits(), {
+    lent: true,
+    keepArgs: false,
+  });
+  return new SharedLane(laneOwner, requests, hotKeys, clientId);
 }

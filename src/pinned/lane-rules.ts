@@ -1,11 +1,8 @@
-import type { CommandPolicy } from '../protocol/command-policy.js';
-import { COMMANDS_WITH_ARGUMENTS, type ParsedRequest, TRACKED_COMMANDS } from '../protocol/commands.js';
+import type { ParsedRequest } from '../protocol/commands.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import type { ProtocolError } from '../resp/errors.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
-import { RequestParser } from '../resp/request-parser.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { SpanSender } from './primary-sender.js';
 
 /**
@@ -26,26 +23,6 @@ export const SHARED_WINDOW = 16;
 
 /** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
 export const MAX_LABELS = 8;
-
-/** Requests the tunnel may rewrite (see LaneOwner.rewrite): those it does go on the client's own. */
-export const REWRITTEN: ReadonlySet<string> = new Set(['migrate', 'auth', 'hello']);
-
-/**
- * What a lane's parser recognises: the names the policy places, those the reply tracker follows,
- * and those the tunnel rewrites; one list per policy, so every lane's parser shares one matcher.
- */
-const parserNames = new WeakMap<CommandPolicy, { names: string[]; withArguments: string[] }>();
-
-/** The parser of one lane: the only one its shared requests go through. */
-export function laneParser(policy: CommandPolicy, limits: RequestSizeLimits = {}): RequestParser {
-  let names = parserNames.get(policy);
-  if (!names) {
-    const all = new Set([...policy.names, ...TRACKED_COMMANDS, ...REWRITTEN]);
-    const withArguments = new Set([...policy.containers, ...COMMANDS_WITH_ARGUMENTS]);
-    parserNames.set(policy, (names = { names: [...all], withArguments: [...withArguments] }));
-  }
-  return new RequestParser({ ...names, ...limits });
-}
 
 /** What a shared lane needs from its pinned client. */
 export interface LaneOwner {

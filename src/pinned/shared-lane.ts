@@ -1,25 +1,14 @@
-import type { CommandPolicy } from '../protocol/command-policy.js';
+import type { ClientRequests } from '../client/requests.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
-import type { ParsedRequest } from '../protocol/commands.js';
-import {
-  type LaneOwner,
-  MAX_LABELS,
-  MAX_SHARED_REQUEST_BYTES,
-  REWRITTEN,
-  SHARED_WINDOW,
-  laneParser,
-} from './lane-rules.js';
+import { type ParsedRequest, REWRITTEN_COMMANDS } from '../protocol/commands.js';
+import { type LaneOwner, MAX_LABELS, MAX_SHARED_REQUEST_BYTES, SHARED_WINDOW } from './lane-rules.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
 import type { FrameEnds } from '../resp/frame-ends.js';
-import { FrameSplitter } from '../resp/frame-splitter.js';
-import type { RequestParser } from '../resp/request-parser.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { SpanSender } from './primary-sender.js';
 import { type HotKeys, SAMPLE_EVERY } from '../net/hot-keys.js';
-import { requestArgument } from '../resp/request-argument.js';
 
 const PIN: SharedStep = { step: 'pin' };
 /** No run being read: the lane keeps no reference to a read buffer (a large one) between reads. */
@@ -68,9 +57,6 @@ export class SharedLane {
    */
   private stalled: { bytes: Buffer[]; step: SharedStep; length: number; request: ParsedRequest } | null =
     null;
-  private readonly parser: RequestParser;
-  /** The client's requests, cut whole from its runs (a request begun in one is joined later). */
-  private readonly requests: FrameSplitter;
   /** The run being read, and `count` plain shared requests of it in [sendFrom, sendTo), not sent. */
   private run: Buffer = NO_RUN;
   private sendFrom = 0;
@@ -84,16 +70,17 @@ export class SharedLane {
 
   constructor(
     private readonly owner: LaneOwner,
-    private readonly policy: CommandPolicy,
-    limits: RequestSizeLimits = {},
+    /**
+     * The client's requests, cut whole from its runs (a request begun in one is joined later),
+     * read into a reused buffer: lent chunks.
+     */
+    private readonly requests: ClientRequests,
     /** The node's hot keys, which take a sampled request's key; null: no sampling. */
     private readonly hotKeys: HotKeys | null = null,
     /** Where this lane's count starts, so clients that send one request each are sampled too. */
     sampleOffset = 0,
   ) {
     this.sampled = sampleOffset;
-    const parser = (this.parser = laneParser(policy, limits));
-    this.requests = new FrameSplitter(parser, () => parser.inRequest, true);
   }
 
   /** Request bytes, in order (lent: valid only during the call). */
@@ -107,7 +94,7 @@ export class SharedLane {
     this.run = run;
     this.sendFrom = this.sendTo = this.count = 0;
     try {
-      this.requests.pushInPlace(run, this.onRequest);
+      this.requests.read(run, this.onRequest);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Answered here, in the node's words, once the replies before it are in; then the client is
@@ -135,11 +122,11 @@ export class SharedLane {
    * several runs. Plain shared requests of the run gather into one send; false stops the run here.
    */
   private readonly onRequest = (buf: Buffer, start: number, end: number, next: number): boolean => {
-    const p = this.parser;
+    const p = this.requests.parser;
     const joined = buf !== this.run;
-    const placement = p.argc === 0 ? null : p.name === null ? 'own' : this.policy.placementOf(p.name, p.arg1);
+    const placement = this.requests.placement();
     // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
-    if (p.name !== null && REWRITTEN.has(p.name) && this.owner.rewrite(buf.subarray(start, end)))
+    if (p.name !== null && REWRITTEN_COMMANDS.has(p.name) && this.owner.rewrite(buf.subarray(start, end)))
       return this.pin(
         buf,
         start,
@@ -154,9 +141,11 @@ export class SharedLane {
       if (this.inflight + this.count === 0) this.writes = writes;
       else if (writes && !this.writes)
         return this.stall(this.rest(buf, start, next), DRAIN, 0, this.parsed());
-      if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && !joined && !p.inline) {
-        const key = this.policy.keyIsFirst(p.name as string) ? requestArgument(buf, start, end, 1) : null;
-        if (key) this.hotKeys.add(key);
+      // The key is read where the parser found it (in the run, or -1 when it spanned runs).
+      if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && p.argLengths[1] >= 0) {
+        const at = p.argStarts[1];
+        if (this.requests.reading.policy.keyIsFirst(p.name as string))
+          this.hotKeys.add((p.argBuffers[1] as Buffer).subarray(at, at + p.argLengths[1]));
       }
     } else if (placement !== null) {
       // The policy's allow-list: a command it does not name as shared never goes on as is.
@@ -206,7 +195,7 @@ export class SharedLane {
 
   /** The request the parser just read, as the reply tracker takes it (a copy: the parser moves on). */
   private parsed(): ParsedRequest {
-    const { argc, name, arg1, arg2 } = this.parser;
+    const { argc, name, arg1, arg2 } = this.requests.parser;
     return { argc, name, arg1, arg2 };
   }
 

@@ -93,6 +93,12 @@ export const TRACKED_COMMANDS: readonly string[] = [
   ...SUB_FAMILY,
 ];
 
+/**
+ * Requests the tunnel may rewrite (MIGRATE's addresses and credentials, AUTH and HELLO under
+ * --local-password): pinned mode sends those it does on the client's own connection.
+ */
+export const REWRITTEN_COMMANDS: ReadonlySet<string> = new Set(['migrate', 'auth', 'hello']);
+
 /** Tracked commands whose second and third arguments matter (CLUSTER SLOTS, CLIENT REPLY, HELLO 3). */
 export const COMMANDS_WITH_ARGUMENTS: readonly string[] = ['cluster', 'client', 'hello'];
 

@@ -14,10 +14,11 @@ export interface RequestParserOptions {
   maxBulkBytes?: number;
   /**
    * Keep every argument of the request (views of the chunk it came in), so a consumer that needs
-   * them all does not read the request a second time. `unnamed`: only of requests whose name is not
-   * one of `names` (a consumer that reads those in place: see argPlaces).
+   * them all does not read the request a second time; not of those named in `readInPlace`.
    */
-  keepArgs?: boolean | 'unnamed';
+  keepArgs?: boolean;
+  /** Of `names`, the commands a consumer reads in place (see argPlaces): their arguments are not kept. */
+  readInPlace?: readonly string[];
   /**
    * Note where the first ARG_PLACES arguments lie (argBuffers, argStarts, argLengths), so a
    * consumer reads one in place without a Buffer made per argument.

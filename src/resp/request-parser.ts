@@ -42,7 +42,7 @@ export class RequestParser {
   argsDone = 0;
   /**
    * With `keepArgs`: the request's arguments, or null when one spanned chunks, the request was
-   * inline, or (`unnamed`) its name is one of `names` (read it whole, once it is complete, with
+   * inline, or its name is one of `readInPlace` (read it whole, once it is complete, with
    * `requestArgs`).
    */
   args: Buffer[] | null = null;
@@ -56,10 +56,13 @@ export class RequestParser {
   readonly argLengths = new Int32Array(ARG_PLACES).fill(-1);
 
   private readonly matcher: NameMatcher;
-  private readonly withArguments: ReadonlySet<string>;
+  /** Per name: WITH_ARGUMENTS, READ_IN_PLACE (one look-up per request, not one per use). */
+  private readonly nameFlags: ReadonlyMap<string, number>;
+  /** The flags of the current request's name (0 until it is read, or when it has none). */
+  private flags = 0;
   private readonly maxFrameBytes: number;
   private readonly maxBulkBytes: number;
-  private readonly keepArgs: boolean | 'unnamed';
+  private readonly keepArgs: boolean;
   private readonly argPlaces: boolean;
   private state = R_START;
   private num = 0;
@@ -76,7 +79,7 @@ export class RequestParser {
 
   constructor(options: RequestParserOptions) {
     this.matcher = NameMatcher.of(options.names);
-    this.withArguments = new Set(options.withArguments ?? []);
+    this.nameFlags = flagsByName(options);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxBulkBytes = options.maxBulkBytes ?? PROTO_MAX_BULK_LEN;
     this.keepArgs = options.keepArgs ?? false;
@@ -189,8 +192,13 @@ export class RequestParser {
     this.arg1 = null;
     this.arg2 = null;
     this.requestBytes = 0;
+    this.flags = 0;
     this.args = this.keepArgs && first === STAR ? [] : null;
-    if (this.argPlaces) this.argLengths.fill(-1);
+    if (this.argPlaces) {
+      // Element by element: TypedArray#fill costs as much as the rest of a short request's parse.
+      const lengths = this.argLengths;
+      for (let i = 0; i < ARG_PLACES; i++) lengths[i] = -1;
+    }
     this.inline = first !== STAR;
     if (first === STAR) {
       this.state = R_COUNT;
@@ -262,19 +270,16 @@ export class RequestParser {
   private wanted(): boolean {
     const i = this.argsDone;
     if (i === 0) return this.bodyLength <= CAPTURED_ARG_BYTES;
-    return (
-      i <= 2 &&
-      this.bodyLength <= CAPTURED_ARG_BYTES &&
-      this.name !== null &&
-      this.withArguments.has(this.name)
-    );
+    return i <= 2 && this.bodyLength <= CAPTURED_ARG_BYTES && (this.flags & WITH_ARGUMENTS) !== 0;
   }
 
   private readArgument(buf: Buffer, start: number, length: number): void {
     if (!this.wanted()) return;
     if (this.argsDone === 0) {
-      this.name = this.matcher.match(buf, start, length);
-      if (this.name !== null && this.keepArgs === 'unnamed') this.args = null;
+      const name = (this.name = this.matcher.match(buf, start, length));
+      if (name === null) return;
+      this.flags = this.nameFlags.get(name) ?? 0;
+      if ((this.flags & READ_IN_PLACE) !== 0) this.args = null;
     } else if (this.argsDone === 1) this.arg1 = buf.toString('latin1', start, start + length);
     else this.arg2 = buf.toString('latin1', start, start + length);
   }
@@ -285,7 +290,7 @@ export class RequestParser {
     this.argsDone = words.length;
     if (words.length === 0) return;
     this.name = words[0].length <= CAPTURED_ARG_BYTES ? this.matcher.matchString(words[0]) : null;
-    if (this.name !== null && this.withArguments.has(this.name)) {
+    if (this.name !== null && ((this.nameFlags.get(this.name) ?? 0) & WITH_ARGUMENTS) !== 0) {
       const arg = (w: string | undefined): string | null =>
         w !== undefined && w.length <= CAPTURED_ARG_BYTES ? w : null;
       this.arg1 = arg(words[1]);
@@ -306,4 +311,17 @@ export class RequestParser {
       throw new ProtocolError('ERR_FRAME_TOO_LARGE', `request exceeds ${this.maxFrameBytes} bytes`);
     }
   }
+}
+
+const WITH_ARGUMENTS = 1;
+const READ_IN_PLACE = 2;
+
+/** What the options say of each name, as flags (see RequestParser.nameFlags). */
+function flagsByName(options: RequestParserOptions): Map<string, number> {
+  const flags = new Map<string, number>();
+  const add = (names: readonly string[] | undefined, flag: number): void =>
+    names?.forEach((name) => flags.set(name, (flags.get(name) ?? 0) | flag));
+  add(options.withArguments, WITH_ARGUMENTS);
+  add(options.readInPlace, READ_IN_PLACE);
+  return flags;
 }

@@ -4,8 +4,7 @@ import { isSubFamily } from '../protocol/commands.js';
 import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
-import { FrameSplitter } from '../resp/frame-splitter.js';
-import { RequestParser } from '../resp/request-parser.js';
+import type { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import type { SmartContext } from './context.js';
@@ -28,6 +27,7 @@ import { Upstream } from '../upstream/upstream.js';
 import { helloFor } from '../upstream/upstream-link.js';
 import { Upstreams } from '../upstream/upstreams.js';
 import { ClientConnection } from '../client/connection.js';
+import { ClientRequests } from '../client/requests.js';
 
 const OK = Buffer.from('+OK\r\n');
 const RESET = Buffer.from('+RESET\r\n');
@@ -58,7 +58,8 @@ export class SmartClient {
   private tx: Transaction;
   private pubsub: PubSub | null = null;
   private monitor: Monitor | null = null;
-  private readonly requests: FrameSplitter;
+  /** The client's requests, read as both modes read them (the stream's own buffers: not lent). */
+  private readonly requests: ClientRequests;
   private protocol = 2;
   /** The login the client made itself (null: the tunnel's): every connection serving it uses it. */
   private login: Login | null = null;
@@ -78,10 +79,9 @@ export class SmartClient {
     private readonly onClose: (c: SmartClient) => void,
   ) {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
-    // A batchable request (named) is read in place; any other is kept as its arguments, read once.
-    const options = { names: ctx.planner.batchNames, ...ctx.requestLimits(), argPlaces: true };
-    this.parser = new RequestParser({ ...options, keepArgs: 'unnamed' });
-    this.requests = new FrameSplitter(this.parser, () => this.parser.inRequest);
+    // A batchable request is read in place; any other is kept as its arguments, read once.
+    this.requests = new ClientRequests(ctx.reading, ctx.requestLimits(), { lent: false, keepArgs: true });
+    this.parser = this.requests.parser;
     // Its bytes are the stream's own (not lent): a batch sends views of them a turn later.
     const connection = new ClientConnection(
       accepted,
@@ -122,18 +122,18 @@ export class SmartClient {
     socket.resume();
   }
 
-  private readonly onRequest = (bytes: Buffer): boolean => {
+  private readonly onRequest = (buf: Buffer, start: number, end: number): boolean => {
     const parser = this.parser;
+    const bytes = buf.subarray(start, end);
     if (parser.argc === 0) return !this.quitting;
-    // The common case: a single-key command (parser.name: one of the planner's batchNames), read in
-    // place. Anything else is read whole.
-    const batchable = parser.name;
-    if (batchable !== null && !parser.inline && this.plain() && this.batches.add(batchable, bytes, parser))
-      return true;
+    // The common case: a single-key command (one of the planner's batchNames), read in place.
+    // Anything else is read whole (its arguments kept by the parser, or read again when inline).
+    const name = parser.name;
+    if (name !== null && !parser.inline && this.plain() && this.batches.add(name, bytes, parser)) return true;
     const args = parser.args ?? requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
-    this.request(args, parser.inline ? encodeCommand(args) : bytes, batchable ?? commandName(args));
+    this.request(args, parser.inline ? encodeCommand(args) : bytes, name ?? commandName(args));
     return !this.quitting; // nothing after QUIT is read
   };
 
@@ -155,17 +155,15 @@ export class SmartClient {
   private onData(chunk: Buffer): void {
     if (this.quitting) return; // after QUIT or a malformed request, nothing more is read
     try {
-      this.requests.push(chunk, this.onRequest);
+      this.requests.read(chunk, this.onRequest);
       this.batches.send();
       this.tx.endOfRead();
-      this.parser.forgetChunk();
     } catch (e) {
       // The requests before the malformed one are answered first; nothing after it is read.
       this.quitting = true;
       this.socket.pause();
       this.batches.send();
       this.tx.endOfRead();
-      this.parser.forgetChunk();
       const reply = malformedReply(e, this.ctx.stats, this.log);
       const last = (): void => this.replies.take(true)(reply);
       if (!this.held.hold(last)) last();

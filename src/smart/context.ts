@@ -1,4 +1,5 @@
 import type { ClientContext } from '../client/connection.js';
+import type { RequestReading } from '../client/requests.js';
 import type { Logger } from '../log.js';
 import type { Connector } from '../net/connector.js';
 import type { FileBudget } from '../net/file-budget.js';
@@ -14,6 +15,8 @@ export interface SmartContext extends ClientContext {
   table: NodeTable;
   /** Plans requests by the server's command table. */
   planner: Planner;
+  /** How requests are read: made from the planner's table and policy, with its batchable names read in place. */
+  reading: RequestReading;
   connector: Connector;
   auth: () => Buffer | null;
   /** Re-read the topology (after a MOVED, or a node that cannot be reached). */

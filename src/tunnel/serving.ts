@@ -9,6 +9,7 @@ import type { TunnelStats } from '../net/stats.js';
 import { LocalAuth, rewriteCredentials } from '../protocol/local-auth.js';
 import { requestArgs, rewriteAddressRequest } from '../rewrite/requests.js';
 import { CommandPolicy } from '../protocol/command-policy.js';
+import { RequestReading } from '../client/requests.js';
 import { ASK_LIMITS, DEFAULT_REQUEST_LIMITS, limitsOf } from '../protocol/request-limits.js';
 import type { RequestSizeLimits } from '../resp/request-parser-options.js';
 import { CommandTable } from '../protocol/command-table.js';
@@ -60,9 +61,11 @@ export class Serving {
   /** One pipelined connection per node, for pinned clients' plain requests and smart mode's. */
   readonly shared: SharedPool;
   smart: SmartFront | null = null;
-  /** The server's command table (null until read) and the policy both modes read from it. */
+  /** The server's command table (null until read), and smart mode's planner made from it. */
   private commands: CommandTable | null = null;
-  private policy = new CommandPolicy(null);
+  private planner: Planner | null = null;
+  /** How both modes read requests, with the policy made from the table (see RequestReading). */
+  private reading = RequestReading.UNREAD;
   /** How large a request may be: the tunnel's cap, and the nodes' own limit once read (readCommands). */
   private requestSizes: RequestSizeLimits;
   /** The open-file limit, shared out between clients and the tunnel's own connections. */
@@ -101,7 +104,7 @@ export class Serving {
       maxFrameBytes: o.maxFrameBytes,
       requestLimits: () => this.requestSizes,
       clientOutputLimit: o.clientOutputLimit,
-      policy: () => this.policy,
+      reading: () => this.reading,
       log,
       stats,
       hotKeys: o.hotKeys,
@@ -150,7 +153,8 @@ export class Serving {
       this.log.warn(`${why}; every client takes a connection of its own`);
       return;
     }
-    this.policy = new CommandPolicy(this.commands);
+    const planner = (this.planner = new Planner(this.commands, new CommandPolicy(this.commands)));
+    this.reading = new RequestReading(planner.policy, planner.batchNames);
     this.log.debug(`${this.commands.size} commands in the server's table`);
   }
 
@@ -180,13 +184,15 @@ export class Serving {
   /** Smart mode's front (listening if asked), once the command table is read (readCommands). */
   async startSmart(listen: boolean): Promise<void> {
     const { links, options: o } = this;
-    const commands = this.commands;
-    if (!commands) throw new StartupError('seed', 'smart mode needs the command table');
+    const planner = this.planner;
+    if (!planner) throw new StartupError('seed', 'smart mode needs the command table');
+    if (o.hotKeys) this.sampleKeys(planner);
     const auth = (): Buffer | null => links.credentials.authRequest();
     this.smart = new SmartFront(
       {
         table: links.table,
-        planner: o.hotKeys ? this.samplingPlanner(commands) : new Planner(commands, this.policy),
+        planner,
+        reading: this.reading,
         connector: links.connector,
         auth,
         refresh: (reason) => links.refresh(reason),
@@ -209,15 +215,13 @@ export class Serving {
     if (listen) await this.smart.listen(o.bind, o.smartPort, () => !this.closing);
   }
 
-  /** The smart planner, sampling keys into their master's hot keys (see HotKeys). */
-  private samplingPlanner(commands: CommandTable): Planner {
+  /** Has the smart planner sample keys into their master's hot keys (see HotKeys). */
+  private sampleKeys(planner: Planner): void {
     const { table, stats } = this.links;
-    const planner = new Planner(commands, this.policy);
     planner.keySampler = (key, slot) => {
       const owner = table.ownerOf(slot);
       if (owner) stats.nodes.of(owner.node.id).hotKeys.add(key);
     };
-    return planner;
   }
 
   /** A client of a node's listener. */

@@ -6,6 +6,7 @@
  * does is tested end to end; these serve what a real node will not do on demand: answer out of
  * order across nodes, hold a reply, or drop a connection with replies due.
  */
+import { RequestReading } from '../../src/client/requests.js';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { recordedLog } from './recorded-log.js';
@@ -147,9 +148,11 @@ export function fakeCluster(script: Script): {
   const stats = new TunnelStats();
   const commands = new CommandTable(RECORDED_COMMAND_REPLY);
   const refreshes: string[] = [];
+  const planner = new Planner(commands, new CommandPolicy(commands));
   const ctx: SmartContext = {
     table,
-    planner: new Planner(commands, new CommandPolicy(commands)),
+    planner,
+    reading: new RequestReading(planner.policy, planner.batchNames),
     connector,
     auth: () => null,
     refresh: (reason) => {

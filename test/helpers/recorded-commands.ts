@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandPolicy } from '../../src/protocol/command-policy.js';
 import { CommandTable } from '../../src/protocol/command-table.js';
+import { RequestReading } from '../../src/client/requests.js';
+import { Planner } from '../../src/smart/plan.js';
 
 /**
  * The COMMAND reply of redis-server 7.0.15, the version the project's scripts run, recorded raw
@@ -15,4 +17,11 @@ export const RECORDED_COMMAND_REPLY = readFileSync(
 /** The policy both modes build from that table. */
 export function recordedPolicy(): CommandPolicy {
   return new CommandPolicy(new CommandTable(RECORDED_COMMAND_REPLY));
+}
+
+/** How both modes read requests with that table, as the tunnel makes it (see Serving.readCommands). */
+export function recordedReading(): RequestReading {
+  const commands = new CommandTable(RECORDED_COMMAND_REPLY);
+  const planner = new Planner(commands, new CommandPolicy(commands));
+  return new RequestReading(planner.policy, planner.batchNames);
 }

@@ -232,9 +232,13 @@ describe('RequestParser', () => {
     expect(new RequestParser({ names: [] }).args).toBeNull();
   });
 
-  it('keeps only the arguments of requests not named in `names` when asked for `unnamed`', () => {
+  it('keeps the arguments of every request but those named in `readInPlace`', () => {
     const data = b(cmd('GET', 'k') + cmd('MSET', 'a', '1', 'b', '2') + cmd('set', 'k', 'v') + cmd('PING'));
-    const parser = new RequestParser({ names: ['get', 'set'], keepArgs: 'unnamed' });
+    const parser = new RequestParser({
+      names: ['get', 'set', 'ping'],
+      readInPlace: ['get', 'set'],
+      keepArgs: true,
+    });
     const kept: Array<[string | null, string[] | null]> = [];
     for (let pos = 0; pos < data.length;) {
       pos = parser.next(data, pos);
@@ -245,7 +249,7 @@ describe('RequestParser', () => {
       ['get', null],
       [null, ['MSET', 'a', '1', 'b', '2']],
       ['set', null],
-      [null, ['PING']],
+      ['ping', ['PING']],
     ]);
   });
 

@@ -8,10 +8,14 @@ import { SharedLane } from '../../src/pinned/shared-lane.js';
 import type { HotKeys } from '../../src/net/hot-keys.js';
 import type { SpanHandler } from '../../src/upstream/reply-waiters.js';
 import type { Upstream } from '../../src/upstream/upstream.js';
-import { recordedPolicy } from '../helpers/recorded-commands.js';
+import { recordedReading } from '../helpers/recorded-commands.js';
+import { ClientRequests } from '../../src/client/requests.js';
 import { type Login, loginOf } from '../../src/protocol/login.js';
 
-const POLICY = recordedPolicy();
+const READING = recordedReading();
+
+/** A lane's requests as pinned mode reads them: lent runs, no arguments kept. */
+const laneRequests = (): ClientRequests => new ClientRequests(READING, {}, { lent: true, keepArgs: false });
 
 interface Sent {
   bytes: string;
@@ -75,7 +79,7 @@ function harness() {
       close: () => got.closed++,
       malformed: (e) => got.malformed.push(e.code),
     },
-    POLICY,
+    laneRequests(),
   );
   const held = (): string => (lane.held ?? []).map((b) => b.toString('latin1')).join('');
   return { lane, sent, got, held, checks };
@@ -453,7 +457,7 @@ describe('shared lane hot-key sampling', () => {
     };
     // A fake HotKeys (named so): it only records the keys it is given.
     const hotKeys = { add: (k: Uint8Array) => keys.push(Buffer.from(k).toString()) } as unknown as HotKeys;
-    const lane = new SharedLane(owner, POLICY, undefined, hotKeys, 3);
+    const lane = new SharedLane(owner, laneRequests(), hotKeys, 3);
     // 5 requests bring the count from 3 to 8 (the first sample), then 8 more to 16.
     push(lane, mb('GET a', 'SET b 1', 'PING', 'STRLEN c', 'HGET h1 f'));
     expect(keys).toEqual(['h1']);
