@@ -1,5 +1,10 @@
 import { CommandPolicy, type Placement } from '../protocol/command-policy.js';
-import { COMMANDS_WITH_ARGUMENTS, REWRITTEN_COMMANDS, TRACKED_COMMANDS } from '../protocol/commands.js';
+import {
+  COMMANDS_WITH_ARGUMENTS,
+  type ParsedRequest,
+  REWRITTEN_COMMANDS,
+  TRACKED_COMMANDS,
+} from '../protocol/commands.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-parser-options.js';
@@ -84,6 +89,12 @@ export class ClientRequests {
     const p = this.parser;
     if (p.argc === 0) return null;
     return p.name === null ? 'own' : this.reading.policy.placementOf(p.name, p.arg1);
+  }
+
+  /** The request just read, as the reply tracker takes it (a copy: the parser moves on). */
+  parsed(): ParsedRequest {
+    const { argc, name, arg1, arg2 } = this.parser;
+    return { argc, name, arg1, arg2 };
   }
 
   /** The bytes of a request begun in earlier chunks and not ended yet. */

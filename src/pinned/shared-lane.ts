@@ -140,7 +140,7 @@ export class SharedLane {
       // read follows writes in flight (read-your-writes), a write waits for reads in flight.
       if (this.inflight + this.count === 0) this.writes = writes;
       else if (writes && !this.writes)
-        return this.stall(this.rest(buf, start, next), DRAIN, 0, this.parsed());
+        return this.stall(this.rest(buf, start, next), DRAIN, 0, this.requests.parsed());
       // The key is read where the parser found it (in the run, or -1 when it spanned runs).
       if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && p.argLengths[1] >= 0) {
         const at = p.argStarts[1];
@@ -156,7 +156,7 @@ export class SharedLane {
         return this.pin(buf, start, next, `${what} needs a connection of its own`);
       }
       if (step.step === 'protocol' || step.step === 'answer' || step.step === 'login')
-        return this.stall(this.rest(buf, start, next), step, request.length, this.parsed());
+        return this.stall(this.rest(buf, start, next), step, request.length, this.requests.parsed());
     }
     const replies = p.argc > 0 ? 1 : 0;
     if (this.inflight + this.count + replies > SHARED_WINDOW)
@@ -191,12 +191,6 @@ export class SharedLane {
   private rest(buf: Buffer, start: number, next: number): Buffer[] {
     if (buf === this.run) return [Buffer.from(buf.subarray(start))];
     return [buf.subarray(start), Buffer.from(this.run.subarray(next))];
-  }
-
-  /** The request the parser just read, as the reply tracker takes it (a copy: the parser moves on). */
-  private parsed(): ParsedRequest {
-    const { argc, name, arg1, arg2 } = this.requests.parser;
-    return { argc, name, arg1, arg2 };
   }
 
   /** Records a label (a copy); false when the client has set too many (it takes its own). */

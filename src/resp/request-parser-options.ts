@@ -31,3 +31,18 @@ export type RequestSizeLimits = Pick<RequestParserOptions, 'maxFrameBytes' | 'ma
 
 /** How many leading arguments argPlaces notes. */
 export const ARG_PLACES = 4;
+
+/** A name's flag (see nameFlags): its second and third arguments are captured. */
+export const NAME_WITH_ARGUMENTS = 1;
+/** A name's flag: it is read in place, its arguments not kept. */
+export const NAME_READ_IN_PLACE = 2;
+
+/** What the options say of each name, as flags: a parser looks a name up once per request. */
+export function nameFlags(options: RequestParserOptions): Map<string, number> {
+  const flags = new Map<string, number>();
+  const add = (names: readonly string[] | undefined, flag: number): void =>
+    names?.forEach((name) => flags.set(name, (flags.get(name) ?? 0) | flag));
+  add(options.withArguments, NAME_WITH_ARGUMENTS);
+  add(options.readInPlace, NAME_READ_IN_PLACE);
+  return flags;
+}

@@ -1,14 +1,23 @@
 import { DEFAULT_MAX_FRAME_BYTES, PROTO_MAX_BULK_LEN, ProtocolError } from './errors.js';
 import { InlineLine } from './inline.js';
 import { NameMatcher } from './name-matcher.js';
-import { ARG_PLACES, CAPTURED_ARG_BYTES, type RequestParserOptions } from './request-parser-options.js';
+import { LengthDigits } from './length-digits.js';
+import {
+  ARG_PLACES,
+  CAPTURED_ARG_BYTES,
+  NAME_READ_IN_PLACE,
+  NAME_WITH_ARGUMENTS,
+  type RequestParserOptions,
+  nameFlags,
+} from './request-parser-options.js';
 
 /**
  * Finds request boundaries in the client → server stream: multibulk arrays of bulk strings, and
  * inline commands (a line not starting with `*`, ended by LF, CR optional). It reads only what
- * reply tracking needs: the argument count, whether the command is one of a known set (by its
- * name, case-insensitively), and the next two arguments for the few known commands that want
- * them. Bulk payloads are skipped by length, never copied, so large values cost nothing.
+ * its options ask: the argument count, whether the command is one of a known set (by its name,
+ * case-insensitively), the next two arguments for the commands that want them, and, when asked,
+ * where the first arguments lie or every argument as a view. Bulk payloads are skipped by length,
+ * never copied, so large values cost nothing.
  */
 
 const CR = 0x0d;
@@ -65,10 +74,8 @@ export class RequestParser {
   private readonly keepArgs: boolean;
   private readonly argPlaces: boolean;
   private state = R_START;
-  private num = 0;
-  private digits = 0;
-  private negative = false;
-  private sawCR = false;
+  /** The count or argument length being read. */
+  private readonly digits = new LengthDigits();
   private bodyLeft = 0;
   private bodyLength = 0;
   /** Argument bytes when one we read spans chunks. */
@@ -79,7 +86,7 @@ export class RequestParser {
 
   constructor(options: RequestParserOptions) {
     this.matcher = NameMatcher.of(options.names);
-    this.nameFlags = flagsByName(options);
+    this.nameFlags = nameFlags(options);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxBulkBytes = options.maxBulkBytes ?? PROTO_MAX_BULK_LEN;
     this.keepArgs = options.keepArgs ?? false;
@@ -99,16 +106,19 @@ export class RequestParser {
           this.begin(buf[p]);
           if (this.state === R_COUNT) p++;
           break;
-        case R_COUNT:
-          p = this.scanNumber(buf, p);
-          if (this.state === R_ARG_TYPE) {
-            const n = this.negative ? -this.num : this.num;
+        case R_COUNT: {
+          const d = this.digits;
+          p = d.scan(buf, p);
+          if (d.done) {
+            this.state = R_ARG_TYPE;
+            const n = d.negative ? -d.num : d.num;
             // `*0` and `*-1` (any count <= 0) are consumed by the server with no reply.
             if (n <= 0) return this.finish(p, pos);
-            if (n > this.maxFrameBytes) throw this.badLength(true);
+            if (n > this.maxFrameBytes) throw d.refused();
             this.argc = n;
           }
           break;
+        }
         case R_ARG_TYPE:
           if (buf[p] !== DOLLAR)
             throw new ProtocolError(
@@ -116,16 +126,18 @@ export class RequestParser {
               `expected '$', got '${String.fromCharCode(buf[p])}'`,
             );
           p++;
-          this.resetNumber();
+          this.digits.reset(false);
           this.state = R_ARG_LEN;
           break;
-        case R_ARG_LEN:
-          p = this.scanNumber(buf, p);
-          if (this.state === R_ARG_TYPE) {
-            if (this.negative || this.num > this.maxBulkBytes) throw this.badLength(false);
-            this.startArgument(this.num);
+        case R_ARG_LEN: {
+          const d = this.digits;
+          p = d.scan(buf, p);
+          if (d.done) {
+            if (d.negative || d.num > this.maxBulkBytes) throw d.refused();
+            this.startArgument(d.num);
           }
           break;
+        }
         case R_ARG_BODY: {
           const take = Math.min(this.bodyLeft, len - p);
           if (take === this.bodyLength) {
@@ -202,55 +214,11 @@ export class RequestParser {
     this.inline = first !== STAR;
     if (first === STAR) {
       this.state = R_COUNT;
-      this.resetNumber();
+      this.digits.reset(true);
     } else {
       this.inlineLine.clear();
       this.state = R_INLINE;
     }
-  }
-
-  private resetNumber(): void {
-    this.num = 0;
-    this.digits = 0;
-    this.negative = false;
-    this.sawCR = false;
-  }
-
-  /**
-   * Reads digits up to CRLF; on CRLF moves to R_ARG_TYPE. A length is read as a node reads it
-   * (string2ll): an optional '-', then 0 alone or digits not starting with 0. The bytes of a request
-   * go to a node as the client sent them, on a connection others may share: a length the node would
-   * refuse (`*01`, `$-0`) must be refused here, or the node would close that shared connection.
-   */
-  private scanNumber(buf: Buffer, start: number): number {
-    let p = start;
-    while (p < buf.length) {
-      const c = buf[p++];
-      if (this.sawCR) {
-        if (c !== LF || this.digits === 0) throw this.badLength();
-        this.state = R_ARG_TYPE;
-        return p;
-      }
-      if (c >= 0x30 && c <= 0x39) {
-        // A leading zero: "0" is a number, "01" and "-0" are not. Only a first digit, or one after
-        // a zero, finds num still 0.
-        if (this.num === 0 && (this.digits > 0 || (this.negative && c === 0x30))) throw this.badLength();
-        this.num = this.num * 10 + (c - 0x30);
-        if (++this.digits > 15) throw this.badLength();
-      } else if (c === 0x2d && this.digits === 0 && !this.negative) {
-        this.negative = true;
-      } else if (c === CR) {
-        this.sawCR = true;
-      } else {
-        throw this.badLength();
-      }
-    }
-    return p;
-  }
-
-  /** A count (`*`) or an argument's length (`$`) a node refuses, in the node's words. */
-  private badLength(count = this.state === R_COUNT): ProtocolError {
-    return new ProtocolError('ERR_BAD_LENGTH', count ? 'invalid multibulk length' : 'invalid bulk length');
   }
 
   private startArgument(n: number): void {
@@ -270,7 +238,7 @@ export class RequestParser {
   private wanted(): boolean {
     const i = this.argsDone;
     if (i === 0) return this.bodyLength <= CAPTURED_ARG_BYTES;
-    return i <= 2 && this.bodyLength <= CAPTURED_ARG_BYTES && (this.flags & WITH_ARGUMENTS) !== 0;
+    return i <= 2 && this.bodyLength <= CAPTURED_ARG_BYTES && (this.flags & NAME_WITH_ARGUMENTS) !== 0;
   }
 
   private readArgument(buf: Buffer, start: number, length: number): void {
@@ -279,7 +247,7 @@ export class RequestParser {
       const name = (this.name = this.matcher.match(buf, start, length));
       if (name === null) return;
       this.flags = this.nameFlags.get(name) ?? 0;
-      if ((this.flags & READ_IN_PLACE) !== 0) this.args = null;
+      if ((this.flags & NAME_READ_IN_PLACE) !== 0) this.args = null;
     } else if (this.argsDone === 1) this.arg1 = buf.toString('latin1', start, start + length);
     else this.arg2 = buf.toString('latin1', start, start + length);
   }
@@ -290,7 +258,7 @@ export class RequestParser {
     this.argsDone = words.length;
     if (words.length === 0) return;
     this.name = words[0].length <= CAPTURED_ARG_BYTES ? this.matcher.matchString(words[0]) : null;
-    if (this.name !== null && ((this.nameFlags.get(this.name) ?? 0) & WITH_ARGUMENTS) !== 0) {
+    if (this.name !== null && ((this.nameFlags.get(this.name) ?? 0) & NAME_WITH_ARGUMENTS) !== 0) {
       const arg = (w: string | undefined): string | null =>
         w !== undefined && w.length <= CAPTURED_ARG_BYTES ? w : null;
       this.arg1 = arg(words[1]);
@@ -311,17 +279,4 @@ export class RequestParser {
       throw new ProtocolError('ERR_FRAME_TOO_LARGE', `request exceeds ${this.maxFrameBytes} bytes`);
     }
   }
-}
-
-const WITH_ARGUMENTS = 1;
-const READ_IN_PLACE = 2;
-
-/** What the options say of each name, as flags (see RequestParser.nameFlags). */
-function flagsByName(options: RequestParserOptions): Map<string, number> {
-  const flags = new Map<string, number>();
-  const add = (names: readonly string[] | undefined, flag: number): void =>
-    names?.forEach((name) => flags.set(name, (flags.get(name) ?? 0) | flag));
-  add(options.withArguments, WITH_ARGUMENTS);
-  add(options.readInPlace, READ_IN_PLACE);
-  return flags;
 }
