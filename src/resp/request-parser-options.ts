@@ -37,12 +37,23 @@ export const NAME_WITH_ARGUMENTS = 1;
 /** A name's flag: it is read in place, its arguments not kept. */
 export const NAME_READ_IN_PLACE = 2;
 
+const NO_NAMES: readonly string[] = [];
+/** Flags made per pair of lists, so parsers made per client share one map (as their NameMatcher). */
+const madeFlags = new WeakMap<readonly string[], WeakMap<readonly string[], ReadonlyMap<string, number>>>();
+
 /** What the options say of each name, as flags: a parser looks a name up once per request. */
-export function nameFlags(options: RequestParserOptions): Map<string, number> {
+export function nameFlags(options: RequestParserOptions): ReadonlyMap<string, number> {
+  const withArguments = options.withArguments ?? NO_NAMES;
+  const readInPlace = options.readInPlace ?? NO_NAMES;
+  let byInPlace = madeFlags.get(withArguments);
+  if (!byInPlace) madeFlags.set(withArguments, (byInPlace = new WeakMap()));
+  const made = byInPlace.get(readInPlace);
+  if (made) return made;
   const flags = new Map<string, number>();
-  const add = (names: readonly string[] | undefined, flag: number): void =>
-    names?.forEach((name) => flags.set(name, (flags.get(name) ?? 0) | flag));
-  add(options.withArguments, NAME_WITH_ARGUMENTS);
-  add(options.readInPlace, NAME_READ_IN_PLACE);
+  const add = (names: readonly string[], flag: number): void =>
+    names.forEach((name) => flags.set(name, (flags.get(name) ?? 0) | flag));
+  add(withArguments, NAME_WITH_ARGUMENTS);
+  add(readInPlace, NAME_READ_IN_PLACE);
+  byInPlace.set(readInPlace, flags);
   return flags;
 }

@@ -9,6 +9,7 @@ import { ClientRequests, RequestReading } from '../../src/client/requests.js';
 import { CommandPolicy } from '../../src/protocol/command-policy.js';
 import { REWRITTEN_COMMANDS, TRACKED_COMMANDS } from '../../src/protocol/commands.js';
 import { ProtocolError } from '../../src/resp/errors.js';
+import { NAME_READ_IN_PLACE, NAME_WITH_ARGUMENTS, nameFlags } from '../../src/resp/request-parser-options.js';
 import { recordedReading } from '../helpers/recorded-commands.js';
 
 const READING = recordedReading();
@@ -58,6 +59,14 @@ describe('RequestReading: one parser configuration for both modes', () => {
       expect.arrayContaining(['client', 'cluster', 'hello', 'config']),
     );
     expect(READING.options.argPlaces).toBe(true);
+  });
+
+  it('gives every client’s parser the same name flags: nothing per client is made from the lists', () => {
+    const a = new ClientRequests(READING, { maxBulkBytes: 10 }, { lent: true, keepArgs: false });
+    const b = new ClientRequests(READING, {}, { lent: false, keepArgs: true });
+    expect(nameFlags(a.reading.options)).toBe(nameFlags({ ...READING.options, keepArgs: true }));
+    expect(nameFlags(b.reading.options).get('get')).toBe(NAME_READ_IN_PLACE);
+    expect(nameFlags(b.reading.options).get('client')).toBe(NAME_WITH_ARGUMENTS);
   });
 
   it('before the table is read, it places every request on the client’s own connection but QUIT and AUTH', () => {
