@@ -20,6 +20,7 @@ import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { SendTimes, replyKind } from '../net/node-stats.js';
 import { SpanStream } from './span-stream.js';
+import { TurnWrites } from './turn-writes.js';
 import type { NodeConnection } from './node-connection.js';
 import type { NodeTarget } from '../topology/types.js';
 
@@ -35,9 +36,14 @@ export class Upstream implements NodeConnection {
   private readonly handlers = new Fifo<Waiter>();
   private readonly scanner = new ReplyScanner();
   private readonly frames = new FrameSplitter(this.scanner, () => this.scanner.inFrame);
-  /** Requests not written yet: gathered while one client chunk is handled, written as one. */
-  private outbox: Buffer[] = [];
-  private flushQueued = false;
+  /** Requests not written yet: those of one turn go as one write (once the socket is open). */
+  private readonly writes = new TurnWrites((out) => {
+    // Once per write, not per request: idleness only counts once nothing is waiting anyway.
+    this.lastUsed = Date.now();
+    this.times.wrote();
+    this.times.stats.bytesToNode += out.length;
+    (this.socket as net.Socket).write(out);
+  });
   private dead: string | null = null;
   /** Closes once nothing waits on it (its node left, or moved: see Upstreams.retire). */
   private retiring = false;
@@ -92,12 +98,7 @@ export class Upstream implements NodeConnection {
   /** Queues a request whose answers are not replies (SUBSCRIBE's confirmations): they go to onPush. */
   write(request: Buffer): void {
     if (this.dead !== null) return;
-    this.outbox.push(request);
-    if (!this.socket) this.opening ??= this.open();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.flush);
-    }
+    this.queue(request);
   }
 
   /** Queues a request; `handler` gets its reply. */
@@ -134,31 +135,9 @@ export class Upstream implements NodeConnection {
   }
 
   private queue(request: Buffer): void {
-    this.outbox.push(request);
-    if (!this.socket) {
-      this.opening ??= this.open();
-    } else if (!this.flushQueued) {
-      // One TLS record and one syscall for every request of this turn, not one per request: even
-      // a request that finds the connection idle waits for the turn's end, as many clients' reads
-      // come in one turn. Written at once, each of those clients' requests was a write of its own
-      // and a read of its own on the node; a lone client gains nothing by it, as the turn ends
-      // within microseconds (bench/README.md has the figures).
-      this.flushQueued = true;
-      setImmediate(this.flush);
-    }
+    this.writes.add(request, this.socket !== null);
+    if (!this.socket) this.opening ??= this.open();
   }
-
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (!this.socket || this.outbox.length === 0) return;
-    // Once per write, not per request: idleness only counts once nothing is waiting anyway.
-    this.lastUsed = Date.now();
-    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
-    this.times.wrote();
-    this.times.stats.bytesToNode += out.length;
-    this.socket.write(out);
-    this.outbox = [];
-  };
 
   /**
    * A fresh credential (an expiring token): AUTH goes out behind the requests already queued, so
@@ -213,7 +192,7 @@ export class Upstream implements NodeConnection {
       this.times.sentFirst();
       socket.write(greeting);
     }
-    this.flush();
+    this.writes.flush();
     if (open.pending) this.onData(open.pending);
     socket.resume();
   }
