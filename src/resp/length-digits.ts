@@ -17,10 +17,10 @@ export class LengthDigits {
   done = false;
   private digits = 0;
   private sawCR = false;
+  /** The number is a count (`*`), else an argument's length: only the error's words differ. */
+  private count = true;
 
-  /** `count`: the next number is a count (`*`), else an argument's length (for the error's words). */
-  constructor(private count = true) {}
-
+  /** Starts a number: a count (`*`) when `count`, else an argument's length. */
   reset(count: boolean): void {
     this.num = 0;
     this.digits = 0;

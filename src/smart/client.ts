@@ -4,7 +4,6 @@ import { isSubFamily } from '../protocol/commands.js';
 import { gate } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { encodeCommand, errorReply } from '../resp/encode.js';
-import type { RequestParser } from '../resp/request-parser.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import type { SmartContext } from './context.js';
@@ -38,7 +37,6 @@ const RESET = Buffer.from('+RESET\r\n');
  * own upstream connections, and answered in request order.
  */
 export class SmartClient {
-  private readonly parser: RequestParser;
   private readonly replies: ReplyQueue;
   /**
    * This client's own connections, per node. Their pushes (tracking invalidations) reach the client
@@ -81,7 +79,6 @@ export class SmartClient {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
     // A batchable request is read in place; any other is kept as its arguments, read once.
     this.requests = new ClientRequests(ctx.reading, ctx.requestLimits(), { lent: false, keepArgs: true });
-    this.parser = this.requests.parser;
     // Its bytes are the stream's own (not lent): a batch sends views of them a turn later.
     const connection = new ClientConnection(
       accepted,
@@ -123,9 +120,9 @@ export class SmartClient {
   }
 
   private readonly onRequest = (buf: Buffer, start: number, end: number): boolean => {
-    const parser = this.parser;
-    const bytes = buf.subarray(start, end);
+    const parser = this.requests.parser;
     if (parser.argc === 0) return !this.quitting;
+    const bytes = buf.subarray(start, end);
     // The common case: a single-key command (one of the planner's batchNames), read in place.
     // Anything else is read whole (its arguments kept by the parser, or read again when inline).
     const name = parser.name;
