@@ -76,12 +76,12 @@ export class ReplyTracker {
       if (cmd.kind !== 'plain' && cmd.kind !== 'topology' && !notQueued(cmd)) {
         return this.failSafe(`${cmd.kind} while CLIENT REPLY is off`);
       }
-      this.applyTxState(cmd, null);
+      this.tx = nextTransaction(this.tx, cmd, null);
       return;
     }
     if (cmd.kind === 'reset') return this.onReset(cmd);
     const entry = cmd.kind === 'plain' && !this.tx ? PLAIN_ENTRY : entryFor(cmd);
-    this.applyTxState(cmd, entry);
+    this.tx = nextTransaction(this.tx, cmd, entry);
     this.queue.push(entry);
   }
 
@@ -112,10 +112,6 @@ export class ReplyTracker {
   /** Records a request the tunnel sent itself (see canInject). */
   onInternalRequest(): void {
     this.queue.push(entryFor(INTERNAL));
-  }
-
-  private applyTxState(cmd: Command, entry: Pending | null): void {
-    this.tx = nextTransaction(this.tx, cmd, entry);
   }
 
   private onClientReply(cmd: Command): void {
