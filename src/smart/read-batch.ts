@@ -12,7 +12,6 @@ import type { ReplyQueue, BatchPlace } from './replies.js';
 
 /** Stands in for a reply not come yet, or being answered by the dispatcher, or handed on. */
 const AWAITED = Buffer.alloc(0);
-const EMPTY_OFFSETS = new Int32Array(0);
 
 /**
  * One node's part of a ReadBatch: its requests, in the client's order, leave as one write (the
@@ -108,8 +107,8 @@ export class ReadBatch {
    * (AWAITED where it has not come, or was handed on).
    */
   private readonly bufs: Buffer[] = [];
-  private starts = EMPTY_OFFSETS;
-  private ends = EMPTY_OFFSETS;
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
   /** Requests added: the batch's places. */
   private count = 0;
   private readonly runs: NodeRun[] = [];
@@ -134,12 +133,15 @@ export class ReadBatch {
     run.places.push(this.count++);
     run.requests.push(request);
     this.bufs.push(AWAITED);
+    // The offsets grow with the requests: an answer that comes before the batch is sent (a
+    // recovered request whose run left early) finds its place already there.
+    this.starts.push(0);
+    this.ends.push(0);
   }
 
   /** The batch is complete: its runs leave, and its replies go to `place` as they come in order. */
   send(place: BatchPlace, lanes: Lanes): void {
     this.place = place;
-    this.offsetsFor(this.count);
     for (const run of this.runs) run.send(lanes);
     this.runs.length = 0;
     this.pass();
@@ -157,20 +159,6 @@ export class ReadBatch {
     this.recover(run, k, null, reason);
   }
 
-  /**
-   * Room for the offsets of `n` replies. Made when the batch is sent, and before that only when a
-   * run that left early failed at once (its connection was already broken).
-   */
-  private offsetsFor(n: number): void {
-    if (this.starts.length >= n) return;
-    const starts = new Int32Array(n);
-    const ends = new Int32Array(n);
-    starts.set(this.starts);
-    ends.set(this.ends);
-    this.starts = starts;
-    this.ends = ends;
-  }
-
   private fill(i: number, buf: Buffer, start: number, end: number): void {
     this.bufs[i] = buf;
     this.starts[i] = start;
@@ -185,8 +173,6 @@ export class ReadBatch {
     const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
     this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
-      // The only answer that may come before the batch is sent (see offsetsFor).
-      this.offsetsFor(this.count);
       this.fill(i, reply, 0, reply.length);
       this.pass();
     });
