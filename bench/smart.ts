@@ -33,10 +33,17 @@ export interface SmartBenchTargets {
 
 /**
  * Opens `count` connections over `ports` in turn, each sending one PING, and holds them until
- * `close()`.
+ * `close()`. `refused` counts the clients whose answer was not +PONG (the first one's is kept):
+ * the row says so, as an idle client that got an error is not an idle client served.
  */
-async function idleClients(host: string, ports: number[], count: number): Promise<() => void> {
+async function idleClients(
+  host: string,
+  ports: number[],
+  count: number,
+): Promise<{ close: () => void; refused: number; firstRefusal: string }> {
   const sockets: net.Socket[] = [];
+  let refused = 0;
+  let firstRefusal = '';
   for (let i = 0; i < count; i += 100) {
     await Promise.all(
       Array.from(
@@ -45,14 +52,18 @@ async function idleClients(host: string, ports: number[], count: number): Promis
           new Promise<void>((ok, fail) => {
             const port = ports[sockets.length % ports.length];
             const s = net.connect({ host, port }, () => s.write('PING\r\n'));
-            s.once('data', () => ok());
+            s.once('data', (reply: Buffer) => {
+              const text = reply.toString('latin1');
+              if (text !== '+PONG\r\n' && refused++ === 0) firstRefusal = text.trim();
+              ok();
+            });
             s.once('error', fail);
             sockets.push(s);
           }),
       ),
     );
   }
-  return () => sockets.forEach((s) => s.destroy());
+  return { close: () => sockets.forEach((s) => s.destroy()), refused, firstRefusal };
 }
 
 export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
@@ -124,13 +135,14 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     ['smart', one, [t.smartPort], 10_000],
   ] as const) {
     const before = rss(tunnel.pids());
-    const close = await idleClients(tunnel.host, [...ports], count);
+    const { close, refused, firstRefusal } = await idleClients(tunnel.host, [...ports], count);
     await new Promise((r) => setTimeout(r, 1000));
     const held = rss(tunnel.pids());
     close();
     await new Promise((r) => setTimeout(r, 2000));
     rows.push(
-      `${count.toLocaleString('en-US')} idle clients (one PING each), ${label.padEnd(19)}: tunnel RSS ${before.toFixed(1)} -> ${held.toFixed(1)} MiB (+${(((held - before) * 1024) / count).toFixed(1)} KiB per client; target <= 64)`,
+      `${count.toLocaleString('en-US')} idle clients (one PING each), ${label.padEnd(19)}: tunnel RSS ${before.toFixed(1)} -> ${held.toFixed(1)} MiB (+${(((held - before) * 1024) / count).toFixed(1)} KiB per client; target <= 64)` +
+        (refused > 0 ? `; ${refused} answered other than +PONG, the first: ${firstRefusal}` : ''),
     );
   }
   return rows;
