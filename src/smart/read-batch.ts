@@ -109,8 +109,6 @@ export class ReadBatch {
   private readonly bufs: Buffer[] = [];
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  /** Requests added: the batch's places. */
-  private count = 0;
   private readonly runs: NodeRun[] = [];
   private passed = 0;
   private place: BatchPlace | null = null;
@@ -130,11 +128,12 @@ export class ReadBatch {
       run = undefined;
     }
     if (!run) this.runs.push((run = new NodeRun(entry, lane, this)));
-    run.places.push(this.count++);
+    // A request's place is its index in bufs, starts and ends, which grow with the requests: an
+    // answer that comes before the batch is sent (a recovered request whose run left early)
+    // finds its place already there.
+    run.places.push(this.bufs.length);
     run.requests.push(request);
     this.bufs.push(AWAITED);
-    // The offsets grow with the requests: an answer that comes before the batch is sent (a
-    // recovered request whose run left early) finds its place already there.
     this.starts.push(0);
     this.ends.push(0);
   }
@@ -180,7 +179,8 @@ export class ReadBatch {
 
   /** Hands on the replies that are next in order, as one buffer, and lets go of them. */
   private pass(): void {
-    const { bufs, starts, ends, place, count } = this;
+    const { bufs, starts, ends, place } = this;
+    const count = bufs.length;
     const from = this.passed;
     if (!place || from === count) return;
     let to = from;
