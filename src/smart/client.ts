@@ -18,7 +18,7 @@ import { ReplyQueue } from './replies.js';
 import { runPlan } from './run-plan.js';
 import { HeldRequests } from './held-requests.js';
 import { type LoginHost, logIn } from './log-in.js';
-import { Batches } from './read-batch.js';
+import { Batches } from './batches.js';
 import { hello } from './hello.js';
 import { Tracking } from './tracking.js';
 import { Transaction } from './transaction.js';
@@ -122,11 +122,12 @@ export class SmartClient {
   private readonly onRequest = (buf: Buffer, start: number, end: number): boolean => {
     const parser = this.requests.parser;
     if (parser.argc === 0) return !this.quitting;
-    const bytes = buf.subarray(start, end);
     // The common case: a single-key command (one of the planner's batchNames), read in place.
     // Anything else is read whole (its arguments kept by the parser, or read again when inline).
     const name = parser.name;
-    if (name !== null && !parser.inline && this.plain() && this.batches.add(name, bytes, parser)) return true;
+    if (name !== null && !parser.inline && this.plain() && this.batches.add(name, buf, start, end, parser))
+      return true;
+    const bytes = buf.subarray(start, end);
     const args = parser.args ?? requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.

@@ -35,9 +35,12 @@ interface NodeGate {
 /** The connection a request takes, settled when it is issued (see Lanes.place). */
 type IssuedLane = 'own' | 'shared' | 'shared-write';
 
-/** A run of requests for one node (see NodeRun): told when its connection has answered them all. */
+/**
+ * A run of requests for one node (see NodeRun). Lanes keeps its gate in it when it is sent, and is
+ * told (see settled) once the connection has answered the whole run.
+ */
 export interface LaneRun extends FrameRun {
-  settled: (() => void) | null;
+  gate: unknown;
 }
 
 /**
@@ -153,10 +156,7 @@ export class Lanes {
     }
     if (typeof waiter !== 'function') {
       waiter.gone = this.gone;
-      waiter.settled = () => {
-        g.inflight--;
-        this.release(g);
-      };
+      waiter.gate = g;
       return upstream.sendRun(request, waiter);
     }
     const answered: ReplyHandler = (frame, failure) => {
@@ -182,6 +182,13 @@ export class Lanes {
       upstream.speaks = protocol;
     }
     return upstream;
+  }
+
+  /** The connection has answered every request of `run` (or failed). */
+  settled(run: LaneRun): void {
+    const g = run.gate as NodeGate;
+    g.inflight--;
+    this.release(g);
   }
 
   /** Requests waiting for the other lane go once nothing is in flight on the gate's. */

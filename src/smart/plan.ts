@@ -74,6 +74,8 @@ export class Planner {
   keySampler: ((key: Buffer, slot: number) => void) | null = null;
   private sampled = 0;
   private batchNameList: string[] | null = null;
+  private lastName: string | null = null;
+  private lastRoute: Route | null = null;
 
   constructor(
     readonly commands: CommandTable,
@@ -120,8 +122,12 @@ export class Planner {
   }
 
   private route(name: string): Route {
+    // A pipeline repeats one command, mostly: the last route is at hand without a look-up.
+    if (name === this.lastName) return this.lastRoute as Route;
     let route = this.routes.get(name);
     if (!route) this.routes.set(name, (route = routeOf(this, name)));
+    this.lastName = name;
+    this.lastRoute = route;
     return route;
   }
 }

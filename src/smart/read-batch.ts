@@ -1,6 +1,4 @@
 import { T_ERROR } from '../resp/types.js';
-import type { RequestParser } from '../resp/request-parser.js';
-import { ARG_PLACES } from '../resp/request-parser-options.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { commandName } from '../protocol/command-table.js';
 import { hashSlot } from '../topology/hash-slot.js';
@@ -8,7 +6,7 @@ import type { NodeEntry } from '../topology/node-table.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Lane, LaneRun, Lanes } from './lanes.js';
 import type { Planner } from './plan.js';
-import type { ReplyQueue, BatchPlace } from './replies.js';
+import { BATCH_WRITE_BYTES, type BatchPlace } from './replies.js';
 
 /** Stands in for a reply not come yet, or being answered by the dispatcher, or handed on. */
 const AWAITED = Buffer.alloc(0);
@@ -21,15 +19,22 @@ const AWAITED = Buffer.alloc(0);
 export class NodeRun implements LaneRun {
   /** Replies still due from the connection (it counts them down once the run is sent). */
   left = 0;
-  settled: (() => void) | null = null;
+  gate: unknown = null;
+  gone: (() => boolean) | undefined = undefined;
   /** Where each request stands in the batch. */
   readonly places: number[] = [];
-  /** The requests while the run is built; emptied when it is sent (see request). */
-  readonly requests: Buffer[] = [];
-  /** What was sent, and where each request ends in it: a request is cut from it again only to recover. */
+  /**
+   * Request k lies in bufs[k] from starts[k] to ends[k] while the run is built (the client's read,
+   * not a view of it: one per request was a large part of a batch's cost). Once sent, bufs and
+   * starts are emptied and ends[k] is where request k ends in what was sent.
+   */
+  private readonly bufs: Buffer[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** What was sent: a request is cut from it again only to recover. */
   private sent: Buffer = AWAITED;
-  private ends: number[] = [];
   private received = 0;
+  private lanes: Lanes | null = null;
 
   constructor(
     readonly entry: NodeEntry,
@@ -49,17 +54,49 @@ export class NodeRun implements LaneRun {
     return next === mine || (next === 'shared' && mine === 'shared-write');
   }
 
+  /** Adds the request at `buf[start, end)`, the batch's request `place`. */
+  add(place: number, buf: Buffer, start: number, end: number): void {
+    this.places.push(place);
+    this.bufs.push(buf);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
   send(lanes: Lanes): void {
-    const r = this.requests;
-    this.left = r.length;
-    const sent = (this.sent = r.length === 1 ? r[0] : joined(r));
-    let end = 0;
-    for (const request of r) this.ends.push((end += request.length));
-    // The views go now, not when the replies come: kept over a round trip, one per request, they
-    // outlived the young heap's collections and made the old heap grow (a large share of smart
-    // mode's time in collection).
-    r.length = 0;
-    lanes.sendRun(this.entry, this.lane, sent, this);
+    this.lanes = lanes;
+    this.left = this.places.length;
+    this.sent = this.joined();
+    // The client's reads go now, not when the replies come: kept over a round trip, they outlived
+    // the young heap's collections and made the old heap grow (a large share of smart mode's time
+    // in collection).
+    this.bufs.length = 0;
+    this.starts.length = 0;
+    lanes.sendRun(this.entry, this.lane, this.sent, this);
+  }
+
+  /**
+   * The run's requests as one buffer: a view when they follow each other in one read, else a
+   * copy. `ends` becomes where each ends in it.
+   */
+  private joined(): Buffer {
+    const { bufs, starts, ends } = this;
+    const first = bufs[0];
+    const n = bufs.length;
+    let together = true;
+    let bytes = 0;
+    for (let k = 0; k < n; k++) {
+      if (k > 0 && (bufs[k] !== first || starts[k] !== ends[k - 1])) together = false;
+      bytes += ends[k] - starts[k];
+    }
+    const base = starts[0];
+    if (together) {
+      for (let k = 0; k < n; k++) ends[k] -= base;
+      return first.subarray(base, base + bytes);
+    }
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let k = 0; k < n; k++) ends[k] = at = copyRange(bufs[k], starts[k], ends[k], out, at);
+    return out;
   }
 
   /** Request `k` as it was sent. */
@@ -69,28 +106,16 @@ export class NodeRun implements LaneRun {
 
   frameAt(buf: Buffer, start: number, end: number): void {
     const k = this.received++;
-    if (this.received === this.places.length) this.settled?.();
+    if (this.received === this.places.length) this.lanes?.settled(this);
     this.batch.replyAt(this, k, buf, start, end);
   }
 
   failed(reason: string): void {
     const from = this.received;
     this.received = this.places.length;
-    this.settled?.();
+    this.lanes?.settled(this);
     for (let k = from; k < this.places.length; k++) this.batch.failed(this, k, reason);
   }
-}
-
-/** Requests as one buffer: a view when they follow each other in memory (one client read), else a copy. */
-function joined(requests: Buffer[]): Buffer {
-  const first = requests[0];
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < requests.length; i++) {
-    const r = requests[i];
-    if (r.buffer !== first.buffer || r.byteOffset !== end) return Buffer.concat(requests);
-    end += r.length;
-  }
-  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**
@@ -98,8 +123,8 @@ function joined(requests: Buffer[]): Buffer {
  * their keys live: one NodeRun per node, and one place in the client's reply order. What one
  * request costs the tunnel is then its parse, its key's hash and an index. A reply that is an
  * error a cluster client acts on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), or one that never comes, is
- * the dispatcher's to handle for that one request, as if it had been sent alone; only the replies
- * after it wait for it.
+ * the dispatcher's to handle for that one request, as if it had been sent alone; the batch's other
+ * replies wait for its answer.
  */
 export class ReadBatch {
   /**
@@ -110,7 +135,10 @@ export class ReadBatch {
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
   private readonly runs: NodeRun[] = [];
+  /** Replies handed on; replies come but not handed on, and their bytes. */
   private passed = 0;
+  private held = 0;
+  private heldBytes = 0;
   private place: BatchPlace | null = null;
 
   constructor(
@@ -118,8 +146,11 @@ export class ReadBatch {
     private readonly planner: Planner,
   ) {}
 
-  /** Adds a request for `entry` on `lane`; a run of that node that it cannot follow leaves now. */
-  add(entry: NodeEntry, lane: Lane, request: Buffer, lanes: Lanes): void {
+  /**
+   * Adds the request at `buf[start, end)` for `entry` on `lane`; a run of that node that it cannot
+   * follow leaves now.
+   */
+  add(entry: NodeEntry, lane: Lane, buf: Buffer, start: number, end: number, lanes: Lanes): void {
     let run: NodeRun | undefined;
     for (const r of this.runs) if (r.entry === entry) run = r;
     if (run && !run.takes(lane)) {
@@ -131,14 +162,13 @@ export class ReadBatch {
     // A request's place is its index in bufs, starts and ends, which grow with the requests: an
     // answer that comes before the batch is sent (a recovered request whose run left early)
     // finds its place already there.
-    run.places.push(this.bufs.length);
-    run.requests.push(request);
+    run.add(this.bufs.length, buf, start, end);
     this.bufs.push(AWAITED);
     this.starts.push(0);
     this.ends.push(0);
   }
 
-  /** The batch is complete: its runs leave, and its replies go to `place` as they come in order. */
+  /** The batch is complete: its runs leave, and its replies go to `place` in order. */
   send(place: BatchPlace, lanes: Lanes): void {
     this.place = place;
     for (const run of this.runs) run.send(lanes);
@@ -150,7 +180,6 @@ export class ReadBatch {
   replyAt(run: NodeRun, k: number, buf: Buffer, start: number, end: number): void {
     if (buf[start] === T_ERROR) return this.recover(run, k, buf.subarray(start, end), undefined);
     this.fill(run.places[k], buf, start, end);
-    this.pass();
   }
 
   /** The reply to `run`'s request `k` will not come, for `reason`. */
@@ -162,6 +191,11 @@ export class ReadBatch {
     this.bufs[i] = buf;
     this.starts[i] = start;
     this.ends[i] = end;
+    this.held++;
+    this.heldBytes += end - start;
+    // Replies go on together once all have come (one buffer, one write), or sooner once many
+    // bytes wait: a large reply is not held for the rest of the batch.
+    if (this.passed + this.held === this.bufs.length || this.heldBytes >= BATCH_WRITE_BYTES) this.pass();
   }
 
   /** An error reply, or none: the dispatcher handles that one request as if it had been sent alone. */
@@ -171,10 +205,9 @@ export class ReadBatch {
     const args = requestArgs(request);
     const route = this.planner.batchRoute(commandName(args), args.length);
     const slot = route ? hashSlot(args[route.key]) : 0;
-    this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) => {
-      this.fill(i, reply, 0, reply.length);
-      this.pass();
-    });
+    this.dispatcher.recover(frame, failure, run.entry, request, run.lane, slot, (reply) =>
+      this.fill(i, reply, 0, reply.length),
+    );
   }
 
   /** Hands on the replies that are next in order, as one buffer, and lets go of them. */
@@ -188,6 +221,8 @@ export class ReadBatch {
     while (to < count && bufs[to] !== AWAITED) bytes += ends[to] - starts[to++];
     if (to === from) return;
     this.passed = to;
+    this.held -= to - from;
+    this.heldBytes -= bytes;
     if (to - from === 1) {
       place.add(bufs[from].subarray(starts[from], ends[from]));
       bufs[from] = AWAITED;
@@ -212,71 +247,4 @@ function copyRange(from: Buffer, start: number, end: number, to: Buffer, at: num
   if (end - start > BYTE_COPY_MAX) return at + from.copy(to, at, start, end);
   for (let i = start; i < end; i++) to[at++] = from[i];
   return at;
-}
-
-/**
- * The batch a client is building from one read, sent at the read's end or when another kind of
- * request comes. A request that no other joins goes on its own, as any request does: a batch is
- * made only for two or more, where it saves more than it costs.
- */
-export class Batches {
-  private batch: ReadBatch | null = null;
-  /** The request that may start a batch, not sent yet (entry null: none). */
-  private entry: NodeEntry | null = null;
-  private lane: Lane = 'shared';
-  private bytes: Buffer = AWAITED;
-  private slot = 0;
-
-  constructor(
-    private readonly planner: Planner,
-    private readonly dispatcher: Dispatcher,
-    private readonly lanes: Lanes,
-    private readonly replies: ReplyQueue,
-  ) {}
-
-  /**
-   * Takes a request that may go in a batch (see Planner.batchRoute), read where `parser` left it:
-   * its name is one of the planner's batchNames; false for any other.
-   */
-  add(name: string, bytes: Buffer, parser: RequestParser): boolean {
-    const route = this.planner.batchRoute(name, parser.argc);
-    const key = route ? route.key : ARG_PLACES;
-    if (!route || key >= ARG_PLACES || parser.argLengths[key] < 0) return false;
-    const slot = this.planner.slotAt(
-      parser.argBuffers[key] as Buffer,
-      parser.argStarts[key],
-      parser.argLengths[key],
-    );
-    const entry = this.dispatcher.target(slot, route.lane);
-    if (!entry) return false;
-    if (this.entry) {
-      this.batch = new ReadBatch(this.dispatcher, this.planner);
-      this.batch.add(this.entry, this.lane, this.bytes, this.lanes);
-      this.entry = null;
-      this.bytes = AWAITED;
-    }
-    if (this.batch) {
-      this.batch.add(entry, route.lane, bytes, this.lanes);
-      return true;
-    }
-    this.entry = entry;
-    this.lane = route.lane;
-    this.bytes = bytes;
-    this.slot = slot;
-    return true;
-  }
-
-  /** Sends the batch being built, or the one request waiting for a second. */
-  send(): void {
-    const batch = this.batch;
-    if (batch) {
-      this.batch = null;
-      return batch.send(this.replies.takeBatch(), this.lanes);
-    }
-    const entry = this.entry;
-    if (!entry) return;
-    this.entry = null;
-    this.dispatcher.sendTo(entry, this.bytes, this.replies.take(), this.lane, this.slot);
-    this.bytes = AWAITED;
-  }
 }

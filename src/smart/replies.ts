@@ -22,7 +22,7 @@ interface Slot {
  * A batch at the head of the order writes what it has before its end once this much has come: a
  * large reply is not held for the rest of the batch, and small ones still leave in one write.
  */
-const BATCH_WRITE_BYTES = 64 * 1024;
+export const BATCH_WRITE_BYTES = 64 * 1024;
 
 /** A batch of requests' one place in the order: its replies are added in order as they come. */
 export interface BatchPlace {

@@ -85,6 +85,18 @@ export class AddressMap {
     return place === 0 ? undefined : this.ownerIds[place - 1];
   }
 
+  /**
+   * The place of the master that serves `slot` (0: none); ownerIdAt gives its id. A place names
+   * one id until setOwnerRanges.
+   */
+  ownerPlace(slot: number): number {
+    return this.slotOwners[slot];
+  }
+
+  ownerIdAt(place: number): string {
+    return this.ownerIds[place - 1];
+  }
+
   /** The node a reply names, if known. */
   find(ref: NodeRef): { node: RemoteNode; local: LocalAddress } | undefined {
     if (ref.id) {

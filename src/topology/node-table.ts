@@ -20,6 +20,8 @@ export class NodeTable {
   private readonly subscribers = new Set<(change: NodeChange) => void>();
   /** masters(), kept until the next change: smart mode asks for it on every keyless request. */
   private mastersInOrder: readonly NodeEntry[] | null = null;
+  /** ownerOf()'s answers by the owner's place in the index, kept until a node is added or leaves. */
+  private owners: Array<NodeEntry | undefined> = [];
   /** replicasOf(), per master, kept until the next change. */
   private replicaLists: Map<string, NodeEntry[]> | null = null;
   /** The node discovery started from: clients are pointed at it. */
@@ -65,8 +67,12 @@ export class NodeTable {
 
   /** The master that serves `slot`, if served. */
   ownerOf(slot: number): NodeEntry | undefined {
-    const id = this.index.ownerOf(slot);
-    return id === undefined ? undefined : this.byId.get(id);
+    // Smart mode asks this for every request: an array index, not a look-up by id.
+    const place = this.index.ownerPlace(slot);
+    if (place === 0) return undefined;
+    let entry = this.owners[place];
+    if (entry === undefined) this.owners[place] = entry = this.byId.get(this.index.ownerIdAt(place));
+    return entry;
   }
 
   /**
@@ -113,6 +119,7 @@ export class NodeTable {
         adhoc,
         goneSince: undefined,
       };
+      this.owners = [];
       this.byId.set(node.id, entry);
       this.index.set(node, entry.local);
       if (node.role === 'master') this.index.setSlots(node.id, node.slots);
@@ -137,6 +144,7 @@ export class NodeTable {
     entry.target = this.o.targetOf(node);
     this.index.set(node, entry.local);
     if (node.role === 'master') this.index.setSlots(node.id, node.slots);
+    this.owners = []; // setSlots may renumber the places (see AddressMap.setSlots)
     if (changed) this.emit({ type: 'updated', entry, from });
   }
 
@@ -144,12 +152,14 @@ export class NodeTable {
   adopt(adhocId: string, real: ClusterNode): void {
     const entry = this.byId.get(adhocId);
     if (!entry || this.byId.has(real.id)) return;
+    this.owners = [];
     this.byId.delete(adhocId);
     this.index.delete(adhocId);
     this.plan.rename(adhocId, real.id);
     entry.adhoc = false;
     entry.node = real;
     entry.target = this.o.targetOf(real);
+    this.owners = [];
     this.byId.set(real.id, entry);
     this.index.set(real, entry.local);
     this.emit({ type: 'adopted', entry, adhocId });
@@ -171,6 +181,7 @@ export class NodeTable {
   retire(id: string): void {
     const entry = this.byId.get(id);
     if (!entry) return;
+    this.owners = [];
     this.byId.delete(id);
     this.index.delete(id);
     this.plan.release(id);
@@ -219,6 +230,7 @@ export class NodeTable {
       const entry = this.byId.get(node.id);
       if (!entry) {
         const added = { node, target, local: localAddress(this.o.localHost, port), adhoc, goneSince };
+        this.owners = [];
         this.byId.set(node.id, added);
         this.index.set(node, added.local);
         this.emit({ type: 'added', entry: added });
@@ -236,6 +248,7 @@ export class NodeTable {
     // Slot owners copied, not worked out again: the original's depend on the order of its updates
     // (a node that left keeps only the slots nobody took).
     this.index.setOwnerRanges(r.owners);
+    this.owners = [];
     this.mastersInOrder = null;
     this.replicaLists = null;
   }

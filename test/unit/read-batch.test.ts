@@ -10,6 +10,7 @@ import type { Dispatcher } from '../../src/smart/dispatch.js';
 import type { Lane, LaneRun, Lanes } from '../../src/smart/lanes.js';
 import type { Planner } from '../../src/smart/plan.js';
 import { ReadBatch } from '../../src/smart/read-batch.js';
+import { BATCH_WRITE_BYTES } from '../../src/smart/replies.js';
 import { hashSlot } from '../../src/topology/hash-slot.js';
 import type { NodeEntry } from '../../src/topology/node-table.js';
 
@@ -29,6 +30,9 @@ function harness() {
   const one = encodeCommand(['GET', 'k1']).length;
   const chunk = Buffer.concat(['k1', 'k2', 'k3'].map((k) => encodeCommand(['GET', k])));
   const requests = [0, 1, 2].map((i) => chunk.subarray(i * one, (i + 1) * one));
+  /** Adds request i (of the client read `chunk`) to `batch`, for `entry` on `lane`. */
+  const add = (b: ReadBatch, entry: NodeEntry, lane: Lane, i: number, lanes: Lanes): void =>
+    b.add(entry, lane, chunk, i * one, (i + 1) * one, lanes);
   const recoveries: Recovery[] = [];
   const fakeDispatcher = {
     recover: (
@@ -52,9 +56,10 @@ function harness() {
   const sent: Array<{ node: string; lane: Lane; bytes: string; run: LaneRun }> = [];
   const fakeLanes = {
     sendRun: (e: NodeEntry, lane: Lane, bytes: Buffer, run: LaneRun) => {
-      run.settled = () => settled.push(e.target.label);
+      run.gate = e.target.label;
       sent.push({ node: e.target.label, lane, bytes: bytes.toString(), run });
     },
+    settled: (run: LaneRun) => settled.push(run.gate as string),
   } as unknown as Lanes;
   const settled: string[] = [];
   // The client's place in the reply order, a fake: what the batch handed on, and whether it ended.
@@ -63,11 +68,11 @@ function harness() {
   const batch = new ReadBatch(fakeDispatcher, fakePlanner);
   /** The three requests batched for node a and sent: the run that waits for their replies. */
   const allToA = (): LaneRun => {
-    for (const r of requests) batch.add(nodeA, 'shared', r, fakeLanes);
+    for (const i of [0, 1, 2]) add(batch, nodeA, 'shared', i, fakeLanes);
     batch.send(place, fakeLanes);
     return sent[0].run;
   };
-  return { chunk, requests, batch, fakeLanes, place, sent, settled, recoveries, replies, allToA };
+  return { chunk, requests, add, batch, fakeLanes, place, sent, settled, recoveries, replies, allToA };
 }
 
 const frame = (s: string): Buffer => Buffer.from(s);
@@ -75,11 +80,11 @@ const frame = (s: string): Buffer => Buffer.from(s);
 const reply = (run: LaneRun, s: string): void => run.frameAt(frame(s), 0, s.length);
 
 describe('a batch of single-node requests', () => {
-  it('one write per node (a view when its requests lie together), replies read in place and handed on in request order, those ready together as one buffer', () => {
+  it('one write per node (a copy when its requests do not lie together), replies read in place and handed on in request order as one buffer once all have come', () => {
     const h = harness();
-    h.batch.add(nodeA, 'shared', h.requests[0], h.fakeLanes);
-    h.batch.add(nodeB, 'shared', h.requests[1], h.fakeLanes);
-    h.batch.add(nodeA, 'shared', h.requests[2], h.fakeLanes);
+    h.add(h.batch, nodeA, 'shared', 0, h.fakeLanes);
+    h.add(h.batch, nodeB, 'shared', 1, h.fakeLanes);
+    h.add(h.batch, nodeA, 'shared', 2, h.fakeLanes);
     expect(h.sent).toEqual([]);
     h.batch.send(h.place, h.fakeLanes);
     expect(h.sent.map((s) => [s.node, s.lane, s.bytes, s.run.left])).toEqual([
@@ -92,15 +97,15 @@ describe('a batch of single-node requests', () => {
     b.frameAt(frame('+x\r\n$2\r\nv2\r\n'), 4, 12);
     expect(h.replies).toEqual([]);
     a.frameAt(readA, 0, 8);
-    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n']);
+    expect(h.replies).toEqual([]);
     a.frameAt(readA, 8, 16);
-    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n', '$2\r\nv3\r\n', 'end']);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
     expect(h.settled).toEqual(['b', 'a']);
   });
 
   it('requests of one node that lie together leave as one view of the client read, not a copy', () => {
     const h = harness();
-    for (const r of h.requests) h.batch.add(nodeA, 'shared', r, h.fakeLanes);
+    for (const i of [0, 1, 2]) h.add(h.batch, nodeA, 'shared', i, h.fakeLanes);
     let bytes: Buffer | null = null;
     const lanes = { sendRun: (_e: NodeEntry, _l: Lane, b: Buffer) => (bytes = b) } as unknown as Lanes;
     h.batch.send(h.place, lanes);
@@ -115,12 +120,12 @@ describe('a batch of single-node requests', () => {
 
   it('a read may follow writes onto their connection; a write after reads sends the reads at once', () => {
     const h = harness();
-    h.batch.add(nodeA, 'shared-write', h.requests[0], h.fakeLanes);
-    h.batch.add(nodeA, 'shared', h.requests[1], h.fakeLanes);
+    h.add(h.batch, nodeA, 'shared-write', 0, h.fakeLanes);
+    h.add(h.batch, nodeA, 'shared', 1, h.fakeLanes);
     expect(h.sent).toEqual([]);
     const reads = harness();
-    reads.batch.add(nodeA, 'shared', reads.requests[0], reads.fakeLanes);
-    reads.batch.add(nodeA, 'shared-write', reads.requests[1], reads.fakeLanes);
+    reads.add(reads.batch, nodeA, 'shared', 0, reads.fakeLanes);
+    reads.add(reads.batch, nodeA, 'shared-write', 1, reads.fakeLanes);
     expect(reads.sent.map((s) => [s.node, s.lane, s.bytes])).toEqual([
       ['a', 'shared', reads.requests[0].toString()],
     ]);
@@ -128,7 +133,7 @@ describe('a batch of single-node requests', () => {
     expect(reads.sent.map((s) => s.lane)).toEqual(['shared', 'shared-write']);
   });
 
-  it('a MOVED is handed over for its own request only, and holds the replies after it', () => {
+  it('a MOVED is handed over for its own request only, and the batch waits for its answer', () => {
     const h = harness();
     const run = h.allToA();
     reply(run, '$2\r\nv1\r\n');
@@ -137,9 +142,9 @@ describe('a batch of single-node requests', () => {
     expect(h.recoveries.map((r) => [r.frame, r.request, r.slot])).toEqual([
       ['-MOVED 1 10.0.0.1:7002\r\n', h.requests[1].toString(), hashSlot(Buffer.from('k2'))],
     ]);
-    expect(h.replies).toEqual(['$2\r\nv1\r\n']);
+    expect(h.replies).toEqual([]);
     h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual(['$2\r\nv1\r\n', '$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
+    expect(h.replies).toEqual(['$2\r\nv1\r\n$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
   });
 
   it('a connection that fails part-way hands every reply still due to the dispatcher, with the reason', () => {
@@ -153,9 +158,9 @@ describe('a batch of single-node requests', () => {
       [null, 'node a closed the connection', h.requests[2].toString()],
     ]);
     h.recoveries[1].answer(frame('$2\r\nv3\r\n'));
-    expect(h.replies).toEqual(['+OK\r\n']);
+    expect(h.replies).toEqual([]);
     h.recoveries[0].answer(frame('$2\r\nv2\r\n'));
-    expect(h.replies).toEqual(['+OK\r\n', '$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
+    expect(h.replies).toEqual(['+OK\r\n$2\r\nv2\r\n$2\r\nv3\r\n', 'end']);
   });
 
   it('a run that leaves early on a broken connection fails at once, and the answer its request gets before the batch is sent keeps its place', () => {
@@ -164,14 +169,14 @@ describe('a batch of single-node requests', () => {
     // A fake: the read connection is broken (its run fails as it is sent), the write one works.
     const lanes = {
       sendRun: (_e: NodeEntry, lane: Lane, _b: Buffer, run: LaneRun) => {
-        run.settled = () => {};
         if (lane === 'shared') run.failed('node a: broken');
         else writes.push(run);
       },
+      settled: () => {},
     } as unknown as Lanes;
-    h.batch.add(nodeA, 'shared', h.requests[0], lanes);
+    h.add(h.batch, nodeA, 'shared', 0, lanes);
     // A write after a read of the same node sends the read's run at once (see add).
-    h.batch.add(nodeA, 'shared-write', h.requests[1], lanes);
+    h.add(h.batch, nodeA, 'shared-write', 1, lanes);
     expect(h.recoveries.map((r) => [r.failure, r.request])).toEqual([
       ['node a: broken', h.requests[0].toString()],
     ]);
@@ -181,5 +186,32 @@ describe('a batch of single-node requests', () => {
     expect(h.replies).toEqual(['$2\r\nv1\r\n']);
     reply(writes[0], '+OK\r\n');
     expect(h.replies).toEqual(['$2\r\nv1\r\n', '+OK\r\n', 'end']);
+  });
+
+  it('replies that add up to 64 KiB are handed on before the rest of the batch has come', () => {
+    const h = harness();
+    h.add(h.batch, nodeA, 'shared', 0, h.fakeLanes);
+    h.add(h.batch, nodeB, 'shared', 1, h.fakeLanes);
+    h.batch.send(h.place, h.fakeLanes);
+    const [runA, runB] = h.sent.map((s) => s.run);
+    const large = `$${BATCH_WRITE_BYTES}\r\n${'x'.repeat(BATCH_WRITE_BYTES)}\r\n`;
+    reply(runA, large);
+    expect(h.replies.map((r) => r.length)).toEqual([large.length]);
+    reply(runB, '$2\r\nv2\r\n');
+    expect(h.replies.slice(1)).toEqual(['$2\r\nv2\r\n', 'end']);
+  });
+
+  it('small replies are held until the last one comes: the client gets them as one buffer', () => {
+    const h = harness();
+    h.add(h.batch, nodeA, 'shared', 0, h.fakeLanes);
+    h.add(h.batch, nodeB, 'shared', 1, h.fakeLanes);
+    h.add(h.batch, nodeA, 'shared', 2, h.fakeLanes);
+    h.batch.send(h.place, h.fakeLanes);
+    const [runA, runB] = h.sent.map((s) => s.run);
+    reply(runA, ':1\r\n');
+    reply(runA, ':3\r\n');
+    expect(h.replies).toEqual([]);
+    reply(runB, ':2\r\n');
+    expect(h.replies).toEqual([':1\r\n:2\r\n:3\r\n', 'end']);
   });
 });
