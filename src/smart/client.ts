@@ -79,7 +79,7 @@ export class SmartClient {
     this.link = { ...ctx, auth: () => (this.login ? this.login.auth : ctx.auth()) };
     // A batchable request is read in place; any other is kept as its arguments, read once.
     this.requests = new ClientRequests(ctx.reading, ctx.requestLimits(), { lent: false, keepArgs: true });
-    // Its bytes are the stream's own (not lent): a batch sends views of them a turn later.
+    // Its bytes are the stream's own (not lent): a batch copies them into its writes a turn later.
     const connection = new ClientConnection(
       accepted,
       ctx,

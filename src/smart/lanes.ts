@@ -2,6 +2,7 @@ import type { Login } from '../protocol/login.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { type SharedUpstreams, isWritesKind, sharedKind } from '../upstream/shared-pool.js';
 import type { FrameRun, ReplyHandler } from '../upstream/reply-waiters.js';
+import type { CopiedRequests } from '../upstream/turn-writes.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { helloFor } from '../upstream/upstream-link.js';
 
@@ -96,8 +97,8 @@ export class Lanes {
   }
 
   /** Sends a run of requests (no CLIENT CACHING prefix: a client that tracks sends no runs). */
-  sendRun(entry: NodeEntry, lane: Lane, request: Buffer, run: LaneRun): void {
-    this.place(entry, lane, request, run, null);
+  sendRun(entry: NodeEntry, lane: Lane, run: LaneRun & CopiedRequests): void {
+    this.place(entry, lane, run, run, null);
   }
 
   /**
@@ -108,7 +109,7 @@ export class Lanes {
   private place(
     entry: NodeEntry,
     lane: Lane,
-    request: Buffer,
+    request: Buffer | CopiedRequests,
     waiter: ReplyHandler | LaneRun,
     prefix: Buffer | null,
   ): void {
@@ -121,7 +122,7 @@ export class Lanes {
     lane: IssuedLane,
     protocol: number,
     login: Login | null,
-    request: Buffer,
+    request: Buffer | CopiedRequests,
     waiter: ReplyHandler | LaneRun,
     prefix: Buffer | null,
     /** A WAIT's marker (see sendWait); undefined for any other request. */
@@ -165,7 +166,8 @@ export class Lanes {
       this.release(g);
     };
     answered.gone = this.gone;
-    upstream.send(request, answered);
+    // Only a run's requests are copied in when written (sendRun); any other request is its bytes.
+    upstream.send(request as Buffer, answered);
   }
 
   /**
@@ -174,7 +176,7 @@ export class Lanes {
    * that HELLO: a request that waited, or that went while the connection was still opening, is
    * answered in its own protocol, and so is every request after a HELLO.
    */
-  private ownIn(entry: NodeEntry, protocol: number, request: Buffer): Upstream {
+  private ownIn(entry: NodeEntry, protocol: number, request: Buffer | CopiedRequests): Upstream {
     const upstream = this.own(entry, protocol);
     if (upstream.speaks !== protocol) {
       const hello = helloFor(protocol, true) as Buffer;

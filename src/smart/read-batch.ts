@@ -5,6 +5,7 @@ import { hashSlot } from '../topology/hash-slot.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Lane, LaneRun, Lanes } from './lanes.js';
+import type { CopiedRequests } from '../upstream/turn-writes.js';
 import type { Planner } from './plan.js';
 import { BATCH_WRITE_BYTES, type BatchPlace } from './replies.js';
 
@@ -12,27 +13,29 @@ import { BATCH_WRITE_BYTES, type BatchPlace } from './replies.js';
 const AWAITED = Buffer.alloc(0);
 
 /**
- * One node's part of a ReadBatch: its requests, in the client's order, leave as one write (the
- * bytes as the client sent them: one view when they lie together) with one reply waiter, and each
- * reply goes back to its place in the batch.
+ * One node's part of a ReadBatch: its requests, in the client's order, go with one reply waiter,
+ * copied straight from the client's read into the connection's write, and each reply goes back to
+ * its place in the batch.
  */
-export class NodeRun implements LaneRun {
+export class NodeRun implements LaneRun, CopiedRequests {
   /** Replies still due from the connection (it counts them down once the run is sent). */
   left = 0;
   gate: unknown = null;
   gone: (() => boolean) | undefined = undefined;
+  /** The bytes of the run's requests. */
+  byteLength = 0;
   /** Where each request stands in the batch. */
   readonly places: number[] = [];
   /**
-   * Request k lies in bufs[k] from starts[k] to ends[k] while the run is built (the client's read,
-   * not a view of it: one per request was a large part of a batch's cost). Once sent, bufs and
-   * starts are emptied and ends[k] is where request k ends in what was sent.
+   * Request k lies in bufs[k] from starts[k] to ends[k] (the client's read, not a view of it: one
+   * per request was a large part of a batch's cost) until the connection copies them into its
+   * write (copyTo); then `sent` is that write, and they lie there from `at`, back to back.
    */
   private readonly bufs: Buffer[] = [];
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  /** What was sent: a request is cut from it again only to recover. */
-  private sent: Buffer = AWAITED;
+  private sent: Buffer | null = null;
+  private at = 0;
   private received = 0;
   private lanes: Lanes | null = null;
 
@@ -60,48 +63,31 @@ export class NodeRun implements LaneRun {
     this.bufs.push(buf);
     this.starts.push(start);
     this.ends.push(end);
+    this.byteLength += end - start;
   }
 
   send(lanes: Lanes): void {
     this.lanes = lanes;
     this.left = this.places.length;
-    this.sent = this.joined();
+    lanes.sendRun(this.entry, this.lane, this);
+  }
+
+  copyTo(out: Buffer, at: number): void {
+    const { bufs, starts, ends } = this;
+    this.sent = out;
+    this.at = at;
+    for (let k = 0; k < bufs.length; k++) ends[k] = at = copyRange(bufs[k], starts[k], ends[k], out, at);
     // The client's reads go now, not when the replies come: kept over a round trip, they outlived
     // the young heap's collections and made the old heap grow (a large share of smart mode's time
     // in collection).
-    this.bufs.length = 0;
-    this.starts.length = 0;
-    lanes.sendRun(this.entry, this.lane, this.sent, this);
+    bufs.length = 0;
+    starts.length = 0;
   }
 
-  /**
-   * The run's requests as one buffer: a view when they follow each other in one read, else a
-   * copy. `ends` becomes where each ends in it.
-   */
-  private joined(): Buffer {
-    const { bufs, starts, ends } = this;
-    const first = bufs[0];
-    const n = bufs.length;
-    let together = true;
-    let bytes = 0;
-    for (let k = 0; k < n; k++) {
-      if (k > 0 && (bufs[k] !== first || starts[k] !== ends[k - 1])) together = false;
-      bytes += ends[k] - starts[k];
-    }
-    const base = starts[0];
-    if (together) {
-      for (let k = 0; k < n; k++) ends[k] -= base;
-      return first.subarray(base, base + bytes);
-    }
-    const out = Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (let k = 0; k < n; k++) ends[k] = at = copyRange(bufs[k], starts[k], ends[k], out, at);
-    return out;
-  }
-
-  /** Request `k` as it was sent. */
+  /** Request `k`, from the connection's write once copied there. */
   request(k: number): Buffer {
-    return this.sent.subarray(k === 0 ? 0 : this.ends[k - 1], this.ends[k]);
+    if (this.sent === null) return this.bufs[k].subarray(this.starts[k], this.ends[k]);
+    return this.sent.subarray(k === 0 ? this.at : this.ends[k - 1], this.ends[k]);
   }
 
   frameAt(buf: Buffer, start: number, end: number): void {

@@ -12,8 +12,19 @@
  * cut the tunnel's CPU per request at `-P 16` by about 7 % in smart mode and 8 % in pinned mode.
  * A lone request still goes at the turn's end, so a client on its own waits no longer.
  */
+/**
+ * Requests whose bytes are copied into the turn's write only when it is made (smart mode's runs):
+ * they lie scattered in a client's read, and a buffer of their own per run cost more than the copy.
+ */
+export interface CopiedRequests {
+  readonly byteLength: number;
+  /** Copies the requests into `out` at `at` (where they are read again, should one be sent again). */
+  copyTo(out: Buffer, at: number): void;
+}
+
 export class TurnWrites {
-  private pending: Buffer[] = [];
+  private pending: Array<Buffer | CopiedRequests> = [];
+  private bytes = 0;
   private queued = false;
   private waitedOnce = false;
 
@@ -23,8 +34,9 @@ export class TurnWrites {
    * Adds a request. `open`: the connection can take it, so it goes at the turn's end; otherwise it
    * waits for `flush` (the connection calls it once open).
    */
-  add(request: Buffer, open: boolean): void {
+  add(request: Buffer | CopiedRequests, open: boolean): void {
     this.pending.push(request);
+    this.bytes += request.byteLength;
     if (open && !this.queued) {
       this.queued = true;
       setImmediate(this.turnEnd);
@@ -47,7 +59,18 @@ export class TurnWrites {
     this.waitedOnce = false;
     const pending = this.pending;
     if (pending.length === 0) return;
+    const bytes = this.bytes;
     this.pending = [];
-    this.write(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+    this.bytes = 0;
+    const only = pending[0];
+    if (pending.length === 1 && Buffer.isBuffer(only)) return this.write(only);
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const p of pending) {
+      if (Buffer.isBuffer(p)) out.set(p, at);
+      else p.copyTo(out, at);
+      at += p.byteLength;
+    }
+    this.write(out);
   };
 }

@@ -20,7 +20,7 @@ import { T_ATTRIBUTE, T_PUSH, isErrorType } from '../resp/types.js';
 import type { NodeEntry } from '../topology/node-table.js';
 import { SendTimes, replyKind } from '../net/node-stats.js';
 import { SpanStream } from './span-stream.js';
-import { TurnWrites } from './turn-writes.js';
+import { type CopiedRequests, TurnWrites } from './turn-writes.js';
 import type { NodeConnection } from './node-connection.js';
 import type { NodeTarget } from '../topology/types.js';
 
@@ -122,7 +122,7 @@ export class Upstream implements NodeConnection {
   }
 
   /** Queues `run.left` requests, back to back in `request`, whose reply frames go to `run`. */
-  sendRun(request: Buffer, run: FrameRun): void {
+  sendRun(request: Buffer | CopiedRequests, run: FrameRun): void {
     if (this.dead !== null) return run.failed(this.dead);
     this.handlers.push(run);
     this.times.sent(run.left);
@@ -134,7 +134,7 @@ export class Upstream implements NodeConnection {
     return this.handlers.length > 0 ? 0 : Date.now() - this.lastUsed;
   }
 
-  private queue(request: Buffer): void {
+  private queue(request: Buffer | CopiedRequests): void {
     this.writes.add(request, this.socket !== null);
     if (!this.socket) this.opening ??= this.open();
   }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../src/resp/encode.js';
 import type { Dispatcher } from '../../src/smart/dispatch.js';
 import type { Lane, LaneRun, Lanes } from '../../src/smart/lanes.js';
+import type { CopiedRequests } from '../../src/upstream/turn-writes.js';
 import type { Planner } from '../../src/smart/plan.js';
 import { ReadBatch } from '../../src/smart/read-batch.js';
 import { BATCH_WRITE_BYTES } from '../../src/smart/replies.js';
@@ -55,9 +56,9 @@ function harness() {
   const fakePlanner = { batchRoute: () => ({ key: 1, lane: 'shared', batched: true }) } as unknown as Planner;
   const sent: Array<{ node: string; lane: Lane; bytes: string; run: LaneRun }> = [];
   const fakeLanes = {
-    sendRun: (e: NodeEntry, lane: Lane, bytes: Buffer, run: LaneRun) => {
+    sendRun: (e: NodeEntry, lane: Lane, run: LaneRun & CopiedRequests) => {
       run.gate = e.target.label;
-      sent.push({ node: e.target.label, lane, bytes: bytes.toString(), run });
+      sent.push({ node: e.target.label, lane, bytes: written(run).toString(), run });
     },
     settled: (run: LaneRun) => settled.push(run.gate as string),
   } as unknown as Lanes;
@@ -76,6 +77,12 @@ function harness() {
 }
 
 const frame = (s: string): Buffer => Buffer.from(s);
+/** What a connection writes for `run` (its requests, copied), as a write of its own. */
+function written(run: CopiedRequests): Buffer {
+  const out = Buffer.alloc(run.byteLength);
+  run.copyTo(out, 0);
+  return out;
+}
 /** A whole reply for `run`, as a read of its own. */
 const reply = (run: LaneRun, s: string): void => run.frameAt(frame(s), 0, s.length);
 
@@ -103,18 +110,30 @@ describe('a batch of single-node requests', () => {
     expect(h.settled).toEqual(['b', 'a']);
   });
 
-  it('requests of one node that lie together leave as one view of the client read, not a copy', () => {
+  it("a run's requests are copied into the connection's write where it puts them, and a request sent again is read from there", () => {
     const h = harness();
-    for (const i of [0, 1, 2]) h.add(h.batch, nodeA, 'shared', i, h.fakeLanes);
-    let bytes: Buffer | null = null;
-    const lanes = { sendRun: (_e: NodeEntry, _l: Lane, b: Buffer) => (bytes = b) } as unknown as Lanes;
+    const runs: Array<LaneRun & CopiedRequests> = [];
+    // A fake that keeps the run, as a connection does until its turn's write is made.
+    const lanes = {
+      sendRun: (_e: NodeEntry, _l: Lane, r: LaneRun & CopiedRequests) => runs.push(r),
+      settled: () => {},
+    } as unknown as Lanes;
+    for (const i of [0, 2]) h.add(h.batch, nodeA, 'shared', i, lanes);
     h.batch.send(h.place, lanes);
-    expect(bytes).not.toBeNull();
-    const view = bytes as unknown as Buffer;
-    expect([view.buffer === h.chunk.buffer, view.byteOffset, view.length]).toEqual([
-      true,
-      h.chunk.byteOffset,
-      h.chunk.length,
+    const [run] = runs;
+    const one = h.requests[0].length;
+    expect(run.byteLength).toBe(2 * one);
+    // A connection's write of its turn, with another client's request first.
+    const out = Buffer.alloc(3 + 2 * one, '.');
+    run.copyTo(out, 3);
+    expect(out.toString()).toBe('...' + h.requests[0].toString() + h.requests[2].toString());
+    h.chunk.fill(0); // the client's read is not read again once copied
+    reply(run, '-MOVED 1 10.0.0.1:7002\r\n');
+    expect(h.recoveries.map((r) => r.request)).toEqual([out.subarray(3, 3 + one).toString()]);
+    reply(run, '-MOVED 1 10.0.0.1:7002\r\n');
+    expect(h.recoveries.map((r) => r.request)).toEqual([
+      out.subarray(3, 3 + one).toString(),
+      out.subarray(3 + one).toString(),
     ]);
   });
 
@@ -168,7 +187,7 @@ describe('a batch of single-node requests', () => {
     const writes: LaneRun[] = [];
     // A fake: the read connection is broken (its run fails as it is sent), the write one works.
     const lanes = {
-      sendRun: (_e: NodeEntry, lane: Lane, _b: Buffer, run: LaneRun) => {
+      sendRun: (_e: NodeEntry, lane: Lane, run: LaneRun) => {
         if (lane === 'shared') run.failed('node a: broken');
         else writes.push(run);
       },

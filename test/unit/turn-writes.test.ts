@@ -3,7 +3,7 @@
  * the requests of several clients wait one turn more so that those sent meanwhile join them.
  */
 import { describe, expect, it } from 'vitest';
-import { TurnWrites } from '../../src/upstream/turn-writes.js';
+import { type CopiedRequests, TurnWrites } from '../../src/upstream/turn-writes.js';
 
 /** Resolves after `n` turns of the event loop (each setImmediate runs in the turn after). */
 async function turns(n: number): Promise<void> {
@@ -47,5 +47,31 @@ describe('writes per turn', () => {
     expect(writes).toEqual([]);
     turnWrites.flush();
     expect(writes).toEqual(['ab']);
+  });
+
+  it('requests copied in when written (a run of a client read) join the write in their place', async () => {
+    const { writes, turnWrites } = recorder();
+    const read = Buffer.from('xxBByyCC');
+    const placed: number[] = [];
+    const run: CopiedRequests = {
+      byteLength: 4,
+      copyTo: (out, at) => {
+        placed.push(at);
+        read.copy(out, at, 2, 4);
+        read.copy(out, at + 2, 6, 8);
+      },
+    };
+    turnWrites.add(Buffer.from('a'), true);
+    turnWrites.add(run, true);
+    turnWrites.add(Buffer.from('d'), true);
+    await turns(2);
+    expect([writes, placed]).toEqual([['aBBCCd'], [1]]);
+    // A run alone is copied too: its bytes are not one buffer.
+    turnWrites.add(run, true);
+    await turns(1);
+    expect([writes, placed]).toEqual([
+      ['aBBCCd', 'BBCC'],
+      [1, 0],
+    ]);
   });
 });
