@@ -20,7 +20,10 @@ export class NodeTable {
   private readonly subscribers = new Set<(change: NodeChange) => void>();
   /** masters(), kept until the next change: smart mode asks for it on every keyless request. */
   private mastersInOrder: readonly NodeEntry[] | null = null;
-  /** ownerOf()'s answers by the owner's place in the index, kept until a node is added or leaves. */
+  /**
+   * ownerOf()'s answers by the owner's place in the index; cleared wherever an id's entry or the
+   * places may change.
+   */
   private owners: Array<NodeEntry | undefined> = [];
   /** replicasOf(), per master, kept until the next change. */
   private replicaLists: Map<string, NodeEntry[]> | null = null;
@@ -111,6 +114,7 @@ export class NodeTable {
   /** Serves new nodes: each gets a local port (by the plan's rule, seed first) and an entry. */
   add(nodes: ClusterNode[], adhoc = false): NodeEntry[] {
     this.plan.assign(nodes, this.seedId);
+    this.owners = []; // setSlots may renumber the places (see AddressMap.setSlots)
     const added = nodes.map((node) => {
       const entry: Mutable<NodeEntry> = {
         node,
@@ -119,7 +123,6 @@ export class NodeTable {
         adhoc,
         goneSince: undefined,
       };
-      this.owners = [];
       this.byId.set(node.id, entry);
       this.index.set(node, entry.local);
       if (node.role === 'master') this.index.setSlots(node.id, node.slots);
@@ -159,7 +162,6 @@ export class NodeTable {
     entry.adhoc = false;
     entry.node = real;
     entry.target = this.o.targetOf(real);
-    this.owners = [];
     this.byId.set(real.id, entry);
     this.index.set(real, entry.local);
     this.emit({ type: 'adopted', entry, adhocId });
@@ -230,7 +232,6 @@ export class NodeTable {
       const entry = this.byId.get(node.id);
       if (!entry) {
         const added = { node, target, local: localAddress(this.o.localHost, port), adhoc, goneSince };
-        this.owners = [];
         this.byId.set(node.id, added);
         this.index.set(node, added.local);
         this.emit({ type: 'added', entry: added });
