@@ -16,6 +16,17 @@ export function median(xs: number[]): number {
 }
 
 /**
+ * Each round's ratio: `xs[i]` against the mean of `base[i]` and `base[i + 1]`, the baseline's runs
+ * just before and just after it (`base` has one run more). Given as "median (lowest-highest)". On
+ * this machine a run's rate drifts by up to 40 % over a minute, so the ratio of two medians can
+ * compare runs far apart in time; a run against the baseline's runs around it cancels the drift.
+ */
+export function pairedRatios(xs: number[], base: number[]): string {
+  const r = xs.map((x, i) => x / ((base[i] + base[i + 1]) / 2)).sort((a, b) => a - b);
+  return `${median(r).toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)})`;
+}
+
+/**
  * Opens a connection, sends `hello`, and resolves with the milliseconds until the reply ends with
  * `expect` (the connection is then closed).
  */

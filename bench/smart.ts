@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { cpuSeconds, rssMiB } from './proc.js';
-import { median, redisBenchmark, warmUp, warmUpNote } from './measure.js';
+import { median, pairedRatios, redisBenchmark, warmUp, warmUpNote } from './measure.js';
 import { samplingCostRow } from './hot-keys.js';
 
 export interface SmartBenchTargets {
@@ -67,9 +67,11 @@ async function idleClients(
 }
 
 export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
+  const pinnedArgs = ['--cluster', '-h', '127.0.0.1', '-p', String(t.pinnedPort)];
+  // Pinned first in each round: every other path's run lies between two pinned runs (see below).
   const paths: Array<[string, string[], number?]> = [
+    ['pinned (--cluster)', pinnedArgs],
     ['direct TLS (--cluster)', t.direct],
-    ['pinned (--cluster)', ['--cluster', '-h', '127.0.0.1', '-p', String(t.pinnedPort)]],
     ['smart (standalone)', ['-h', '127.0.0.1', '-p', String(t.smartPort)]],
     ['smart AUTH', ['-h', '127.0.0.1', '-p', String(t.smartPort), ...t.auth]],
     // GETs to the replicas, SETs to the masters; its CPU is its own tunnel's.
@@ -104,19 +106,36 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
         // SET and GET: 2 x n requests; the tunnel's CPU only counts where it is in the path.
         cpu.get(name)?.push(((cpuSeconds(pid) - before) * 1e6) / (2 * t.requests[pipeline]));
       }
+    // One pinned run more, after the last round: each round's paths are compared with the mean of
+    // the pinned runs before and after them (see pairedRatios). It counts in no median.
+    const closing = await redisBenchmark(pinnedArgs, {
+      clients: t.clients,
+      requests: t.requests[pipeline],
+      pipeline,
+      random: true,
+    });
     const med = (name: string): { set: number; get: number } => {
       const r = got.get(name) ?? [];
       return { set: median(r.map((x) => x.set)), get: median(r.map((x) => x.get)) };
     };
     const pinned = med('pinned (--cluster)');
+    const pinnedRuns = [
+      ...(got.get('pinned (--cluster)') ?? []),
+      { set: closing.set.rps, get: closing.get.rps },
+    ];
     for (const [name] of paths) {
       const m = med(name);
       const runs = got.get(name) ?? [];
+      // The pinned row itself: its closing run is the last one's bracket.
+      const paired = (pick: (x: { set: number; get: number }) => number): string =>
+        name === 'pinned (--cluster)'
+          ? `closing run ${Math.round(pick(pinnedRuns[t.runs]))}`
+          : `by round ${pairedRatios(runs.map(pick), pinnedRuns.map(pick))}`;
       const tunnelCpu = name.startsWith('direct')
         ? ''
         : `  tunnel CPU ${median(cpu.get(name) ?? []).toFixed(2)} us/request`;
       rows.push(
-        `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned)  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned)${tunnelCpu}` +
+        `-P ${String(pipeline).padEnd(3)} ${name.padEnd(23)} SET ${fmt(m.set)} (${(m.set / pinned.set).toFixed(2)}x pinned; ${paired((x) => x.set)})  GET ${fmt(m.get)} (${(m.get / pinned.get).toFixed(2)}x pinned; ${paired((x) => x.get)})${tunnelCpu}` +
           `   runs SET ${runs.map((x) => Math.round(x.set)).join('/')} GET ${runs.map((x) => Math.round(x.get)).join('/')}` +
           warmUpNote(warm.get(name)),
       );
