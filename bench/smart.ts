@@ -80,7 +80,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
   ];
   const rows = [
     '',
-    `smart mode: redis-benchmark -c ${t.clients} -r 100000 -t set,get over every master; uncounted runs per path until its rate settles, then ${t.runs} interleaved runs, median requests/s`,
+    `smart mode: redis-benchmark -c ${t.clients} -r 100000 -t set,get over every master; uncounted runs per path until its rate settles, then ${t.runs} interleaved runs (pinned first, and once more at the end), median requests/s; "by round": each run against the mean of the pinned runs before and after it, median (lowest-highest)`,
   ];
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
   for (const pipeline of [1, 16]) {
@@ -126,7 +126,7 @@ export async function smartRows(t: SmartBenchTargets): Promise<string[]> {
     for (const [name] of paths) {
       const m = med(name);
       const runs = got.get(name) ?? [];
-      // The pinned row itself: its closing run is the last one's bracket.
+      // The pinned row gives its closing run, which brackets the last round with its last run.
       const paired = (pick: (x: { set: number; get: number }) => number): string =>
         name === 'pinned (--cluster)'
           ? `closing run ${Math.round(pick(pinnedRuns[t.runs]))}`
