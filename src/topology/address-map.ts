@@ -81,8 +81,8 @@ export class AddressMap {
 
   /** The id of the master that serves `slot`, by the last topology. */
   ownerOf(slot: number): string | undefined {
-    const place = this.slotOwners[slot];
-    return place === 0 ? undefined : this.ownerIds[place - 1];
+    const place = this.ownerPlace(slot);
+    return place === 0 ? undefined : this.ownerIdAt(place);
   }
 
   /**

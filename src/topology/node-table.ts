@@ -20,10 +20,7 @@ export class NodeTable {
   private readonly subscribers = new Set<(change: NodeChange) => void>();
   /** masters(), kept until the next change: smart mode asks for it on every keyless request. */
   private mastersInOrder: readonly NodeEntry[] | null = null;
-  /**
-   * ownerOf()'s answers by the owner's place in the index; cleared wherever an id's entry or the
-   * places may change.
-   */
+  /** ownerOf()'s answers by the owner's place in the index, kept until the next change. */
   private owners: Array<NodeEntry | undefined> = [];
   /** replicasOf(), per master, kept until the next change. */
   private replicaLists: Map<string, NodeEntry[]> | null = null;
@@ -114,7 +111,6 @@ export class NodeTable {
   /** Serves new nodes: each gets a local port (by the plan's rule, seed first) and an entry. */
   add(nodes: ClusterNode[], adhoc = false): NodeEntry[] {
     this.plan.assign(nodes, this.seedId);
-    this.owners = []; // setSlots may renumber the places (see AddressMap.setSlots)
     const added = nodes.map((node) => {
       const entry: Mutable<NodeEntry> = {
         node,
@@ -142,12 +138,12 @@ export class NodeTable {
     const from = entry.target;
     const changed = describe(entry.node) !== describe(node);
     entry.node = node;
-    if (entry.goneSince !== undefined) this.mastersInOrder = null;
     entry.goneSince = undefined;
     entry.target = this.o.targetOf(node);
     this.index.set(node, entry.local);
     if (node.role === 'master') this.index.setSlots(node.id, node.slots);
-    this.owners = []; // setSlots may renumber the places (see AddressMap.setSlots)
+    // Even when nothing about the node changed: setSlots may renumber the owners' places.
+    this.forgetDerived();
     if (changed) this.emit({ type: 'updated', entry, from });
   }
 
@@ -155,7 +151,6 @@ export class NodeTable {
   adopt(adhocId: string, real: ClusterNode): void {
     const entry = this.byId.get(adhocId);
     if (!entry || this.byId.has(real.id)) return;
-    this.owners = [];
     this.byId.delete(adhocId);
     this.index.delete(adhocId);
     this.plan.rename(adhocId, real.id);
@@ -173,8 +168,7 @@ export class NodeTable {
     if (!entry) return now;
     if (entry.goneSince === undefined) {
       entry.goneSince = now;
-      this.mastersInOrder = null;
-      this.replicaLists = null;
+      this.forgetDerived();
     }
     return entry.goneSince;
   }
@@ -183,7 +177,6 @@ export class NodeTable {
   retire(id: string): void {
     const entry = this.byId.get(id);
     if (!entry) return;
-    this.owners = [];
     this.byId.delete(id);
     this.index.delete(id);
     this.plan.release(id);
@@ -249,9 +242,7 @@ export class NodeTable {
     // Slot owners copied, not worked out again: the original's depend on the order of its updates
     // (a node that left keeps only the slots nobody took).
     this.index.setOwnerRanges(r.owners);
-    this.owners = [];
-    this.mastersInOrder = null;
-    this.replicaLists = null;
+    this.forgetDerived();
   }
 
   /** The real node behind a local port (for requests that send node addresses to the server). */
@@ -260,9 +251,18 @@ export class NodeTable {
     return e && { host: hostOf(e.node) || e.target.host, port: e.node.port };
   }
 
-  private emit(change: NodeChange): void {
+  /**
+   * Forgets what is kept between changes (the masters in order, replica lists, slot owners by
+   * place): every change of a node or of the slot owners comes through here.
+   */
+  private forgetDerived(): void {
+    this.owners = [];
     this.mastersInOrder = null;
     this.replicaLists = null;
+  }
+
+  private emit(change: NodeChange): void {
+    this.forgetDerived();
     for (const fn of this.subscribers) fn(change);
   }
 }
