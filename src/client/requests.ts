@@ -5,6 +5,7 @@ import {
   REWRITTEN_COMMANDS,
   TRACKED_COMMANDS,
 } from '../protocol/commands.js';
+import { HELD_COMMANDS } from '../protocol/request-pipeline.js';
 import { FrameSplitter } from '../resp/frame-splitter.js';
 import { RequestParser } from '../resp/request-parser.js';
 import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-parser-options.js';
@@ -12,8 +13,9 @@ import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-pa
 /**
  * How every client request is read, in both modes: one parser configuration per command table,
  * made once when the server's table is read and shared by every client's parser (one name
- * matcher). It recognises the names the policy places, those the reply tracker follows and those
- * the tunnel rewrites, captures the subcommand of commands that have them, and notes where the
+ * matcher), pinned mode's own connections' included (see RequestPipeline). It recognises the
+ * names the policy places, those the reply tracker follows and those the tunnel rewrites or holds
+ * (WAIT), captures the subcommand of commands that have them, and notes where the
  * first arguments lie. The single-key commands named in `inPlace` (smart mode's batchable ones)
  * are read where they lie; of any other request a reader that asks for them keeps the arguments,
  * so no request is read twice.
@@ -28,7 +30,13 @@ export class RequestReading {
     readonly policy: CommandPolicy,
     inPlace: readonly string[],
   ) {
-    const names = new Set([...policy.names, ...TRACKED_COMMANDS, ...REWRITTEN_COMMANDS, ...inPlace]);
+    const names = new Set([
+      ...policy.names,
+      ...TRACKED_COMMANDS,
+      ...REWRITTEN_COMMANDS,
+      ...HELD_COMMANDS,
+      ...inPlace,
+    ]);
     this.options = {
       names: [...names],
       withArguments: [...new Set([...policy.containers, ...COMMANDS_WITH_ARGUMENTS])],

@@ -214,10 +214,16 @@ export class PinnedClient {
       demoted: this.entry.node.id === PRIMARY_ID ? () => this.owner.primaryDemoted(this.entry) : null,
     }));
     const held = this.lane?.held ?? [];
+    const first = this.lane?.heldFirst ?? null;
     this.sharedWrites = this.lane?.wrote ?? false;
     this.lane = null;
     try {
-      for (const bytes of held) this.session.fromClient(bytes);
+      if (first) {
+        // The request that needed this connection was read by the lane: it is not read again.
+        const bytes = Buffer.concat(held);
+        this.session.fromClientParsed(bytes.subarray(0, first.length), first.request);
+        this.session.fromClient(bytes.subarray(first.length));
+      } else for (const bytes of held) this.session.fromClient(bytes);
     } catch (e) {
       return this.fail('request', e);
     }

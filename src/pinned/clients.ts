@@ -75,6 +75,7 @@ export class PinnedClients implements PinnedClientOwner {
       waitMarker: () => (unmarkedWrites() ? this.waitMarkers.forNode(entry.node) : null),
       limits: { maxFrameBytes },
       requestLimits: this.context.requestLimits(),
+      parserOptions: this.context.reading().options,
     });
   }
 

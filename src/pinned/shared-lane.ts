@@ -21,21 +21,19 @@ const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: n
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
  * requests of many clients go out in one TLS record per turn of the event loop and their replies
  * come back in order. Only whole requests go, and only those the CommandPolicy shares; the others
- * go only as their SharedStep allows (labels, HELLO, QUIT, see there). At
- * the first request that would change or hold a connection, one that is malformed or large, or one
- * past SHARED_WINDOW, the lane stops, keeps every byte from that request on in `held`, and asks
- * for the client's own connection (`pin`), which takes `held` once every shared request has been
- * answered.
+ * go only as their SharedStep allows (labels, HELLO, QUIT, see there). At the first request that
+ * would change or hold a connection, one that is malformed or large, or one past SHARED_WINDOW,
+ * the lane stops, keeps every byte from that request on in `held`, and asks for the client's own
+ * connection (`pin`), which takes `held` once every shared request has been answered.
  */
 export class SharedLane {
   /** This client's requests sent on the shared connection and not answered yet. */
   inflight = 0;
   /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
   held: Buffer[] | null = null;
-  /**
-   * The labels the client set on the shared connection (see SharedStep), the last request for
-   * each in the order they were last set, to be sent first on its own connection.
-   */
+  /** The pinning request as read, and its length at the start of `held`: it is not read again. */
+  heldFirst: { request: ParsedRequest; length: number } | null = null;
+  /** The labels set on the shared connection (see SharedStep), the last of each in the order last set. */
   readonly labels = new Map<string, Buffer>();
   /**
    * Whether the client's requests in flight are on the node's shared connection for writes (see
@@ -46,10 +44,7 @@ export class SharedLane {
   wrote = false;
   /** The protocol the client speaks: which of the node's shared connections it takes. */
   private protocol: 2 | 3 = 2;
-  /**
-   * The login a node accepted from this client (null: the tunnel's): its shared connections, and
-   * the one its own connection opens with.
-   */
+  /** The login a node accepted from the client (null: the tunnel's), its own connection's too. */
   login: Login | null = null;
   /**
    * While a request waits for every earlier one to be answered (a protocol switch, an answer of
@@ -136,17 +131,19 @@ export class SharedLane {
     if (placement === 'shared' || placement === 'shared-write') {
       const writes = placement === 'shared-write';
       if (writes) this.wrote = true;
-      // A request takes the connection of its kind when none of the client's is in flight; a
-      // read follows writes in flight (read-your-writes), a write waits for reads in flight.
-      if (this.inflight + this.count === 0) this.writes = writes;
-      else if (writes && !this.writes)
-        return this.stall(this.rest(buf, start, next), DRAIN, 0, this.requests.parsed());
       // The key is read where the parser found it (in the run, or -1 when it spanned runs).
       if (this.hotKeys && ++this.sampled % SAMPLE_EVERY === 0 && p.argLengths[1] >= 0) {
         const at = p.argStarts[1];
         if (this.requests.reading.policy.keyIsFirst(p.name as string))
           this.hotKeys.add((p.argBuffers[1] as Buffer).subarray(at, at + p.argLengths[1]));
       }
+      // A request takes the connection of its kind when none of the client's is in flight; a
+      // read follows writes in flight (read-your-writes), a write waits, read, for reads in flight
+      // (an inline one is read again, as the multibulk it means is made where a run is read).
+      const length = p.inline ? 0 : end - start;
+      if (this.inflight + this.count === 0) this.writes = writes;
+      else if (writes && !this.writes)
+        return this.stall(this.rest(buf, start, next), DRAIN, length, this.requests.parsed());
     } else if (placement !== null) {
       // The policy's allow-list: a command it does not name as shared never goes on as is.
       const request = buf.subarray(start, end);
@@ -218,7 +215,13 @@ export class SharedLane {
     const { bytes: parts, step, length } = stalled;
     this.stalled = null;
     const bytes = Buffer.concat(parts);
-    if (step.step === 'protocol' || step.step === 'drain') {
+    if (step.step === 'drain' && length > 0) {
+      // The write goes as it was read, on the connection for writes; then what followed it.
+      this.writes = true;
+      this.owner.track(stalled.request);
+      this.send(bytes.subarray(0, length), 1);
+      this.push(bytes.subarray(length));
+    } else if (step.step === 'protocol' || step.step === 'drain') {
       // HELLO itself goes again, now in the lane's protocol: a label on the new connection.
       if (step.step === 'protocol') this.protocol = step.protocol;
       this.push(bytes);
@@ -294,6 +297,10 @@ export class SharedLane {
   private pin(buf: Buffer, start: number, next: number, why: string): false {
     this.flush();
     this.held = this.rest(buf, start, next);
+    // It is `buf[start, next)` of the run, or `buf` joined from several (an inline line is read
+    // again there, where the own connection sends it as the node reads it).
+    const length = (buf === this.run ? next : buf.length) - start;
+    if (!this.requests.parser.inline) this.heldFirst = { request: this.requests.parsed(), length };
     this.owner.pin(why);
     return false;
   }

@@ -1,8 +1,8 @@
 import { ProtocolError } from '../resp/errors.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
+import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-parser-options.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
-import { COMMANDS_WITH_ARGUMENTS, TRACKED_COMMANDS } from './commands.js';
+import { COMMANDS_WITH_ARGUMENTS, type ParsedRequest, TRACKED_COMMANDS } from './commands.js';
 import { CREDENTIAL_COMMANDS } from './local-auth.js';
 import { WAIT_COMMANDS } from './wait-marker.js';
 import type { SessionSink } from './sink.js';
@@ -25,14 +25,24 @@ export interface RequestPipelineOptions {
   /** The write of the tunnel's own that goes right before a client's WAIT (see WaitMarkers). */
   waitMarker?: () => Buffer | null;
   limits?: RequestSizeLimits;
+  /**
+   * How requests are read (RequestReading's options, which name HELD_COMMANDS too): the one
+   * configuration every client parser of the tunnel has. Without it, only the names this pipeline
+   * acts on are recognised.
+   */
+  parserOptions?: Readonly<RequestParserOptions>;
 }
 
 /**
  * Requests held until complete: addresses and credentials (--local-password), offered to
  * `rewrite`; WAIT, which gets the wait marker in front of it.
  */
-const HOLD_NAMES: readonly string[] = [...ADDRESS_COMMANDS, ...CREDENTIAL_COMMANDS, ...WAIT_COMMANDS];
-const HOLD = new Set<string>(HOLD_NAMES);
+export const HELD_COMMANDS: readonly string[] = [
+  ...ADDRESS_COMMANDS,
+  ...CREDENTIAL_COMMANDS,
+  ...WAIT_COMMANDS,
+];
+const HOLD = new Set<string>(HELD_COMMANDS);
 const WAITS = new Set<string>(WAIT_COMMANDS);
 
 /**
@@ -55,8 +65,10 @@ export class RequestPipeline {
   constructor(options: RequestPipelineOptions) {
     this.o = options;
     this.parser = new RequestParser({
-      names: [...TRACKED_COMMANDS, ...HOLD_NAMES.filter((n) => !TRACKED_COMMANDS.includes(n))],
-      withArguments: COMMANDS_WITH_ARGUMENTS,
+      ...(options.parserOptions ?? {
+        names: [...TRACKED_COMMANDS, ...HELD_COMMANDS.filter((n) => !TRACKED_COMMANDS.includes(n))],
+        withArguments: COMMANDS_WITH_ARGUMENTS,
+      }),
       ...options.limits,
     });
   }
@@ -82,9 +94,22 @@ export class RequestPipeline {
       this.o.sink.toServer(this.runStart === 0 ? chunk : chunk.subarray(this.runStart));
   }
 
+  /**
+   * A whole request that was read already (by the client's shared lane, which stopped at it: see
+   * SharedLane.heldFirst), with what was read of it: it goes on as `push` would send it, without
+   * being read again.
+   */
+  pushParsed(request: Buffer, parsed: ParsedRequest): void {
+    if (this.o.tracker.mode === Mode.Raw || this.unparsed || this.parser.inRequest || this.held.length > 0)
+      return this.push(request);
+    this.runStart = 0;
+    this.whole(request, 0, request.length, parsed);
+    if (request.length > this.runStart) this.o.sink.toServer(request.subarray(this.runStart));
+  }
+
   /** Parses one chunk, writing what is settled; bytes from `runStart` on are still to go out. */
   private scan(chunk: Buffer): void {
-    const { tracker, sink } = this.o;
+    const { sink } = this.o;
     const r = this.parser;
     let pos = 0;
     while (pos < chunk.length) {
@@ -101,31 +126,40 @@ export class RequestPipeline {
         }
         return;
       }
-      const marker = r.name !== null && WAITS.has(r.name) ? this.waitMarker() : null;
-      tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
-      if (r.argc > 0) this.count++;
-      if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
-        const spanned = this.held.length > 0;
-        const request = spanned
-          ? Buffer.concat([...this.held, chunk.subarray(0, end)])
-          : chunk.subarray(start, end);
-        this.held = [];
-        const out = marker ? Buffer.concat([marker, request]) : this.o.rewrite(request);
-        if (out) {
-          if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
-          // The marker and the WAIT must meet on one connection, the client's own.
-          if (marker) sink.ownFromHere('WAIT counts the writes of the connection it runs on');
-          sink.toServer(out);
-          this.runStart = end;
-        } else if (spanned) {
-          // Unchanged: the earlier parts go out, this chunk's part joins the run.
-          sink.toServer(request.subarray(0, request.length - end));
-        }
-      } else {
-        this.flushHeld();
-        if (r.name === 'reset') this.loginAfterReset(chunk, end);
-      }
+      this.whole(chunk, start, end, r);
       pos = end;
+    }
+  }
+
+  /**
+   * The request at `chunk[start, end)` is whole (`start` is 0 when it began in an earlier chunk,
+   * whose parts are held): it is recorded, and a held one is rewritten or marked and sent.
+   */
+  private whole(chunk: Buffer, start: number, end: number, r: ParsedRequest): void {
+    const { tracker, sink } = this.o;
+    const marker = r.name !== null && WAITS.has(r.name) ? this.waitMarker() : null;
+    tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
+    if (r.argc > 0) this.count++;
+    if (this.o.rewrite && r.name !== null && HOLD.has(r.name)) {
+      const spanned = this.held.length > 0;
+      const request = spanned
+        ? Buffer.concat([...this.held, chunk.subarray(0, end)])
+        : chunk.subarray(start, end);
+      this.held = [];
+      const out = marker ? Buffer.concat([marker, request]) : this.o.rewrite(request);
+      if (out) {
+        if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
+        // The marker and the WAIT must meet on one connection, the client's own.
+        if (marker) sink.ownFromHere('WAIT counts the writes of the connection it runs on');
+        sink.toServer(out);
+        this.runStart = end;
+      } else if (spanned) {
+        // Unchanged: the earlier parts go out, this chunk's part joins the run.
+        sink.toServer(request.subarray(0, request.length - end));
+      }
+    } else {
+      this.flushHeld();
+      if (r.name === 'reset') this.loginAfterReset(chunk, end);
     }
   }
 

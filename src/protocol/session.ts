@@ -1,6 +1,6 @@
 import type { FrameEnds } from '../resp/frame-ends.js';
 import type { ScannerLimits } from '../resp/reply-scanner.js';
-import type { RequestSizeLimits } from '../resp/request-parser-options.js';
+import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-parser-options.js';
 import type { AddressBook, LocalAddress, NodeRef } from '../topology/types.js';
 import { ReplyPipeline } from './reply-pipeline.js';
 import { RequestPipeline } from './request-pipeline.js';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   limits?: ScannerLimits;
   /** How large a request may be (see RequestLimits): what the node would refuse is refused here. */
   requestLimits?: RequestSizeLimits;
+  /** See RequestPipelineOptions.parserOptions. */
+  parserOptions?: Readonly<RequestParserOptions>;
 }
 
 /**
@@ -47,6 +49,7 @@ export class Session {
       loginAfterReset: o.loginAfterReset,
       waitMarker: o.waitMarker,
       limits: o.requestLimits,
+      parserOptions: o.parserOptions,
     });
     this.replies = new ReplyPipeline({ tracker: this.tracker, addresses, sink, limits: o.limits });
   }
@@ -54,6 +57,11 @@ export class Session {
   /** Client bytes. A malformed request is passed on unparsed (see RequestPipeline). */
   fromClient(chunk: Buffer): void {
     this.requests.push(chunk);
+  }
+
+  /** A whole request read already, with what was read of it (see RequestPipeline.pushParsed). */
+  fromClientParsed(request: Buffer, parsed: ParsedRequest): void {
+    this.requests.pushParsed(request, parsed);
   }
 
   /**

@@ -65,6 +65,7 @@ function harness() {
     /** What the lane had the reply tracker record: names, or the argument count of a nameless one. */
     tracked: [] as string[],
   };
+  const requests = laneRequests();
   const lane = new SharedLane(
     {
       upstream: (protocol, login, writes) => fake(protocol, login, writes),
@@ -79,10 +80,10 @@ function harness() {
       close: () => got.closed++,
       malformed: (e) => got.malformed.push(e.code),
     },
-    laneRequests(),
+    requests,
   );
   const held = (): string => (lane.held ?? []).map((b) => b.toString('latin1')).join('');
-  return { lane, sent, got, held, checks };
+  return { lane, sent, got, held, checks, requests };
 }
 
 const push = (lane: SharedLane, s: string): void => lane.push(Buffer.from(s, 'latin1'));
@@ -168,19 +169,39 @@ describe('the shared lane', () => {
     push(lane, mb('GET c'));
     expect(sent).toHaveLength(1);
     sent[0].span(Buffer.from('$1\r\na\r\n'), 1);
+    // The write goes as it was read, then what followed it: both on the connection for writes.
     expect(sent.slice(1).map((s) => [s.bytes, s.writes, s.replies])).toEqual([
-      [mb('SET b 1', 'GET b', 'GET c'), true, 3],
+      [mb('SET b 1'), true, 1],
+      [mb('GET b', 'GET c'), true, 2],
     ]);
-    sent[1].span(Buffer.from('+OK\r\n$1\r\n1\r\n'), 2);
+    sent[1].span(Buffer.from('+OK\r\n'), 1);
+    sent[2].span(Buffer.from('$1\r\n1\r\n'), 1);
     push(lane, mb('INCR n'));
-    expect(sent[2]).toMatchObject({ bytes: mb('INCR n'), writes: true });
-    sent[1].span(Buffer.from('$-1\r\n'), 1);
-    sent[2].span(Buffer.from(':1\r\n'), 1);
-    expect(got.replies).toEqual(['$1\r\na\r\n', '+OK\r\n$1\r\n1\r\n', '$-1\r\n', ':1\r\n']);
+    expect(sent[3]).toMatchObject({ bytes: mb('INCR n'), writes: true });
+    sent[2].span(Buffer.from('$-1\r\n'), 1);
+    sent[3].span(Buffer.from(':1\r\n'), 1);
+    expect(got.replies).toEqual(['$1\r\na\r\n', '+OK\r\n', '$1\r\n1\r\n', '$-1\r\n', ':1\r\n']);
     // Nothing in flight: a read takes the other connection again.
     push(lane, mb('GET d'));
-    expect(sent[3]).toMatchObject({ bytes: mb('GET d'), writes: false });
+    expect(sent[4]).toMatchObject({ bytes: mb('GET d'), writes: false });
     expect(got.pins).toEqual([]);
+  });
+
+  it('reads each request once: a write that waits for reads is not read again when it goes', () => {
+    const { lane, sent, requests } = harness();
+    const parser = requests.parser;
+    const next = parser.next.bind(parser);
+    let read = 0;
+    parser.next = (chunk: Buffer, pos: number): number => {
+      const end = next(chunk, pos);
+      if (end >= 0) read++;
+      return end;
+    };
+    push(lane, mb('GET a', 'SET b 1', 'GET b'));
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    push(lane, mb('SET c 1'));
+    expect(read).toBe(4);
+    expect(sent.map((s) => s.bytes)).toEqual([mb('GET a'), mb('SET b 1'), mb('GET b'), mb('SET c 1')]);
   });
 
   it('CLIENT SETNAME and SETINFO go as plain requests, the last of each kept as a label in the order last set, even split over pushes', () => {

@@ -40,6 +40,26 @@ describe('the wait marker', () => {
     expect(t.client()).toBe(simple('OK') + int(0) + bulk('v'));
   });
 
+  it('goes before a WAIT handed over already read (the request that pinned a shared lane)', () => {
+    const t = setup();
+    const wait = cmd('WAIT', '1', '100');
+    // The lane read the WAIT; the facts it read go with it (here named as the lane names them).
+    t.session.fromClientParsed(b(wait), { argc: 3, name: 'wait', arg1: null, arg2: null });
+    t.session.fromClient(b(cmd('GET', 'k')));
+    expect(t.server()).toBe(MARKER + wait + cmd('GET', 'k'));
+    expect(t.own).toEqual(['0: WAIT counts the writes of the connection it runs on']);
+    t.session.fromServer(b(int(1) + int(0) + bulk('v')));
+    expect(t.client()).toBe(int(0) + bulk('v'));
+  });
+
+  it('a request handed over read is not read again: the facts handed with it are what count', () => {
+    const t = setup();
+    // Facts that do not match the bytes (no lane would hand these): no marker, as for a GET.
+    t.session.fromClientParsed(b(cmd('WAIT', '1', '100')), { argc: 2, name: 'get', arg1: null, arg2: null });
+    expect(t.server()).toBe(cmd('WAIT', '1', '100'));
+    expect(t.own).toEqual([]);
+  });
+
   it('inside MULTI, WAIT is only queued: nothing is added', () => {
     const t = setup();
     t.session.fromClient(b(cmd('MULTI') + cmd('WAIT', '1', '0')));
