@@ -45,16 +45,28 @@ const NO_MAINTENANCE = errorReply(
   'ERR maintenance notifications are not passed through the tunnel (they name node addresses)',
 );
 
-/** The lane's step for `request` (whole), a command called `name` that is not shared as is. */
-export function sharedStep(name: string, request: Buffer, protocol: number): SharedStep {
+/**
+ * The lane's step for `request` (whole), a command called `name` that is not shared as is. `read`:
+ * its arguments, when the parser has them at hand (else they are read from `request`, once).
+ */
+export function sharedStep(
+  name: string,
+  request: Buffer,
+  protocol: number,
+  read: Buffer[] | null = null,
+): SharedStep {
   if (name === 'quit') return QUIT;
+  if (name !== 'auth' && name !== 'client' && name !== 'hello') return PIN;
+  const words = read ?? requestArgs(request);
+  // AUTH with the wrong number of arguments is the node's to refuse, on the client's own. The
+  // password is copied: the request is lent, and the check may wait for replies in flight.
   if (name === 'auth') {
-    // AUTH with the wrong number of arguments is the node's to refuse, on the client's own.
-    const attempt = authAttempt(requestArgs(request));
-    return attempt ? { step: 'login', attempt } : PIN;
+    const attempt = authAttempt(words);
+    return attempt
+      ? { step: 'login', attempt: { ...attempt, password: Buffer.from(attempt.password) } }
+      : PIN;
   }
-  if (name !== 'client' && name !== 'hello') return PIN;
-  const args = requestArgs(request).map((a) => a.toString('latin1').toLowerCase());
+  const args = words.map((a) => a.toString('latin1').toLowerCase());
   if (name === 'client') {
     const sub = args[1];
     if (sub === 'setname') return { step: 'label', key: sub };
@@ -68,7 +80,7 @@ export function sharedStep(name: string, request: Buffer, protocol: number): Sha
   // Options other than good names (words the node refuses, perhaps after taking some, or a name
   // it refuses): the node reads them on the client's own connection, and says in its reply
   // whether the protocol changed.
-  if (!helloOnlyNames(requestArgs(request))) return PIN;
+  if (!helloOnlyNames(words)) return PIN;
   if (args.length === 1) return PLAIN;
   const asked = helloVersion(args[1]);
   if (asked === 0) return PLAIN;

@@ -187,6 +187,16 @@ describe('the shared lane', () => {
     expect(got.pins).toEqual([]);
   });
 
+  it('an AUTH that waits for replies keeps its credentials, though the read they came in is reused', () => {
+    const { lane, sent, checks } = harness();
+    const run = Buffer.from(mb('GET a', 'AUTH u secret'), 'latin1');
+    lane.push(run);
+    expect(checks).toHaveLength(0); // AUTH waits for GET's reply
+    run.fill('x'); // the client's read buffer takes its next read
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    expect(checks.map((c) => [c.user, c.password])).toEqual([['u', 'secret']]);
+  });
+
   it('reads each request once: a write that waits for reads is not read again when it goes', () => {
     const { lane, sent, requests } = harness();
     const parser = requests.parser;
