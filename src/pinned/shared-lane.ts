@@ -147,7 +147,7 @@ export class SharedLane {
     } else if (placement !== null) {
       // The policy's allow-list: a command it does not name as shared never goes on as is.
       const request = buf.subarray(start, end);
-      const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol);
+      const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol, p.placedArgs());
       if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
         const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
         return this.pin(buf, start, next, `${what} needs a connection of its own`);

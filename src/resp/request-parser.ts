@@ -187,6 +187,24 @@ export class RequestParser {
   }
 
   /**
+   * The arguments of the request just completed, from where they lie (see argPlaces), when all of
+   * them are placed: a request read in place need not be read again to be read whole. Null when
+   * one is not placed (past ARG_PLACES, spanning reads), or for an inline request.
+   */
+  placedArgs(): Buffer[] | null {
+    const n = this.argc;
+    if (!this.argPlaces || this.inline || n > ARG_PLACES) return null;
+    const args: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const length = this.argLengths[i];
+      if (length < 0) return null;
+      const at = this.argStarts[i];
+      args.push((this.argBuffers[i] as Buffer).subarray(at, at + length));
+    }
+    return args;
+  }
+
+  /**
    * The chunk just parsed is done with: what points into it goes. A request it began reads on with
    * no places (-1) for the arguments it held there, and none kept.
    */

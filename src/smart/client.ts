@@ -123,12 +123,13 @@ export class SmartClient {
     const parser = this.requests.parser;
     if (parser.argc === 0) return !this.quitting;
     // The common case: a single-key command (one of the planner's batchNames), read in place.
-    // Anything else is read whole (its arguments kept by the parser, or read again when inline).
+    // Anything else is read whole: its arguments kept by the parser, or taken from where it found
+    // them (a single-key command, when batches do not apply), or read again (inline, or long).
     const name = parser.name;
     if (name !== null && !parser.inline && this.plain() && this.batches.add(name, buf, start, end, parser))
       return true;
     const bytes = buf.subarray(start, end);
-    const args = parser.args ?? requestArgs(bytes);
+    const args = parser.args ?? parser.placedArgs() ?? requestArgs(bytes);
     // An inline line goes on as the multibulk it was read as: a node reads inline lines in its own
     // way, and one it refuses closes the connection, which others share.
     this.request(args, parser.inline ? encodeCommand(args) : bytes, name ?? commandName(args));

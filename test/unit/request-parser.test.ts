@@ -284,4 +284,20 @@ describe('RequestParser', () => {
     expect(parser.next(second, 0)).toBe(second.length);
     expect(places()).toEqual([null, null, 'value', null]);
   });
+
+  it('gives the arguments from where they lie when every one is placed; null otherwise', () => {
+    const parser = new RequestParser({ names: [], argPlaces: true });
+    const words = (): string[] | null => parser.placedArgs()?.map((a) => a.toString('latin1')) ?? null;
+    const data = b(cmd('SET', 'key', 'value') + cmd('SET', 'k', 'v', 'EX', '10') + 'GET k\r\n');
+    let end = parser.next(data, 0);
+    expect(words()).toEqual(['SET', 'key', 'value']);
+    end = parser.next(data, end);
+    expect(words()).toBeNull(); // five arguments: past ARG_PLACES
+    expect(parser.next(data, end)).toBe(data.length);
+    expect(words()).toBeNull(); // inline
+    const cut = b(cmd('GET', 'key'));
+    expect(parser.next(cut.subarray(0, 18), 0)).toBe(-1); // inside 'key'
+    expect(parser.next(cut.subarray(18), 0)).toBe(cut.length - 18);
+    expect(words()).toBeNull();
+  });
 });
