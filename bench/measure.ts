@@ -22,7 +22,17 @@ export function median(xs: number[]): number {
  * compare runs far apart in time; a run against the baseline's runs around it cancels the drift.
  */
 export function pairedRatios(xs: number[], base: number[]): string {
-  const r = xs.map((x, i) => x / ((base[i] + base[i + 1]) / 2)).sort((a, b) => a - b);
+  return spread(xs.map((x, i) => x / ((base[i] + base[i + 1]) / 2)));
+}
+
+/** Each round's ratio: `xs[i]` against `base[i]`, the baseline's run of the same round. */
+export function roundRatios(xs: number[], base: number[]): string {
+  return spread(xs.map((x, i) => x / base[i]));
+}
+
+/** Ratios as "median (lowest-highest)". */
+function spread(ratios: number[]): string {
+  const r = [...ratios].sort((a, b) => a - b);
   return `${median(r).toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)})`;
 }
 

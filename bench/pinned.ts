@@ -5,7 +5,7 @@
  * threads as the tunnel has processes, and the proxy's CPU per request.
  */
 import { cpuSeconds } from './proc.js';
-import { type BenchResult, median, redisBenchmark, warmUp, warmUpNote } from './measure.js';
+import { type BenchResult, median, redisBenchmark, roundRatios, warmUp, warmUpNote } from './measure.js';
 
 export interface BenchPath {
   name: string;
@@ -67,8 +67,12 @@ export async function pinnedRows(
       const m = med(p.name);
       const c = cells.get(p.name) as Cell;
       const vs = p.versus ? med(p.versus) : null;
+      // Beside the ratio of medians, each run against the versus path's run of the same round.
+      const rps = (xs: BenchResult[]): number[] => xs.map((x) => x.rps);
+      const rounds = (pick: (c: Cell) => BenchResult[]): string =>
+        `by round ${roundRatios(rps(pick(c)), rps(pick(cells.get(p.versus as string) as Cell)))}`;
       const against = vs
-        ? `  vs ${p.versus}: SET ${(m.set.rps / vs.set.rps).toFixed(2)}x p99 ${m.set.p99} vs ${vs.set.p99} ms, GET ${(m.get.rps / vs.get.rps).toFixed(2)}x p99 ${m.get.p99} vs ${vs.get.p99} ms`
+        ? `  vs ${p.versus}: SET ${(m.set.rps / vs.set.rps).toFixed(2)}x (${rounds((x) => x.set)}) p99 ${m.set.p99} vs ${vs.set.p99} ms, GET ${(m.get.rps / vs.get.rps).toFixed(2)}x (${rounds((x) => x.get)}) p99 ${m.get.p99} vs ${vs.get.p99} ms`
         : '';
       const cpu = p.pids.length > 0 ? `  CPU ${median(c.cpu).toFixed(2)} us/req` : '';
       rows.push(
@@ -80,7 +84,7 @@ export async function pinnedRows(
   }
   rows.push(
     '',
-    '(Nx direct) = requests/s relative to direct TLS in the same run; CPU = user+system CPU of the proxy processes per request; p99 in ms, medians of the runs.',
+    '(Nx direct) = requests/s relative to direct TLS in the same run; CPU = user+system CPU of the proxy processes per request; p99 in ms, medians of the runs; "by round" = each run against the versus path\'s run of the same round, median (lowest-highest).',
   );
   return rows;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, pairedRatios } from '../../bench/measure.js';
+import { median, pairedRatios, roundRatios } from '../../bench/measure.js';
 
 describe('bench ratios', () => {
   it('median takes the middle run (the upper one of an even count)', () => {
@@ -19,5 +19,9 @@ describe('bench ratios', () => {
 
   it('gives the median round and the lowest and highest', () => {
     expect(pairedRatios([90, 120, 60], [100, 100, 100, 100])).toBe('0.90x (0.60-1.20)');
+  });
+
+  it('compares each round with the baseline run of the same round', () => {
+    expect(roundRatios([110, 150, 300], [100, 200, 200])).toBe('1.10x (0.75-1.50)');
   });
 });
