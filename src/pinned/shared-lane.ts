@@ -17,6 +17,15 @@ const DRAIN: SharedStep = { step: 'drain' };
 /** A request the lane could not read, as the reply tracker takes it: one reply, no known command. */
 const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: null };
 
+/** A request that waits, as read (`length` bytes at the start of `bytes`), and what follows it. */
+interface Stalled {
+  bytes: Buffer[];
+  step: SharedStep;
+  length: number;
+  request: ParsedRequest;
+  inline: boolean;
+}
+
 /**
  * Pinned mode's shared lane: one client's way onto the node's shared connection, where the
  * requests of many clients go out in one TLS record per turn of the event loop and their replies
@@ -46,12 +55,8 @@ export class SharedLane {
   private protocol: 2 | 3 = 2;
   /** The login a node accepted from the client (null: the tunnel's), its own connection's too. */
   login: Login | null = null;
-  /**
-   * While a request waits for every earlier one to be answered (a protocol switch, an answer of
-   * the tunnel's): the client's bytes from that request on, and what to do then.
-   */
-  private stalled: { bytes: Buffer[]; step: SharedStep; length: number; request: ParsedRequest } | null =
-    null;
+  /** A request waiting for every earlier one's reply (a protocol switch, a write, a tunnel answer). */
+  private stalled: Stalled | null = null;
   /** The run being read, and `count` plain shared requests of it in [sendFrom, sendTo), not sent. */
   private run: Buffer = NO_RUN;
   private sendFrom = 0;
@@ -65,10 +70,7 @@ export class SharedLane {
 
   constructor(
     private readonly owner: LaneOwner,
-    /**
-     * The client's requests, cut whole from its runs (a request begun in one is joined later),
-     * read into a reused buffer: lent chunks.
-     */
+    /** The client's requests, cut whole from its runs (lent: read into a reused buffer). */
     private readonly requests: ClientRequests,
     /** The node's hot keys, which take a sampled request's key; null: no sampling. */
     private readonly hotKeys: HotKeys | null = null,
@@ -138,12 +140,10 @@ export class SharedLane {
           this.hotKeys.add((p.argBuffers[1] as Buffer).subarray(at, at + p.argLengths[1]));
       }
       // A request takes the connection of its kind when none of the client's is in flight; a
-      // read follows writes in flight (read-your-writes), a write waits, read, for reads in flight
-      // (an inline one is read again, as the multibulk it means is made where a run is read).
-      const length = p.inline ? 0 : end - start;
+      // read follows writes in flight (read-your-writes), a write waits for reads in flight.
       if (this.inflight + this.count === 0) this.writes = writes;
       else if (writes && !this.writes)
-        return this.stall(this.rest(buf, start, next), DRAIN, length, this.requests.parsed());
+        return this.stall(this.rest(buf, start, next), DRAIN, end - start, this.requests.parsed());
     } else if (placement !== null) {
       // The policy's allow-list: a command it does not name as shared never goes on as is.
       const request = buf.subarray(start, end);
@@ -203,26 +203,34 @@ export class SharedLane {
    */
   private stall(bytes: Buffer[], step: SharedStep, length: number, request: ParsedRequest): false {
     this.flush();
-    this.stalled = { bytes, step, length, request };
+    this.stalled = { bytes, step, length, request, inline: this.requests.parser.inline };
     if (this.inflight === 0) this.unstall();
     return false;
   }
 
   /** Every earlier request is answered: the held one is served, and what followed goes on. */
   private unstall(): void {
-    const stalled = this.stalled as NonNullable<SharedLane['stalled']>;
+    const stalled = this.stalled as Stalled;
     if (stalled.step.step === 'login') return this.logIn(stalled.step.attempt, stalled);
     const { bytes: parts, step, length } = stalled;
     this.stalled = null;
     const bytes = Buffer.concat(parts);
-    if (step.step === 'drain' && length > 0) {
-      // The write goes as it was read, on the connection for writes; then what followed it.
-      this.writes = true;
+    if ((step.step === 'drain' || step.step === 'protocol') && !stalled.inline) {
+      // It goes as it was read, then what followed it: a write on the connection for writes,
+      // HELLO in the lane's new protocol as a label of that connection.
+      const request = bytes.subarray(0, length);
+      if (step.step === 'drain') this.writes = true;
+      else if (!this.label('hello', request)) {
+        this.held = [bytes];
+        this.heldFirst = { request: stalled.request, length };
+        return this.owner.pin('HELLO needs a connection of its own');
+      } else this.protocol = step.protocol;
       this.owner.track(stalled.request);
-      this.send(bytes.subarray(0, length), 1);
+      this.send(request, 1);
       this.push(bytes.subarray(length));
     } else if (step.step === 'protocol' || step.step === 'drain') {
-      // HELLO itself goes again, now in the lane's protocol: a label on the new connection.
+      // An inline one is read again (the multibulk it means is made where a run is read); HELLO
+      // now in the lane's protocol, as a label on the new connection.
       if (step.step === 'protocol') this.protocol = step.protocol;
       this.push(bytes);
     } else if (step.step === 'answer') {
@@ -241,7 +249,7 @@ export class SharedLane {
    * AUTH: a node checks it while later requests wait (they join `stalled`); the check counts as a
    * request in flight, so the client is not ended under it.
    */
-  private logIn(attempt: AuthAttempt, stalled: NonNullable<SharedLane['stalled']>): void {
+  private logIn(attempt: AuthAttempt, stalled: Stalled): void {
     this.inflight++;
     this.owner.track(stalled.request);
     this.owner.checkLogin(attempt, this.protocol, (login, reply) => {

@@ -197,7 +197,7 @@ describe('the shared lane', () => {
     expect(checks.map((c) => [c.user, c.password])).toEqual([['u', 'secret']]);
   });
 
-  it('reads each request once: a write that waits for reads is not read again when it goes', () => {
+  it('reads each request once: a write that waits for reads, or HELLO for every reply, is not read again', () => {
     const { lane, sent, requests } = harness();
     const parser = requests.parser;
     const next = parser.next.bind(parser);
@@ -212,6 +212,14 @@ describe('the shared lane', () => {
     push(lane, mb('SET c 1'));
     expect(read).toBe(4);
     expect(sent.map((s) => s.bytes)).toEqual([mb('GET a'), mb('SET b 1'), mb('GET b'), mb('SET c 1')]);
+    // HELLO 3, which waits for every reply in flight to switch protocol, is not read again either.
+    push(lane, mb('HELLO 3', 'GET d'));
+    for (const s of sent.slice(1)) s.span(Buffer.from('+OK\r\n'.repeat(s.replies)), s.replies);
+    expect(read).toBe(6);
+    expect(sent.slice(4).map((s) => [s.bytes, s.protocol])).toEqual([
+      [mb('HELLO 3'), 3],
+      [mb('GET d'), 3],
+    ]);
   });
 
   it('CLIENT SETNAME and SETINFO go as plain requests, the last of each kept as a label in the order last set, even split over pushes', () => {
@@ -320,12 +328,14 @@ describe('the shared lane', () => {
     expect(sent.map((s) => [s.bytes, s.protocol])).toEqual([[mb('GET a'), 2]]);
     sent[0].span(Buffer.from('$-1\r\n'), 1);
     expect(got.replies).toEqual(['$-1\r\n']);
+    // HELLO goes as it was read, then what followed it: both on the RESP3 connection.
     expect(sent.slice(1).map((s) => [s.bytes, s.protocol, s.replies])).toEqual([
-      [mb('HELLO 3', 'GET b'), 3, 2],
+      [mb('HELLO 3'), 3, 1],
+      [mb('GET b'), 3, 1],
     ]);
     expect(got.idle).toBe(0);
     push(lane, mb('GET c'));
-    expect(sent[2]).toMatchObject({ bytes: mb('GET c'), protocol: 3 });
+    expect(sent[3]).toMatchObject({ bytes: mb('GET c'), protocol: 3 });
     expect([...lane.labels.keys()]).toEqual(['hello']);
     expect(got.pins).toEqual([]);
   });
