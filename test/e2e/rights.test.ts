@@ -196,6 +196,30 @@ describe('a client that logs in runs with its own rights', () => {
     }
   });
 
+  it('an AUTH pipelined behind a large read keeps its password while the client sends more', async () => {
+    // The AUTH waits for the read's reply; meanwhile the client's next bytes arrive (on the
+    // pinned port, read into the buffer the AUTH came in).
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const bigKey = `{${key}}:big`; // on the first node, as `key` is
+    const setup = await connect(direct());
+    expect(await setup.call('SET', bigKey, big)).toBe('OK');
+    setup.close();
+    const pings = Array.from({ length: 40 }, () => ['PING']);
+    const commands = [['GET', bigKey], AUTH_READER, ...pings, ['ACL', 'WHOAMI']];
+    const firstTwo =
+      `*2\r\n$3\r\nGET\r\n$${bigKey.length}\r\n${bigKey}\r\n`.length +
+      AUTH_READER.reduce((n, a) => n + `$${a.length}\r\n${a}\r\n`.length, '*3\r\n'.length);
+    const expected: Reply[] = [big, 'OK', ...pings.map(() => 'PONG'), READER.user];
+    for (const target of [direct(), pinned()]) {
+      const c = await connect(target);
+      // The PINGs come in pieces 2 ms apart, each long enough to cover the AUTH's bytes.
+      const cuts = [0, 1, 2, 3, 4].map((i) => firstTwo + i * 8 * 14);
+      const replies = await Promise.all(c.pipelineCut(commands, cuts, 2));
+      expect(replies).toEqual(expected);
+      c.close();
+    }
+  });
+
   it("pinned clients that log in as the same user share that login's connection to the node", async () => {
     const node = description.nodes[0];
     const readers = async (): Promise<number> =>
