@@ -3,6 +3,7 @@
  * per-connection protocol path against a plain Buffer copy of the same bytes, and times topology
  * rewrites of a 1,000-node cluster. Figures are medians of several rounds after a warm-up.
  */
+import { RequestReading } from '../src/client/requests.js';
 import { Session } from '../src/protocol/session.js';
 import type { SessionSink } from '../src/protocol/sink.js';
 import { decode } from '../src/resp/decode.js';
@@ -48,7 +49,10 @@ function sessionPass(requests: Buffer, replies: Buffer, batches: number, chunkSi
       },
       notice: () => {},
     };
-    const session = new Session(sink, { addresses: NOTHING_SERVED });
+    const session = new Session(sink, {
+      addresses: NOTHING_SERVED,
+      parserOptions: RequestReading.UNREAD.options,
+    });
     for (let i = 0; i < batches; i++) {
       session.fromClient(requests);
       for (const c of chunks) session.fromServer(c);

@@ -2,7 +2,7 @@ import { ProtocolError } from '../resp/errors.js';
 import type { RequestParserOptions, RequestSizeLimits } from '../resp/request-parser-options.js';
 import { RequestParser } from '../resp/request-parser.js';
 import { ADDRESS_COMMANDS } from '../rewrite/requests.js';
-import { COMMANDS_WITH_ARGUMENTS, type ParsedRequest, TRACKED_COMMANDS } from './commands.js';
+import type { ParsedRequest } from './commands.js';
 import { CREDENTIAL_COMMANDS } from './local-auth.js';
 import { WAIT_COMMANDS } from './wait-marker.js';
 import type { SessionSink } from './sink.js';
@@ -26,11 +26,10 @@ export interface RequestPipelineOptions {
   waitMarker?: () => Buffer | null;
   limits?: RequestSizeLimits;
   /**
-   * How requests are read (RequestReading's options, which name HELD_COMMANDS too): the one
-   * configuration every client parser of the tunnel has. Without it, only the names this pipeline
-   * acts on are recognised.
+   * How requests are read: RequestReading's options, the one configuration every client parser of
+   * the tunnel has (it names TRACKED_COMMANDS and HELD_COMMANDS, which this pipeline acts on).
    */
-  parserOptions?: Readonly<RequestParserOptions>;
+  parserOptions: Readonly<RequestParserOptions>;
 }
 
 /**
@@ -64,13 +63,7 @@ export class RequestPipeline {
 
   constructor(options: RequestPipelineOptions) {
     this.o = options;
-    this.parser = new RequestParser({
-      ...(options.parserOptions ?? {
-        names: [...TRACKED_COMMANDS, ...HELD_COMMANDS.filter((n) => !TRACKED_COMMANDS.includes(n))],
-        withArguments: COMMANDS_WITH_ARGUMENTS,
-      }),
-      ...options.limits,
-    });
+    this.parser = new RequestParser({ ...options.parserOptions, ...options.limits });
   }
 
   push(chunk: Buffer): void {

@@ -27,7 +27,7 @@ export interface SessionOptions {
   /** How large a request may be (see RequestLimits): what the node would refuse is refused here. */
   requestLimits?: RequestSizeLimits;
   /** See RequestPipelineOptions.parserOptions. */
-  parserOptions?: Readonly<RequestParserOptions>;
+  parserOptions: Readonly<RequestParserOptions>;
 }
 
 /**

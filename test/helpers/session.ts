@@ -2,6 +2,7 @@
  * Builds a Session from one flat set of callbacks, so that a test names only what it watches.
  * (The Session takes a sink and an address book; this adapter fills in the rest as no-ops.)
  */
+import { RequestReading } from '../../src/client/requests.js';
 import { Session } from '../../src/protocol/session.js';
 import type { SessionSink } from '../../src/protocol/sink.js';
 import type { ScannerLimits } from '../../src/resp/reply-scanner.js';
@@ -53,5 +54,6 @@ export function newSession(o: FlatSessionOptions): Session {
     loginAfterReset: o.loginAfterReset,
     waitMarker: o.waitMarker,
     limits: o.limits,
+    parserOptions: RequestReading.UNREAD.options,
   });
 }
