@@ -17,12 +17,16 @@ const DRAIN: SharedStep = { step: 'drain' };
 /** A request the lane could not read, as the reply tracker takes it: one reply, no known command. */
 const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: null };
 
-/** A request that waits, as read (`length` bytes at the start of `bytes`), and what follows it. */
-interface Stalled {
+/** A request the lane read whole: what was read of it, and its length in bytes. */
+interface ReadRequest {
+  request: ParsedRequest;
+  length: number;
+}
+
+/** A request that waits, as read (at the start of `bytes`), and what follows it. */
+interface Stalled extends ReadRequest {
   bytes: Buffer[];
   step: SharedStep;
-  length: number;
-  request: ParsedRequest;
   inline: boolean;
 }
 
@@ -41,13 +45,10 @@ export class SharedLane {
   /** Once pinned: the client's bytes from the pinning request on, for its own connection. */
   held: Buffer[] | null = null;
   /** The pinning request as read, and its length at the start of `held`: it is not read again. */
-  heldFirst: { request: ParsedRequest; length: number } | null = null;
+  heldFirst: ReadRequest | null = null;
   /** The labels set on the shared connection (see SharedStep), the last of each in the order last set. */
   readonly labels = new Map<string, Buffer>();
-  /**
-   * Whether the client's requests in flight are on the node's shared connection for writes (see
-   * CommandPolicy's `shared-write`): a node that pauses writes holds that one only.
-   */
+  /** The client's requests in flight are on the connection for writes (a write pause holds it only). */
   private writes = false;
   /** Whether any of the client's requests took the shared connection for writes (see WaitMarkers). */
   wrote = false;
@@ -109,8 +110,8 @@ export class SharedLane {
     this.flush();
     this.run = NO_RUN;
     if (this.requests.partialBytes > MAX_SHARED_REQUEST_BYTES) {
-      this.held = this.requests.takePartial();
-      this.owner.pin(`a request over ${MAX_SHARED_REQUEST_BYTES / 1024} KiB streams on its own connection`);
+      const why = `a request over ${MAX_SHARED_REQUEST_BYTES / 1024} KiB streams on its own connection`;
+      this.hold(this.requests.takePartial(), null, why);
     }
   }
 
@@ -197,10 +198,7 @@ export class SharedLane {
     return true;
   }
 
-  /**
-   * Holds `bytes`, a request (`length` bytes) and all that follows, until nothing is in flight;
-   * false: the run is read no further.
-   */
+  /** Holds `bytes` (a request, `length` bytes, then the rest) until nothing is in flight; false. */
   private stall(bytes: Buffer[], step: SharedStep, length: number, request: ParsedRequest): false {
     this.flush();
     this.stalled = { bytes, step, length, request, inline: this.requests.parser.inline };
@@ -220,11 +218,9 @@ export class SharedLane {
       // HELLO in the lane's new protocol as a label of that connection.
       const request = bytes.subarray(0, length);
       if (step.step === 'drain') this.writes = true;
-      else if (!this.label('hello', request)) {
-        this.held = [bytes];
-        this.heldFirst = { request: stalled.request, length };
-        return this.owner.pin('HELLO needs a connection of its own');
-      } else this.protocol = step.protocol;
+      else if (!this.label('hello', request))
+        return void this.hold([bytes], stalled, 'HELLO needs a connection of its own');
+      else this.protocol = step.protocol;
       this.owner.track(stalled.request);
       this.send(request, 1);
       this.push(bytes.subarray(length));
@@ -304,11 +300,17 @@ export class SharedLane {
   /** Keeps the pinning request (`buf[start…]`) and all that follows; false: the run is read no further. */
   private pin(buf: Buffer, start: number, next: number, why: string): false {
     this.flush();
-    this.held = this.rest(buf, start, next);
     // It is `buf[start, next)` of the run, or `buf` joined from several (an inline line is read
     // again there, where the own connection sends it as the node reads it).
     const length = (buf === this.run ? next : buf.length) - start;
-    if (!this.requests.parser.inline) this.heldFirst = { request: this.requests.parsed(), length };
+    const first = this.requests.parser.inline ? null : { request: this.requests.parsed(), length };
+    return this.hold(this.rest(buf, start, next), first, why);
+  }
+
+  /** Keeps `held` for the client's own connection, which it asks for (`first`: its first request, read). */
+  private hold(held: Buffer[], first: ReadRequest | null, why: string): false {
+    this.held = held;
+    this.heldFirst = first;
     this.owner.pin(why);
     return false;
   }
