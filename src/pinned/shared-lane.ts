@@ -27,7 +27,6 @@ interface ReadRequest {
 interface Stalled extends ReadRequest {
   bytes: Buffer[];
   step: SharedStep;
-  inline: boolean;
 }
 
 /**
@@ -119,8 +118,23 @@ export class SharedLane {
    * One whole request, `buf[start, end)`: `buf` is the pushed run, or the request joined from
    * several runs. Plain shared requests of the run gather into one send; false stops the run here.
    */
-  private readonly onRequest = (buf: Buffer, start: number, end: number, next: number): boolean => {
+  private readonly onRequest = (read: Buffer, from: number, to: number, next: number): boolean => {
     const p = this.requests.parser;
+    let buf = read;
+    let start = from;
+    let end = to;
+    if (p.inline && p.argc > 0) {
+      // Others' requests share the node's query buffer: an inline line goes on as the multibulk
+      // the node would read from it (made once, from the words the parser split), or, when the
+      // tunnel cannot be sure how the node reads it, on the client's own connection, where a line
+      // the node refuses closes only that client. Made, it is a request joined from several runs.
+      const request = multibulkOf(read.subarray(from, to), p.placedArgs());
+      if (!request)
+        return this.pin(read, from, next, 'an inline command the tunnel cannot read as the node would');
+      buf = request;
+      start = 0;
+      end = request.length;
+    }
     const joined = buf !== this.run;
     const placement = this.requests.placement();
     // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
@@ -159,23 +173,12 @@ export class SharedLane {
     const replies = p.argc > 0 ? 1 : 0;
     if (this.inflight + this.count + replies > SHARED_WINDOW)
       return this.pin(buf, start, next, `more than ${SHARED_WINDOW} requests in flight`);
-    if (p.inline && replies > 0) {
-      // Others' requests share the node's query buffer: an inline line goes as the multibulk
-      // the node would read from it, or, when the tunnel cannot be sure how the node reads it,
-      // on the client's own connection, where a line the node refuses closes only that client.
-      const request = multibulkOf(buf.subarray(start, end));
-      if (!request)
-        return this.pin(buf, start, next, 'an inline command the tunnel cannot read as the node would');
-      this.flush();
-      this.owner.track(p);
-      this.send(request, 1);
-      this.sendFrom = this.sendTo = next;
-      return true;
-    }
     // Tracked before it goes, and only once it is sure to go here (a pinned one is the session's).
     this.owner.track(p);
     if (joined) {
-      // A request joined from several runs is a copy already, and the first of this run.
+      // A request joined from several runs, or made from an inline line, is a copy already; the
+      // run's requests before it go first.
+      this.flush();
       this.send(buf, replies);
       this.sendFrom = next;
     } else {
@@ -201,7 +204,7 @@ export class SharedLane {
   /** Holds `bytes` (a request, `length` bytes, then the rest) until nothing is in flight; false. */
   private stall(bytes: Buffer[], step: SharedStep, length: number, request: ParsedRequest): false {
     this.flush();
-    this.stalled = { bytes, step, length, request, inline: this.requests.parser.inline };
+    this.stalled = { bytes, step, length, request };
     if (this.inflight === 0) this.unstall();
     return false;
   }
@@ -213,7 +216,7 @@ export class SharedLane {
     const { bytes: parts, step, length } = stalled;
     this.stalled = null;
     const bytes = Buffer.concat(parts);
-    if ((step.step === 'drain' || step.step === 'protocol') && !stalled.inline) {
+    if (step.step === 'drain' || step.step === 'protocol') {
       // It goes as it was read, then what followed it: a write on the connection for writes,
       // HELLO in the lane's new protocol as a label of that connection.
       const request = bytes.subarray(0, length);
@@ -224,11 +227,6 @@ export class SharedLane {
       this.owner.track(stalled.request);
       this.send(request, 1);
       this.push(bytes.subarray(length));
-    } else if (step.step === 'protocol' || step.step === 'drain') {
-      // An inline one is read again (the multibulk it means is made where a run is read); HELLO
-      // now in the lane's protocol, as a label on the new connection.
-      if (step.step === 'protocol') this.protocol = step.protocol;
-      this.push(bytes);
     } else if (step.step === 'answer') {
       this.owner.track(stalled.request);
       this.owner.reply(step.reply);
@@ -300,11 +298,10 @@ export class SharedLane {
   /** Keeps the pinning request (`buf[start…]`) and all that follows; false: the run is read no further. */
   private pin(buf: Buffer, start: number, next: number, why: string): false {
     this.flush();
-    // It is `buf[start, next)` of the run, or `buf` joined from several (an inline line is read
-    // again there, where the own connection sends it as the node reads it).
+    // It is `buf[start, next)` of the run, or `buf` joined from several or made from an inline
+    // line (one kept as it came goes so on the own connection, where the node reads it).
     const length = (buf === this.run ? next : buf.length) - start;
-    const first = this.requests.parser.inline ? null : { request: this.requests.parsed(), length };
-    return this.hold(this.rest(buf, start, next), first, why);
+    return this.hold(this.rest(buf, start, next), { request: this.requests.parsed(), length }, why);
   }
 
   /** Keeps `held` for the client's own connection, which it asks for (`first`: its first request, read). */

@@ -90,12 +90,13 @@ export function sharedStep(
 /**
  * An inline command line as a multibulk request, or null when the node might read it otherwise:
  * a NUL (the node's splitter stops there), unbalanced quotes, or a line the node refuses as too
- * long (over MAX_INLINE_BYTES: that is the node's to refuse).
+ * long (over MAX_INLINE_BYTES: that is the node's to refuse). `words`: the line as the parser
+ * split it, when it has (else the line is split here).
  */
-export function multibulkOf(line: Buffer): Buffer | null {
+export function multibulkOf(line: Buffer, words: Buffer[] | null = null): Buffer | null {
   if (line.length > MAX_INLINE_BYTES || line.includes(0)) return null;
   try {
-    return encodeCommand(requestArgs(line));
+    return encodeCommand(words ?? requestArgs(line));
   } catch (e) {
     if (e instanceof ProtocolError) return null;
     throw e;

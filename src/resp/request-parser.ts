@@ -50,8 +50,8 @@ export class RequestParser {
   /** How many leading arguments of the current request are complete. */
   argsDone = 0;
   /**
-   * With `keepArgs`: the request's arguments, or null when one spanned chunks, the request was
-   * inline, or its name is one of `readInPlace` (read it whole, once it is complete, with
+   * With `keepArgs`: the request's arguments (an inline line's words), or null when one spanned
+   * chunks or its name is one of `readInPlace` (read it whole, once it is complete, with
    * `requestArgs`).
    */
   args: Buffer[] | null = null;
@@ -82,6 +82,8 @@ export class RequestParser {
   private partial: Buffer | null = null;
   private partialLen = 0;
   private readonly inlineLine = new InlineLine();
+  /** The words of the inline line just read (null: the request is not inline). */
+  private inlineWords: string[] | null = null;
   private requestBytes = 0;
 
   constructor(options: RequestParserOptions) {
@@ -189,11 +191,12 @@ export class RequestParser {
   /**
    * The arguments of the request just completed, from where they lie (see argPlaces), when all of
    * them are placed: a request read in place need not be read again to be read whole. Null when
-   * one is not placed (past ARG_PLACES, spanning reads), or for an inline request.
+   * one is not placed (past ARG_PLACES, spanning reads). An inline line's are its words, as split.
    */
   placedArgs(): Buffer[] | null {
     const n = this.argc;
-    if (!this.argPlaces || this.inline || n > ARG_PLACES) return null;
+    if (this.inline) return this.inlineWords === null ? null : latin1Buffers(this.inlineWords);
+    if (!this.argPlaces || n > ARG_PLACES) return null;
     const args: Buffer[] = [];
     for (let i = 0; i < n; i++) {
       const length = this.argLengths[i];
@@ -230,6 +233,7 @@ export class RequestParser {
       for (let i = 0; i < ARG_PLACES; i++) lengths[i] = -1;
     }
     this.inline = first !== STAR;
+    this.inlineWords = null;
     if (first === STAR) {
       this.state = R_COUNT;
       this.digits.reset(true);
@@ -271,7 +275,8 @@ export class RequestParser {
   }
 
   private parseInline(): void {
-    const words = this.inlineLine.words();
+    const words = (this.inlineWords = this.inlineLine.words());
+    if (this.keepArgs) this.args = latin1Buffers(words);
     this.argc = words.length;
     this.argsDone = words.length;
     if (words.length === 0) return;
@@ -297,4 +302,9 @@ export class RequestParser {
       throw new ProtocolError('ERR_FRAME_TOO_LARGE', `request exceeds ${this.maxFrameBytes} bytes`);
     }
   }
+}
+
+/** Words split from a line read as latin1, as the bytes they were. */
+function latin1Buffers(words: string[]): Buffer[] {
+  return words.map((w) => Buffer.from(w, 'latin1'));
 }

@@ -124,7 +124,7 @@ export class SmartClient {
     if (parser.argc === 0) return !this.quitting;
     // The common case: a single-key command (one of the planner's batchNames), read in place.
     // Anything else is read whole: its arguments kept by the parser, or taken from where it found
-    // them (a single-key command, when batches do not apply), or read again (inline, or long).
+    // them (a single-key command, when batches do not apply), or read again (a long one).
     const name = parser.name;
     if (name !== null && !parser.inline && this.plain() && this.batches.add(name, buf, start, end, parser))
       return true;

@@ -200,7 +200,7 @@ describe('RequestParser', () => {
     expect(bulk('ab')).toBe('$2\r\nab\r\n');
   });
 
-  it('keeps the arguments when asked: whole ones as read, null when one spans chunks', () => {
+  it("keeps the arguments when asked: whole ones as read, an inline line's words, null when one spans chunks", () => {
     const data = b(cmd('SET', 'key', 'value') + cmd('PING') + '*2\r\n$3\r\nGET\r\n$0\r\n\r\n');
     const wanted = [['SET', 'key', 'value'], ['PING'], ['GET', '']];
     for (const { name: how, chunks } of splits(data)) {
@@ -227,8 +227,12 @@ describe('RequestParser', () => {
     expect(cut.next(data.subarray(18), 0)).toBeGreaterThan(0);
     expect(cut.args).toBeNull();
     const inline = new RequestParser({ names: [], keepArgs: true });
-    expect(inline.next(b('GET k\r\n'), 0)).toBe(7);
-    expect(inline.args).toBeNull();
+    expect(inline.next(b('GET "a b" k\r\n'), 0)).toBe(13);
+    expect(inline.args?.map((a) => a.toString())).toEqual(['GET', 'a b', 'k']);
+    // Split in pieces, the line is still split once it is whole.
+    expect(inline.next(b('SET k '), 0)).toBe(-1);
+    expect(inline.next(b('\xe9\n'), 0)).toBe(2);
+    expect(inline.args?.map((a) => [...a])).toEqual([[83, 69, 84], [107], [0xe9]]);
     expect(new RequestParser({ names: [] }).args).toBeNull();
   });
 
@@ -285,7 +289,7 @@ describe('RequestParser', () => {
     expect(places()).toEqual([null, null, 'value', null]);
   });
 
-  it('gives the arguments from where they lie when every one is placed; null otherwise', () => {
+  it("gives the arguments from where they lie when every one is placed, or an inline line's words; null otherwise", () => {
     const parser = new RequestParser({ names: [], argPlaces: true });
     const words = (): string[] | null => parser.placedArgs()?.map((a) => a.toString('latin1')) ?? null;
     const data = b(cmd('SET', 'key', 'value') + cmd('SET', 'k', 'v', 'EX', '10') + 'GET k\r\n');
@@ -294,7 +298,7 @@ describe('RequestParser', () => {
     end = parser.next(data, end);
     expect(words()).toBeNull(); // five arguments: past ARG_PLACES
     expect(parser.next(data, end)).toBe(data.length);
-    expect(words()).toBeNull(); // inline
+    expect(words()).toEqual(['GET', 'k']); // inline: its words, as split
     const cut = b(cmd('GET', 'key'));
     expect(parser.next(cut.subarray(0, 18), 0)).toBe(-1); // inside 'key'
     expect(parser.next(cut.subarray(18), 0)).toBe(cut.length - 18);

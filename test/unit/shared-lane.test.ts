@@ -405,6 +405,40 @@ describe('the shared lane', () => {
     expect(got.pins).toEqual([]);
   });
 
+  it('reads an inline line once: a write that waits for reads, HELLO, or the request that pins goes as its multibulk', () => {
+    const { lane, sent, requests, held } = harness();
+    const parser = requests.parser;
+    const next = parser.next.bind(parser);
+    let read = 0;
+    parser.next = (chunk: Buffer, pos: number): number => {
+      const end = next(chunk, pos);
+      if (end >= 0) read++;
+      return end;
+    };
+    push(lane, 'GET a\r\nSET b 1\r\n');
+    sent[0].span(Buffer.from('$-1\r\n'), 1);
+    expect(read).toBe(2);
+    expect(sent.map((s) => [s.bytes, s.writes])).toEqual([
+      [mb('GET a'), false],
+      [mb('SET b 1'), true],
+    ]);
+    push(lane, 'HELLO 3\r\nGET d\r\n');
+    sent[1].span(Buffer.from('+OK\r\n'), 1);
+    expect(read).toBe(4);
+    expect(sent.slice(2).map((s) => [s.bytes, s.protocol])).toEqual([
+      [mb('HELLO 3'), 3],
+      [mb('GET d'), 3],
+    ]);
+    expect(lane.labels.get('hello')?.toString()).toBe(mb('HELLO 3'));
+    push(lane, 'WATCH q r\r\nPING\r\n');
+    expect(read).toBe(5);
+    expect(held()).toBe(mb('WATCH q r') + 'PING\r\n');
+    expect(lane.heldFirst).toEqual({
+      request: { argc: 3, name: 'watch', arg1: null, arg2: null },
+      length: mb('WATCH q r').length,
+    });
+  });
+
   it('an inline line goes as the multibulk the node would read; one it might read otherwise goes on its own', () => {
     const { lane, sent, got } = harness();
     push(lane, 'SET k "a b\\x41"\nGE');

@@ -175,6 +175,27 @@ export function pipelinesFor(tag: string): Pipeline[] {
     expected: ['OK', 'proto 3', 1, { map: [['f', 'v']] }, '1.5', 1, 2.5, null, 'PONG', 3, 'proto 2', []],
     compared: helloProto,
   });
+  // Inline lines where the pinned lane waits or stops: a write behind a read in flight, HELLO to
+  // the other protocol, WATCH (the client's own connection from there on).
+  const line = (text: string): Buffer => Buffer.from(`${text}\r\n`);
+  pipelines.push({
+    name: 'inline lines that wait',
+    commands: [
+      ['DEL', a],
+      line(`GET ${a}`),
+      line(`SET ${a} "x y"`),
+      line(`GET ${a}`),
+      line('HELLO 3'),
+      line(`GET ${a}`),
+      line('HELLO 2'),
+      line(`WATCH ${a}`),
+      line(`GET ${a}`),
+      line('UNWATCH'),
+      ['DEL', a],
+    ],
+    expected: [0, null, 'OK', 'x y', 'proto 3', 'x y', 'proto 2', 'OK', 'x y', 'OK', 1],
+    compared: helloProto,
+  });
   return pipelines;
 }
 
