@@ -86,6 +86,19 @@ function harness() {
   return { lane, sent, got, held, checks, requests };
 }
 
+/** Counts the requests the lane's parser reads whole from here on. */
+function countReads(requests: ClientRequests): () => number {
+  const parser = requests.parser;
+  const next = parser.next.bind(parser);
+  let read = 0;
+  parser.next = (chunk: Buffer, pos: number): number => {
+    const end = next(chunk, pos);
+    if (end >= 0) read++;
+    return end;
+  };
+  return () => read;
+}
+
 const push = (lane: SharedLane, s: string): void => lane.push(Buffer.from(s, 'latin1'));
 
 /** Multibulk requests from words split on spaces (what an inline line becomes on the shared connection). */
@@ -199,23 +212,16 @@ describe('the shared lane', () => {
 
   it('reads each request once: a write that waits for reads, or HELLO for every reply, is not read again', () => {
     const { lane, sent, requests } = harness();
-    const parser = requests.parser;
-    const next = parser.next.bind(parser);
-    let read = 0;
-    parser.next = (chunk: Buffer, pos: number): number => {
-      const end = next(chunk, pos);
-      if (end >= 0) read++;
-      return end;
-    };
+    const reads = countReads(requests);
     push(lane, mb('GET a', 'SET b 1', 'GET b'));
     sent[0].span(Buffer.from('$-1\r\n'), 1);
     push(lane, mb('SET c 1'));
-    expect(read).toBe(4);
+    expect(reads()).toBe(4);
     expect(sent.map((s) => s.bytes)).toEqual([mb('GET a'), mb('SET b 1'), mb('GET b'), mb('SET c 1')]);
     // HELLO 3, which waits for every reply in flight to switch protocol, is not read again either.
     push(lane, mb('HELLO 3', 'GET d'));
     for (const s of sent.slice(1)) s.span(Buffer.from('+OK\r\n'.repeat(s.replies)), s.replies);
-    expect(read).toBe(6);
+    expect(reads()).toBe(6);
     expect(sent.slice(4).map((s) => [s.bytes, s.protocol])).toEqual([
       [mb('HELLO 3'), 3],
       [mb('GET d'), 3],
@@ -407,31 +413,24 @@ describe('the shared lane', () => {
 
   it('reads an inline line once: a write that waits for reads, HELLO, or the request that pins goes as its multibulk', () => {
     const { lane, sent, requests, held } = harness();
-    const parser = requests.parser;
-    const next = parser.next.bind(parser);
-    let read = 0;
-    parser.next = (chunk: Buffer, pos: number): number => {
-      const end = next(chunk, pos);
-      if (end >= 0) read++;
-      return end;
-    };
+    const reads = countReads(requests);
     push(lane, 'GET a\r\nSET b 1\r\n');
     sent[0].span(Buffer.from('$-1\r\n'), 1);
-    expect(read).toBe(2);
+    expect(reads()).toBe(2);
     expect(sent.map((s) => [s.bytes, s.writes])).toEqual([
       [mb('GET a'), false],
       [mb('SET b 1'), true],
     ]);
     push(lane, 'HELLO 3\r\nGET d\r\n');
     sent[1].span(Buffer.from('+OK\r\n'), 1);
-    expect(read).toBe(4);
+    expect(reads()).toBe(4);
     expect(sent.slice(2).map((s) => [s.bytes, s.protocol])).toEqual([
       [mb('HELLO 3'), 3],
       [mb('GET d'), 3],
     ]);
     expect(lane.labels.get('hello')?.toString()).toBe(mb('HELLO 3'));
     push(lane, 'WATCH q r\r\nPING\r\n');
-    expect(read).toBe(5);
+    expect(reads()).toBe(5);
     expect(held()).toBe(mb('WATCH q r') + 'PING\r\n');
     expect(lane.heldFirst).toEqual({
       request: { argc: 3, name: 'watch', arg1: null, arg2: null },
