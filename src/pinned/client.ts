@@ -221,7 +221,7 @@ export class PinnedClient {
       if (first) {
         // The request that needed this connection was read by the lane: it is not read again.
         const bytes = Buffer.concat(held);
-        this.session.fromClientParsed(bytes.subarray(0, first.length), first.request);
+        this.session.fromClientParsed(bytes.subarray(0, first.length), first.request, first.rewritten);
         this.session.fromClient(bytes.subarray(first.length));
       } else for (const bytes of held) this.session.fromClient(bytes);
     } catch (e) {

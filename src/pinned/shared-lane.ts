@@ -21,6 +21,8 @@ const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: n
 interface ReadRequest {
   request: ParsedRequest;
   length: number;
+  /** The request as the tunnel rewrote it (MIGRATE's addresses, a local AUTH), made once. */
+  rewritten?: Buffer;
 }
 
 /** A request that waits, as read (at the start of `bytes`), and what follows it. */
@@ -138,13 +140,12 @@ export class SharedLane {
     const joined = buf !== this.run;
     const placement = this.requests.placement();
     // What the tunnel rewrites (see LaneOwner.rewrite) is the session's, on the own connection.
-    if (p.name !== null && REWRITTEN_COMMANDS.has(p.name) && this.owner.rewrite(buf.subarray(start, end)))
-      return this.pin(
-        buf,
-        start,
-        next,
-        `${p.name.toUpperCase()} is rewritten on the client's own connection`,
-      );
+    const rewritten =
+      p.name !== null && REWRITTEN_COMMANDS.has(p.name) ? this.owner.rewrite(buf.subarray(start, end)) : null;
+    if (rewritten) {
+      const why = `${(p.name as string).toUpperCase()} is rewritten on the client's own connection`;
+      return this.pin(buf, start, next, why, rewritten);
+    }
     if (placement === 'shared' || placement === 'shared-write') {
       const writes = placement === 'shared-write';
       if (writes) this.wrote = true;
@@ -296,12 +297,13 @@ export class SharedLane {
   }
 
   /** Keeps the pinning request (`buf[start…]`) and all that follows; false: the run is read no further. */
-  private pin(buf: Buffer, start: number, next: number, why: string): false {
+  private pin(buf: Buffer, start: number, next: number, why: string, rewritten?: Buffer): false {
     this.flush();
     // It is `buf[start, next)` of the run, or `buf` joined from several or made from an inline
     // line (one kept as it came goes so on the own connection, where the node reads it).
     const length = (buf === this.run ? next : buf.length) - start;
-    return this.hold(this.rest(buf, start, next), { request: this.requests.parsed(), length }, why);
+    const first = { request: this.requests.parsed(), length, rewritten };
+    return this.hold(this.rest(buf, start, next), first, why);
   }
 
   /** Keeps `held` for the client's own connection, which it asks for (`first`: its first request, read). */

@@ -90,13 +90,13 @@ export class RequestPipeline {
   /**
    * A whole request that was read already (by the client's shared lane, which stopped at it: see
    * SharedLane.heldFirst), with what was read of it: it goes on as `push` would send it, without
-   * being read again.
+   * being read again. `rewritten`: what `rewrite` made of it there, not made again.
    */
-  pushParsed(request: Buffer, parsed: ParsedRequest): void {
+  pushParsed(request: Buffer, parsed: ParsedRequest, rewritten?: Buffer): void {
     if (this.o.tracker.mode === Mode.Raw || this.unparsed || this.parser.inRequest || this.held.length > 0)
       return this.push(request);
     this.runStart = 0;
-    this.whole(request, 0, request.length, parsed);
+    this.whole(request, 0, request.length, parsed, rewritten);
     if (request.length > this.runStart) this.o.sink.toServer(request.subarray(this.runStart));
   }
 
@@ -128,7 +128,7 @@ export class RequestPipeline {
    * The request at `chunk[start, end)` is whole (`start` is 0 when it began in an earlier chunk,
    * whose parts are held): it is recorded, and a held one is rewritten or marked and sent.
    */
-  private whole(chunk: Buffer, start: number, end: number, r: ParsedRequest): void {
+  private whole(chunk: Buffer, start: number, end: number, r: ParsedRequest, rewritten?: Buffer): void {
     const { tracker, sink } = this.o;
     const marker = r.name !== null && WAITS.has(r.name) ? this.waitMarker() : null;
     tracker.onRequest(r.argc, r.name, r.arg1, r.arg2);
@@ -139,7 +139,7 @@ export class RequestPipeline {
         ? Buffer.concat([...this.held, chunk.subarray(0, end)])
         : chunk.subarray(start, end);
       this.held = [];
-      const out = marker ? Buffer.concat([marker, request]) : this.o.rewrite(request);
+      const out = marker ? Buffer.concat([marker, request]) : (rewritten ?? this.o.rewrite(request));
       if (out) {
         if (start > this.runStart) sink.toServer(chunk.subarray(this.runStart, start));
         // The marker and the WAIT must meet on one connection, the client's own.

@@ -60,8 +60,8 @@ export class Session {
   }
 
   /** A whole request read already, with what was read of it (see RequestPipeline.pushParsed). */
-  fromClientParsed(request: Buffer, parsed: ParsedRequest): void {
-    this.requests.pushParsed(request, parsed);
+  fromClientParsed(request: Buffer, parsed: ParsedRequest, rewritten?: Buffer): void {
+    this.requests.pushParsed(request, parsed, rewritten);
   }
 
   /**

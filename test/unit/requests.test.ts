@@ -76,3 +76,27 @@ describe('address-carrying requests', () => {
     }
   });
 });
+
+describe('a request handed over read and rewritten (the request that pinned a shared lane)', () => {
+  it('goes as the rewrite made where it was read: the session neither reads nor rewrites it again', () => {
+    const migrate = cmd('MIGRATE', '127.0.0.1', '7002', 'k', '0', '5000');
+    const rewritten = rewriteAddressRequest(b(migrate), ctx) as Buffer;
+    let out = '';
+    let rewrites = 0;
+    const session = newSession({
+      lookup: fakeLookup,
+      toServer: (x) => (out += x.toString('latin1')),
+      toClient: () => {},
+      rewriteRequest: (r) => (rewrites++, rewriteAddressRequest(r, ctx)),
+    });
+    session.fromClientParsed(b(migrate), { argc: 7, name: 'migrate', arg1: null, arg2: null }, rewritten);
+    session.fromClient(b(cmd('MIGRATE', '127.0.0.1', '7001', 'j', '0', '5000')));
+    expect(out).toBe(
+      cmd('MIGRATE', '10.0.0.2', '6379', 'k', '0', '5000', 'AUTH2', 'tunnel', 's3cret') +
+        cmd('MIGRATE', '10.0.0.1', '6379', 'j', '0', '5000', 'AUTH2', 'tunnel', 's3cret'),
+    );
+    // Once, for the MIGRATE the session read itself.
+    expect(rewrites).toBe(1);
+    expect(session.pending).toBe(2);
+  });
+});

@@ -492,6 +492,9 @@ describe('shared lane and the reply tracker', () => {
     push(lane, mb('SET b 1', 'MIGRATE h 1 k 0 5000', 'GET z'));
     expect(got.tracked).toEqual(['get', 'ping', 'echo', 'auth', 'set']);
     expect(got.pins).toEqual(["MIGRATE is rewritten on the client's own connection"]);
+    // The rewrite made here goes with it, so the own connection does not make it again.
+    expect(lane.heldFirst?.rewritten?.toString()).toBe('rewritten');
+    expect(lane.heldFirst?.length).toBe(mb('MIGRATE h 1 k 0 5000').length);
   });
 
   it('records QUIT when it answers it, and a write that waited for reads when it goes', () => {
