@@ -24,6 +24,17 @@ export const SHARED_WINDOW = 16;
 /** Labels recorded per client at most (a name and a few SETINFO attributes); more pin it. */
 export const MAX_LABELS = 8;
 
+/** A request the lane read whole: what was read of it, and its length in bytes. */
+export interface ReadRequest {
+  request: ParsedRequest;
+  length: number;
+  /**
+   * The request as the tunnel rewrote it (MIGRATE's addresses, a local AUTH), made once, when read:
+   * a listener the client named means the node it fronted when the client sent the request.
+   */
+  rewritten?: Buffer;
+}
+
 /** What a shared lane needs from its pinned client. */
 export interface LaneOwner {
   /**

@@ -2,7 +2,13 @@ import type { ClientRequests } from '../client/requests.js';
 import type { AuthAttempt } from '../protocol/local-auth.js';
 import type { Login } from '../protocol/login.js';
 import { type ParsedRequest, REWRITTEN_COMMANDS } from '../protocol/commands.js';
-import { type LaneOwner, MAX_LABELS, MAX_SHARED_REQUEST_BYTES, SHARED_WINDOW } from './lane-rules.js';
+import {
+  type LaneOwner,
+  MAX_LABELS,
+  MAX_SHARED_REQUEST_BYTES,
+  type ReadRequest,
+  SHARED_WINDOW,
+} from './lane-rules.js';
 import { type SharedStep, multibulkOf, sharedStep } from '../protocol/shared-steps.js';
 import { protocolErrorReply } from '../resp/encode.js';
 import { ProtocolError } from '../resp/errors.js';
@@ -16,14 +22,6 @@ const NO_RUN = Buffer.alloc(0);
 const DRAIN: SharedStep = { step: 'drain' };
 /** A request the lane could not read, as the reply tracker takes it: one reply, no known command. */
 const UNREAD_REQUEST: ParsedRequest = { argc: 1, name: null, arg1: null, arg2: null };
-
-/** A request the lane read whole: what was read of it, and its length in bytes. */
-interface ReadRequest {
-  request: ParsedRequest;
-  length: number;
-  /** The request as the tunnel rewrote it (MIGRATE's addresses, a local AUTH), made once. */
-  rewritten?: Buffer;
-}
 
 /** A request that waits, as read (at the start of `bytes`), and what follows it. */
 interface Stalled extends ReadRequest {
