@@ -128,7 +128,8 @@ export class SharedLane {
       // the node would read from it (made once, from the words the parser split), or, when the
       // tunnel cannot be sure how the node reads it, on the client's own connection, where a line
       // the node refuses closes only that client. Made, it is a request joined from several runs.
-      const request = multibulkOf(read.subarray(from, to), p.placedArgs());
+      const words = p.placedArgs();
+      const request = words && multibulkOf(read.subarray(from, to), words);
       if (!request)
         return this.pin(read, from, next, 'an inline command the tunnel cannot read as the node would');
       buf = request;

@@ -1,5 +1,4 @@
 import { encodeCommand, errorReply } from '../resp/encode.js';
-import { MAX_INLINE_BYTES, ProtocolError } from '../resp/errors.js';
 import { type AuthAttempt, authAttempt } from './local-auth.js';
 import { requestArgs } from '../rewrite/requests.js';
 import { helloOnlyNames, helloVersion } from './hello.js';
@@ -88,17 +87,11 @@ export function sharedStep(
 }
 
 /**
- * An inline command line as a multibulk request, or null when the node might read it otherwise:
- * a NUL (the node's splitter stops there), unbalanced quotes, or a line the node refuses as too
- * long (over MAX_INLINE_BYTES: that is the node's to refuse). `words`: the line as the parser
- * split it, when it has (else the line is split here).
+ * An inline command line as the multibulk request made of `words` (the line as the parser split
+ * it), or null when the line holds a NUL: the node's splitter stops there, the tunnel's does not.
+ * Unbalanced quotes and lines over MAX_INLINE_BYTES never come here: the parser refuses them, as
+ * the node does.
  */
-export function multibulkOf(line: Buffer, words: Buffer[] | null = null): Buffer | null {
-  if (line.length > MAX_INLINE_BYTES || line.includes(0)) return null;
-  try {
-    return encodeCommand(words ?? requestArgs(line));
-  } catch (e) {
-    if (e instanceof ProtocolError) return null;
-    throw e;
-  }
+export function multibulkOf(line: Buffer, words: Buffer[]): Buffer | null {
+  return line.includes(0) ? null : encodeCommand(words);
 }
