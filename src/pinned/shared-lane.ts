@@ -123,12 +123,14 @@ export class SharedLane {
     let buf = read;
     let start = from;
     let end = to;
+    // An inline line's words, split into buffers once (sharedStep below takes them too).
+    let words: Buffer[] | null = null;
     if (p.inline && p.argc > 0) {
       // Others' requests share the node's query buffer: an inline line goes on as the multibulk
-      // the node would read from it (made once, from the words the parser split), or, when the
-      // tunnel cannot be sure how the node reads it, on the client's own connection, where a line
-      // the node refuses closes only that client. Made, it is a request joined from several runs.
-      const words = p.placedArgs();
+      // the node would read from it (made once, from the words the parser split), or, when it
+      // holds a NUL (which the node reads otherwise), on the client's own connection, where the
+      // node's reading reaches only that client. Made, it is a request joined from several runs.
+      words = p.placedArgs();
       const request = words && multibulkOf(read.subarray(from, to), words);
       if (!request)
         return this.pin(read, from, next, 'an inline command the tunnel cannot read as the node would');
@@ -162,7 +164,8 @@ export class SharedLane {
     } else if (placement !== null) {
       // The policy's allow-list: a command it does not name as shared never goes on as is.
       const request = buf.subarray(start, end);
-      const step = p.name === null ? PIN : sharedStep(p.name, request, this.protocol, p.placedArgs());
+      const step =
+        p.name === null ? PIN : sharedStep(p.name, request, this.protocol, words ?? p.placedArgs());
       if (step.step === 'pin' || (step.step === 'label' && !this.label(step.key, request))) {
         const what = p.name === null ? 'a command the tunnel does not share' : p.name.toUpperCase();
         return this.pin(buf, start, next, `${what} needs a connection of its own`);
