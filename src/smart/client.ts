@@ -56,7 +56,7 @@ export class SmartClient {
   private tx: Transaction;
   private pubsub: PubSub | null = null;
   private monitor: Monitor | null = null;
-  /** The client's requests, read as both modes read them (the stream's own buffers: not lent). */
+  /** The client's requests, read as both modes read them (each chunk a copy of the read: not lent). */
   private readonly requests: ClientRequests;
   private protocol = 2;
   /** The login the client made itself (null: the tunnel's): every connection serving it uses it. */
@@ -80,8 +80,8 @@ export class SmartClient {
     // A batchable request is read in place; any other is kept as its arguments, read once.
     this.requests = new ClientRequests(ctx.reading, ctx.requestLimits(), { lent: false, keepArgs: true });
     // The socket reads into one reused buffer (lent chunks, as pinned mode's do), and each chunk is
-    // copied once, into Node's pooled slab: a batch keeps its requests' bytes until its writes a
-    // turn later. A stream's own chunk cost more: a 64 KiB allocation per read, cut to size.
+    // copied once, into Node's pooled slab: a batch keeps its requests' bytes until it writes
+    // them a turn later. A stream's own chunk cost more: a 64 KiB allocation per read, cut to size.
     const connection = new ClientConnection(
       accepted,
       ctx,
